@@ -1,0 +1,3 @@
+from cocity.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""``cocity init``, ``cocity units`` and ``cocity indicators``: create and browse a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cocity.cli import app, console
+from cocity.data.store import DB_NAME, Store, open_store
+from cocity.datasets import load_into
+from cocity.i18n import current_lang, t
+
+WorkspaceOpt = typer.Option(
+    None, "--workspace", "-w",
+    help="工作区目录（缺省为内置成渝数据集）/ workspace folder (default: the embedded dataset)")
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(..., help="新工作区目录 / folder of the new workspace"),
+    dataset: str = typer.Option("chengyu", help="预装数据集，none 为空 / dataset to load, or none"),
+) -> None:
+    """创建工作区 / Create a workspace, preloaded with an embedded dataset."""
+    if (path / DB_NAME).exists():
+        raise typer.BadParameter(t("cli.init.exists", path=path))
+    store = Store.open(path, create=True)
+    try:
+        if dataset != "none":
+            load_into(store, dataset)
+    except BaseException:
+        store.close()
+        (path / DB_NAME).unlink(missing_ok=True)
+        raise
+    store.close()
+    console.print(t("cli.init.done", path=path, dataset=dataset))
+
+
+def _name(row: object, lang: str) -> str:
+    return str(getattr(row, "name_zh" if lang == "zh" else "name_en"))
+
+
+@app.command()
+def units(
+    workspace: Path | None = WorkspaceOpt,
+    level: str | None = typer.Option(None, help="province | prefecture | county"),
+    membership: str | None = typer.Option(None, help="full | partial | outside"),
+) -> None:
+    """列出行政单元 / List administrative units."""
+    lang = current_lang()
+    store = open_store(workspace)
+    df = store.units(level=level, membership=membership)
+    table = Table(title=f"{t('cli.units.title')} ({len(df)})")
+    for key in ("col.code", "col.name", "col.level", "col.parent", "col.membership",
+                "col.tier", "col.metro"):
+        table.add_column(t(key))
+    for r in df.itertuples(index=False):
+        table.add_row(
+            r.code, _name(r, lang), t(f"level.{r.level}"), r.parent or "",
+            t(f"membership.{r.membership}") if r.membership else "",
+            t(f"tier.{r.tier}") if r.tier else "",
+            t(f"metro.{r.metro}") if r.metro else "",
+        )
+    console.print(table)
+
+
+@app.command()
+def indicators(workspace: Path | None = WorkspaceOpt) -> None:
+    """列出指标目录 / List the indicator catalog."""
+    lang = current_lang()
+    cat = open_store(workspace).catalog()
+    table = Table(title=f"{t('cli.indicators.title')} ({len(cat)})")
+    for key in ("col.id", "col.name", "col.unit_of_measure", "col.direction", "col.source"):
+        table.add_column(t(key))
+    for r in cat.itertuples(index=False):
+        table.add_row(r.id, _name(r, lang), str(r.unit_zh if lang == "zh" else r.unit_en),
+                      "+" if r.direction > 0 else "−", str(r.source))
+    console.print(table)

@@ -1,0 +1,50 @@
+"""Errors raised by the data layer. Each issue names file, row, column and a remedy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in an input. ``row`` is 1-based as a spreadsheet shows it."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = [p for p in (
+            self.file,
+            f"row {self.row}" if self.row is not None else None,
+            f"column '{self.column}'" if self.column is not None else None,
+        ) if p]
+        text = (": ".join([", ".join(where), self.message]) if where else self.message)
+        return f"{text} — {self.hint}" if self.hint else text
+
+
+class CocityError(Exception):
+    """Base class for errors meant to be shown to users (no traceback needed)."""
+
+
+class UnitNotFoundError(CocityError, KeyError):
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class AmbiguousUnitError(CocityError, KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ValidationError(CocityError):
+    """Input rejected; carries every issue found (the store was not changed)."""
+
+    def __init__(self, issues: list[Issue], max_shown: int = 20):
+        self.issues = list(issues)
+        shown = "\n".join(f"  - {i}" for i in self.issues[:max_shown])
+        more = len(self.issues) - max_shown
+        tail = f"\n  … and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.issues)} problem(s) found; nothing was imported:\n{shown}{tail}")

@@ -1,0 +1,364 @@
+"""The workspace store: units, indicator catalog, observations and geometries in one DuckDB file.
+
+A workspace is a folder holding ``cocity.duckdb``. Every write is one transaction: it either
+lands whole or leaves the store exactly as it was. Reads return pandas / GeoPandas frames.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from cocity.data.errors import Issue, ValidationError
+from cocity.data.schema import (
+    DIRECTIONS,
+    INDICATOR_COLUMNS,
+    LEVELS,
+    MEMBERSHIPS,
+    METROS,
+    OBSERVATION_COLUMNS,
+    TIERS,
+    UNIT_COLUMNS,
+    VALUE_KINDS,
+)
+from cocity.data.units import UnitIndex
+
+DB_NAME = "cocity.duckdb"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS units (
+  code VARCHAR PRIMARY KEY, name_zh VARCHAR NOT NULL, name_en VARCHAR NOT NULL,
+  level VARCHAR NOT NULL, parent VARCHAR, kind VARCHAR, membership VARCHAR, tier VARCHAR,
+  metro VARCHAR, lon DOUBLE, lat DOUBLE);
+CREATE TABLE IF NOT EXISTS indicators (
+  id VARCHAR PRIMARY KEY, name_zh VARCHAR NOT NULL, name_en VARCHAR NOT NULL,
+  unit_zh VARCHAR, unit_en VARCHAR, direction INTEGER NOT NULL, value_kind VARCHAR NOT NULL,
+  definition_zh VARCHAR, definition_en VARCHAR, source VARCHAR, license VARCHAR);
+CREATE TABLE IF NOT EXISTS observations (
+  unit VARCHAR NOT NULL, year INTEGER NOT NULL, indicator VARCHAR NOT NULL, value DOUBLE,
+  source VARCHAR, imputed BOOLEAN NOT NULL DEFAULT FALSE,
+  simulated BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (unit, year, indicator));
+CREATE TABLE IF NOT EXISTS geometries (code VARCHAR PRIMARY KEY, wkb BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS imports (
+  file VARCHAR, sha256 VARCHAR, kind VARCHAR, rows INTEGER, added INTEGER, changed INTEGER,
+  imported_at TIMESTAMP DEFAULT current_timestamp);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def _none_if_missing(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
+
+
+class Store:
+    """A cocity workspace. Open with :func:`open_store`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None):
+        self.con = con
+        self.path = path
+        self.con.execute(_DDL)
+        self._index: UnitIndex | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, workspace: str | Path | None = None, *, create: bool = False) -> Store:
+        """Open the store of ``workspace`` (a folder); ``None`` gives an in-memory store."""
+        if workspace is None:
+            return cls(duckdb.connect(":memory:"), None)
+        folder = Path(workspace)
+        db = folder / DB_NAME
+        if not db.exists() and not create:
+            raise FileNotFoundError(
+                f"no cocity workspace at {folder} (missing {DB_NAME}) — create one with "
+                f"`cocity init {folder}`"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(duckdb.connect(str(db)), folder)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing block: any exception rolls every statement back."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+        self._index = None
+
+    @contextlib.contextmanager
+    def _registered(self, **frames: pd.DataFrame) -> Iterator[None]:
+        """Expose frames to SQL under the given names for the duration of the block."""
+        for name, frame in frames.items():
+            self.con.register(name, frame)
+        try:
+            yield
+        finally:
+            for name in frames:
+                self.con.unregister(name)
+
+    # ------------------------------------------------------------------ meta
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def meta(self) -> dict[str, str]:
+        return dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+
+    # ------------------------------------------------------------------ reads
+    def _df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return self.con.execute(sql, list(params)).df()
+
+    def units(
+        self,
+        level: str | None = None,
+        membership: str | Sequence[str] | None = None,
+        metro: str | None = None,
+        parent: str | None = None,
+    ) -> pd.DataFrame:
+        """Units as a frame ordered by code; filter by level, membership, metro area or parent."""
+        df = self._df("SELECT * FROM units ORDER BY code")
+        if level is not None:
+            df = df[df["level"] == level]
+        if membership is not None:
+            wanted = [membership] if isinstance(membership, str) else list(membership)
+            df = df[df["membership"].isin(wanted)]
+        if metro is not None:
+            df = df[df["metro"] == metro]
+        if parent is not None:
+            df = df[df["parent"] == self.resolve(parent)]
+        return df.reset_index(drop=True)
+
+    def unit_index(self) -> UnitIndex:
+        if self._index is None:
+            self._index = UnitIndex(self._df("SELECT * FROM units"))
+        return self._index
+
+    def resolve(self, name: object, level: str | None = None) -> str:
+        """The code of the unit that ``name`` names (成都, 成都市, Chengdu, 510100 …)."""
+        return self.unit_index().resolve(name, level)
+
+    def catalog(self) -> pd.DataFrame:
+        """The indicator catalog, ordered by id."""
+        return self._df("SELECT * FROM indicators ORDER BY id").set_index("id", drop=False)
+
+    def observations(
+        self,
+        indicators: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+        level: str | None = None,
+        units: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Observations in long form with provenance columns."""
+        sql = "SELECT o.* FROM observations o JOIN units u ON u.code = o.unit WHERE TRUE"
+        params: list[Any] = []
+        if indicators is not None:
+            sql += " AND o.indicator IN (SELECT unnest(?))"
+            params.append(list(indicators))
+        if years is not None:
+            sql += " AND o.year IN (SELECT unnest(?))"
+            params.append([int(y) for y in years])
+        if level is not None:
+            sql += " AND u.level = ?"
+            params.append(level)
+        if units is not None:
+            sql += " AND o.unit IN (SELECT unnest(?))"
+            params.append([self.resolve(u) for u in units])
+        return self._df(sql + " ORDER BY o.unit, o.year, o.indicator", params)
+
+    def panel(
+        self,
+        indicators: Sequence[str] | None = None,
+        years: Sequence[int] | None = None,
+        level: str | None = None,
+        units: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Wide panel: index (unit, year), one float column per indicator."""
+        obs = self.observations(indicators, years, level, units)
+        wide = obs.pivot(index=["unit", "year"], columns="indicator", values="value")
+        wide.columns.name = None
+        if indicators is not None:
+            wide = wide.reindex(columns=list(indicators))
+        return wide.astype(float)
+
+    def geodata(self, level: str | None = None) -> gpd.GeoDataFrame:
+        """Units with their boundaries (EPSG:4326 axes; the default dataset's datum is GCJ-02)."""
+        units = self.units(level=level)
+        geo = self._df("SELECT code, wkb FROM geometries")
+        merged = units.merge(geo, on="code", how="left")
+        geom = [shapely.from_wkb(bytes(b)) if isinstance(b, (bytes, bytearray)) else None
+                for b in merged.pop("wkb")]
+        gdf = gpd.GeoDataFrame(merged, geometry=geom, crs="EPSG:4326")
+        gdf.attrs["datum"] = self.meta().get("datum", "WGS-84")
+        return gdf
+
+    def coverage(self) -> pd.DataFrame:
+        """Observation counts by indicator, year and level."""
+        return self._df(
+            "SELECT o.indicator, o.year, u.level, count(*) AS n, count(o.value) AS non_missing "
+            "FROM observations o JOIN units u ON u.code = o.unit "
+            "GROUP BY ALL ORDER BY ALL"
+        )
+
+    def import_log(self) -> pd.DataFrame:
+        return self._df("SELECT * FROM imports ORDER BY imported_at")
+
+    # ------------------------------------------------------------------ writes
+    def add_units(self, units: pd.DataFrame, *, source: str = "<frame>") -> int:
+        """Insert or update units (by code). Parents must exist in the store or in the frame."""
+        df = units.reindex(columns=list(UNIT_COLUMNS)).copy()
+        df["code"] = df["code"].astype(str)
+        issues = _check_units(df, set(self.units()["code"]), source)
+        if issues:
+            raise ValidationError(issues)
+        df = df.astype(object).where(df.notna(), None)
+        with self._registered(incoming=df), self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO units SELECT * FROM incoming")
+        return len(df)
+
+    def add_indicators(self, catalog: pd.DataFrame, *, source: str = "<frame>") -> int:
+        df = catalog.reindex(columns=list(INDICATOR_COLUMNS)).copy()
+        issues = _check_catalog(df, source)
+        if issues:
+            raise ValidationError(issues)
+        df["direction"] = df["direction"].astype(int)
+        df = df.astype(object).where(df.notna(), None)
+        with self._registered(incoming=df), self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO indicators SELECT * FROM incoming")
+        return len(df)
+
+    def add_geometries(self, geoms: gpd.GeoDataFrame | pd.DataFrame, *, datum: str | None = None) -> int:
+        """Store boundaries by unit code (column ``code``, geometry in lon/lat)."""
+        known = set(self.units()["code"])
+        unknown = sorted(set(geoms["code"].astype(str)) - known)
+        if unknown:
+            raise ValidationError([Issue(f"geometry for unknown unit {c}",
+                                         hint="add the unit first") for c in unknown[:20]])
+        df = pd.DataFrame({"code": geoms["code"].astype(str),
+                           "wkb": shapely.to_wkb(np.asarray(geoms.geometry))})
+        with self._registered(incoming=df), self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO geometries SELECT * FROM incoming")
+            if datum:
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('datum', ?)", [datum])
+        return len(df)
+
+    def add_observations(
+        self,
+        obs: pd.DataFrame,
+        *,
+        replace: bool = False,
+        file: str | None = None,
+        sha256: str | None = None,
+        kind: str = "observations",
+    ) -> tuple[int, int]:
+        """Upsert resolved observations (codes, catalog ids). Returns (added, changed).
+
+        Identical rows are no-ops, so re-importing a file changes nothing. A row whose value
+        differs from the stored one is a conflict unless ``replace`` is true.
+        """
+        df = obs.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
+        df["imputed"] = df["imputed"].fillna(False).astype(bool)
+        df["simulated"] = df["simulated"].fillna(False).astype(bool)
+        df["year"] = df["year"].astype(int)
+        df["value"] = df["value"].astype(float)
+        df["source"] = df["source"].astype(object).where(df["source"].notna(), None)
+        with self._registered(incoming=df[["unit", "year", "indicator"]]):
+            old = self._df(
+                "SELECT o.unit, o.year, o.indicator, o.value AS old_value FROM observations o "
+                "JOIN incoming USING (unit, year, indicator)"
+            )
+        merged = df.merge(old, on=["unit", "year", "indicator"], how="left", indicator=True)
+        existing = merged["_merge"] == "both"
+        differs = existing & ~np.isclose(
+            merged["value"].to_numpy(float), merged["old_value"].to_numpy(float),
+            rtol=1e-12, atol=0.0, equal_nan=True)
+        if differs.any() and not replace:
+            rows = merged[differs].head(20)
+            raise ValidationError([
+                Issue(f"{r.unit} {r.year} {r.indicator}: stored value {r.old_value:g} differs "
+                      f"from new value {r.value:g}", file=file,
+                      hint="pass --replace to overwrite stored values")
+                for r in rows.itertuples()])
+        new = df[~existing.to_numpy() | differs.to_numpy()]
+        with self._registered(incoming=new), self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO observations SELECT * FROM incoming")
+            if file is not None:
+                con.execute(
+                    "INSERT INTO imports (file, sha256, kind, rows, added, changed) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [file, sha256, kind, len(df), int((~existing).sum()), int(differs.sum())])
+        return int((~existing).sum()), int(differs.sum())
+
+
+def _check_units(df: pd.DataFrame, known: set[str], source: str) -> list[Issue]:
+    issues: list[Issue] = []
+    codes = set(df["code"]) | known
+    for i, r in enumerate(df.itertuples(index=False), start=2):
+        if not (isinstance(r.code, str) and len(r.code) == 6 and r.code.isdigit()):
+            issues.append(Issue(f"code {r.code!r} is not a 6-digit GB/T 2260 code", source, i, "code"))
+        for col, allowed in (("level", LEVELS), ("membership", MEMBERSHIPS),
+                             ("tier", TIERS), ("metro", METROS)):
+            v = _none_if_missing(getattr(r, col))
+            if (v is not None or col == "level") and v not in allowed:
+                issues.append(Issue(f"{col} {v!r} is not one of {', '.join(allowed)}",
+                                    source, i, col))
+        for col in ("name_zh", "name_en"):
+            if not isinstance(_none_if_missing(getattr(r, col)), str):
+                issues.append(Issue(f"{col} is missing", source, i, col))
+        p = _none_if_missing(r.parent)
+        if p is not None and str(p) not in codes:
+            issues.append(Issue(f"parent {p} is not a known unit", source, i, "parent",
+                                "list the parent unit before its children"))
+    dup = df["code"][df["code"].duplicated()]
+    issues += [Issue(f"duplicate unit code {c}", source, column="code") for c in dup]
+    return issues
+
+
+def _check_catalog(df: pd.DataFrame, source: str) -> list[Issue]:
+    issues: list[Issue] = []
+    for i, r in enumerate(df.itertuples(index=False), start=2):
+        if not isinstance(_none_if_missing(r.id), str) or not r.id:
+            issues.append(Issue("indicator id is missing", source, i, "id"))
+        for col in ("name_zh", "name_en"):
+            if not isinstance(_none_if_missing(getattr(r, col)), str):
+                issues.append(Issue(f"{col} is missing", source, i, col))
+        try:
+            ok = int(r.direction) in DIRECTIONS
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            issues.append(Issue(f"direction {r.direction!r} must be 1 or -1", source, i, "direction"))
+        if r.value_kind not in VALUE_KINDS:
+            issues.append(Issue(f"value_kind {r.value_kind!r} is not one of {', '.join(VALUE_KINDS)}",
+                                source, i, "value_kind"))
+    dup = df["id"][df["id"].duplicated()]
+    issues += [Issue(f"duplicate indicator id {c}", source, column="id") for c in dup]
+    return issues
+
+
+def open_store(workspace: str | Path | None = None) -> Store:
+    """Open a workspace; with no argument, an in-memory store holding the default dataset."""
+    if workspace is not None:
+        return Store.open(workspace)
+    from cocity.datasets import load_into
+
+    store = Store.open(None)
+    load_into(store, "chengyu")
+    return store

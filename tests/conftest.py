@@ -1,0 +1,65 @@
+"""Shared fixtures: a tiny hand-made store (not real data) for unit tests of the data layer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import shapely
+
+from cocity.data.store import Store
+
+
+def tiny_units() -> pd.DataFrame:
+    rows = [
+        ("510000", "四川省", "Sichuan Province", "province", None, "province", None, None, None),
+        ("511000", "内江市", "Neijiang City", "prefecture", "510000", "prefecture_city", "full", "node", None),
+        ("511100", "乐山市", "Leshan City", "prefecture", "510000", "prefecture_city", "full", "node", None),
+        ("511002", "市中区", "Shizhong District", "county", "511000", "district", "full", "node", None),
+        ("511011", "东兴区", "Dongxing District", "county", "511000", "district", "full", "node", None),
+        ("511102", "市中区", "Shizhong District", "county", "511100", "district", "full", "node", None),
+        ("511111", "沙湾区", "Shawan District", "county", "511100", "district", "full", "hinterland", None),
+    ]
+    cols = ["code", "name_zh", "name_en", "level", "parent", "kind", "membership", "tier", "metro"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["lon"] = [104.0, 105.05, 103.76, 105.06, 105.07, 103.76, 103.55]
+    df["lat"] = [30.6, 29.58, 29.55, 29.58, 29.59, 29.55, 29.41]
+    return df
+
+
+def tiny_catalog() -> pd.DataFrame:
+    return pd.DataFrame([
+        ("pop_total", "常住人口", "Resident population", "人", "persons", 1, "count",
+         "普查常住人口", "Census resident population", "test", "CC0"),
+        ("urban_share", "城镇化率", "Urban share", "%", "%", 1, "share_pct",
+         "城镇人口占常住人口比重", "Urban population / resident population × 100", "test", "CC0"),
+        ("illiteracy_rate", "文盲率", "Illiteracy rate", "%", "%", -1, "share_pct",
+         "15岁及以上文盲人口比重", "Illiterate share of population 15+", "test", "CC0"),
+    ], columns=["id", "name_zh", "name_en", "unit_zh", "unit_en", "direction", "value_kind",
+                "definition_zh", "definition_en", "source", "license"])
+
+
+def tiny_observations() -> pd.DataFrame:
+    rows = []
+    for code, pop, urb in (("511002", 337106, 80.1), ("511011", 754120, 55.0),
+                           ("511102", 814597, 70.2), ("511111", 144931, 40.0)):
+        rows.append((code, 2020, "pop_total", pop))
+        rows.append((code, 2020, "urban_share", urb))
+    df = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value"])
+    df["source"] = "test"
+    df["imputed"] = False
+    df["simulated"] = False
+    return df
+
+
+@pytest.fixture
+def tiny_store() -> Store:
+    store = Store.open(None)
+    store.add_units(tiny_units())
+    store.add_indicators(tiny_catalog())
+    store.add_observations(tiny_observations())
+    units = tiny_units()
+    boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1) for x, y in zip(units.lon, units.lat)]
+    import geopandas as gpd
+
+    store.add_geometries(gpd.GeoDataFrame({"code": units.code}, geometry=boxes), datum="WGS-84")
+    return store
