@@ -52,6 +52,12 @@ def tiny_observations() -> pd.DataFrame:
 
 
 @pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages in English for the duration of a test (the default language is Chinese)."""
+    monkeypatch.setenv("COCITY_LANG", "en")
+
+
+@pytest.fixture
 def tiny_store() -> Store:
     store = Store.open(None)
     store.add_units(tiny_units())

@@ -22,7 +22,7 @@ def test_resolve_names_codes_and_qualified(tiny_store: Store) -> None:
     assert tiny_store.resolve("四川") == "510000"
 
 
-def test_ambiguous_and_unknown_names_raise(tiny_store: Store) -> None:
+def test_ambiguous_and_unknown_names_raise(tiny_store: Store, english: None) -> None:
     with pytest.raises(AmbiguousUnitError, match="511002.*511102|511102.*511002"):
         tiny_store.resolve("市中区")
     with pytest.raises(UnitNotFoundError, match="unknown unit 'Atlantis'"):
@@ -38,7 +38,7 @@ def test_panel_is_wide_and_filtered(tiny_store: Store) -> None:
     assert len(tiny_store.units(level="county", parent="乐山")) == 2
 
 
-def test_reimport_is_noop_and_conflict_is_rejected(tiny_store: Store) -> None:
+def test_reimport_is_noop_and_conflict_is_rejected(tiny_store: Store, english: None) -> None:
     before = tiny_store.observations()
     assert tiny_store.add_observations(tiny_observations()) == (0, 0)
     changed = tiny_observations()
@@ -62,6 +62,14 @@ def test_geodata_has_geometry_for_every_unit(tiny_store: Store) -> None:
     gdf = tiny_store.geodata(level="county")
     assert len(gdf) == 4 and gdf.geometry.notna().all()
     assert gdf.crs.to_epsg() == 4326
+
+
+def test_errors_are_chinese_by_default(tiny_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COCITY_LANG", raising=False)
+    with pytest.raises(UnitNotFoundError, match="未知单元 'Atlantis'"):
+        tiny_store.resolve("Atlantis")
+    with pytest.raises(AmbiguousUnitError, match="有多个匹配.*内江市市中区"):
+        tiny_store.resolve("市中区")
 
 
 def test_bad_units_are_rejected_with_row_and_column(tiny_store: Store) -> None:

@@ -41,6 +41,11 @@ def _name(row: object, lang: str) -> str:
     return str(getattr(row, "name_zh" if lang == "zh" else "name_en"))
 
 
+def _label(prefix: str, value: object) -> str:
+    """The label of a coded value, or an empty cell when the value is missing."""
+    return t(f"{prefix}.{value}") if isinstance(value, str) and value else ""
+
+
 @app.command()
 def units(
     workspace: Path | None = WorkspaceOpt,
@@ -57,10 +62,9 @@ def units(
         table.add_column(t(key))
     for r in df.itertuples(index=False):
         table.add_row(
-            r.code, _name(r, lang), t(f"level.{r.level}"), r.parent or "",
-            t(f"membership.{r.membership}") if r.membership else "",
-            t(f"tier.{r.tier}") if r.tier else "",
-            t(f"metro.{r.metro}") if r.metro else "",
+            r.code, _name(r, lang), _label("level", r.level),
+            r.parent if isinstance(r.parent, str) else "",
+            _label("membership", r.membership), _label("tier", r.tier), _label("metro", r.metro),
         )
     console.print(table)
 
@@ -71,8 +75,9 @@ def indicators(workspace: Path | None = WorkspaceOpt) -> None:
     lang = current_lang()
     cat = open_store(workspace).catalog()
     table = Table(title=f"{t('cli.indicators.title')} ({len(cat)})")
-    for key in ("col.id", "col.name", "col.unit_of_measure", "col.direction", "col.source"):
+    for key in ("col.id", "col.name", "col.unit_of_measure", "col.direction"):
         table.add_column(t(key))
+    table.add_column(t("col.source"), max_width=40, no_wrap=True, overflow="ellipsis")
     for r in cat.itertuples(index=False):
         table.add_row(r.id, _name(r, lang), str(r.unit_zh if lang == "zh" else r.unit_en),
                       "+" if r.direction > 0 else "−", str(r.source))

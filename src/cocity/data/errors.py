@@ -39,12 +39,18 @@ class AmbiguousUnitError(CocityError, KeyError):
         return str(self.args[0])
 
 
+class WorkspaceNotFoundError(CocityError, FileNotFoundError):
+    """The folder holds no cocity workspace."""
+
+
 class ValidationError(CocityError):
     """Input rejected; carries every issue found (the store was not changed)."""
 
     def __init__(self, issues: list[Issue], max_shown: int = 20):
         self.issues = list(issues)
+        from cocity.i18n import t
+
         shown = "\n".join(f"  - {i}" for i in self.issues[:max_shown])
         more = len(self.issues) - max_shown
-        tail = f"\n  … and {more} more" if more > 0 else ""
-        super().__init__(f"{len(self.issues)} problem(s) found; nothing was imported:\n{shown}{tail}")
+        tail = "\n  " + t("error.more", n=more) if more > 0 else ""
+        super().__init__(f"{t('error.validation', n=len(self.issues))}\n{shown}{tail}")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cocity.data.errors import Issue, ValidationError
+from cocity.data.errors import Issue, ValidationError, WorkspaceNotFoundError
 from cocity.data.schema import (
     DIRECTIONS,
     INDICATOR_COLUMNS,
@@ -30,6 +30,7 @@ from cocity.data.schema import (
     VALUE_KINDS,
 )
 from cocity.data.units import UnitIndex
+from cocity.i18n import t
 
 DB_NAME = "cocity.duckdb"
 
@@ -76,10 +77,7 @@ class Store:
         folder = Path(workspace)
         db = folder / DB_NAME
         if not db.exists() and not create:
-            raise FileNotFoundError(
-                f"no cocity workspace at {folder} (missing {DB_NAME}) — create one with "
-                f"`cocity init {folder}`"
-            )
+            raise WorkspaceNotFoundError(t("error.no_workspace", folder=folder, db=DB_NAME))
         folder.mkdir(parents=True, exist_ok=True)
         return cls(duckdb.connect(str(db)), folder)
 
@@ -292,9 +290,9 @@ class Store:
         if differs.any() and not replace:
             rows = merged[differs].head(20)
             raise ValidationError([
-                Issue(f"{r.unit} {r.year} {r.indicator}: stored value {r.old_value:g} differs "
-                      f"from new value {r.value:g}", file=file,
-                      hint="pass --replace to overwrite stored values")
+                Issue(t("error.value_conflict", unit=r.unit, year=r.year, indicator=r.indicator,
+                        old=r.old_value, new=r.value), file=file,
+                      hint=t("error.value_conflict.hint"))
                 for r in rows.itertuples()])
         new = df[~existing.to_numpy() | differs.to_numpy()]
         with self._registered(incoming=new), self.transaction() as con:

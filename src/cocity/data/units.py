@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from cocity.data.errors import AmbiguousUnitError, UnitNotFoundError
+from cocity.i18n import t
 
 # Longest first, so that 自治县 is stripped before 县.
 _ZH_SUFFIXES = (
@@ -102,12 +103,8 @@ class UnitIndex:
         if level is not None:
             found = {c for c in found if self.units.at[c, "level"] == level}
         if not found:
-            raise UnitNotFoundError(
-                f"unknown unit {text!r}"
-                + (f" at level {level!r}" if level else "")
-                + " — use a GB/T 2260 code (e.g. 510100) or a name such as 成都市 / Chengdu; "
-                "`cocity units` lists the units of the workspace"
-            )
+            at_level = t("error.at_level", level=level) if level else ""
+            raise UnitNotFoundError(t("error.unit_not_found", text=text, at_level=at_level))
         if len(found) > 1 and level is None:
             levels = {c: self.units.at[c, "level"] for c in found}
             for lv in LEVEL_PREFERENCE:
@@ -117,9 +114,7 @@ class UnitIndex:
                     break
         if len(found) > 1:
             listed = ", ".join(sorted(f"{self.qualified_name(c)} ({c})" for c in found))
-            raise AmbiguousUnitError(
-                f"{text!r} is ambiguous: {listed} — give the code or the qualified name"
-            )
+            raise AmbiguousUnitError(t("error.unit_ambiguous", text=text, listed=listed))
         return found.pop()
 
     def qualified_name(self, code: str) -> str:
