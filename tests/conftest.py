@@ -10,14 +10,16 @@ from cocity.data.store import Store
 
 
 def tiny_units() -> pd.DataFrame:
+    pref, dist = "prefecture_city", "district"
     rows = [
         ("510000", "四川省", "Sichuan Province", "province", None, "province", None, None, None),
-        ("511000", "内江市", "Neijiang City", "prefecture", "510000", "prefecture_city", "full", "node", None),
-        ("511100", "乐山市", "Leshan City", "prefecture", "510000", "prefecture_city", "full", "node", None),
-        ("511002", "市中区", "Shizhong District", "county", "511000", "district", "full", "node", None),
-        ("511011", "东兴区", "Dongxing District", "county", "511000", "district", "full", "node", None),
-        ("511102", "市中区", "Shizhong District", "county", "511100", "district", "full", "node", None),
-        ("511111", "沙湾区", "Shawan District", "county", "511100", "district", "full", "hinterland", None),
+        ("511000", "内江市", "Neijiang City", "prefecture", "510000", pref, "full", "node", None),
+        ("511100", "乐山市", "Leshan City", "prefecture", "510000", pref, "full", "node", None),
+        ("511002", "市中区", "Shizhong District", "county", "511000", dist, "full", "node", None),
+        ("511011", "东兴区", "Dongxing District", "county", "511000", dist, "full", "node", None),
+        ("511102", "市中区", "Shizhong District", "county", "511100", dist, "full", "node", None),
+        ("511111", "沙湾区", "Shawan District", "county", "511100", dist, "full", "hinterland",
+         None),
     ]
     cols = ["code", "name_zh", "name_en", "level", "parent", "kind", "membership", "tier", "metro"]
     df = pd.DataFrame(rows, columns=cols)
@@ -64,7 +66,8 @@ def tiny_store() -> Store:
     store.add_indicators(tiny_catalog())
     store.add_observations(tiny_observations())
     units = tiny_units()
-    boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1) for x, y in zip(units.lon, units.lat)]
+    boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1)
+             for x, y in zip(units.lon, units.lat, strict=True)]
     import geopandas as gpd
 
     store.add_geometries(gpd.GeoDataFrame({"code": units.code}, geometry=boxes), datum="WGS-84")

@@ -23,7 +23,7 @@ def test_resolve_names_codes_and_qualified(tiny_store: Store) -> None:
 
 
 def test_ambiguous_and_unknown_names_raise(tiny_store: Store, english: None) -> None:
-    with pytest.raises(AmbiguousUnitError, match="511002.*511102|511102.*511002"):
+    with pytest.raises(AmbiguousUnitError, match=r"511002.*511102|511102.*511002"):
         tiny_store.resolve("市中区")
     with pytest.raises(UnitNotFoundError, match="unknown unit 'Atlantis'"):
         tiny_store.resolve("Atlantis")
@@ -68,11 +68,11 @@ def test_errors_are_chinese_by_default(tiny_store: Store, monkeypatch: pytest.Mo
     monkeypatch.delenv("COCITY_LANG", raising=False)
     with pytest.raises(UnitNotFoundError, match="未知单元 'Atlantis'"):
         tiny_store.resolve("Atlantis")
-    with pytest.raises(AmbiguousUnitError, match="有多个匹配.*内江市市中区"):
+    with pytest.raises(AmbiguousUnitError, match=r"有多个匹配.*内江市市中区"):
         tiny_store.resolve("市中区")
 
 
-def test_bad_units_are_rejected_with_row_and_column(tiny_store: Store) -> None:
+def test_bad_units_are_rejected_with_row_and_column(tiny_store: Store, english: None) -> None:
     bad = pd.DataFrame([{"code": "51x", "name_zh": "甲", "name_en": "Jia", "level": "town",
                          "parent": "999999"}])
     with pytest.raises(ValidationError) as err:

@@ -37,10 +37,6 @@ def init(
     console.print(t("cli.init.done", path=path, dataset=dataset))
 
 
-def _name(row: object, lang: str) -> str:
-    return str(getattr(row, "name_zh" if lang == "zh" else "name_en"))
-
-
 def _label(prefix: str, value: object) -> str:
     """The label of a coded value, or an empty cell when the value is missing."""
     return t(f"{prefix}.{value}") if isinstance(value, str) and value else ""
@@ -60,11 +56,12 @@ def units(
     for key in ("col.code", "col.name", "col.level", "col.parent", "col.membership",
                 "col.tier", "col.metro"):
         table.add_column(t(key))
-    for r in df.itertuples(index=False):
+    for r in df.to_dict("records"):
         table.add_row(
-            r.code, _name(r, lang), _label("level", r.level),
-            r.parent if isinstance(r.parent, str) else "",
-            _label("membership", r.membership), _label("tier", r.tier), _label("metro", r.metro),
+            str(r["code"]), str(r[f"name_{lang}"]), _label("level", r["level"]),
+            r["parent"] if isinstance(r["parent"], str) else "",
+            _label("membership", r["membership"]), _label("tier", r["tier"]),
+            _label("metro", r["metro"]),
         )
     console.print(table)
 
@@ -78,7 +75,7 @@ def indicators(workspace: Path | None = WorkspaceOpt) -> None:
     for key in ("col.id", "col.name", "col.unit_of_measure", "col.direction"):
         table.add_column(t(key))
     table.add_column(t("col.source"), max_width=40, no_wrap=True, overflow="ellipsis")
-    for r in cat.itertuples(index=False):
-        table.add_row(r.id, _name(r, lang), str(r.unit_zh if lang == "zh" else r.unit_en),
-                      "+" if r.direction > 0 else "−", str(r.source))
+    for r in cat.to_dict("records"):
+        table.add_row(str(r["id"]), str(r[f"name_{lang}"]), str(r[f"unit_{lang}"]),
+                      "+" if int(r["direction"]) > 0 else "−", str(r["source"]))
     console.print(table)

@@ -242,13 +242,16 @@ class Store:
             con.execute("INSERT OR REPLACE INTO indicators SELECT * FROM incoming")
         return len(df)
 
-    def add_geometries(self, geoms: gpd.GeoDataFrame | pd.DataFrame, *, datum: str | None = None) -> int:
+    def add_geometries(
+        self, geoms: gpd.GeoDataFrame | pd.DataFrame, *, datum: str | None = None
+    ) -> int:
         """Store boundaries by unit code (column ``code``, geometry in lon/lat)."""
         known = set(self.units()["code"])
         unknown = sorted(set(geoms["code"].astype(str)) - known)
         if unknown:
-            raise ValidationError([Issue(f"geometry for unknown unit {c}",
-                                         hint="add the unit first") for c in unknown[:20]])
+            raise ValidationError([Issue(t("check.geometry_unknown_unit", code=c),
+                                         hint=t("check.geometry_unknown_unit.hint"))
+                                   for c in unknown[:20]])
         df = pd.DataFrame({"code": geoms["code"].astype(str),
                            "wkb": shapely.to_wkb(np.asarray(geoms.geometry))})
         with self._registered(incoming=df), self.transaction() as con:
@@ -308,46 +311,50 @@ class Store:
 def _check_units(df: pd.DataFrame, known: set[str], source: str) -> list[Issue]:
     issues: list[Issue] = []
     codes = set(df["code"]) | known
-    for i, r in enumerate(df.itertuples(index=False), start=2):
-        if not (isinstance(r.code, str) and len(r.code) == 6 and r.code.isdigit()):
-            issues.append(Issue(f"code {r.code!r} is not a 6-digit GB/T 2260 code", source, i, "code"))
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        code = r["code"]
+        if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+            issues.append(Issue(t("check.bad_code", code=code), source, i, "code"))
         for col, allowed in (("level", LEVELS), ("membership", MEMBERSHIPS),
                              ("tier", TIERS), ("metro", METROS)):
-            v = _none_if_missing(getattr(r, col))
+            v = _none_if_missing(r[col])
             if (v is not None or col == "level") and v not in allowed:
-                issues.append(Issue(f"{col} {v!r} is not one of {', '.join(allowed)}",
-                                    source, i, col))
+                issues.append(Issue(t("check.not_allowed", column=col, value=v,
+                                      allowed=", ".join(allowed)), source, i, col))
         for col in ("name_zh", "name_en"):
-            if not isinstance(_none_if_missing(getattr(r, col)), str):
-                issues.append(Issue(f"{col} is missing", source, i, col))
-        p = _none_if_missing(r.parent)
+            if not isinstance(_none_if_missing(r[col]), str):
+                issues.append(Issue(t("check.missing", column=col), source, i, col))
+        p = _none_if_missing(r["parent"])
         if p is not None and str(p) not in codes:
-            issues.append(Issue(f"parent {p} is not a known unit", source, i, "parent",
-                                "list the parent unit before its children"))
+            issues.append(Issue(t("check.unknown_parent", parent=p), source, i, "parent",
+                                t("check.unknown_parent.hint")))
     dup = df["code"][df["code"].duplicated()]
-    issues += [Issue(f"duplicate unit code {c}", source, column="code") for c in dup]
+    issues += [Issue(t("check.duplicate", column="code", value=c), source, column="code")
+               for c in dup]
     return issues
 
 
 def _check_catalog(df: pd.DataFrame, source: str) -> list[Issue]:
     issues: list[Issue] = []
-    for i, r in enumerate(df.itertuples(index=False), start=2):
-        if not isinstance(_none_if_missing(r.id), str) or not r.id:
-            issues.append(Issue("indicator id is missing", source, i, "id"))
+    for i, r in enumerate(df.to_dict("records"), start=2):
+        if not isinstance(_none_if_missing(r["id"]), str) or not r["id"]:
+            issues.append(Issue(t("check.missing", column="id"), source, i, "id"))
         for col in ("name_zh", "name_en"):
-            if not isinstance(_none_if_missing(getattr(r, col)), str):
-                issues.append(Issue(f"{col} is missing", source, i, col))
+            if not isinstance(_none_if_missing(r[col]), str):
+                issues.append(Issue(t("check.missing", column=col), source, i, col))
         try:
-            ok = int(r.direction) in DIRECTIONS
+            ok = int(r["direction"]) in DIRECTIONS
         except (TypeError, ValueError):
             ok = False
         if not ok:
-            issues.append(Issue(f"direction {r.direction!r} must be 1 or -1", source, i, "direction"))
-        if r.value_kind not in VALUE_KINDS:
-            issues.append(Issue(f"value_kind {r.value_kind!r} is not one of {', '.join(VALUE_KINDS)}",
-                                source, i, "value_kind"))
+            issues.append(Issue(t("check.not_allowed", column="direction", value=r["direction"],
+                                  allowed="1, -1"), source, i, "direction"))
+        if r["value_kind"] not in VALUE_KINDS:
+            issues.append(Issue(t("check.not_allowed", column="value_kind", value=r["value_kind"],
+                                  allowed=", ".join(VALUE_KINDS)), source, i, "value_kind"))
     dup = df["id"][df["id"].duplicated()]
-    issues += [Issue(f"duplicate indicator id {c}", source, column="id") for c in dup]
+    issues += [Issue(t("check.duplicate", column="id", value=c), source, column="id")
+               for c in dup]
     return issues
 
 

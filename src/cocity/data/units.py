@@ -121,7 +121,7 @@ class UnitIndex:
         row = self.units.loc[code]
         parent = row["parent"]
         if isinstance(parent, str) and parent in self.units.index and row["level"] == "county":
-            return f"{self.units.at[parent, 'name_zh']}{row['name_zh']}"
+            return f"{self.units.at[parent, 'name_zh']!s}{row['name_zh']!s}"
         return str(row["name_zh"])
 
     def resolve_all(self, texts: Iterable[object], level: str | None = None) -> list[str]:

@@ -130,23 +130,23 @@ def build_units(c2020: pd.DataFrame, plan: dict[str, Any], names: dict[str, Any]
             if pref != cq["code"]:
                 for code in c2020.index[c2020.index.str[:4] == pref[:4]]:
                     metro_of[code] = metro
-    rows = []
+    rows: list[tuple[str, str, str, str | None, str]] = []
     for code in plan["provinces"]:
-        rows.append((code, c2020.at[code, "省"], "province", None, "partial"))
+        rows.append((code, str(c2020.at[code, "省"]), "province", None, "partial"))
     rows.append((cq["code"], cq["name_zh"], "prefecture", "500000", "partial"))
     for code in sorted(cities):
         member = "partial" if cities[code].get("except") else "full"
-        rows.append((code, c2020.at[code, "市"], "prefecture", "510000", member))
+        rows.append((code, str(c2020.at[code, "市"]), "prefecture", "510000", member))
     for code in c2020.index:
         if code.endswith("00"):
             continue
         if code.startswith("50"):
             member = ("full" if code in full_cq else "partial" if code in partial_cq
                       else "outside")
-            rows.append((code, c2020.at[code, "区县"], "county", cq["code"], member))
+            rows.append((code, str(c2020.at[code, "区县"]), "county", cq["code"], member))
         elif code[:4] + "00" in cities:
             member = "outside" if code in excluded else "full"
-            rows.append((code, c2020.at[code, "区县"], "county", code[:4] + "00", member))
+            rows.append((code, str(c2020.at[code, "区县"]), "county", code[:4] + "00", member))
     units = pd.DataFrame(rows, columns=["code", "name_zh", "level", "parent", "membership"])
     core_pref, core_cty = set(plan["tier"]["core_prefectures"]), set(plan["tier"]["core_counties"])
     units["kind"] = [_kind(n, lv) for n, lv in zip(units.name_zh, units.level, strict=True)]
@@ -227,7 +227,7 @@ def build_observations(
         if "yearbook" in ind:
             col, factor = ind["yearbook"]["column"], ind["yearbook"]["factor"]
             for city, code in YEARBOOK_CITIES.items():
-                value = float(yearbook.at[city, col]) * factor
+                value = float(str(yearbook.at[city, col])) * factor
                 rows.append((code, 2019, ind["id"], value, "yearbook2019"))
     obs = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value", "source"])
     obs = obs[np.isfinite(obs.value)]
@@ -245,10 +245,8 @@ def _prefecture_of(code: str) -> str:
 
 
 def _prefecture_2020(code_2010: str, moved: pd.DataFrame) -> str:
-    code = code_2010
-    if code_2010 in moved.index and isinstance(moved.at[code_2010, "code_2020"], str):
-        code = moved.at[code_2010, "code_2020"]
-    return _prefecture_of(code)
+    new = moved.at[code_2010, "code_2020"] if code_2010 in moved.index else None
+    return _prefecture_of(new if isinstance(new, str) else code_2010)
 
 
 def build_boundaries(units: pd.DataFrame, folder: Path, plan: dict[str, Any]) -> tuple[
