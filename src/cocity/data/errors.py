@@ -16,10 +16,12 @@ class Issue:
     hint: str | None = None
 
     def __str__(self) -> str:
+        from cocity.i18n import t
+
         where = [p for p in (
             self.file,
-            f"row {self.row}" if self.row is not None else None,
-            f"column '{self.column}'" if self.column is not None else None,
+            t("issue.row", row=self.row) if self.row is not None else None,
+            t("issue.column", column=self.column) if self.column is not None else None,
         ) if p]
         text = (": ".join([", ".join(where), self.message]) if where else self.message)
         return f"{text} — {self.hint}" if self.hint else text

@@ -80,13 +80,11 @@ def import_boundaries(
         issues += _datum_clash(store, name, datum_value, set(codes.dropna()))
     if issues:
         raise ValidationError(sorted(dict.fromkeys(issues), key=lambda i: i.row or 0))
-    wkb = shapely.to_wkb(shapely.force_2d(np.asarray(gdf.geometry)))
-    incoming = pd.DataFrame({"code": codes.astype(str).to_numpy(), "wkb": list(wkb)})
-    stored = _stored_wkb(store)
-    is_new = ~incoming["code"].isin(stored.keys())
-    differs = np.array([c in stored and stored[c] != w
-                        for c, w in zip(incoming["code"], incoming["wkb"], strict=True)])
-    writes = incoming[is_new.to_numpy() | differs]
+    geometry = shapely.force_2d(np.asarray(gdf.geometry))
+    incoming = gpd.GeoDataFrame({"code": codes.astype(str).to_numpy()}, geometry=geometry,
+                                crs="EPSG:4326")
+    is_new, differs = store.geometry_changes(list(incoming["code"]),
+                                             list(shapely.to_wkb(geometry)))
     added, changed = int(is_new.sum()), int(differs.sum())
     digest = sha256_of(path)
     if datum_value is not None:
@@ -94,7 +92,7 @@ def import_boundaries(
     if not dry_run:
         if progress:
             progress("write", 0, 1)
-        _write(store, writes, datum_value, name, digest, len(incoming), added, changed)
+        store.add_geometries(incoming, datum=datum_value, file=name, sha256=digest)
         if progress:
             progress("write", 1, 1)
     return ImportResult(
@@ -221,38 +219,13 @@ def _match(gdf: gpd.GeoDataFrame, name: str, column: str, units: UnitResolver,
     return pd.Series(codes, dtype=object), issues
 
 
-def _stored_wkb(store: Store) -> dict[str, bytes]:
-    """WKB (2-D) of the boundaries already in the store, by code."""
-    geo = store.geodata()
-    geo = geo[geo.geometry.notna()]
-    wkb = shapely.to_wkb(shapely.force_2d(np.asarray(geo.geometry)))
-    return dict(zip(geo["code"].astype(str), wkb, strict=True))
-
-
 def _datum_clash(store: Store, name: str, datum: str, codes: set[str]) -> list[Issue]:
     """An issue if other stored boundaries are in another datum than ``datum``."""
     current = store.meta().get("datum")
     if current is None or current == datum:
         return []
-    others = set(_stored_wkb(store)) - codes
+    others = set(store.stored_wkb()) - codes
     if not others:
         return []
     return [Issue(t("import.geo.datum_clash", datum=datum, current=current, n=len(others)),
                   name, column="--datum", hint=t("import.geo.datum_clash_hint", current=current))]
-
-
-def _write(store: Store, writes: pd.DataFrame, datum: str | None, name: str, digest: str,
-           rows: int, added: int, changed: int) -> None:
-    """Upsert geometries, set the datum and log the import, all in one transaction."""
-    store.con.register("cocity_incoming_geometries", writes)
-    try:
-        with store.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO geometries "
-                        "SELECT code, wkb FROM cocity_incoming_geometries")
-            if datum is not None:
-                con.execute("INSERT OR REPLACE INTO meta VALUES ('datum', ?)", [datum])
-            con.execute("INSERT INTO imports (file, sha256, kind, rows, added, changed) "
-                        "VALUES (?, ?, 'boundaries', ?, ?, ?)",
-                        [name, digest, rows, added, changed])
-    finally:
-        store.con.unregister("cocity_incoming_geometries")

@@ -242,23 +242,55 @@ class Store:
             con.execute("INSERT OR REPLACE INTO indicators SELECT * FROM incoming")
         return len(df)
 
+    def stored_wkb(self) -> dict[str, bytes]:
+        """The stored boundaries as WKB, by unit code."""
+        rows = self.con.execute("SELECT code, wkb FROM geometries").fetchall()
+        return {str(code): bytes(wkb) for code, wkb in rows}
+
+    def geometry_changes(self, codes: Sequence[str], wkb: Sequence[bytes]) -> tuple[
+            np.ndarray, np.ndarray]:
+        """Boolean masks over the incoming boundaries: new codes, and stored ones that differ."""
+        stored = self.stored_wkb()
+        is_new = np.array([c not in stored for c in codes], dtype=bool)
+        differs = np.array([c in stored and stored[c] != w
+                            for c, w in zip(codes, wkb, strict=True)], dtype=bool)
+        return is_new, differs
+
     def add_geometries(
-        self, geoms: gpd.GeoDataFrame | pd.DataFrame, *, datum: str | None = None
-    ) -> int:
-        """Store boundaries by unit code (column ``code``, geometry in lon/lat)."""
-        known = set(self.units()["code"])
-        unknown = sorted(set(geoms["code"].astype(str)) - known)
+        self,
+        geoms: gpd.GeoDataFrame | pd.DataFrame,
+        *,
+        datum: str | None = None,
+        file: str | None = None,
+        sha256: str | None = None,
+    ) -> tuple[int, int]:
+        """Upsert boundaries by unit code (column ``code``, 2-D geometry in lon/lat).
+
+        Identical boundaries are skipped; returns (added, changed). With ``file``, the import is
+        logged in the same transaction when it changed anything.
+        """
+        codes = [str(c) for c in geoms["code"]]
+        unknown = sorted(set(codes) - set(self.units()["code"]))
         if unknown:
             raise ValidationError([Issue(t("check.geometry_unknown_unit", code=c),
                                          hint=t("check.geometry_unknown_unit.hint"))
                                    for c in unknown[:20]])
-        df = pd.DataFrame({"code": geoms["code"].astype(str),
-                           "wkb": shapely.to_wkb(np.asarray(geoms.geometry))})
+        wkb = list(shapely.to_wkb(np.asarray(geoms.geometry)))
+        is_new, differs = self.geometry_changes(codes, wkb)
+        keep = is_new | differs
+        df = pd.DataFrame({"code": np.asarray(codes, dtype=object)[keep],
+                           "wkb": np.asarray(wkb, dtype=object)[keep]})
+        added, changed = int(is_new.sum()), int(differs.sum())
         with self._registered(incoming=df), self.transaction() as con:
             con.execute("INSERT OR REPLACE INTO geometries SELECT * FROM incoming")
             if datum:
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('datum', ?)", [datum])
-        return len(df)
+            if file is not None and (added or changed):
+                con.execute(
+                    "INSERT INTO imports (file, sha256, kind, rows, added, changed) "
+                    "VALUES (?, ?, 'boundaries', ?, ?, ?)",
+                    [file, sha256, len(codes), added, changed])
+        return added, changed
 
     def add_observations(
         self,
@@ -271,8 +303,8 @@ class Store:
     ) -> tuple[int, int]:
         """Upsert resolved observations (codes, catalog ids). Returns (added, changed).
 
-        Identical rows are no-ops, so re-importing a file changes nothing. A row whose value
-        differs from the stored one is a conflict unless ``replace`` is true.
+        Identical rows are no-ops, so re-importing a file changes nothing (not even the import
+        log). A row whose value differs from the stored one is a conflict unless ``replace``.
         """
         df = obs.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
         df["imputed"] = df["imputed"].fillna(False).astype(bool)
@@ -300,7 +332,7 @@ class Store:
         new = df[~existing.to_numpy() | differs.to_numpy()]
         with self._registered(incoming=new), self.transaction() as con:
             con.execute("INSERT OR REPLACE INTO observations SELECT * FROM incoming")
-            if file is not None:
+            if file is not None and len(new):
                 con.execute(
                     "INSERT INTO imports (file, sha256, kind, rows, added, changed) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
