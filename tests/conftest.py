@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
@@ -59,16 +60,23 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COCITY_LANG", "en")
 
 
-@pytest.fixture
-def tiny_store() -> Store:
-    store = Store.open(None)
-    store.add_units(tiny_units())
-    store.add_indicators(tiny_catalog())
-    store.add_observations(tiny_observations())
+def tiny_boxes() -> gpd.GeoDataFrame:
+    """A 0.2° square around each tiny unit's point, as its boundary."""
     units = tiny_units()
     boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1)
              for x, y in zip(units.lon, units.lat, strict=True)]
-    import geopandas as gpd
+    return gpd.GeoDataFrame({"code": units.code}, geometry=boxes, crs="EPSG:4326")
 
-    store.add_geometries(gpd.GeoDataFrame({"code": units.code}, geometry=boxes), datum="WGS-84")
+
+def fill_tiny(store: Store) -> Store:
+    """Add the tiny units, catalog, observations and boxes to ``store``."""
+    store.add_units(tiny_units())
+    store.add_indicators(tiny_catalog())
+    store.add_observations(tiny_observations())
+    store.add_geometries(tiny_boxes(), datum="WGS-84")
     return store
+
+
+@pytest.fixture
+def tiny_store() -> Store:
+    return fill_tiny(Store.open(None))

@@ -13,6 +13,8 @@ from cocity.data.import_boundaries import import_boundaries, normalize_datum
 from cocity.data.store import Store
 from tests.test_importers import assert_unchanged, make_store, snapshot
 
+pytestmark = pytest.mark.usefixtures("english")
+
 BOXES = {  # code → (lon, lat) of a 0.2° square
     "511002": (105.06, 29.58), "511011": (105.07, 29.59), "511102": (103.76, 29.55),
     "511111": (103.55, 29.41),
@@ -34,11 +36,6 @@ def rejected(store: Store, path: Path, **options: object) -> list[Issue]:
         import_boundaries(store, path, **options)  # type: ignore[arg-type]
     assert_unchanged(store, before)
     return err.value.issues
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COCITY_LANG", "en")
 
 
 @pytest.fixture

@@ -7,16 +7,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-import shapely
 
 from cocity.data.errors import Issue, ValidationError
 from cocity.data.importers import import_observations, read_observations
 from cocity.data.store import Store
-from tests.conftest import tiny_catalog, tiny_observations, tiny_units
+from tests.conftest import tiny_boxes, tiny_catalog, tiny_observations, tiny_units
+
+pytestmark = pytest.mark.usefixtures("english")
 
 # ---------------------------------------------------------------------------- helpers
 EXTRA_INDICATORS = pd.DataFrame([
@@ -39,10 +39,7 @@ def make_store(observations: bool = True) -> Store:
     store.add_indicators(pd.concat([tiny_catalog(), EXTRA_INDICATORS], ignore_index=True))
     if observations:
         store.add_observations(tiny_observations())
-    units = tiny_units()
-    boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1)
-             for x, y in zip(units.lon, units.lat, strict=True)]
-    store.add_geometries(gpd.GeoDataFrame({"code": units.code}, geometry=boxes), datum="WGS-84")
+    store.add_geometries(tiny_boxes(), datum="WGS-84")
     return store
 
 
@@ -97,11 +94,6 @@ def the_issue(issues: list[Issue], row: int | None, column: str | None) -> Issue
     assert len(hits) == 1, issues
     assert hits[0].hint, hits[0]
     return hits[0]
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COCITY_LANG", "en")
 
 
 @pytest.fixture

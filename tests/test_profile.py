@@ -6,11 +6,9 @@ import json
 import re
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from typer.testing import CliRunner
 
 from cocity.cli import _register, app
@@ -28,7 +26,7 @@ from cocity.report import render as render_mod
 from cocity.report.charts import distribution_figure
 from cocity.report.maps import choropleth_figure, membership_figure
 from cocity.report.render import GEO_PREFIX, bilingual_figure, write_atomic
-from tests.conftest import tiny_catalog, tiny_observations, tiny_units
+from tests.conftest import fill_tiny, tiny_units
 
 COUNTIES = ["511002", "511011", "511102", "511111"]
 
@@ -279,15 +277,7 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def _workspace(folder: Path) -> Path:
-    store = Store.open(folder, create=True)
-    store.add_units(tiny_units())
-    store.add_indicators(tiny_catalog())
-    store.add_observations(tiny_observations())
-    units = tiny_units()
-    boxes = [shapely.box(x - 0.1, y - 0.1, x + 0.1, y + 0.1)
-             for x, y in zip(units.lon, units.lat, strict=True)]
-    store.add_geometries(gpd.GeoDataFrame({"code": units.code}, geometry=boxes), datum="WGS-84")
-    store.close()
+    fill_tiny(Store.open(folder, create=True)).close()
     return folder
 
 
