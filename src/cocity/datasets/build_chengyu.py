@@ -297,7 +297,9 @@ def build(source: Path, out: Path = OUT) -> None:
     units.to_csv(out / "units.csv", index=False, lineterminator="\n")
     catalog.to_csv(out / "indicators.csv", index=False, lineterminator="\n")
     obs.to_csv(out / "observations.csv", index=False, lineterminator="\n")
-    geojson = {"type": "FeatureCollection", "features": features}
+    geojson = {"type": "FeatureCollection", "name": "chengyu boundaries",
+               "datum": info["datum"], "datum_note": info["datum_note_en"],
+               "features": features}
     (out / "boundaries.geojson").write_text(
         json.dumps(geojson, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     info["inputs"] = {k: {"path": v, "sha256": _sha256(source / v)} for k, v in SOURCES.items()}
