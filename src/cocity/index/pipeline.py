@@ -110,7 +110,8 @@ class Pipeline:
     def rerun(self, **changes: dict[str, Any]) -> Pipeline:
         """A new pipeline with step parameters changed, e.g.
         ``pipe.rerun(normalise={"method": "zscore"}, aggregate={"by_level": {3: "geometric"}})``.
-        Weight steps are changed with ``weight={level: {...}}``."""
+        A change that keeps a step's method is merged into its parameters; one that changes the
+        method replaces them. Weight steps are changed with ``weight={level: {...}}``."""
         new = Pipeline(self.raw, self.framework, groups=self.groups,
                        denominators=self.denominators)
         new.params = copy.deepcopy(self.params)
@@ -123,7 +124,10 @@ class Pipeline:
                 raise MethodInputError(t("index.p.unknown_step", step=kind,
                                          steps=", ".join(ORDER)))
             else:
-                new.params[kind] = {**new.params.get(kind, {}), **change}
+                old = new.params.get(kind, {})
+                same_method = change.get("method", old.get("method")) == old.get("method")
+                # Changing the method starts from its defaults; otherwise merge parameters.
+                new.params[kind] = {**old, **change} if same_method else dict(change)
         new._replay(ORDER[0])
         return new
 
