@@ -85,6 +85,14 @@ def _prepare(Y: ArrayLike, w: ArrayLike, min_share: float, method: str) -> _Prep
 
     wfull = (wa / wsum)[..., None, :]                     # (..., 1, k)
     support = wfull > 0
+    if not np.isnan(Yr).any():
+        # Fast path (complete data, the common case in uncertainty runs): nothing to
+        # re-normalise, so the weights are a broadcast view rather than a per-unit copy.
+        shape = np.broadcast_shapes(Yr.shape, wfull.shape)
+        avail = np.broadcast_to(support, shape)
+        ok = np.broadcast_to(support.any(axis=-1), shape[:-1])
+        return _Prepared(Yr, np.broadcast_to(Yr, shape), avail, np.broadcast_to(wfull, shape),
+                         ok, wfull)
     avail = ~np.isnan(Yr) & support                       # (..., n, k)
     n_support = support.sum(axis=-1)                      # (..., 1)
     n_avail = avail.sum(axis=-1)                          # (..., n)

@@ -179,34 +179,53 @@ class _Tree:
         return cls(codes=codes, levels=list(range(2, fw.n_levels + 1)), inner=inner)
 
 
+CHUNK_BYTES = 64 * 2**20  # working-set budget for one chunk of replications
+
+
 def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndarray,
-                           methods: np.ndarray, params: dict[int, dict[str, Any]]) -> np.ndarray:
-    """Scores (R, n, nodes) of every node for R replications sharing one normalised matrix.
+                           methods: np.ndarray, params: dict[int, dict[str, Any]],
+                           keep: int | None = None) -> np.ndarray:
+    """Scores (R, n) of node position ``keep`` (default: the root) for R replications that
+    share one normalised matrix.
 
     ``weights`` (R, nodes) are sibling weights; ``methods`` (R, levels) holds each
-    replication's aggregation method per level ("" = the framework's). Replications that share
-    a method are aggregated in one vectorised call.
+    replication's aggregation method per level ("" = the framework's). Replications are
+    processed in chunks that fit :data:`CHUNK_BYTES`; within a chunk, replications that share a
+    method are aggregated in one vectorised call.
     """
     r, (n, m) = weights.shape[0], normalised.shape
-    out = np.full((r, n, len(tree.codes)), np.nan)
-    out[:, :, :m] = normalised[None, :, :]
-    for position, level, kids, default, share in tree.inner:
-        chosen = methods[:, tree.levels.index(level)]
-        for method in np.unique(chosen):
-            rows = np.flatnonzero(chosen == method)
-            fn = registry.get("aggregate", str(method) or default)
-            y = out[rows][:, :, kids]
-            out[rows, :, position] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
-                                        min_share=share,
-                                        **params.get(level, {}))
-    return out
+    keep = len(tree.codes) - 1 if keep is None else keep
+    widest = max(len(kids) for _p, _l, kids, _d, _s in tree.inner)
+    chunk = max(1, CHUNK_BYTES // (8 * n * max(widest, 1) * 4))
+    result = np.full((r, n), np.nan)
+    for start in range(0, r, chunk):
+        rows_all = np.arange(start, min(r, start + chunk))
+        scores: dict[int, np.ndarray] = {}
+
+        def column(pos: int, rows: np.ndarray) -> np.ndarray:
+            if pos < m:
+                return np.broadcast_to(normalised[:, pos], (len(rows), n))
+            return scores[pos][rows - start]
+
+        for position, level, kids, default, share in tree.inner:
+            chosen = methods[rows_all, tree.levels.index(level)]
+            node_scores = np.full((len(rows_all), n), np.nan)
+            for method in np.unique(chosen):
+                local = np.flatnonzero(chosen == method)
+                rows = rows_all[local]
+                fn = registry.get("aggregate", str(method) or default)
+                y = np.stack([column(k, rows) for k in kids], axis=-1)
+                node_scores[local] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
+                                        min_share=share, **params.get(level, {}))
+            scores[position] = node_scores
+        result[rows_all] = column(keep, rows_all)
+    return result
 
 
 def _group_scores(args: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Worker: root scores of one configuration group (picklable for process pools)."""
-    rows, tree, normalised, weights, methods, params, root_pos = args
-    scores = aggregate_replications(tree, normalised, weights, methods, params)
-    return rows, scores[:, :, root_pos]
+    rows, tree, normalised, weights, methods, params, keep = args
+    return rows, aggregate_replications(tree, normalised, weights, methods, params, keep)
 
 
 def run_uncertainty(
