@@ -201,12 +201,6 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     for start in range(0, r, chunk):
         rows_all = np.arange(start, min(r, start + chunk))
         scores: dict[int, np.ndarray] = {}
-
-        def column(pos: int, rows: np.ndarray) -> np.ndarray:
-            if pos < m:
-                return np.broadcast_to(normalised[:, pos], (len(rows), n))
-            return scores[pos][rows - start]
-
         for position, level, kids, default, share in tree.inner:
             chosen = methods[rows_all, tree.levels.index(level)]
             node_scores = np.full((len(rows_all), n), np.nan)
@@ -214,12 +208,21 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
                 local = np.flatnonzero(chosen == method)
                 rows = rows_all[local]
                 fn = registry.get("aggregate", str(method) or default)
-                y = np.stack([column(k, rows) for k in kids], axis=-1)
+                y = np.stack([_column(normalised, scores, k, local) for k in kids], axis=-1)
                 node_scores[local] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
                                         min_share=share, **params.get(level, {}))
             scores[position] = node_scores
-        result[rows_all] = column(keep, rows_all)
+        result[rows_all] = _column(normalised, scores, keep, np.arange(len(rows_all)))
     return result
+
+
+def _column(normalised: np.ndarray, scores: dict[int, np.ndarray], pos: int,
+            local: np.ndarray) -> np.ndarray:
+    """Scores (len(local), n) of node ``pos`` for the chunk rows ``local``: an indicator's
+    normalised column (a broadcast view) or an already aggregated node."""
+    if pos < normalised.shape[1]:
+        return np.broadcast_to(normalised[:, pos], (len(local), normalised.shape[0]))
+    return scores[pos][local]
 
 
 def _group_scores(args: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
