@@ -193,7 +193,7 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     processed in chunks that fit :data:`CHUNK_BYTES`; within a chunk, replications that share a
     method are aggregated in one vectorised call.
     """
-    r, (n, m) = weights.shape[0], normalised.shape
+    r, n = weights.shape[0], normalised.shape[0]
     keep = len(tree.codes) - 1 if keep is None else keep
     widest = max(len(kids) for _p, _l, kids, _d, _s in tree.inner)
     chunk = max(1, CHUNK_BYTES // (8 * n * max(widest, 1) * 4))
