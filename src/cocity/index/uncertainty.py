@@ -329,15 +329,18 @@ def _variant(pipe: Pipeline, spec: UncertaintySpec, key: Any, columns: list[str]
     changes: dict[str, dict[str, Any]] = {}
     for name, value in zip(columns, key, strict=True):
         inp = next(i for i in spec.inputs if i.name == name)
-        if inp.step == "normalise":
-            choice = inp.choices[int(value)]
-            changes["normalise"] = dict(choice) if isinstance(choice, dict) else {
-                "method": str(choice)}
-        elif inp.step == "treat":
-            assert inp.param is not None
-            v = int(value) if float(value).is_integer() else float(value)
-            changes["treat"] = {**pipe.params.get("treat", {}), inp.param: v}
+        changes[inp.step] = _step_change(pipe, inp, value)
     return pipe.rerun(**changes)
+
+
+def _step_change(pipe: Pipeline, inp: UncertainInput, value: Any) -> dict[str, Any]:
+    """The pipeline change that a normalise or treat input's sampled value stands for."""
+    if inp.step == "normalise":
+        choice = inp.choices[int(value)]
+        return dict(choice) if isinstance(choice, dict) else {"method": str(choice)}
+    assert inp.step == "treat" and inp.param is not None
+    v = int(value) if float(value).is_integer() else float(value)
+    return {**pipe.params.get("treat", {}), inp.param: v}
 
 
 def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series,
@@ -352,14 +355,8 @@ def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series
     by_level = dict(pipe.params.get("aggregate", {}).get("by_level", {}))
     for inp in spec.inputs:
         value = sample[inp.name]
-        if inp.step == "normalise":
-            choice = inp.choices[int(value)]
-            changes["normalise"] = dict(choice) if isinstance(choice, dict) else {
-                "method": str(choice)}
-        elif inp.step == "treat":
-            assert inp.param is not None
-            v = int(value) if float(value).is_integer() else float(value)
-            changes["treat"] = {**pipe.params.get("treat", {}), inp.param: v}
+        if inp.step in ("normalise", "treat"):
+            changes[inp.step] = _step_change(pipe, inp, value)
         elif inp.step == "aggregate":
             by_level[inp.level] = inp.choices[int(value)]
         elif inp.step == "weights":

@@ -23,14 +23,14 @@ from plotly.colors import sample_colorscale
 
 import cocity
 from cocity.i18n import LANGS, t
-from cocity.report.maps import FEATURE_ID_KEY, _flat, _layout, _names
-from cocity.report.profile import _geojson
+from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
+from cocity.report.profile import geojson_of
 from cocity.report.render import (
     GEO_PREFIX,
     TOPOJSON_NAMES,
-    _environment,
-    _script_json,
     bilingual_figure,
+    script_json,
+    template_environment,
     write_atomic,
 )
 from cocity.report.style import COLORSCALE, FONT_STACK, NO_DATA_COLOR, OUTLINE_COLOR
@@ -73,7 +73,7 @@ def boundaries(run: IndexRun) -> dict[str, dict[str, Any]]:
     levels = [run.selection.level]
     if run.selection.level == "county" and (run.geo["level"] == "prefecture").any():
         levels.append("prefecture")
-    return {lv: _geojson(run.geo[run.geo["level"] == lv]) for lv in levels}
+    return {lv: geojson_of(run.geo[run.geo["level"] == lv]) for lv in levels}
 
 
 def index_map_figure(run: IndexRun, geo: dict[str, dict[str, Any]],
@@ -91,9 +91,9 @@ def index_map_figure(run: IndexRun, geo: dict[str, dict[str, Any]],
         label = t("index.cli.page.not_evaluated", lang)
         fig.add_trace(go.Choropleth(
             geojson=geo[level], featureidkey=FEATURE_ID_KEY, locations=others["code"],
-            z=np.zeros(len(others)), colorscale=_flat(NO_DATA_COLOR), showscale=False,
+            z=np.zeros(len(others)), colorscale=flat_colorscale(NO_DATA_COLOR), showscale=False,
             showlegend=True, name=f"{label} ({len(others)})",
-            marker={"line": {"color": "white", "width": 0.6}}, customdata=_names(others),
+            marker={"line": {"color": "white", "width": 0.6}}, customdata=hover_names(others),
             hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                            f"{label}<extra></extra>"),
             meta={"geo": level}))
@@ -104,7 +104,7 @@ def index_map_figure(run: IndexRun, geo: dict[str, dict[str, Any]],
         colorbar={"title": {"text": score_l}, "thickness": 14, "len": 0.6, "x": 0.98,
                   "xanchor": "right"},
         marker={"line": {"color": "white", "width": 0.6}},
-        customdata=np.column_stack([_names(shown), ranks]),
+        customdata=np.column_stack([hover_names(shown), ranks]),
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                        f"{name}<br>{score_l}: %{{z:.2f}} · {rank_l}: %{{customdata[3]}} / {n}"
                        "<extra></extra>"),
@@ -113,10 +113,10 @@ def index_map_figure(run: IndexRun, geo: dict[str, dict[str, Any]],
         codes = [f["properties"]["code"] for f in geo["prefecture"]["features"]]
         fig.add_trace(go.Choropleth(
             geojson=geo["prefecture"], featureidkey=FEATURE_ID_KEY, locations=codes,
-            z=np.zeros(len(codes)), colorscale=_flat("rgba(0,0,0,0)"), showscale=False,
+            z=np.zeros(len(codes)), colorscale=flat_colorscale("rgba(0,0,0,0)"), showscale=False,
             showlegend=False, hoverinfo="skip",
             marker={"line": {"color": OUTLINE_COLOR, "width": 1.2}}, meta={"geo": "prefecture"}))
-    return _layout(fig, geo[level]["bbox"])
+    return map_layout(fig, geo[level]["bbox"])
 
 
 # ---------------------------------------------------------------------- charts
@@ -283,7 +283,7 @@ def _common(run: IndexRun, lang: str) -> dict[str, Any]:
     return {
         "lang": lang, "version": cocity.__version__, "font_stack": FONT_STACK,
         "plotlyjs": Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
-        "topojson_json": _script_json(list(TOPOJSON_NAMES)),
+        "topojson_json": script_json(list(TOPOJSON_NAMES)),
         "title_zh": fw.name_zh or str(root["name_zh"]),
         "title_en": fw.name_en or str(root["name_en"]),
         "notice_zh": run.file.notice_zh, "notice_en": run.file.notice_en,
@@ -294,7 +294,7 @@ def _common(run: IndexRun, lang: str) -> dict[str, Any]:
 
 
 def _figures_json(figs: list[dict[str, Any]]) -> Markup:
-    return _script_json(figs)
+    return script_json(figs)
 
 
 def index_summary_html(run: IndexRun, manifest: dict[str, Any], lang: str = "zh") -> str:
@@ -320,12 +320,12 @@ def index_summary_html(run: IndexRun, manifest: dict[str, Any], lang: str = "zh"
              "dims": [_float(r[d]) for d in dims]} for code, r in ranking.iterrows()]
     scored = ranking[ranking[run.root].notna()]
     top = scored.iloc[0] if len(scored) else None
-    template = _environment().get_template("index_summary.html.j2")
+    template = template_environment().get_template("index_summary.html.j2")
     return template.render(
         **_common(run, lang), run=run, nodes=nodes, dims=dims, rows=rows, root=run.root,
         top=top, steps=steps, overrides=list(run.overrides), manifest=manifest,
         figures_json=_figures_json(figs), figure_ids=[f["id"] for f in figs],
-        geo_json=_script_json({GEO_PREFIX + lv: fc for lv, fc in geo.items()}),
+        geo_json=script_json({GEO_PREFIX + lv: fc for lv, fc in geo.items()}),
     )
 
 
@@ -348,12 +348,12 @@ def uncertainty_html(run: IndexRun, result: UncertaintyResult, manifest: dict[st
     sobol = result.sobol.assign(
         label_zh=[input_label(str(i), "zh") for i in result.sobol.index],
         label_en=[input_label(str(i), "en") for i in result.sobol.index])
-    template = _environment().get_template("index_uncertainty.html.j2")
+    template = template_environment().get_template("index_uncertainty.html.j2")
     return template.render(
         **_common(run, lang), run=run, summary=summary, sobol=sobol,
         replications=result.replications, manifest=manifest,
         figures_json=_figures_json(figs), figure_ids=[f["id"] for f in figs],
-        geo_json=_script_json({}),
+        geo_json=script_json({}),
     )
 
 

@@ -27,16 +27,16 @@ FEATURE_ID_KEY = "properties.code"
 MAP_HEIGHT = 640
 
 
-def _flat(color: str) -> list[list[object]]:
+def flat_colorscale(color: str) -> list[list[object]]:
     return [[0, color], [1, color]]
 
 
-def _names(frame: pd.DataFrame) -> np.ndarray:
+def hover_names(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack([frame["name_zh"].astype(str), frame["name_en"].astype(str),
                             frame["code"].astype(str)])
 
 
-def _layout(fig: go.Figure, bbox: list[float]) -> go.Figure:
+def map_layout(fig: go.Figure, bbox: list[float]) -> go.Figure:
     """Hidden base map fitted to the drawn units, in an Albers equal-area projection (the
     usual one for maps of China) with standard parallels at 1/6 and 5/6 of the latitude span;
     ``fitbounds`` centres the projection on the units."""
@@ -63,7 +63,7 @@ def _outline(profile: Profile, level: str) -> list[go.Choropleth]:
     codes = [f["properties"]["code"] for f in profile.boundaries["prefecture"]["features"]]
     return [go.Choropleth(
         geojson=profile.boundaries["prefecture"], featureidkey=FEATURE_ID_KEY,
-        locations=codes, z=np.zeros(len(codes)), colorscale=_flat("rgba(0,0,0,0)"),
+        locations=codes, z=np.zeros(len(codes)), colorscale=flat_colorscale("rgba(0,0,0,0)"),
         showscale=False, showlegend=False, hoverinfo="skip",
         marker={"line": {"color": OUTLINE_COLOR, "width": 1.2}}, meta={"geo": "prefecture"})]
 
@@ -82,15 +82,15 @@ def membership_figure(profile: Profile, lang: str = "zh") -> go.Figure:
                  else t(f"membership.{category}", lang))
         fig.add_trace(go.Choropleth(
             geojson=profile.boundaries[level], featureidkey=FEATURE_ID_KEY,
-            locations=sub["code"], z=np.ones(len(sub)), colorscale=_flat(color),
+            locations=sub["code"], z=np.ones(len(sub)), colorscale=flat_colorscale(color),
             showscale=False, showlegend=True, name=f"{label} ({len(sub)})",
             marker={"line": {"color": "white", "width": 0.6}},
-            customdata=_names(sub),
+            customdata=hover_names(sub),
             hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                            f"{label}<extra></extra>"),
             meta={"geo": level}))
     fig.add_traces(_outline(profile, level))
-    return _layout(fig, profile.boundaries[level]["bbox"])
+    return map_layout(fig, profile.boundaries[level]["bbox"])
 
 
 def choropleth_figure(profile: Profile, lang: str = "zh") -> go.Figure:
@@ -112,9 +112,9 @@ def choropleth_figure(profile: Profile, lang: str = "zh") -> go.Figure:
         fig.add_trace(go.Choropleth(
             geojson=profile.boundaries[level], featureidkey=FEATURE_ID_KEY,
             locations=missing["code"], z=np.zeros(len(missing)),
-            colorscale=_flat(NO_DATA_COLOR), showscale=False, showlegend=True,
+            colorscale=flat_colorscale(NO_DATA_COLOR), showscale=False, showlegend=True,
             name=f"{label} ({len(missing)})", marker={"line": {"color": "white", "width": 0.6}},
-            customdata=_names(missing),
+            customdata=hover_names(missing),
             hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                            f"{name}: {label}<extra></extra>"),
             meta={"geo": level}))
@@ -125,7 +125,7 @@ def choropleth_figure(profile: Profile, lang: str = "zh") -> go.Figure:
         colorbar={"title": {"text": unit}, "thickness": 14, "len": 0.6,
                   "x": 0.98, "xanchor": "right"},
         marker={"line": {"color": "white", "width": 0.6}},
-        customdata=np.column_stack([_names(have), flags]),
+        customdata=np.column_stack([hover_names(have), flags]),
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                        f"{name} {vm.year}: %{{z:{fmt}}} {unit}%{{customdata[3]}}<extra></extra>"),
         meta={"geo": level}))
@@ -134,9 +134,9 @@ def choropleth_figure(profile: Profile, lang: str = "zh") -> go.Figure:
         fig.add_trace(go.Choropleth(
             geojson=profile.boundaries[level], featureidkey=FEATURE_ID_KEY,
             locations=simulated["code"], z=np.zeros(len(simulated)),
-            colorscale=_flat("rgba(0,0,0,0)"), showscale=False, showlegend=True,
+            colorscale=flat_colorscale("rgba(0,0,0,0)"), showscale=False, showlegend=True,
             name=f"{t('profile.map.simulated', lang)} ({len(simulated)})", hoverinfo="skip",
             marker={"line": {"color": SIMULATED_COLOR, "width": 2.5}}, meta={"geo": level}))
     fig.add_traces(_outline(profile, level))
-    return _layout(fig, profile.boundaries[level]["bbox"])
+    return map_layout(fig, profile.boundaries[level]["bbox"])
 

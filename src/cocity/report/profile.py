@@ -163,7 +163,7 @@ def build_profile(
     levels_needed = {membership_level, lvl}
     if membership_level == "county" and (units["level"] == "prefecture").any():
         levels_needed.add("prefecture")  # prefecture outlines drawn over the county map
-    boundaries = {lv: _geojson(geo[geo["level"] == lv]) for lv in sorted(levels_needed)}
+    boundaries = {lv: geojson_of(geo[geo["level"] == lv]) for lv in sorted(levels_needed)}
 
     step("profile.step.values")
     choropleth = _value_map(ind, yr, lvl, obs, units)
@@ -370,7 +370,7 @@ def _distribution(indicator: str, level: str, obs: pd.DataFrame,
 
 
 # ---------------------------------------------------------------------- geometry
-def _geojson(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+def geojson_of(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     """Simplified FeatureCollection (``properties.code``, ``bbox``), exterior rings clockwise
     as the spherical geometry of d3-geo, which plotly.js uses, expects."""
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]

@@ -119,7 +119,7 @@ def _num(value: object, spec: str = ",") -> str:
     return format(value, spec)
 
 
-def _script_json(obj: Any) -> Markup:
+def script_json(obj: Any) -> Markup:
     """JSON safe inside a <script> element ("<" escaped, so no "</script>" can occur)."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     return Markup(text.replace("<", "\\u003c").replace("\u2028", "\\u2028")
@@ -208,7 +208,7 @@ def _obs_sources(profile: Profile) -> list[dict[str, Any]]:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("cocity.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
@@ -225,12 +225,12 @@ def profile_html(profile: Profile, lang: str = "zh") -> str:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     figures = page_figures(profile, lang)
     geo = {GEO_PREFIX + lv: fc for lv, fc in profile.boundaries.items()}
-    template = _environment().get_template("profile.html.j2")
+    template = template_environment().get_template("profile.html.j2")
     return template.render(
         p=profile, lang=lang, version=cocity.__version__, font_stack=FONT_STACK,
         plotlyjs=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
-        figures_json=_script_json(figures), geo_json=_script_json(geo),
-        topojson_json=_script_json(list(TOPOJSON_NAMES)),
+        figures_json=script_json(figures), geo_json=script_json(geo),
+        topojson_json=script_json(list(TOPOJSON_NAMES)),
         figures={f["id"]: f for f in figures}, coverage=_coverage_table(profile),
         info_sources=_info_sources(profile.info), info_notes=_info_notes(profile.info),
         obs_sources=_obs_sources(profile),
