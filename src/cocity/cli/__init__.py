@@ -7,6 +7,14 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from cocity.data.errors import CocityError
 from cocity.i18n import t
@@ -14,6 +22,14 @@ from cocity.i18n import t
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=t("cli.help", "zh"))
 console = Console()
 err_console = Console(stderr=True)
+
+
+def progress_bar(*, bar: bool = True, counts: bool = False) -> Progress:
+    """The transient Rich progress display every long-running command uses."""
+    columns = [SpinnerColumn(), TextColumn("{task.description}")]
+    columns += [BarColumn()] if bar else []
+    columns += [MofNCompleteColumn()] if counts else []
+    return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
 
 
 @app.callback()

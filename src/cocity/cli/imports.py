@@ -13,17 +13,11 @@ from typing import Annotated
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 
-from cocity.cli import app, console, err_console
+from cocity.cli import app, console, err_console, progress_bar
 from cocity.data.errors import CocityError, Issue, ValidationError
 from cocity.data.import_boundaries import import_boundaries
 from cocity.data.importers import ImportResult, import_observations
@@ -44,9 +38,7 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help=both("import.cli.opt.
 @contextmanager
 def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A Rich progress display (spinner while reading, bar while validating) as a callback."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
+    with progress_bar(counts=True) as bar:
         tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:

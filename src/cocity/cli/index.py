@@ -15,17 +15,9 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
-from cocity.cli import app, console, err_console
+from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
 from cocity.data.store import open_store
@@ -76,8 +68,7 @@ def _errors() -> Iterator[None]:
 @contextmanager
 def _spinner() -> Iterator[Callable[[str], None]]:
     """A transient spinner whose label follows the stages of a run."""
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with progress_bar(bar=False) as bar:
         task = bar.add_task(t("index.cli.step.framework"), total=None)
 
         def step(key: str) -> None:
@@ -263,9 +254,7 @@ def uncertainty(
             raise BuildError(t("index.cli.err.no_uncertainty", file=ff.source))
         with _spinner() as step:
             run = _build(ff, workspace, year, level, list(set_ or []), step)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                      transient=True) as bar:
+        with progress_bar(counts=True) as bar:
             task = bar.add_task(t("index.cli.step.uncertainty"), total=None)
 
             def progress(done: int, total: int) -> None:

@@ -9,10 +9,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cocity.cli import app, console
+from cocity.cli import app, console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.store import open_store
 from cocity.i18n import LANGS, both, current_lang, t
@@ -51,8 +50,7 @@ def profile(
             raise typer.BadParameter("zh | en", param_hint="--lang")
         os.environ["COCITY_LANG"] = lang  # messages and errors in this language too
     lang = current_lang()
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        TimeElapsedColumn(), console=console, transient=True)
+    progress = progress_bar()
     with progress:
         task = progress.add_task(t("profile.step.read", lang), total=_STEPS)
 
