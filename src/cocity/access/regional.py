@@ -1,0 +1,161 @@
+"""A coarse regional travel network and 1-hour commuting circles.
+
+The network links every county-level unit to its contiguous neighbours (queen contiguity of the
+real boundaries, :func:`cocity.metrics.weights.queen`) with a **modelled** road time
+
+    t_ij = d_ij · detour / v · 60   [minutes]
+
+where d_ij is the great-circle distance (km) between the two units' representative points, and
+adds rail links between the station units of cities with the **published** fastest in-vehicle
+times plus access and egress penalties, t = access + in-vehicle + egress. Parameters and rail
+links are data (``regional_chengyu.yaml``). Shortest travel times from a core (a set of origin
+units, 0 minutes among themselves) come from Dijkstra's algorithm — on a graph this small
+(≈ 160 nodes) scipy's implementation is the right tool; the bounded kernel of
+:mod:`cocity.access.kernel` is for street networks. A unit belongs to a core's commuting circle
+when its time is within the threshold (default 60 min). Every time that uses a road edge is a
+modelled figure and is flagged as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from cocity.access.errors import AccessInputError
+from cocity.data.store import Store
+from cocity.i18n import t
+from cocity.metrics.network import great_circle_km
+from cocity.metrics.weights import queen
+
+
+def default_spec() -> dict[str, Any]:
+    """The shipped Chengdu–Chongqing specification (``regional_chengyu.yaml``)."""
+    text = (resources.files(__package__) / "regional_chengyu.yaml").read_text(encoding="utf-8")
+    spec: dict[str, Any] = yaml.safe_load(text)
+    return spec
+
+
+def load_spec(source: str | Path | dict[str, Any] | None = None) -> dict[str, Any]:
+    if source is None:
+        return default_spec()
+    if isinstance(source, dict):
+        return source
+    loaded: dict[str, Any] = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+    return loaded
+
+
+def road_minutes(distance_km: np.ndarray, *, detour: float, speed_kmh: float) -> np.ndarray:
+    """Modelled road time t = d · detour / v · 60 (minutes)."""
+    if speed_kmh <= 0 or detour <= 0:
+        raise AccessInputError(t("access.reg.bad_road", speed=speed_kmh, detour=detour))
+    return np.asarray(distance_km, dtype=float) * detour / speed_kmh * 60.0
+
+
+@dataclass
+class RegionalNetwork:
+    """Units and their links: ``edges`` has u, v, minutes, mode (road/rail), modelled, line."""
+
+    ids: list[str]
+    edges: pd.DataFrame
+
+    def matrix(self) -> sparse.csr_matrix:
+        """Directed n × n travel-time matrix (the fastest link per pair)."""
+        pos = {c: i for i, c in enumerate(self.ids)}
+        best = self.edges.groupby(["u", "v"], as_index=False)["minutes"].min()
+        return sparse.csr_matrix(
+            (best["minutes"].to_numpy(float),
+             (best["u"].map(pos).to_numpy(), best["v"].map(pos).to_numpy())),
+            shape=(len(self.ids), len(self.ids)))
+
+
+def build_regional_network(store: Store, spec: dict[str, Any] | None = None) -> RegionalNetwork:
+    """Road links between contiguous county-level units plus the spec's rail links."""
+    spec = spec or default_spec()
+    road = spec["road"]
+    geo = store.geodata(level="county")
+    geo = geo[geo.geometry.notna()].reset_index(drop=True)
+    if len(geo) < 2:
+        raise AccessInputError(t("access.reg.no_units"))
+    w = queen(geo.set_index("code").geometry, snap=float(road.get("snap_degrees", 1e-3)),
+              islands="nearest")
+    coo = sparse.coo_matrix(w.matrix)
+    ids = [str(i) for i in w.ids]
+    points = geo.set_index("code").loc[ids, ["lon", "lat"]]
+    dist = great_circle_km(points).to_numpy()
+    minutes = road_minutes(dist[coo.row, coo.col], detour=float(road["detour"]),
+                           speed_kmh=float(road["speed_kmh"]))
+    edges = pd.DataFrame({"u": np.asarray(ids)[coo.row], "v": np.asarray(ids)[coo.col],
+                          "minutes": minutes, "mode": "road", "modelled": True, "line": ""})
+    rail = spec.get("rail", {})
+    if rail.get("links"):
+        stations = {str(k): str(v) for k, v in rail.get("stations", {}).items()}
+        extra = float(rail.get("access_minutes", 0)) + float(rail.get("egress_minutes", 0))
+        rows = []
+        for link in rail["links"]:
+            a, b = stations.get(str(link["from"])), stations.get(str(link["to"]))
+            if a is None or b is None or a not in ids or b not in ids:
+                raise AccessInputError(t("access.reg.bad_station", link=link))
+            if float(link["minutes"]) <= 0:
+                raise AccessInputError(t("access.reg.bad_station", link=link))
+            for u, v in ((a, b), (b, a)):
+                rows.append({"u": u, "v": v, "minutes": float(link["minutes"]) + extra,
+                             "mode": "rail", "modelled": False, "line": str(link.get("line", ""))})
+        edges = pd.concat([edges, pd.DataFrame(rows)], ignore_index=True)
+    return RegionalNetwork(ids=ids, edges=edges)
+
+
+def travel_times(net: RegionalNetwork, origins: list[str]) -> pd.DataFrame:
+    """Shortest time (minutes) from the nearest origin to every unit, and whether the path
+    uses a modelled road link (every path leaving the origin set does, unless it is rail only)."""
+    missing = [o for o in origins if o not in net.ids]
+    if missing or not origins:
+        raise AccessInputError(t("access.reg.bad_origins", codes=", ".join(missing) or "—"))
+    pos = {c: i for i, c in enumerate(net.ids)}
+    graph = net.matrix()
+    src = [pos[o] for o in origins]
+    dist, pred, _ = dijkstra(graph, directed=True, indices=src, min_only=True,
+                             return_predecessors=True)
+    rail_only = _rail_only_paths(net, pred, set(src))
+    return pd.DataFrame({"minutes": dist, "modelled": ~rail_only & (dist > 0)},
+                        index=pd.Index(net.ids, name="unit"))
+
+
+def _rail_only_paths(net: RegionalNetwork, pred: np.ndarray, sources: set[int]) -> np.ndarray:
+    """True where the shortest path consists of rail links only (no modelled road time)."""
+    pos = {c: i for i, c in enumerate(net.ids)}
+    fastest = net.edges.loc[net.edges.groupby(["u", "v"])["minutes"].idxmin()]
+    is_rail = {(pos[u], pos[v]): m == "rail" for u, v, m in
+               zip(fastest["u"], fastest["v"], fastest["mode"], strict=True)}
+    out = np.zeros(len(net.ids), dtype=bool)
+    for node in range(len(net.ids)):
+        if node in sources or pred[node] < 0:
+            continue
+        ok, cur = True, node
+        while cur not in sources and pred[cur] >= 0:
+            ok &= is_rail.get((int(pred[cur]), cur), False)
+            cur = int(pred[cur])
+        out[node] = ok
+    return out
+
+
+def commuting_circles(net: RegionalNetwork, spec: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Minutes to each core and membership of each core's commuting circle, per unit."""
+    spec = spec or default_spec()
+    threshold = float(spec.get("threshold_minutes", 60))
+    if threshold <= 0:
+        raise AccessInputError(t("access.reg.bad_threshold", value=threshold))
+    out = pd.DataFrame(index=pd.Index(net.ids, name="unit"))
+    for name, core in spec["cores"].items():
+        times = travel_times(net, [str(c) for c in core["counties"]])
+        out[f"minutes_{name}"] = times["minutes"].round(1)
+        out[f"modelled_{name}"] = times["modelled"]
+        out[f"within_{name}"] = times["minutes"] <= threshold
+    return out

@@ -1,0 +1,87 @@
+"""Coarse regional network and commuting circles on the embedded Chengdu–Chongqing data."""
+
+from __future__ import annotations
+
+import copy
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from cocity.access.errors import AccessInputError
+from cocity.access.regional import (
+    RegionalNetwork,
+    build_regional_network,
+    commuting_circles,
+    default_spec,
+    road_minutes,
+    travel_times,
+)
+from cocity.data import open_store
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture(scope="module")
+def net() -> RegionalNetwork:
+    return build_regional_network(open_store())
+
+
+def test_road_model_by_hand() -> None:
+    # 46 km × 1.3 / 60 km/h = 0.9967 h = 59.8 min
+    assert road_minutes(np.array([46.0]), detour=1.3, speed_kmh=60)[0] == pytest.approx(59.8)
+    with pytest.raises(AccessInputError, match="must be positive"):
+        road_minutes(np.array([1.0]), detour=1.3, speed_kmh=-5)
+
+
+def test_network_links(net: RegionalNetwork) -> None:
+    road = net.edges[net.edges["mode"] == "road"]
+    pairs = set(zip(road.u, road.v, strict=True))
+    assert all((v, u) in pairs for u, v in pairs)  # contiguity is symmetric
+    assert road["modelled"].all() and (road["minutes"] > 0).all()
+    rail = net.edges[net.edges["mode"] == "rail"]
+    # 成都东 (成华区) – 沙坪坝区: 62 min in the train + 10 access + 10 egress.
+    link = rail[(rail.u == "510108") & (rail.v == "500106")]
+    assert link["minutes"].tolist() == [82.0] and not link["modelled"].any()
+    assert len(rail) == 2 * len(default_spec()["rail"]["links"])
+
+
+def test_times_equal_networkx(net: RegionalNetwork) -> None:
+    g = nx.DiGraph()
+    for r in net.edges.itertuples():
+        if not g.has_edge(r.u, r.v) or g[r.u][r.v]["weight"] > r.minutes:
+            g.add_edge(r.u, r.v, weight=r.minutes)
+    origins = default_spec()["cores"]["chengdu"]["counties"]
+    expected = nx.multi_source_dijkstra_path_length(g, set(origins))
+    ours = travel_times(net, origins)["minutes"]
+    for code, minutes in expected.items():
+        assert ours[code] == pytest.approx(minutes, abs=1e-9)
+
+
+def test_commuting_circles(net: RegionalNetwork) -> None:
+    cc = commuting_circles(net)
+    cores = default_spec()["cores"]
+    assert (cc.loc[cores["chengdu"]["counties"], "minutes_chengdu"] == 0).all()
+    assert cc.loc[cores["chongqing"]["counties"], "within_chongqing"].all()
+    # 龙马潭区 is reached from 沙坪坝区 by rail only (26 + 20 min): within, and not modelled.
+    assert cc.loc["510504", "within_chongqing"]
+    assert not cc.loc["510504", "modelled_chongqing"]
+    assert cc.loc["510504", "minutes_chongqing"] == pytest.approx(46.0)
+    # Road-reached members are flagged as modelled.
+    road_members = cc[cc.within_chengdu & (cc.minutes_chengdu > 0)]
+    assert len(road_members) > 0 and road_members["modelled_chengdu"].all()
+    # Nothing is in both one-hour circles: the cores are ~270 km apart.
+    assert not (cc.within_chengdu & cc.within_chongqing).any()
+
+
+def test_bad_inputs(net: RegionalNetwork) -> None:
+    with pytest.raises(AccessInputError, match="origin units"):
+        travel_times(net, ["999999"])
+    spec = copy.deepcopy(default_spec())
+    spec["threshold_minutes"] = 0
+    with pytest.raises(AccessInputError, match="threshold"):
+        commuting_circles(net, spec)
+    spec = copy.deepcopy(default_spec())
+    spec["rail"]["links"].append({"from": "510100", "to": "123400", "minutes": 30})
+    with pytest.raises(AccessInputError, match="rail link"):
+        build_regional_network(open_store(), spec)
