@@ -47,7 +47,7 @@ def _root(
 
 def _register() -> None:
     # Importing a module registers its commands on ``app``.
-    from cocity.cli import diagnose, imports, index, profile, workspace  # noqa: F401
+    from cocity.cli import access, diagnose, imports, index, profile, workspace  # noqa: F401
 
 
 def main() -> None:
