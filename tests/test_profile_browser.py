@@ -4,7 +4,6 @@ languages, with no console error (the page's Content-Security-Policy forbids eve
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,21 +12,16 @@ from cocity.data.store import Store, open_store
 from cocity.datasets import dataset_dir
 from cocity.report import Profile, build_profile, render_profile_html
 from cocity.report.style import MEMBERSHIP_COLORS
+from tests.chromium import assert_clean_console, require_chromium, run_chromium
 from tests.test_profile import _workspace
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,2400", "--virtual-time-budget=15000",
-         "--enable-logging=stderr", "--v=0")
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Profile, Path]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is absent (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     if (dataset_dir() / "observations.csv").exists():
         store = open_store()
     else:  # without the embedded dataset: the hand-made test workspace
@@ -37,13 +31,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Profile, Path]:
     return profile, path
 
 
-def _chromium(path: Path, tmp: Path, *args: str, fragment: str = "") -> tuple[str, str]:
-    """Run headless Chromium on the page; return (stdout, console messages)."""
-    cmd = [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp / 'chromium'}", *args,
-           path.as_uri() + fragment]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=False)
-    console = "\n".join(line for line in done.stderr.splitlines() if ":CONSOLE" in line)
-    return done.stdout, console
 
 
 def _legend(dom: str, fig_id: str) -> list[str]:
@@ -53,17 +40,13 @@ def _legend(dom: str, fig_id: str) -> list[str]:
     return re.findall(r'class="legendtext"[^>]*>([^<]*)<', dom[start:end])
 
 
-def _assert_clean_console(console: str) -> None:
-    bad = [line for line in console.splitlines()
-           if re.search(r"error|uncaught|refused|content security policy|failed", line, re.I)]
-    assert not bad, "\n".join(bad)
 
 
 def test_maps_are_drawn_in_chinese_then_english(report: tuple[Profile, Path],
                                                 tmp_path: Path) -> None:
     profile, path = report
-    dom, console = _chromium(path, tmp_path, "--dump-dom")
-    _assert_clean_console(console)
+    dom, console = run_chromium(path, tmp_path, "--dump-dom", size="1400,2400", budget_ms=15000)
+    assert_clean_console(console)
     for fig_id in ("fig-membership", "fig-choropleth"):
         assert re.search(rf'id="{fig_id}"[^>]*data-drawn="1"', dom), fig_id
     # One SVG path per drawn unit (plus prefecture outlines on county maps).
@@ -76,8 +59,9 @@ def test_maps_are_drawn_in_chinese_then_english(report: tuple[Profile, Path],
                            dom[dom.index('id="fig-choropleth"'):]))
     assert len(fills) >= 3  # a colour scale, not one flat colour
 
-    dom_en, console = _chromium(path, tmp_path, "--dump-dom", fragment="#en")
-    _assert_clean_console(console)
+    dom_en, console = run_chromium(path, tmp_path, "--dump-dom", fragment="#en",
+                                   size="1400,2400", budget_ms=15000)
+    assert_clean_console(console)
     assert re.search(r'<html[^>]*data-lang="en"', dom_en)
     legend = _legend(dom_en, "fig-membership")
     assert any(x.startswith("Full member") for x in legend), legend
@@ -89,8 +73,9 @@ def test_screenshot_shows_the_membership_map(report: tuple[Profile, Path],
     image_mod = pytest.importorskip("PIL.Image")
     _profile, path = report
     png = tmp_path / "profile.png"
-    _, console = _chromium(path, tmp_path, f"--screenshot={png}")
-    _assert_clean_console(console)
+    _, console = run_chromium(path, tmp_path, f"--screenshot={png}", size="1400,2400",
+                              budget_ms=15000)
+    assert_clean_console(console)
     assert png.exists()
     with image_mod.open(png) as im:
         rgb = im.convert("RGB")
