@@ -19,13 +19,11 @@ modelled figure and is flagged as such.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -34,22 +32,17 @@ from cocity.data.store import Store
 from cocity.i18n import t
 from cocity.metrics.network import great_circle_km
 from cocity.metrics.weights import queen
+from cocity.specfiles import read_spec
 
 
 def default_spec() -> dict[str, Any]:
-    """The shipped Chengdu–Chongqing specification (``regional_chengyu.yaml``)."""
-    text = (resources.files(__package__) / "regional_chengyu.yaml").read_text(encoding="utf-8")
-    spec: dict[str, Any] = yaml.safe_load(text)
-    return spec
+    """The shipped specification (``regional_chengyu.yaml``)."""
+    return read_spec(__package__ or "", "regional_chengyu.yaml")
 
 
 def load_spec(source: str | Path | dict[str, Any] | None = None) -> dict[str, Any]:
-    if source is None:
-        return default_spec()
-    if isinstance(source, dict):
-        return source
-    loaded: dict[str, Any] = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
-    return loaded
+    """A specification from a mapping, a YAML file, or the shipped default."""
+    return read_spec(__package__ or "", "regional_chengyu.yaml", source)
 
 
 def road_minutes(distance_km: np.ndarray, *, detour: float, speed_kmh: float) -> np.ndarray:

@@ -13,13 +13,11 @@ same shape.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from cocity.data.store import Store
 from cocity.i18n import t
@@ -27,22 +25,17 @@ from cocity.index.coupling import coupling_coordination, grade
 from cocity.index.framework import Framework
 from cocity.index.pipeline import Pipeline
 from cocity.metrics.errors import MetricInputError
+from cocity.specfiles import read_spec
 
 
 def default_spec() -> dict[str, Any]:
     """The shipped specification (``people_circle.yaml``)."""
-    text = (resources.files(__package__) / "people_circle.yaml").read_text(encoding="utf-8")
-    spec: dict[str, Any] = yaml.safe_load(text)
-    return spec
+    return read_spec(__package__ or "", "people_circle.yaml")
 
 
 def load_spec(source: str | Path | dict[str, Any] | None = None) -> dict[str, Any]:
-    if source is None:
-        return default_spec()
-    if isinstance(source, dict):
-        return source
-    loaded: dict[str, Any] = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
-    return loaded
+    """A specification from a mapping, a YAML file, or the shipped default."""
+    return read_spec(__package__ or "", "people_circle.yaml", source)
 
 
 def subsystem_framework(code: str, sub: dict[str, Any]) -> Framework:
