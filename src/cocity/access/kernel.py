@@ -39,7 +39,7 @@ was set. A node enters the heap only when its tentative time is ``≤ cutoff``; 
 non-negative). After a search only the touched nodes are reset, so a search costs
 ``O(k log k)`` in the ``k`` nodes within the cutoff, not ``O(n)`` — the difference from calling
 ``scipy.sparse.csgraph.dijkstra`` once per origin, which allocates and fills ``O(n)`` arrays per
-call. The buffers (about 28 bytes per node) are allocated once per thread and reused across
+call. The buffers (36 bytes per node and thread) are allocated once per thread and reused across
 searches and calls.
 
 **Multi-source search.** All sources enter the heap at once (time 0, or a given offset such as
