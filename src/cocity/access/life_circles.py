@@ -325,8 +325,8 @@ def life_circles(network: Network, homes: Any, facilities: Any, *,
 
     hs = network.snap(hm, max_snap=max_snap, crs=crs)
     fs = network.snap(fc, max_snap=max_snap, crs=crs)
-    hxy = network._point_coords(hm, crs)
-    fxy = network._point_coords(fc, crs)
+    hxy = network.point_coords(hm, crs)
+    fxy = network.point_coords(fc, crs)
     if len(hs.far):
         notes.append(Note("access.lc.note.far_homes", {
             "count": len(hs.far), "max_snap": max_snap,

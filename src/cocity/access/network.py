@@ -832,7 +832,6 @@ class Network:
             raise AccessInputError(t("access.net.err.points_missing"))
         return xy
 
-    _point_coords = point_coords      # the name sibling modules used before it was public
 
 
 def _spread_bits(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
