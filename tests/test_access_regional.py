@@ -85,3 +85,25 @@ def test_bad_inputs(net: RegionalNetwork) -> None:
     spec["rail"]["links"].append({"from": "510100", "to": "123400", "minutes": 30})
     with pytest.raises(AccessInputError, match="rail link"):
         build_regional_network(open_store(), spec)
+
+
+def test_commuting_share_circles_by_hand() -> None:
+    import pandas as pd
+
+    from cocity.access.regional import commuting_share_circles
+
+    flows = pd.DataFrame({
+        "origin":      ["a", "a", "a", "b", "b", "c", "core"],
+        "destination": ["a", "core", "b", "b", "core", "c", "core"],
+        "commuters":   [70, 20, 10, 95, 5, 0, 100]})
+    out = commuting_share_circles(flows, {"k": ["core"]}, threshold=0.10)
+    # a: 20 / 100 = 0.20 → member; b: 5 / 100 = 0.05 → not; c: no outgoing commuters.
+    assert out.loc["a", "share_k"] == pytest.approx(0.20) and out.loc["a", "within_k"]
+    assert out.loc["b", "share_k"] == pytest.approx(0.05) and not out.loc["b", "within_k"]
+    assert out.loc["c", "no_flows"] and out.loc["c", "share_k"] == 0
+    assert not out.loc["c", "within_k"]
+    assert out.loc["core", "within_k"]
+    with pytest.raises(AccessInputError, match="non-negative"):
+        commuting_share_circles(flows.assign(commuters=-1), {"k": ["core"]})
+    with pytest.raises(AccessInputError, match="columns"):
+        commuting_share_circles(flows.drop(columns="commuters"), {"k": ["core"]})

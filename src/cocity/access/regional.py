@@ -152,3 +152,39 @@ def commuting_circles(net: RegionalNetwork, spec: dict[str, Any] | None = None) 
         out[f"modelled_{name}"] = times["modelled"]
         out[f"within_{name}"] = times["minutes"] <= threshold
     return out
+
+
+def commuting_share_circles(flows: pd.DataFrame, cores: dict[str, list[str]], *,
+                            threshold: float = 0.10) -> pd.DataFrame:
+    """Membership of each core's commuting circle from origin–destination commuting data.
+
+    ``flows`` has columns ``origin``, ``destination``, ``commuters`` (employed residents of the
+    origin unit working in the destination unit, own unit included). For unit i and core K:
+
+        share_iK = Σ_{d ∈ K} f_id / Σ_d f_id
+
+    and i belongs to K's circle when share_iK ≥ ``threshold`` (default 10 %, a common
+    delineation threshold for Chinese metropolitan areas; the US CBSA rule uses 25 %) or when
+    i is in K itself. A unit without outgoing flows gets share 0 and ``no_flows`` True.
+    """
+    need = {"origin", "destination", "commuters"}
+    if not need <= set(flows.columns):
+        raise AccessInputError(t("access.reg.bad_flows", columns=", ".join(sorted(need))))
+    f = flows.astype({"origin": str, "destination": str})
+    commuters = pd.to_numeric(f["commuters"], errors="coerce")
+    if commuters.isna().any() or (commuters < 0).any():
+        raise AccessInputError(t("access.reg.bad_flow_values"))
+    if not 0 < threshold <= 1:
+        raise AccessInputError(t("access.reg.bad_threshold", value=threshold))
+    f = f.assign(commuters=commuters.astype(float))
+    total = f.groupby("origin")["commuters"].sum()
+    units = sorted(set(f["origin"]) | set(f["destination"]))
+    out = pd.DataFrame(index=pd.Index(units, name="unit"))
+    out["no_flows"] = ~out.index.isin(total.index[total > 0])
+    for name, members in cores.items():
+        members = [str(m) for m in members]
+        to_core = f[f["destination"].isin(members)].groupby("origin")["commuters"].sum()
+        share = (to_core / total).reindex(out.index).fillna(0.0)
+        out[f"share_{name}"] = share.where(~out["no_flows"], 0.0)
+        out[f"within_{name}"] = (out[f"share_{name}"] >= threshold) | out.index.isin(members)
+    return out
