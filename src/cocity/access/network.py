@@ -251,7 +251,7 @@ def _crs_string(crs: Any) -> str | None:
     return f"{auth[0]}:{auth[1]}" if auth else c.to_wkt()
 
 
-def _read_table(source: Any) -> pd.DataFrame:
+def read_table(source: Any) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source
     path = Path(source)
@@ -564,7 +564,7 @@ class Network:
         the straight line between the two nodes, is used. ``columns`` renames input columns
         (``{"from": "u", "to": "v"}``).
         """
-        df = _read_table(edges)
+        df = read_table(edges)
         if columns:
             df = df.rename(columns=dict(columns))
         missing = [c for c in ("u", "v") if c not in df.columns]
@@ -581,7 +581,7 @@ class Network:
             lonlat_geoms = gcrs is not None and CRS.from_user_input(gcrs).is_geographic
         target_crs: str | None = None
         if nodes is not None:
-            nd = _read_table(nodes)
+            nd = read_table(nodes)
             if columns:
                 nd = nd.rename(columns=dict(columns))
             if "id" not in nd.columns:

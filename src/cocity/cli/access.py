@@ -146,16 +146,10 @@ def read_points(path: Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise AccessInputError(t("access.net.err.no_file", path=str(path)))
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq", ".geoparquet"):
-        import pyarrow.parquet as pq
+    if suffix in (".csv", ".txt", ".parquet", ".pq", ".geoparquet"):
+        from cocity.access.network import read_table
 
-        if b"geo" in (pq.read_schema(path).metadata or {}):
-            import geopandas as gpd
-
-            return gpd.read_parquet(path)
-        return pd.read_parquet(path)
+        return read_table(path)
     if suffix in NETWORK_LINES:
         import geopandas as gpd
 

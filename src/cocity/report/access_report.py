@@ -50,16 +50,13 @@ from cocity.report.render import (
     template_environment,
     write_atomic,
 )
-from cocity.report.style import FONT_STACK
+from cocity.report.style import CHART_CONFIG, FONT_STACK, MAP_CONFIG, chart_layout
 
 if TYPE_CHECKING:
     # the street-network side needs numba; imported by the caller only when it routes
     from cocity.access.life_circles import LifeCircles
     from cocity.access.network import Network
 
-MAP_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
-CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 MAP_HEIGHT = 560
 CIRCLE_COLORS = {"both": "#7b3294", "first": "#d95f02", "second": "#1b9e77", "none": "#e3e3e3"}
 RAIL_COLOR = "#1f2328"
@@ -78,15 +75,6 @@ def _mercator(fig: go.Figure, bbox: list[float], height: int) -> go.Figure:
     fig = map_layout(fig, bbox)
     fig.update_geos(projection={"type": "mercator", "parallels": None})
     fig.update_layout(height=height)
-    return fig
-
-
-def _chart_layout(fig: go.Figure, height: int, **axes: Any) -> go.Figure:
-    fig.update_layout(
-        height=height, margin={"l": 56, "r": 16, "t": 36, "b": 48},
-        font={"family": FONT_STACK, "size": 12}, paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="#fafafa", hoverlabel={"font": {"family": FONT_STACK}},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, **axes)
     return fig
 
 
@@ -426,7 +414,7 @@ def lifecircle_types_figure(res: LifeCircles, lang: str = "zh") -> go.Figure:
             name=label, marker={"color": LEVEL_COLORS[i % len(LEVEL_COLORS)]},
             hovertemplate=f"{label}<br>%{{y}}: %{{x:.1%}}<extra></extra>"))
     n = len(res.spec.types)
-    return _chart_layout(fig, 120 + 26 * n,
+    return chart_layout(fig, 120 + 26 * n,
                          xaxis={"range": [0, 1], "tickformat": ".0%",
                                 "title": {"text": t("access.cli.lc.share_pop", lang)}},
                          yaxis={"autorange": "reversed", "automargin": True})

@@ -39,11 +39,16 @@ from cocity.report.render import (
     template_environment,
     write_atomic,
 )
-from cocity.report.style import COLORSCALE, FONT_STACK, NO_DATA_COLOR, OUTLINE_COLOR
+from cocity.report.style import (
+    CHART_CONFIG,
+    COLORSCALE,
+    FONT_STACK,
+    MAP_CONFIG,
+    NO_DATA_COLOR,
+    OUTLINE_COLOR,
+    chart_layout,
+)
 
-MAP_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
-CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 MAP_HEIGHT = 520
 LISA_COLORS = {"HH": "#d7191c", "HL": "#fdae61", "LH": "#abd9e9", "LL": "#2c7bb6",
                "ns": "#eeeeee"}
@@ -70,15 +75,6 @@ def boundaries(diag: Diagnostics) -> dict[str, dict[str, Any]]:
         return {}
     return {str(lv): geojson_of(diag.geo[diag.geo["level"] == lv])
             for lv in dict.fromkeys(diag.geo["level"])}
-
-
-def _chart_layout(fig: go.Figure, height: int, **axes: Any) -> go.Figure:
-    fig.update_layout(
-        height=height, margin={"l": 56, "r": 16, "t": 36, "b": 48},
-        font={"family": FONT_STACK, "size": 12}, paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="#fafafa", hoverlabel={"font": {"family": FONT_STACK}},
-        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, **axes)
-    return fig
 
 
 def _fit(fig: go.Figure, bbox: list[float], height: int) -> go.Figure:
@@ -303,7 +299,7 @@ def lorenz_figure(diag: Diagnostics, year: int, lang: str = "zh") -> go.Figure:
             x=sub["pop_share"], y=sub["value_share"], mode="lines", name=name,
             line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "width": 2},
             hovertemplate=f"{name}<br>%{{x:.1%}} → %{{y:.1%}}<extra></extra>"))
-    return _chart_layout(
+    return chart_layout(
         fig, 460, xaxis={"title": {"text": t("diagnose.page.cum_pop", lang)},
                          "range": [0, 1], "tickformat": ".0%"},
         yaxis={"title": {"text": t("diagnose.page.cum_value", lang)}, "range": [0, 1],
@@ -329,7 +325,7 @@ def group_gini_figure(diag: Diagnostics, year: int, lang: str = "zh") -> go.Figu
             x=names, y=sub["gini"], name=label,
             marker={"color": SERIES_COLORS[i % len(SERIES_COLORS)]},
             hovertemplate=f"{label}<br>%{{x}}: %{{y:.4f}}<extra></extra>"))
-    return _chart_layout(fig, 440, barmode="group",
+    return chart_layout(fig, 440, barmode="group",
                          yaxis={"title": {"text": t("diagnose.page.gini", lang)},
                                 "rangemode": "tozero"},
                          xaxis={"automargin": True})
@@ -348,7 +344,7 @@ def dagum_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
             y=labels, x=s[f"dagum_{part}_pct"], name=name, orientation="h",
             marker={"color": color},
             hovertemplate=f"%{{y}}<br>{name}: %{{x:.1f}}%<extra></extra>"))
-    return _chart_layout(
+    return chart_layout(
         fig, 110 + 30 * len(labels), barmode="stack",
         xaxis={"title": {"text": t("diagnose.page.share_of_gini", lang)}, "range": [0, 100],
                "ticksuffix": "%"},
@@ -367,7 +363,7 @@ def sigma_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
             x=sub["year"].astype(str), y=sub["sigma"], mode="lines+markers", name=name,
             line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "width": 2},
             hovertemplate=f"{name}<br>%{{x}}: %{{y:.4f}}<extra></extra>"))
-    return _chart_layout(fig, 400, xaxis={"type": "category"},
+    return chart_layout(fig, 400, xaxis={"type": "category"},
                          yaxis={"title": {"text": t(f"diagnose.sigma.{c.measure}", lang)},
                                 "rangemode": "tozero"})
 
@@ -407,7 +403,7 @@ def beta_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
             row=r, col=col)
     fig.update_xaxes(title_text="ln y₀", title_standoff=2)
     fig.update_yaxes(title_text=t("diagnose.page.growth", lang), title_standoff=2, col=1)
-    return _chart_layout(fig, 120 + 280 * rows)
+    return chart_layout(fig, 120 + 280 * rows)
 
 
 def similarity_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
@@ -420,7 +416,7 @@ def similarity_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
         zmin=float(np.floor(sim.to_numpy().min() * 20) / 20), zmax=1.0,
         colorbar={"thickness": 14, "title": {"text": "S"}},
         hovertemplate="%{y} – %{x}<br>S = %{z:.4f}<extra></extra>"))
-    fig = _chart_layout(fig, 140 + 26 * len(labels),
+    fig = chart_layout(fig, 140 + 26 * len(labels),
                         yaxis={"autorange": "reversed", "automargin": True},
                         xaxis={"automargin": True, "tickangle": -45})
     fig.update_layout(margin={"l": 8, "r": 8, "t": 16, "b": 8})
@@ -445,7 +441,7 @@ def rank_size_figure(diag: Diagnostics, lang: str = "zh") -> go.Figure:
     fig.add_trace(go.Scatter(
         x=ranks, y=np.exp(rs.intercept + rs.slope * np.log(ranks - rs.rank_shift)),
         mode="lines", name=fit_l, line={"color": "#d62728", "width": 2}, hoverinfo="skip"))
-    return _chart_layout(fig, 440, xaxis={"type": "log", "title": {"text": t(
+    return chart_layout(fig, 440, xaxis={"type": "log", "title": {"text": t(
         "diagnose.page.rank", lang)}}, yaxis={"type": "log", "title": {"text": size_l}})
 
 

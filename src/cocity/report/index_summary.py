@@ -33,7 +33,14 @@ from cocity.report.render import (
     template_environment,
     write_atomic,
 )
-from cocity.report.style import COLORSCALE, FONT_STACK, NO_DATA_COLOR, OUTLINE_COLOR
+from cocity.report.style import (
+    CHART_CONFIG,
+    COLORSCALE,
+    FONT_STACK,
+    MAP_CONFIG,
+    NO_DATA_COLOR,
+    OUTLINE_COLOR,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -41,9 +48,6 @@ if TYPE_CHECKING:
     from cocity.index.build import IndexRun
     from cocity.index.uncertainty import UncertaintyResult
 
-MAP_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
-              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
-CHART_CONFIG = {"displayModeBar": False, "responsive": True}
 ROW_HEIGHT = 15  # pixels per unit in the bar and rank charts
 BAR_COLOR = "#3b6ea8"
 NOMINAL_COLOR = "#d62728"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 # Chinese text needs a CJK font: Noto Sans CJK SC first (Debian: fonts-noto-cjk).
 FONT_STACK = ("'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'PingFang SC', "
               "'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif")
@@ -26,3 +28,18 @@ _DEFAULT_FORMAT = ",.5~r"
 def d3_format(value_kind: object) -> str:
     """The d3-format specifier for hover values of ``value_kind``."""
     return _FORMATS.get(str(value_kind), _DEFAULT_FORMAT)
+
+
+MAP_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
+              "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]}
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def chart_layout(fig: Any, height: int, **axes: Any) -> Any:
+    """The common look of report charts: height, margins, font, horizontal legend on top."""
+    fig.update_layout(
+        height=height, margin={"l": 56, "r": 16, "t": 36, "b": 48},
+        font={"family": FONT_STACK, "size": 12}, paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="#fafafa", hoverlabel={"font": {"family": FONT_STACK}},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, **axes)
+    return fig
