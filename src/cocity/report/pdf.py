@@ -1,0 +1,144 @@
+"""PDF output of reports: an HTML string (inline SVG figures, a print stylesheet) → one PDF.
+
+WeasyPrint lays out the page (A4, page numbers in the footer from CSS ``@page``) and embeds
+subsets of the system fonts it finds through fontconfig — Noto Sans CJK SC for Chinese
+(Debian: fonts-noto-cjk). It runs no JavaScript, so pages meant for print draw their figures
+with :mod:`cocity.report.svg`. Nothing is fetched from the network: only ``data:`` and
+``file:`` URLs are loaded. The file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cocity.data.errors import CocityError
+from cocity.i18n import both
+from cocity.report.style import FONT_STACK
+
+# The page box every PDF gets (a user stylesheet, so a report's own CSS may override it).
+PAGE_CSS = f"""
+@page {{
+  size: A4;
+  margin: 18mm 16mm 20mm 16mm;
+  @bottom-center {{
+    content: counter(page) " / " counter(pages);
+    font-family: {FONT_STACK};
+    font-size: 9pt;
+    color: #666666;
+  }}
+}}
+html {{ font-family: {FONT_STACK}; }}
+"""
+
+# The print stylesheet report templates include (``<style>{{ PRINT_CSS }}</style>``): A4 with
+# margins and page numbers, the CJK font stack, compact tables whose rows and figures are never
+# split across pages, headings kept with what follows them.
+PRINT_CSS = PAGE_CSS + f"""
+html {{ font-size: 10.5pt; line-height: 1.5; color: #222222; }}
+body {{ margin: 0; font-family: {FONT_STACK}; }}
+h1 {{ font-size: 18pt; margin: 0 0 6mm; line-height: 1.3; }}
+h2 {{ font-size: 14pt; margin: 8mm 0 3mm; border-bottom: 0.5pt solid #999999; }}
+h3 {{ font-size: 11.5pt; margin: 5mm 0 2mm; }}
+h1, h2, h3, h4 {{ break-after: avoid; page-break-after: avoid; }}
+p, li {{ orphans: 2; widows: 2; }}
+table {{ border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 9pt; }}
+thead {{ display: table-header-group; }}
+tr, th, td {{ break-inside: avoid; page-break-inside: avoid; }}
+th, td {{ border-bottom: 0.4pt solid #cccccc; padding: 1.2mm 2mm; text-align: left;
+          vertical-align: top; }}
+th {{ background: #f0f0f0; font-weight: bold; border-bottom: 0.8pt solid #888888; }}
+td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+caption {{ caption-side: top; text-align: left; font-weight: bold; margin-bottom: 1mm; }}
+figure {{ margin: 3mm 0 5mm; break-inside: avoid; page-break-inside: avoid; }}
+figcaption {{ font-size: 9pt; color: #555555; margin-top: 1mm; }}
+svg, img {{ max-width: 100%; height: auto; }}
+.page-break {{ break-before: page; page-break-before: always; }}
+.no-print, script, noscript {{ display: none; }}
+"""
+
+
+class PdfUnavailableError(CocityError):
+    """WeasyPrint or one of its system libraries (Pango) is missing."""
+
+
+class PdfRenderError(CocityError):
+    """WeasyPrint could not lay out or write the document."""
+
+
+def _weasyprint() -> Any:
+    """The weasyprint module, or a :class:`PdfUnavailableError` saying what to install."""
+    try:
+        import weasyprint
+    except ImportError as exc:  # the package itself
+        raise PdfUnavailableError(both("error.pdf_unavailable", reason=str(exc))) from exc
+    except OSError as exc:  # cffi could not load Pango / GObject
+        raise PdfUnavailableError(both("error.pdf_unavailable", reason=str(exc))) from exc
+    return weasyprint
+
+
+LOCAL_SCHEMES = ("data", "file")
+
+
+def offline_url_fetcher() -> Any:
+    """A WeasyPrint URL fetcher that loads only ``data:`` and ``file:`` URLs, so a report never
+    reaches the network (WeasyPrint logs a refused URL and leaves the resource out). WeasyPrint
+    ≥ 68 takes a ``URLFetcher`` with allowed protocols; older versions a function."""
+    weasyprint = _weasyprint()
+    if hasattr(weasyprint, "URLFetcher"):
+        return weasyprint.URLFetcher(allowed_protocols=LOCAL_SCHEMES)
+    default = weasyprint.default_url_fetcher
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.split(":", 1)[0].lower() not in LOCAL_SCHEMES:
+            raise ValueError(f"URI uses disallowed protocol: {url}")
+        return default(url, *args, **kwargs)
+
+    return fetch
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_pdf(html: str, path: str | Path, *, base_url: str | Path | None = None) -> Path:
+    """Render the HTML string ``html`` to a PDF at ``path`` and return the path.
+
+    The page is A4 with page numbers in the footer (``PAGE_CSS``, which the document's own
+    styles, e.g. :data:`PRINT_CSS`, may override); fonts come from the system through
+    fontconfig and are embedded as subsets. ``base_url`` resolves relative URLs (a folder or
+    file; only local files and ``data:`` URLs are loaded). The PDF is written to a temporary
+    file beside ``path`` and renamed into place, so a failure leaves the old file or none and
+    no temporary file behind.
+    """
+    weasyprint = _weasyprint()
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    base = None
+    if base_url is not None:
+        base = str(base_url) if "://" in str(base_url) else Path(base_url).resolve().as_uri()
+        if Path(base_url).is_dir() and not base.endswith("/"):
+            base += "/"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            try:
+                document = weasyprint.HTML(string=html, base_url=base,
+                                           url_fetcher=offline_url_fetcher())
+                document.write_pdf(fh, stylesheets=[weasyprint.CSS(string=PAGE_CSS)])
+            except (OSError, CocityError):
+                raise
+            except Exception as exc:  # layout or font errors inside WeasyPrint
+                raise PdfRenderError(both("error.pdf_failed", reason=repr(exc))) from exc
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
