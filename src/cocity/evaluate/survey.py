@@ -564,8 +564,9 @@ def estimate(survey: Survey, *, groups: Mapping[Hashable, Hashable] | pd.Series 
     :math:`n_h` counts every PSU of stratum h in the survey (PSUs without group members enter with
     :math:`z_{hj}=0`). Without a ``stratum`` column the survey is one stratum; without ``psu``
     each respondent is a PSU; PSU labels are nested within strata. A stratum with a single PSU
-    that holds group members gives no variance (se NaN), like R's ``options(survey.lonely.psu = "fail")``, without
-    failing. No finite-population correction (with-replacement approximation).
+    that holds group members gives no variance (se NaN), like R's
+    ``options(survey.lonely.psu = "fail")`` without failing. No finite-population correction
+    (with-replacement approximation).
 
     **Interval.** :math:`\hat R \pm t_{df,(1+level)/2}\,se` with
     df = (#PSUs holding answering group members) − (#strata holding them), as R's ``degf`` of a
