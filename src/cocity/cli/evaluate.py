@@ -1,0 +1,191 @@
+"""``cocity evaluate``: the yearly public-service evaluation (公共服务评价) of the circle.
+
+Runs the framework's evaluation year on a workspace (default: the embedded dataset), after the
+framework's previous edition when no run of that year is stored yet, writes both as immutable
+run folders under ``--out`` and prints a summary and the report's path.
+
+Exit codes: 0 on success, 2 when the framework, the survey, the data or a parameter cannot be
+used (the message says which and what to do).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cocity.cli import app, console, err_console, progress_bar
+from cocity.cli.workspace import WorkspaceOpt
+from cocity.data.errors import CocityError
+from cocity.data.store import Store, open_store
+from cocity.i18n import both, current_lang, t
+
+FrameworkOpt = Annotated[str | None, typer.Option(
+    "--framework", "-f", help=both("eval.cli.opt.framework"), show_default=False)]
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help=both("eval.cli.opt.year"),
+                                             show_default=False)]
+SurveyOpt = Annotated[Path | None, typer.Option("--survey", help=both("eval.cli.opt.survey"),
+                                                show_default=False)]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help=both("eval.cli.opt.out"))]
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-r",
+                                             help=both("eval.cli.opt.replications"),
+                                             show_default=False)]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help=both("eval.cli.opt.seed"),
+                                             show_default=False)]
+LevelOpt = Annotated[list[str] | None, typer.Option("--level", help=both("eval.cli.opt.level"),
+                                                    show_default=False)]
+PrevOpt = Annotated[bool, typer.Option("--previous/--no-previous",
+                                       help=both("eval.cli.opt.previous"))]
+PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help=both("eval.cli.opt.pdf"))]
+DateOpt = Annotated[str | None, typer.Option("--publication-date",
+                                             help=both("eval.cli.opt.date"),
+                                             show_default=False)]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except (CocityError, OSError) as exc:
+        err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        from cocity.evaluate.errors import EvaluationError
+
+        raise EvaluationError(t("eval.err.date", value=text)) from None
+
+
+@app.command(help=both("eval.cli.help"))
+def evaluate(
+    framework: FrameworkOpt = None,
+    year: YearOpt = None,
+    survey: SurveyOpt = None,
+    workspace: Path | None = WorkspaceOpt,
+    out: OutOpt = Path("cocity-evaluate"),
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    level: LevelOpt = None,
+    previous: PrevOpt = True,
+    pdf: PdfOpt = True,
+    publication_date: DateOpt = None,
+) -> None:
+    """The yearly public-service evaluation of the circle."""
+    from cocity.evaluate.framework import load_framework
+    from cocity.evaluate.runs import RunRecord
+
+    lang = current_lang()
+    with _errors():
+        fw = load_framework(framework)
+        pub = _date(publication_date)
+        store = open_store(workspace)
+        try:
+            with progress_bar(counts=True) as bar:
+                task = bar.add_task(t("eval.cli.step.framework"), total=None)
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    kind, _, lv = stage.partition(":")
+                    label = t(f"eval.cli.step.{kind}", level=lv)
+                    bar.update(task, description=label, completed=done,
+                               total=total or None)
+
+                records: list[RunRecord] = []
+                year_ = fw.year if year is None else year
+                prev_record = None
+                if previous and fw.previous is not None and fw.previous < year_:
+                    prev_record = _previous_run(fw, store, out, lang, replications, seed,
+                                                level, pdf, progress)
+                    records.append(prev_record)
+                sv = _read_survey(survey, store, year_, fw) if survey else None
+                record = _run(fw, store, out, year_, sv, replications, seed, level, pdf, pub,
+                              prev_record, progress)
+                records.append(record)
+        finally:
+            store.close()
+    _print_summary(record, prev_record, lang)
+
+
+def _read_survey(path: Path, store: Store, year: int, fw: Any) -> Any:
+    from cocity.evaluate.survey import read_survey
+
+    return read_survey(path, store, year=year)
+
+
+def _writer(pdf: bool, lang: str) -> Callable[..., Any]:
+    from cocity.report.evaluate_report import write_run_outputs
+
+    def write(ev: Any, folder: Path) -> Any:
+        return write_run_outputs(ev, folder, lang=lang, pdf=pdf)
+
+    return write
+
+
+def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications: int | None,
+         seed: int | None, levels: list[str] | None, pdf: bool, pub: dt.date | None,
+         prev_record: Any, progress: Callable[[str, int, int], None]) -> Any:
+    from cocity.evaluate.run import evaluate as run_evaluation
+    from cocity.evaluate.runs import previous_scores, save_run
+
+    prev = previous_scores(prev_record) if prev_record is not None else None
+    ev = run_evaluation(fw, store, year=year, survey=survey, replications=replications,
+                        seed=seed, previous=prev, publication_date=pub, levels=levels,
+                        progress=progress)
+    progress("write:", 0, 0)
+    return save_run(ev, out, _writer(pdf, current_lang()))
+
+
+def _previous_run(fw: Any, store: Store, out: Path, lang: str, replications: int | None,
+                  seed: int | None, levels: list[str] | None, pdf: bool,
+                  progress: Callable[[str, int, int], None]) -> Any:
+    """The stored run of the framework's previous edition, computed first if there is none."""
+    from cocity.evaluate.runs import latest
+
+    assert fw.previous is not None
+    found = latest(out, fw.previous, fw.sha256)
+    if found is not None:
+        return found
+    return _run(fw, store, out, fw.previous, None, replications, seed, levels, pdf, None, None,
+                progress)
+
+
+def _print_summary(record: Any, prev_record: Any, lang: str) -> None:
+    import json
+
+    doc = json.loads(record.file("json").read_text(encoding="utf-8"))
+    table = Table(title=escape(t("eval.cli.term.title", lang, year=record.year)),
+                  title_justify="left")
+    for key in ("level", "units", "excellent", "good", "pass", "fail", "uncertain", "top"):
+        table.add_column(t(f"eval.cli.term.col.{key}", lang),
+                         justify="left" if key in ("level", "top") else "right")
+    for lv in doc["levels"]:
+        counts = lv["grade_counts"]
+        top = lv["top"][:3]
+        table.add_row(escape(lv[f"name_{lang}"]), str(lv["units"]),
+                      *(str(counts.get(g, 0)) for g in ("excellent", "good", "pass", "fail")),
+                      str(lv["uncertain"]),
+                      escape("、".join(u[f"name_{lang}"] for u in top) if lang == "zh"
+                             else ", ".join(u[f"name_{lang}"] for u in top)))
+    console.print(table)
+    if doc.get("simulated_survey"):
+        console.print(f"[yellow]※ {escape(t('eval.note.simulated', lang))}[/]")
+    state = t("eval.cli.term.reproduced" if record.reproduced else "eval.cli.term.new", lang)
+    console.print(f"{t('eval.cli.term.run', lang)}: {escape(record.id)} ({state})")
+    if prev_record is not None:
+        console.print(f"{t('eval.cli.term.previous', lang)}: {escape(prev_record.id)}")
+    html = record.file("html")
+    console.print(f"{t('eval.cli.term.report', lang)}: [green]{escape(str(html))}[/]")
+    if "pdf" in record.outputs:
+        console.print(f"PDF: {escape(str(record.file('pdf')))}")
+    console.print(f"{t('eval.cli.term.folder', lang)}: {escape(str(record.path))}")

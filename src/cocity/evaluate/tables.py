@@ -1,0 +1,102 @@
+"""The result tables of an evaluation run, as data frames with stable column names: the same
+content goes to CSV files, the Excel workbook, the JSON document and the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cocity.evaluate.run import Evaluation, LevelResult
+
+
+def _names(res: LevelResult) -> pd.DataFrame:
+    return res.units[["name_zh", "name_en", "parent"]].rename_axis("unit")
+
+
+def ranking(res: LevelResult, previous: pd.Series | None = None) -> pd.DataFrame:
+    """One row per unit, best first: names, index score and rank with their 5–95 % intervals,
+    dimension scores, grade and whether it is uncertain, change on the previous run."""
+    g = res.graded
+    out = _names(res).join(g.drop(columns=[c for c in ("name_zh", "name_en", "parent")
+                                           if c in g.columns]))
+    for dim in res.dimensions():
+        out[f"score_{dim}"] = res.scores[dim].reindex(out.index)
+    if previous is not None:
+        out["previous_score"] = previous.reindex(out.index)
+        out["score_change"] = out["score"] - out["previous_score"]
+    out["simulated_survey"] = bool(res.survey_estimates is not None and
+                                   bool(res.survey_estimates.get(
+                                       "simulated", pd.Series([False])).any()))
+    return out.sort_values(["rank", "score"], ascending=[True, False])
+
+
+def indicators(res: LevelResult) -> pd.DataFrame:
+    """Long table: unit, indicator, raw (derived) value, imputed flag, normalised score,
+    obstacle degree (%)."""
+    raw = res.pipeline.raw.stack(future_stack=True).rename("value")
+    norm = res.pipeline.data["normalise"][res.framework.indicators].stack(
+        future_stack=True).rename("normalised")
+    imp = res.imputed.stack(future_stack=True).rename("imputed")
+    obs = res.obstacles.stack(future_stack=True).rename("obstacle_pct")
+    out = pd.concat([raw, res.pipeline.data["impute"][res.framework.indicators].stack(
+        future_stack=True).rename("value_used") if "impute" in res.pipeline.data else raw,
+        imp, norm, obs], axis=1)
+    out.index.names = ["unit", "indicator"]
+    return out.reset_index()
+
+
+def framework_table(ev: Evaluation, res: LevelResult) -> pd.DataFrame:
+    """The indicators of a level as evaluated: names, dimension, direction, weight, effective
+    weight, goalposts, measure, data year, unit of measure, what it measures."""
+    fw = res.framework
+    eff = fw.leaf_weights()
+    rows = []
+    for code in fw.indicators:
+        node, spec = fw.nodes[code], ev.framework.leaf(code)
+        m = dict(spec["measure"])
+        source = m.get("source")
+        year = ev.edition.sources.get(str(source)) if source else None
+        rows.append({
+            "indicator": code, "name_zh": node.name_zh, "name_en": node.name_en,
+            "dimension": fw.ancestor(code, fw.n_levels - 1), "direction": node.direction,
+            "weight": node.weight, "effective_weight": float(eff[code]),
+            "lower": node.lower, "upper": node.upper, "measure": m.pop("kind"),
+            "parameters": ", ".join(f"{k}={v}" for k, v in m.items()),
+            "data_year": year if year is not None else (
+                ev.edition.sources.get("census") if m.get("kind") != "survey" else
+                ev.edition.sources.get("survey")),
+            "unit_zh": spec.get("unit_zh", ""), "unit_en": spec.get("unit_en", ""),
+            "about_zh": spec.get("about_zh", ""), "about_en": spec.get("about_en", ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def result_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
+    """Every table of a run, keyed ``<level>_<table>`` (plus ``notes``)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for level, res in ev.levels.items():
+        tables[f"{level}_ranking"] = ranking(res, ev.previous_scores.get(level)).reset_index()
+        tables[f"{level}_rewards"] = res.rewards.reset_index(drop=res.rewards.index.name is None)
+        tables[f"{level}_rectification"] = res.rectification.reset_index(
+            drop=res.rectification.index.name is None)
+        tables[f"{level}_indicators"] = indicators(res)
+        tables[f"{level}_framework"] = framework_table(ev, res)
+        if res.survey_estimates is not None:
+            tables[f"{level}_survey"] = res.survey_estimates
+        if res.uncertainty is not None and not res.uncertainty.sobol.empty:
+            tables[f"{level}_sensitivity"] = res.uncertainty.sobol.reset_index()
+    tables["notes"] = pd.DataFrame([{"kind": n.kind, "level": n.level, "zh": n.zh, "en": n.en}
+                                    for n in ev.notes], columns=["kind", "level", "zh", "en"])
+    return tables
+
+
+def jsonable(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Records with NaN as null and numpy scalars as Python numbers."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    out = []
+    for rec in clean.to_dict("records"):
+        out.append({str(k): (v.item() if isinstance(v, np.generic) else v)
+                    for k, v in rec.items()})
+    return out
