@@ -16,9 +16,12 @@ from cocity.data.store import open_store
 from cocity.report.access_report import (
     CIRCLE_COLORS,
     Commute,
+    MeasureParams,
     build_commute,
+    build_measure,
     write_commute_outputs,
     write_lifecircle_outputs,
+    write_measure_outputs,
 )
 from tests.chromium import (
     assert_clean_console,
@@ -28,6 +31,7 @@ from tests.chromium import (
     require_chromium,
     run_chromium,
 )
+from tests.test_access_cli import generated_flows
 from tests.test_access_life_circles import FACILITIES, HOMES, SPEC, grid
 
 pytestmark = pytest.mark.browser
@@ -117,3 +121,52 @@ def test_lifecircle_map_is_drawn(tmp_path: Path) -> None:
     dom_en, console = run_chromium(path, tmp_path, "--dump-dom", fragment="#en")
     assert_clean_console(console)
     assert "covered at no level (3)" in legend_texts(figure(dom_en, "fig-homes"))
+
+
+def test_share_map_is_drawn(tmp_path: Path) -> None:
+    flows, _hand, _silent = generated_flows()
+    store = open_store()
+    try:
+        codes = flows.assign(origin=[store.resolve(v, level="county") for v in flows["origin"]])
+        c = build_commute(store, default_spec(), flows=codes, share_threshold=0.10,
+                          flows_source="generated")
+    finally:
+        store.close()
+    path = write_commute_outputs(c, tmp_path / "commute")["html"]
+    dom, console = run_chromium(path, tmp_path, "--dump-dom")
+    assert_clean_console(console)
+    part = figure(dom, "fig-circles-share")
+    assert marks(part, "choroplethlocation") == len(c.geo)
+    counts = c.table["circle_share"].value_counts()
+    shown = legend_texts(part)
+    assert f"成都通勤圈（通勤比例 ≥ 10%） ({counts['first']})" in shown, shown
+    assert f"OD 数据中无该单元的外出通勤 ({counts['no_flows']})" in shown, shown
+    dom_en, console = run_chromium(path, tmp_path, "--dump-dom", fragment="#en")
+    assert_clean_console(console)
+    shown = legend_texts(figure(dom_en, "fig-circles-share"))
+    assert f"in both circles (commuting share ≥ 10%) ({counts['both']})" in shown, shown
+
+
+def test_measure_page_is_drawn(tmp_path: Path) -> None:
+    from scipy import sparse
+
+    demand = pd.DataFrame({"id": ["A", "B", "C"], "demand": [100.0, 200.0, 50.0],
+                           "x": [0.0, 1000.0, 5000.0], "y": [0.0, 0.0, 5000.0]})
+    supply = pd.DataFrame({"id": ["S1", "S2"], "capacity": [10.0, 5.0],
+                           "x": [200.0, 900.0], "y": [0.0, 100.0]})
+    cost = sparse.csr_matrix(([5.0, 20.0, 10.0, 8.0], [0, 1, 0, 1], [0, 2, 4, 4]),
+                             shape=(3, 2))
+    run = build_measure(cost, demand, supply, MeasureParams("two_step_fca", 15.0),
+                        source="table", cost_unit="minutes", inputs={}, coords="xy")
+    path = write_measure_outputs(run, tmp_path / "measure")["html"]
+    dom, console = run_chromium(path, tmp_path, "--dump-dom")
+    assert_clean_console(console)
+    points = figure(dom, "fig-points")
+    assert marks(points, "point") == len(demand) + len(supply)
+    shown = legend_texts(points)
+    assert "阈值内无供给 (1)" in shown and "需求点 (2)" in shown and "供给点 (2)" in shown, shown
+    hist = figure(dom, "fig-hist")
+    assert marks(hist, "point") >= 1  # bars drawn
+    dom_en, console = run_chromium(path, tmp_path, "--dump-dom", fragment="#en")
+    assert_clean_console(console)
+    assert "No supply in reach (1)" in legend_texts(figure(dom_en, "fig-points"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -16,7 +17,12 @@ from typer.testing import CliRunner
 import cocity.cli.access  # noqa: F401  (registers `cocity access`)
 from cocity.access.life_circles import life_circles
 from cocity.access.network import Network
-from cocity.access.regional import build_regional_network, commuting_circles, default_spec
+from cocity.access.regional import (
+    build_regional_network,
+    commuting_circles,
+    commuting_share_circles,
+    default_spec,
+)
 from cocity.cli import app
 from cocity.data.store import open_store
 from tests.test_access_life_circles import FACILITIES, HOMES, SPEC, grid
@@ -252,3 +258,180 @@ def test_lifecircle_reads_geopackages(tmp_path: Path) -> None:
         np.testing.assert_allclose(homes[f"dist_{k}"], expected[f"dist_{k}"])
     layer = gpd.read_file(tmp_path / "o" / "lifecircle.gpkg", layer="homes")
     assert layer.crs.to_epsg() == 32648
+
+
+# ---------------------------------------------------------------------- commute --flows
+def generated_flows() -> tuple[pd.DataFrame, str, str]:
+    """Commuting OD rows generated from the embedded units (not data: a test input). Units are
+    named by their Chinese name where it is unique, else by code. Returns the flows, a unit
+    given hand-set flows and a unit left without any outgoing commuters."""
+    store = open_store()
+    try:
+        units = store.units(level="county").reset_index(drop=True)
+    finally:
+        store.close()
+    spec = default_spec()
+    cd = [str(u) for u in spec["cores"]["chengdu"]["counties"]]
+    cq = [str(u) for u in spec["cores"]["chongqing"]["counties"]]
+    unique = ~units["name_zh"].duplicated(keep=False)
+    outside = units[~units["code"].isin(cd + cq)]["code"].tolist()
+    hand, silent = outside[0], outside[1]
+    rows: list[tuple[str, str, float]] = []
+    for i, u in units.iterrows():
+        code = str(u["code"])
+        label = str(u["name_zh"]) if unique.iloc[i] and i % 2 else code
+        if code == silent:
+            rows.append((cd[0], code, 40.0))  # commuters *into* it only
+            continue
+        if code == hand:  # 600 stay, 300 to Chengdu, 100 to Chongqing: 30 % and 10 %
+            rows += [(label, code, 600.0), (label, cd[-1], 300.0), (code, cq[0], 100.0)]
+            continue
+        rows += [(label, code, 1000.0), (code, cd[i % len(cd)], float((i * 37) % 300)),
+                 (code, cq[0], float((i * 53) % 200))]
+    return pd.DataFrame(rows, columns=["origin", "destination", "commuters"]), hand, silent
+
+
+@pytest.fixture(scope="module")
+def flows_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, str, str]:
+    folder = tmp_path_factory.mktemp("flows")
+    flows, hand, silent = generated_flows()
+    path = folder / "flows.csv"
+    flows.to_csv(path, index=False)
+    result = runner.invoke(app, ["access", "commute", "--flows", str(path), "--out",
+                                 str(folder / "out")],
+                           env={"COLUMNS": "400", "COCITY_LANG": "zh"})
+    assert result.exit_code == 0, result.output
+    return folder / "out", path, hand, silent, result.output
+
+
+def test_commute_flows_add_the_share_membership(
+        flows_out: tuple[Path, Path, str, str, str]) -> None:
+    out, path, hand, silent, output = flows_out
+    table = pd.read_csv(out / "commute.csv", dtype={"unit": str, "parent": str})
+    # the library on the same flows given as codes
+    store = open_store()
+    try:
+        raw = pd.read_csv(path, dtype=str)
+        codes = raw.assign(origin=[store.resolve(v, level="county") for v in raw["origin"]],
+                           destination=[store.resolve(v, level="county")
+                                        for v in raw["destination"]],
+                           commuters=raw["commuters"].astype(float))
+    finally:
+        store.close()
+    spec = default_spec()
+    cores = {k: [str(u) for u in v["counties"]] for k, v in spec["cores"].items()}
+    expected = commuting_share_circles(codes, cores, threshold=0.10)
+    tab = table.set_index("unit")
+    with_flows = expected.index[~expected["no_flows"]].intersection(tab.index)
+    for core in cores:
+        np.testing.assert_allclose(tab.loc[with_flows, f"share_{core}"],
+                                   expected.loc[with_flows, f"share_{core}"])
+        assert tab.loc[with_flows, f"within_share_{core}"].tolist() == \
+            expected.loc[with_flows, f"within_{core}"].tolist()
+    # the hand-set unit: 300 of 1,000 to Chengdu, 100 of 1,000 to Chongqing (≥ 10 %: both)
+    assert tab.loc[hand, "share_chengdu"] == pytest.approx(0.3)
+    assert tab.loc[hand, "share_chongqing"] == pytest.approx(0.1)
+    assert tab.loc[hand, "circle_share"] == "both"
+    # a unit without outgoing commuters has no share and its own class
+    assert bool(tab.loc[silent, "no_flows"]) and np.isnan(tab.loc[silent, "share_chengdu"])
+    assert tab.loc[silent, "circle_share"] == "no_flows"
+    # the core's own units stay in its circle
+    assert tab.loc[cores["chengdu"], "within_share_chengdu"].all()
+    # the comparison in the manifest and the workbook follows from the table
+    man = json.loads((out / "commute.json").read_text(encoding="utf-8"))
+    assert man["flows"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert man["flows"]["rows"] == len(raw) and man["flows"]["share_threshold"] == 0.10
+    compared = tab[~tab["no_flows"].astype(bool)]
+    for core in cores:
+        time_only = compared.index[compared[f"within_{core}"] & ~compared[f"within_share_{core}"]]
+        share_only = compared.index[~compared[f"within_{core}"] & compared[f"within_share_{core}"]]
+        assert man["flows"]["comparison"][core] == {"time_only": time_only.tolist(),
+                                                    "share_only": share_only.tolist()}
+        assert man["flows"]["within_share"][core] == int(tab[f"within_share_{core}"].sum())
+    xlsx = pd.read_excel(out / "commute.xlsx", sheet_name=None, dtype={"unit": str})
+    assert set(xlsx) == {"commute", "links", "comparison", "flows"}
+    assert len(xlsx["flows"]) == len(raw)
+    assert len(xlsx["comparison"]) == sum(len(v["time_only"]) + len(v["share_only"])
+                                          for v in man["flows"]["comparison"].values())
+    layer = gpd.read_file(out / "commute.gpkg", layer="counties")
+    assert layer.set_index("unit").loc[hand, "circle_share"] == "both"
+    page = (out / "commute.html").read_text(encoding="utf-8")
+    assert_self_contained(page)
+    assert 'id="fig-circles-share"' in page and 'data-testid="comparison-table"' in page
+    assert "按通勤比例的通勤圈" in page and "Circles by commuting share" in page
+    assert man["flows"]["sha256"] in page
+    # terminal: the share table and the comparison per core
+    n_both = int((tab["circle_share"] == "both").sum())
+    assert re.search(rf"同属两个通勤圈（通勤比例 ≥ 10%）\s+│\s+{n_both} │", output), output
+    n_time = len(man["flows"]["comparison"]["chengdu"]["time_only"])
+    assert f"成都：仅在时间圈内 {n_time} 个" in output
+
+
+def test_commute_flows_from_xlsx_with_another_threshold(tmp_path: Path) -> None:
+    flows, hand, _silent = generated_flows()
+    path = tmp_path / "flows.xlsx"
+    flows.to_excel(path, index=False)
+    code, output = invoke("--lang", "en", "access", "commute", "--flows", str(path),
+                          "--share-threshold", "0.25", "--out", str(tmp_path / "o"))
+    assert code == 0, output
+    tab = pd.read_csv(tmp_path / "o" / "commute.csv", dtype={"unit": str}).set_index("unit")
+    assert tab.loc[hand, "circle_share"] == "first"  # 30 % ≥ 25 %, 10 % < 25 %
+    has = ~tab["no_flows"].astype(bool)
+    cores = default_spec()["cores"]
+    for core, v in cores.items():
+        member = tab.index.isin([str(u) for u in v["counties"]])
+        expected = (tab[f"share_{core}"] >= 0.25) | member
+        assert (tab.loc[has, f"within_share_{core}"] == expected[has]).all()
+    assert "Circles by commuting share (≥ 25%" in output
+
+
+def test_commute_without_flows_has_no_share_columns(commute_out: tuple[Path, str]) -> None:
+    out, _ = commute_out
+    table = pd.read_csv(out / "commute.csv")
+    assert not [c for c in table.columns if "share" in c or c == "no_flows"]
+    man = json.loads((out / "commute.json").read_text(encoding="utf-8"))
+    assert "flows" not in man
+    assert 'id="fig-circles-share"' not in (out / "commute.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("rows", "args", "zh", "en"), [
+    ([("Nowhere", "510104", 5), ("市中区", "510104", 3), ("Nowhere", "Atlantis", 1)], [],
+     "3 个起讫名称无法对应到唯一的县级单元", "origin \"Nowhere\" (row 2, 4)"),
+    ([("510104", "510104", -5)], [], "通勤人数须为非负数字", "row 2"),
+    ([("510104", "510104", 5)], ["--share-threshold", "0"], "通勤比例阈值须大于 0",
+     "must be above 0 and at most 1"),
+])
+def test_commute_flows_errors_exit_2(tmp_path: Path, rows: list[tuple[str, str, float]],
+                                     args: list[str], zh: str, en: str) -> None:
+    path = tmp_path / "flows.csv"
+    pd.DataFrame(rows, columns=["origin", "destination", "commuters"]).to_csv(path, index=False)
+    argv = ["access", "commute", "--flows", str(path), *args, "--out", str(tmp_path / "o")]
+    code, output = invoke(*argv)
+    assert code == 2 and "错误" in output and zh in output, output
+    code, output = invoke("--lang", "en", *argv)
+    assert code == 2 and en in output, output
+    assert not (tmp_path / "o").exists()
+
+
+def test_commute_flows_reports_every_unknown_name(tmp_path: Path) -> None:
+    path = tmp_path / "flows.csv"
+    pd.DataFrame([("Nowhere", "510104", 5), ("市中区", "510104", 3),
+                  ("Nowhere", "Atlantis", 1)],
+                 columns=["origin", "destination", "commuters"]).to_csv(path, index=False)
+    code, output = invoke("--lang", "en", "access", "commute", "--flows", str(path), "--out",
+                          str(tmp_path / "o"))
+    assert code == 2
+    text = " ".join(output.split())
+    assert 'origin "Nowhere" (row 2, 4)' in text
+    assert 'origin "市中区" (row 3, ambiguous)' in text
+    assert 'destination "Atlantis" (row 4)' in text
+
+
+def test_commute_flows_missing_column(tmp_path: Path) -> None:
+    path = tmp_path / "flows.csv"
+    pd.DataFrame({"from": ["510104"], "to": ["510104"], "commuters": [1]}).to_csv(path,
+                                                                               index=False)
+    code, output = invoke("access", "commute", "--flows", str(path), "--out",
+                          str(tmp_path / "o"))
+    assert code == 2 and "缺少列：origin, destination" in " ".join(output.split()), output
+    assert not (tmp_path / "o").exists()
