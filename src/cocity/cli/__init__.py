@@ -47,7 +47,15 @@ def _root(
 
 def _register() -> None:
     # Importing a module registers its commands on ``app``.
-    from cocity.cli import access, diagnose, imports, index, profile, workspace  # noqa: F401
+    from cocity.cli import (  # noqa: F401
+        access,
+        diagnose,
+        evaluate,
+        imports,
+        index,
+        profile,
+        workspace,
+    )
 
 
 def main() -> None:

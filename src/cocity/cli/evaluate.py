@@ -141,6 +141,7 @@ def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications:
     prev = previous_scores(prev_record) if prev_record is not None else None
     ev = run_evaluation(fw, store, year=year, survey=survey, replications=replications,
                         seed=seed, previous=prev, publication_date=pub, levels=levels,
+                        previous_year=prev_record.year if prev_record is not None else None,
                         progress=progress)
     progress("write:", 0, 0)
     return save_run(ev, out, _writer(pdf, current_lang()))

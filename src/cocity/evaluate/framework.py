@@ -29,7 +29,7 @@ DEFAULT = "chengyu_public_services"
 LEVELS = ("prefecture", "county")
 TOP_KEYS = {"name_zh", "name_en", "notice_zh", "notice_en", "year", "previous", "editions",
             "levels", "network", "survey", "grading", "weights", "aggregation", "pipeline",
-            "uncertainty", "nodes"}
+            "uncertainty", "nodes", "improvement_max_years"}
 
 
 def shipped() -> list[str]:

@@ -316,13 +316,21 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     network = load_network_spec(None if fw.doc.get("network") in (None, "regional_chengyu")
                                 else fw.doc["network"])
     ctx = Context(store, edition, network, survey)
+    gap = int(fw.doc.get("improvement_max_years", 1))
+    graded_on = previous
+    if previous and previous_year is not None and year - previous_year > gap:
+        # a distant edition is compared with, but does not move grades (see the framework)
+        graded_on = None
+        notes.append(Note("improvement", "all", *(t("eval.note.no_improvement", lang,
+                                                    year=previous_year, gap=gap)
+                                                  for lang in ("zh", "en"))))
     results: dict[str, LevelResult] = {}
     for level in levels or list(fw.doc["levels"]):
         if progress:
             progress(f"level:{level}", 0, 0)
         results[level] = evaluate_level(
             ctx, fw, level, rules=rules, replications=replications, seed=seed,
-            previous=(previous or {}).get(level), publication_date=publication_date,
+            previous=(graded_on or {}).get(level), publication_date=publication_date,
             notes=notes, progress=progress)
     geo = store.geodata()
     geo = geo[geo.geometry.notna() & ~geo.geometry.is_empty]

@@ -793,7 +793,8 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     **Design and weights.** ``n_per_unit`` respondents per unit, the unit as the stratum and the
     respondent as the PSU; the weight of each is the unit's resident population ``pop_total`` of
     ``year`` from the store (real data) divided by ``n_per_unit``, so weighted estimates for
-    groups of units (e.g. prefectures) are population-weighted.
+    groups of units (e.g. prefectures) are population-weighted. Units without a population in
+    ``year`` are not surveyed (they get no responses); with none at all, an error.
 
     Reproducible: the same store, arguments and seed give an identical frame (NumPy
     ``default_rng(seed)``, draws in a fixed order).
@@ -814,7 +815,11 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     pop_by_unit = pop["pop_total"].droplevel("year") if len(pop) else pd.Series(dtype=float)
     pop_by_unit = pop_by_unit.reindex(codes)
     lacking = [str(c) for c, v in pop_by_unit.items() if not (np.isfinite(v) and v > 0)]
-    if lacking:
+    # Units without a population that year (e.g. split after the census) are not surveyed;
+    # the evaluation reports them as units without responses.
+    codes = [c for c in codes if c not in set(lacking)]
+    pop_by_unit = pop_by_unit.reindex(codes)
+    if not codes:
         years = sorted(set(store.observations(["pop_total"])["year"].astype(int)))
         raise _fail("survey.err.no_population", "survey.err.no_population.hint", year=year,
                     units=", ".join(lacking[:20]) + (" …" if len(lacking) > 20 else ""),

@@ -58,6 +58,22 @@ def grade_color(code: str) -> str:
     return GRADE_COLORS.get(code, "#bdbdbd")
 
 
+def display_names(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[str]:
+    """Unit names for chart axes, made unique: a name shared by several units (市中区) gets
+    its prefecture's name added."""
+    names = frame[f"name_{lang}"].astype(str)
+    dup = names.duplicated(keep=False)
+    units = ev.geo.set_index("code") if ev.geo is not None else None
+    out = []
+    for name, parent, is_dup in zip(names, frame["parent"], dup, strict=True):
+        if is_dup and units is not None and parent in units.index:
+            p = str(units.at[parent, f"name_{lang}"])
+            out.append(f"{name}（{p}）" if lang == "zh" else f"{name} ({p})")
+        else:
+            out.append(name)
+    return out
+
+
 # ---------------------------------------------------------------------- geometry
 def level_geo(ev: Evaluation, res: LevelResult) -> Any:
     """Boundaries of the evaluated units; a prefecture partly in the circle is drawn as the
@@ -163,7 +179,8 @@ def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fi
     """Index score of every unit with its 5–95 % interval, coloured by grade, cut-offs as
     vertical lines."""
     g = ranking(res, ev.previous_scores.get(res.level)).iloc[::-1]
-    names = g[f"name_{lang}"].astype(str).tolist()
+    g["label"] = display_names(ev, g, lang)
+    names = g["label"].tolist()
     fig = go.Figure()
     for code in ev.rules.codes:
         sel = g[g["grade"].astype(object) == code]
@@ -178,7 +195,7 @@ def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fi
                    "arrayminus": (sel["score"] - sel["score_low"]).to_numpy(float),
                    "color": "#777", "thickness": 1.2, "width": 0}
         fig.add_trace(go.Scatter(
-            x=sel["score"], y=sel[f"name_{lang}"].astype(str), mode="markers",
+            x=sel["score"], y=sel["label"], mode="markers",
             name=ev.rules.label(code, lang), error_x=err,
             marker={"color": grade_color(code), "size": 8, "line": {"color": "#333", "width": 0.6}},
             hovertemplate=f"%{{y}}: %{{x:.1f}}<extra>{ev.rules.label(code, lang)}</extra>"))
@@ -198,7 +215,7 @@ def profile_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fig
     for i, dim in enumerate(res.dimensions()):
         node = fw.nodes[dim]
         fig.add_trace(go.Bar(
-            y=g[f"name_{lang}"].astype(str), x=g[f"score_{dim}"], orientation="h",
+            y=display_names(ev, g, lang), x=g[f"score_{dim}"], orientation="h",
             name=node.name_zh if lang == "zh" else node.name_en,
             marker={"color": DIM_COLORS[i % len(DIM_COLORS)]},
             hovertemplate="%{y}: %{x:.1f}<extra>%{fullData.name}</extra>"))
@@ -381,7 +398,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
             rk = rk[rk["uncertain"].fillna(False).astype(bool)].head(PRINT_MAX_ROWS)
         has_iv = "score_low" in rk
         figs["intervals"] = Markup(interval_chart_svg(
-            rk[f"name_{lang}"].astype(str).tolist(), rk["score"].to_numpy(float),
+            display_names(ev, rk, lang), rk["score"].to_numpy(float),
             rk["score_low"].to_numpy(float) if has_iv else rk["score"].to_numpy(float),
             rk["score_high"].to_numpy(float) if has_iv else rk["score"].to_numpy(float),
             colors=[grade_color(str(g)) for g in rk["grade"].astype(object)],
@@ -390,7 +407,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         if level == "prefecture":
             fw = res.framework
             figs["profile"] = Markup(bar_chart_svg(
-                rk[f"name_{lang}"].astype(str).tolist(),
+                display_names(ev, rk, lang),
                 {(fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en):
                  rk[f"score_{d}"].to_numpy(float) for d in res.dimensions()},
                 colors=list(DIM_COLORS), axis_title=t("eval.r.axis.score", lang), width=640,
