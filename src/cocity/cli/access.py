@@ -1,5 +1,8 @@
-"""``cocity access commute|lifecircle``: 1-hour commuting circles on a workspace and 15-minute
-life circles on a street network, each written as tables, a GeoPackage and a bilingual HTML
+"""``cocity access commute|lifecircle|measure``: 1-hour commuting circles on a workspace (with
+``--flows``, also by the commuting share of origin–destination data), 15-minute life circles on
+a street network, and the accessibility measures of :mod:`cocity.access.measures` (the 2SFCA
+family, gravity, cumulative opportunities, nearest k) on a user's cost table or street network,
+each written as tables, a GeoPackage where there are areas, a manifest and a bilingual HTML
 report.
 
 Exit codes: 0 on success, 2 when a specification, a file or a parameter cannot be used (the
@@ -362,8 +365,6 @@ NetworkCostOpt = Annotated[str, typer.Option("--network-cost",
 CatchmentOpt = Annotated[float | None, _opt("--threshold", "threshold")]
 DecayOpt = Annotated[str | None, typer.Option("--decay", help=both(
     "access.cli.measure.opt.decay", names=", ".join(DECAY_NAMES)), show_default=False)]
-FloatOpt = Annotated[float | None, typer.Option(show_default=False)]
-TextOpt = Annotated[str | None, typer.Option(show_default=False)]
 
 
 def _column(frame: pd.DataFrame, column: str, option: str, what: str, path: Path) -> None:
@@ -392,6 +393,8 @@ def _points_table(path: Path, what: str, id_col: str | None, value_col: str,
     rows = np.arange(len(frame)) + 2
     label = t(f"access.cli.measure.what.{what}")
     col = id_col or "id"
+    if col not in frame.columns and (need_ids or id_col is not None):
+        _column(frame, col, id_option, what, path)
     if col in frame.columns:
         ids = frame[col]
         empty = ids.isna().to_numpy() | (ids.astype(str).str.strip() == "").to_numpy()
@@ -400,9 +403,6 @@ def _points_table(path: Path, what: str, id_col: str | None, value_col: str,
                                      path=str(path), column=col,
                                      n=int(empty.sum()), rows=_row_list(rows[empty].tolist())))
         id_text = ids.astype(str).str.strip()
-    elif need_ids or id_col is not None:
-        _column(frame, col, id_option, what, path)
-        raise AssertionError  # unreachable: _column raised
     else:
         id_text = pd.Series(np.arange(len(frame)).astype(str))
     dup = id_text[id_text.duplicated()].unique().tolist()

@@ -1,4 +1,5 @@
-"""The reports of ``cocity access``: 1-hour commuting circles and 15-minute life circles.
+"""The reports of ``cocity access``: 1-hour commuting circles, 15-minute life circles and
+accessibility measures.
 
 Each command writes its tables (CSV files and one XLSX workbook), a GeoPackage and one
 self-contained bilingual HTML page. Like the other pages, a page holds both languages (简体中文
@@ -10,11 +11,18 @@ Content-Security-Policy that forbids every request, and is written atomically; i
 - **Commuting circles** (:func:`build_commute`, :func:`write_commute_outputs`): minutes from each
   core to every county-level unit (:func:`cocity.access.regional.commuting_circles`), one map of
   the minutes per core, one map of the membership of the circles, rail links drawn between
-  their station units. Road times are modelled, and the page and the tables say so.
+  their station units. Road times are modelled, and the page and the tables say so. With
+  commuting OD data, a third map shows the membership by commuting share
+  (:func:`cocity.access.regional.commuting_share_circles`) in the same colour classes, with the
+  units on which the two memberships differ (:func:`commute_comparison`).
 - **Life circles** (:func:`write_lifecircle_outputs`): coverage by level, by facility type and by
   unit, the gaps, a chart of the coverage per type and a map of the homes coloured by the finest
   level at which they are covered, over the street network (planar coordinates of the network's
   CRS, metres).
+- **Accessibility measures** (:class:`MeasureParams`, :func:`build_measure`,
+  :func:`write_measure_outputs`): one measure of :mod:`cocity.access.measures` on a sparse cost
+  matrix; the score per demand point (and the ratios R_j of the 2SFCA family per supply point),
+  summary statistics, a histogram and, with coordinates, a map of the points (no GeoPackage).
 """
 
 from __future__ import annotations
