@@ -123,11 +123,11 @@ def _read_survey(path: Path, store: Store, year: int, fw: Any) -> Any:
     return read_survey(path, store, year=year)
 
 
-def _writer(pdf: bool, lang: str) -> Callable[..., Any]:
+def _writer(pdf: bool) -> Callable[..., Any]:
     from cocity.report.evaluate_report import write_run_outputs
 
     def write(ev: Any, folder: Path) -> Any:
-        return write_run_outputs(ev, folder, lang=lang, pdf=pdf)
+        return write_run_outputs(ev, folder, pdf=pdf)
 
     return write
 
@@ -144,7 +144,7 @@ def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications:
                         previous_year=prev_record.year if prev_record is not None else None,
                         progress=progress)
     progress("write:", 0, 0)
-    return save_run(ev, out, _writer(pdf, current_lang()))
+    return save_run(ev, out, _writer(pdf))
 
 
 def _previous_run(fw: Any, store: Store, out: Path, lang: str, replications: int | None,
@@ -187,6 +187,7 @@ def _print_summary(record: Any, prev_record: Any, lang: str) -> None:
         console.print(f"{t('eval.cli.term.previous', lang)}: {escape(prev_record.id)}")
     html = record.file("html")
     console.print(f"{t('eval.cli.term.report', lang)}: [green]{escape(str(html))}[/]")
-    if "pdf" in record.outputs:
-        console.print(f"PDF: {escape(str(record.file('pdf')))}")
+    key = "pdf" if lang == "zh" else f"pdf:{lang}"
+    if key in record.outputs:
+        console.print(f"PDF: {escape(str(record.file(key)))}")
     console.print(f"{t('eval.cli.term.folder', lang)}: {escape(str(record.path))}")

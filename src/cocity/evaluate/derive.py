@@ -343,7 +343,7 @@ def e2sfca(ctx: Context, level: str, units: list[str], *, supply: str,
     cost = sparse.csr_matrix((m[rows_i, cols_j], (rows_i, cols_j)), shape=m.shape)
     res = enhanced_2sfca(cost, pop.to_numpy(float), cap.to_numpy(float), breaks=b, weights=w,
                          demand_ids=ids, supply_ids=ids)
-    acc = res.access * per
+    acc = pd.Series(np.asarray(res.access, dtype=float).ravel() * per, index=ids)
     if level == "county":
         return acc.reindex(units).astype(float)
     out = {}

@@ -138,7 +138,7 @@ def validate(fw: EvalFramework) -> None:
                         allowed=", ".join(sorted(TOP_KEYS))))
     for key in ("year", "editions", "levels", "nodes"):
         if key not in doc:
-            issues.append(t("eval.err.missing_key", file=src, key=key))
+            issues.append(t("eval.err.missing_key", file=src, name=key))
     if issues:
         raise EvaluationError(issues)
     editions = doc["editions"]

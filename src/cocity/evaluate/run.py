@@ -191,9 +191,9 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
     for code, why in left_out.items():
         if why == "no_data":
             name = fw.leaf(code)
-            notes.append(Note("left_out", level, *(t("eval.note.left_out", lang,
-                                                     name=name[f"name_{lang}"], year=ctx.edition.year)
-                                                   for lang in ("zh", "en"))))
+            notes.append(Note("left_out", level, *(
+                t("eval.note.left_out", lang, name=name[f"name_{lang}"], year=ctx.edition.year)
+                for lang in ("zh", "en"))))
     framework = fw.for_level(level, {c for c, w in left_out.items() if w == "no_data"})
     pipe = Pipeline(raw, framework)
     pipe.apply(_steps(fw))
@@ -239,12 +239,12 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
     w = framework.leaf_weights().reindex(framework.indicators).to_numpy(float)
     obstacles = pd.DataFrame(obstacle_degree(x01.to_numpy(float), w), index=x01.index,
                              columns=framework.indicators)
-    names = units[["name_zh", "name_en", "parent"]]
+    unit_names = units[["name_zh", "name_en", "parent"]]
     ind_names = pd.DataFrame({c: {"name_zh": framework.nodes[c].name_zh,
                                   "name_en": framework.nodes[c].name_en}
                               for c in framework.indicators}).T
-    rewards = grading.reward_list(graded, names, rules)
-    rect = grading.rectification_list(graded, names, obstacles, ind_names, rules,
+    rewards = grading.reward_list(graded, unit_names, rules)
+    rect = grading.rectification_list(graded, unit_names, obstacles, ind_names, rules,
                                       publication_date)
     est = survey_estimates(ctx, level)
     checks = None
@@ -259,10 +259,10 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
         checks = _survey_checks(check_survey, ctx.survey, list(units.index), groups,
                                 int(sv.get("min_n", 30)), float(sv.get("min_response", 0.5)))
         checks = checks[checks["unit"].isin(units.index)].set_index("unit")
-        for code, row in checks[checks["problems"].astype(str) != ""].iterrows():
+        for ucode, row in checks[checks["problems"].astype(str) != ""].iterrows():
             problems = [p for p in str(row["problems"]).split(";") if p]
             notes.append(Note("survey", level, *(
-                t("eval.note.survey", lang, unit=units.at[code, f"name_{lang}"],
+                t("eval.note.survey", lang, unit=units.at[ucode, f"name_{lang}"],
                   problem=", ".join(t(f"eval.survey_problem.{p}", lang) for p in problems))
                 for lang in ("zh", "en"))))
     return LevelResult(level, framework, units, raw, left_out, pipe, unc, graded, obstacles,
@@ -337,5 +337,6 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     meta = store.meta()
     return Evaluation(fw, edition, results, survey, seed, replications, publication_date,
                       rules, notes, dict(previous or {}),
-                      previous_year=previous_year if previous else None, source=str(meta.get("dataset") or (store.path or "")),
+                      previous_year=previous_year if previous else None,
+                      source=str(meta.get("dataset") or (store.path or "")),
                       datum=str(geo.attrs.get("datum", "")), geo=geo)

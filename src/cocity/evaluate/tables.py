@@ -33,16 +33,14 @@ def ranking(res: LevelResult, previous: pd.Series | None = None) -> pd.DataFrame
 
 
 def indicators(res: LevelResult) -> pd.DataFrame:
-    """Long table: unit, indicator, raw (derived) value, imputed flag, normalised score,
-    obstacle degree (%)."""
-    raw = res.pipeline.raw.stack(future_stack=True).rename("value")
-    norm = res.pipeline.data["normalise"][res.framework.indicators].stack(
-        future_stack=True).rename("normalised")
-    imp = res.imputed.stack(future_stack=True).rename("imputed")
-    obs = res.obstacles.stack(future_stack=True).rename("obstacle_pct")
-    out = pd.concat([raw, res.pipeline.data["impute"][res.framework.indicators].stack(
-        future_stack=True).rename("value_used") if "impute" in res.pipeline.data else raw,
-        imp, norm, obs], axis=1)
+    """Long table: unit, indicator, derived value, value used (after imputation), imputed
+    flag, normalised score, obstacle degree (%)."""
+    cols = res.framework.indicators
+    used = res.pipeline.data.get("impute", res.pipeline.raw)
+    parts = {"value": res.pipeline.raw[cols], "value_used": used[cols],
+             "imputed": res.imputed[cols], "normalised": res.pipeline.data["normalise"][cols],
+             "obstacle_pct": res.obstacles[cols]}
+    out = pd.DataFrame({name: frame.stack(future_stack=True) for name, frame in parts.items()})
     out.index.names = ["unit", "indicator"]
     return out.reset_index()
 

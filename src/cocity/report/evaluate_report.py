@@ -12,8 +12,8 @@
   network request): headline, grade and score maps on the real boundaries, rankings with
   uncertainty intervals, dimension profiles, reward and rectification lists, year-on-year
   change, methodology appendix;
-- ``report.pdf`` — the same report for print (WeasyPrint, static SVG figures), in the run's
-  language.
+- ``report.pdf`` (简体中文) and ``report.en.pdf`` (English) — the same report for print
+  (WeasyPrint, static SVG figures).
 
 Anything depending on a simulated survey says so wherever it shows.
 """
@@ -386,7 +386,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         if level == "county":
             outline = level_geo(ev, ev.levels["prefecture"]) if "prefecture" in ev.levels \
                 else None
-        uncertain = [u for u, v in res.graded.get("uncertain", pd.Series(dtype=object)).items()
+        uncertain = [str(u) for u, v in res.graded.get("uncertain", pd.Series(dtype=object)).items()
                      if pd.notna(v) and bool(v)]
         figs = {"map": Markup(choropleth_svg(
             geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
@@ -398,9 +398,9 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
             rk = rk[rk["uncertain"].fillna(False).astype(bool)].head(PRINT_MAX_ROWS)
         has_iv = "score_low" in rk
         figs["intervals"] = Markup(interval_chart_svg(
-            display_names(ev, rk, lang), rk["score"].to_numpy(float),
-            rk["score_low"].to_numpy(float) if has_iv else rk["score"].to_numpy(float),
-            rk["score_high"].to_numpy(float) if has_iv else rk["score"].to_numpy(float),
+            display_names(ev, rk, lang), rk["score"].tolist(),
+            rk["score_low" if has_iv else "score"].tolist(),
+            rk["score_high" if has_iv else "score"].tolist(),
             colors=[grade_color(str(g)) for g in rk["grade"].astype(object)],
             axis_title=t("eval.r.axis.score", lang), width=640, domain=(0, 100),
             row_height=16))
@@ -409,7 +409,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
             figs["profile"] = Markup(bar_chart_svg(
                 display_names(ev, rk, lang),
                 {(fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en):
-                 rk[f"score_{d}"].to_numpy(float) for d in res.dimensions()},
+                 rk[f"score_{d}"].tolist() for d in res.dimensions()},
                 colors=list(DIM_COLORS), axis_title=t("eval.r.axis.score", lang), width=640,
                 domain=(0, 100)))
         figures[level] = figs
@@ -442,11 +442,13 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
                                out / "evaluation.json")
     files = ["evaluation.xlsx", "evaluation.json", f"tables/*.csv ({len(tables)})"]
     if pdf:
-        files.append("report.pdf")
+        files += ["report.pdf", "report.en.pdf"]
     paths["html"] = write_atomic(report_html(ev, tables, lang, files=files),
                                  out / "report.html")
     if pdf:
         from cocity.report.pdf import write_pdf
 
-        paths["pdf"] = write_pdf(report_print_html(ev, tables, lang), out / "report.pdf")
+        for lg in LANGS:
+            key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
+            paths[key] = write_pdf(report_print_html(ev, tables, lg), out / name)
     return paths
