@@ -103,6 +103,7 @@ def evaluate(
 
                 records: list[RunRecord] = []
                 year_ = fw.year if year is None else year
+                fw.edition(year_)  # an unknown year is refused before anything runs
                 prev_record = None
                 if previous and fw.previous is not None and fw.previous < year_:
                     prev_record = _previous_run(fw, store, out, lang, replications, seed,
@@ -186,8 +187,10 @@ def _print_summary(record: Any, prev_record: Any, lang: str) -> None:
     if prev_record is not None:
         console.print(f"{t('eval.cli.term.previous', lang)}: {escape(prev_record.id)}")
     html = record.file("html")
-    console.print(f"{t('eval.cli.term.report', lang)}: [green]{escape(str(html))}[/]")
+    console.print(f"{t('eval.cli.term.report', lang)}: [green]{escape(str(html))}[/]",
+                  soft_wrap=True)
     key = "pdf" if lang == "zh" else f"pdf:{lang}"
     if key in record.outputs:
-        console.print(f"PDF: {escape(str(record.file(key)))}")
-    console.print(f"{t('eval.cli.term.folder', lang)}: {escape(str(record.path))}")
+        console.print(f"PDF: {escape(str(record.file(key)))}", soft_wrap=True)
+    console.print(f"{t('eval.cli.term.folder', lang)}: {escape(str(record.path))}",
+                  soft_wrap=True)

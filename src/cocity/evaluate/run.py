@@ -227,11 +227,8 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
     graded["rank"] = rank.reindex(graded.index)
     if unc is not None:
         gu = grading.grade_uncertainty(unc.scores, list(unc.units), rules, graded,
-                                       previous=previous)
-        graded = graded.join(gu, rsuffix="_u")
-        rs = unc.rank_summary
-        graded["rank_low"] = rs["p05"].reindex(graded.index)
-        graded["rank_high"] = rs["p95"].reindex(graded.index)
+                                       previous=previous, ranks=unc.rank_summary)
+        graded = graded.join(gu.drop(columns=["grade"]))
         q = np.nanpercentile(unc.scores, [5, 95], axis=0)
         graded["score_low"] = pd.Series(q[0], index=unc.units).reindex(graded.index)
         graded["score_high"] = pd.Series(q[1], index=unc.units).reindex(graded.index)

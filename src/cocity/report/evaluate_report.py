@@ -54,6 +54,14 @@ UNCERTAIN_COLOR = "#222222"
 PRINT_MAX_ROWS = 60
 
 
+def yes(value: Any) -> bool:
+    """True for a true flag; False for false, missing (NA, NaN, None) or absent."""
+    try:
+        return bool(pd.notna(value) and value)
+    except (TypeError, ValueError):
+        return False
+
+
 def grade_color(code: str) -> str:
     return GRADE_COLORS.get(code, "#bdbdbd")
 
@@ -365,7 +373,7 @@ def report_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh
         notice_zh=str(fw.doc.get("notice_zh") or ""), notice_en=str(fw.doc.get("notice_en") or ""),
         ev=ev, levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         grade_label=_grade_label(ev), colors=GRADE_COLORS, explain=explain,
-        notes=ev.notes, files=files or [], versions=versions(),
+        notes=ev.notes, files=files or [], versions=versions(), yes=yes,
         cutoffs=_cutoffs(ev))
 
 
@@ -422,7 +430,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         notice=str(ev.framework.doc.get(f"notice_{lang}") or ""), ev=ev,
         levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         figures=figures, grade=lambda c: ev.rules.label(str(c), lang) if isinstance(c, str)
-        else "—", explain=explain, version=cocity.__version__)
+        else "—", explain=explain, version=cocity.__version__, yes=yes)
 
 
 # ---------------------------------------------------------------------- files

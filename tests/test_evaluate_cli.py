@@ -1,0 +1,153 @@
+"""``cocity evaluate`` as a user runs it: the runs, the report files, errors, the rendered
+HTML page (headless Chromium) and the PDF (poppler)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from cocity.cli import _register, app
+from tests.chromium import (
+    assert_clean_console,
+    figure,
+    legend_texts,
+    require_chromium,
+    run_chromium,
+)
+
+_register()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("evaluate")
+    result = runner.invoke(app, ["evaluate", "--out", str(folder), "--replications", "300"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def _run_folder(out: Path, year: int) -> Path:
+    (folder,) = [p for p in (out / "runs").iterdir() if p.name.startswith(f"{year}-")]
+    return folder
+
+
+def test_main_job_writes_both_editions_and_every_output(out: Path) -> None:
+    assert sorted(p.name[:4] for p in (out / "runs").iterdir()) == ["2010", "2020"]
+    run = _run_folder(out, 2020)
+    for name in ("report.html", "report.pdf", "report.en.pdf", "evaluation.xlsx",
+                 "evaluation.json", "manifest.json", "tables/county_ranking.csv",
+                 "tables/county_rectification.csv", "tables/prefecture_rewards.csv"):
+        assert (run / name).is_file(), name
+    doc = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    assert doc["year"] == 2020 and doc["previous_year"] == 2010
+    assert doc["simulated_survey"] is True
+    levels = {lv["level"]: lv for lv in doc["levels"]}
+    assert levels["prefecture"]["units"] == 16 and levels["county"]["units"] == 144
+    assert sum(levels["county"]["grade_counts"].values()) == 144
+    book = openpyxl.load_workbook(run / "evaluation.xlsx", read_only=True)
+    assert {"county_ranking", "county_rectification", "prefecture_framework",
+            "notes"} <= set(book.sheetnames)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["survey"]["simulated"] is True and manifest["replications"] == 300
+    assert manifest["outputs"]["json"]["file"] == "evaluation.json"
+
+
+def test_running_again_reproduces_the_stored_run(out: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COCITY_LANG", "zh")  # restored after the test (--lang sets it)
+    before = {p.name for p in (out / "runs").iterdir()}
+    result = runner.invoke(app, ["--lang", "en", "evaluate", "--out", str(out),
+                                 "--replications", "300", "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    assert "identical to the stored run" in result.output
+    assert {p.name for p in (out / "runs").iterdir()} == before
+
+
+def test_terminal_summary(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--out", str(tmp_path), "--replications", "300",
+                                 "--no-pdf", "--level", "prefecture", "--no-previous"])
+    assert result.exit_code == 0, result.output
+    assert "地级单元" in result.output and "模拟" in result.output
+    run = next((tmp_path / "runs").iterdir())
+    assert f"{run / 'report.html'}" in result.output  # whole, unbroken paths
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--framework", "nowhere.yaml"], "nowhere.yaml"),
+    (["--publication-date", "2021-13-01"], "2021-13-01"),
+    (["--year", "2015"], "2015"),
+])
+def test_bad_requests_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["evaluate", "--out", str(tmp_path), "--no-pdf",
+                                 "--replications", "0", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_survey_with_invalid_codes_is_refused(tmp_path: Path) -> None:
+    survey = tmp_path / "survey.csv"
+    survey.write_text("respondent,unit,weight,education,health,elderly_care,culture,"
+                      "social_security,transport\n"
+                      "r1,锦江区,100,5,4,3,2,1,5\n"
+                      "r2,Atlantis,100,7,4,3,2,1,5\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "o"), "--no-pdf",
+                                 "--replications", "0", "--no-previous", "--survey",
+                                 str(survey)])
+    assert result.exit_code == 2
+    assert "Atlantis" in result.output and "7" in result.output
+    assert not (tmp_path / "o" / "runs").exists() or not any((tmp_path / "o" / "runs").iterdir())
+
+
+# ---------------------------------------------------------------------- rendering
+@pytest.mark.browser
+def test_report_page_draws_maps_and_charts(out: Path, tmp_path: Path) -> None:
+    require_chromium()
+    page = _run_folder(out, 2020) / "report.html"
+    dom, console = run_chromium(page, tmp_path, "--dump-dom", size="1400,12000",
+                                budget_ms=30000)
+    assert_clean_console(console)
+    for fig_id in ("fig-grades-prefecture", "fig-grades-county", "fig-scores-county",
+                   "fig-intervals-county", "fig-profile-prefecture", "fig-change-county"):
+        figure(dom, fig_id)
+    county_map = figure(dom, "fig-grades-county")
+    assert len(re.findall(r'class="choroplethlocation"', county_map)) >= 140
+    assert any(text.startswith("良好") for text in legend_texts(county_map))
+    assert "模拟" in dom and "SIMULATED" in dom
+    assert 'data-testid="rectification-county"' in dom
+
+
+def _poppler(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is absent (apt-get install poppler-utils)")
+    return path
+
+
+def test_pdfs_carry_chinese_and_english_text_in_cjk_fonts(out: Path, tmp_path: Path) -> None:
+    run = _run_folder(out, 2020)
+    text_zh = subprocess.run([_poppler("pdftotext"), str(run / "report.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "公共服务评价" in text_zh and "整改名单" in text_zh and "模拟" in text_zh
+    text_en = subprocess.run([_poppler("pdftotext"), str(run / "report.en.pdf"), "-"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "Rectification list" in text_en and "SIMULATED" in text_en
+    fonts = subprocess.run([_poppler("pdffonts"), str(run / "report.pdf")],
+                           capture_output=True, text=True, check=True).stdout
+    assert "NotoSansCJK" in fonts.replace("-", "")
+    assert "Type 3" not in fonts
+    subprocess.run([_poppler("pdftoppm"), "-r", "40", "-f", "2", "-l", "2", "-png",
+                    str(run / "report.pdf"), str(tmp_path / "page")], check=True)
+    from PIL import Image
+
+    (png,) = tmp_path.glob("page*.png")
+    colors = Image.open(png).convert("RGB").getcolors(maxcolors=1 << 20) or []
+    assert len(colors) > 50  # a drawn map, not a blank page
