@@ -10,7 +10,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("doc", ["index-engine.md"])
+@pytest.mark.parametrize("doc", ["index-engine.md", "evaluation.md"])
 def test_doc_examples_run(doc: str) -> None:
     text = (DOCS / doc).read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

@@ -17,7 +17,7 @@ def setup_commands() -> list[str]:
 def test_readme_has_two_commands_and_ci_runs_the_test_one() -> None:
     commands = setup_commands()
     assert len(commands) == 2
-    assert "cocity profile" in commands[0]
+    assert "cocity evaluate" in commands[0]
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert commands[1] in ci
