@@ -106,6 +106,15 @@ def test_a_dimension_without_indicators_at_a_level_is_dropped_there() -> None:
     assert fw.for_level("prefecture").children("PSE") == ["FAIR", "CONV", "SAT"]
 
 
+def test_an_indicator_missing_from_the_data_is_named(store: Store, tmp_path: Path) -> None:
+    doc = _default_doc()
+    leaf = next(n for n in doc["nodes"] if n["code"] == "piped_water")
+    leaf["measure"]["indicators"] = "tap_water_share"
+    fw = load_framework(_write(doc, tmp_path))
+    with pytest.raises(EvaluationError, match="tap_water_share"):
+        evaluate(fw, store, replications=0, levels=["county"])
+
+
 # ---------------------------------------------------------------------- derived indicators
 def test_within_inequality_is_the_population_weighted_theil_of_member_counties(
         ctx: Context, store: Store) -> None:

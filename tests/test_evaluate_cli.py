@@ -100,8 +100,7 @@ def test_a_survey_with_invalid_codes_is_refused(tmp_path: Path) -> None:
                       "r1,锦江区,100,5,4,3,2,1,5\n"
                       "r2,Atlantis,100,7,4,3,2,1,5\n", encoding="utf-8")
     result = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "o"), "--no-pdf",
-                                 "--replications", "0", "--no-previous", "--survey",
-                                 str(survey)])
+                                 "--replications", "0", "--survey", str(survey)])
     assert result.exit_code == 2
     assert "Atlantis" in result.output and "7" in result.output
     assert not (tmp_path / "o" / "runs").exists() or not any((tmp_path / "o" / "runs").iterdir())

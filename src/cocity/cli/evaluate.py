@@ -84,7 +84,6 @@ def evaluate(
 ) -> None:
     """The yearly public-service evaluation of the circle."""
     from cocity.evaluate.framework import load_framework
-    from cocity.evaluate.runs import RunRecord
 
     lang = current_lang()
     with _errors():
@@ -97,28 +96,26 @@ def evaluate(
 
                 def progress(stage: str, done: int, total: int) -> None:
                     kind, _, lv = stage.partition(":")
-                    label = t(f"eval.cli.step.{kind}", level=lv)
+                    name = fw.level_label(lv, lang) if lv in fw.doc["levels"] else lv
+                    label = t(f"eval.cli.step.{kind}", level=name)
                     bar.update(task, description=label, completed=done,
                                total=total or None)
 
-                records: list[RunRecord] = []
                 year_ = fw.year if year is None else year
                 fw.edition(year_)  # an unknown year is refused before anything runs
+                sv = _read_survey(survey, store, year_) if survey else None
                 prev_record = None
                 if previous and fw.previous is not None and fw.previous < year_:
-                    prev_record = _previous_run(fw, store, out, lang, replications, seed,
+                    prev_record = _previous_run(fw, store, out, replications, seed,
                                                 level, pdf, progress)
-                    records.append(prev_record)
-                sv = _read_survey(survey, store, year_, fw) if survey else None
                 record = _run(fw, store, out, year_, sv, replications, seed, level, pdf, pub,
                               prev_record, progress)
-                records.append(record)
         finally:
             store.close()
     _print_summary(record, prev_record, lang)
 
 
-def _read_survey(path: Path, store: Store, year: int, fw: Any) -> Any:
+def _read_survey(path: Path, store: Store, year: int) -> Any:
     from cocity.evaluate.survey import read_survey
 
     return read_survey(path, store, year=year)
@@ -148,7 +145,7 @@ def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications:
     return save_run(ev, out, _writer(pdf))
 
 
-def _previous_run(fw: Any, store: Store, out: Path, lang: str, replications: int | None,
+def _previous_run(fw: Any, store: Store, out: Path, replications: int | None,
                   seed: int | None, levels: list[str] | None, pdf: bool,
                   progress: Callable[[str, int, int], None]) -> Any:
     """The stored run of the framework's previous edition, computed first if there is none."""

@@ -163,19 +163,19 @@ def _steps(fw: EvalFramework) -> list[dict[str, dict[str, Any]]]:
 
 
 def _scaled01(pipe: Pipeline) -> pd.DataFrame:
-    """Normalised indicator values rescaled onto [0, 1] for the obstacle degree (min–max over
-    the whole matrix of the normalisation step's declared range)."""
+    """Normalised values on [0, 1] for the obstacle degree: divided by the known range of the
+    normalisation (goalposts: [0, scale]; min–max: [low, high]), or min–max over the whole
+    matrix for methods without one (rank, z-scores, …)."""
     x = pipe.data["normalise"][pipe.framework.indicators].astype(float)
     params = pipe.params.get("normalise", {})
-    method = params.get("method", "minmax")
-    if method in ("goalposts", "minmax", "distance_to_target"):
-        low, high = float(params.get("low", 0.0)), float(params.get("high", params.get(
-            "scale", 100.0)))
-        if method == "goalposts":
-            low, high = 0.0, float(params.get("scale", 100.0))
-        return ((x - low) / (high - low)).clip(0, 1)
-    lo, hi = np.nanmin(x.to_numpy()), np.nanmax(x.to_numpy())
-    return (x - lo) / (hi - lo) if hi > lo else x * 0 + 1
+    method = params.get("method")
+    if method == "goalposts":
+        low, high = 0.0, float(params.get("scale", 100.0))
+    elif method == "minmax":
+        low, high = float(params.get("low", 0.0)), float(params.get("high", 100.0))
+    else:
+        low, high = float(np.nanmin(x.to_numpy())), float(np.nanmax(x.to_numpy()))
+    return ((x - low) / (high - low)).clip(0, 1) if high > low else x * 0 + 1
 
 
 # ---------------------------------------------------------------------- one level

@@ -54,17 +54,16 @@ def framework_table(ev: Evaluation, res: LevelResult) -> pd.DataFrame:
     for code in fw.indicators:
         node, spec = fw.nodes[code], ev.framework.leaf(code)
         m = dict(spec["measure"])
-        source = m.get("source")
-        year = ev.edition.sources.get(str(source)) if source else None
+        kind = m.pop("kind")
+        # measures without a source read the census (population weights) or the survey
+        source = m.get("source", "survey" if kind == "survey" else "census")
         rows.append({
             "indicator": code, "name_zh": node.name_zh, "name_en": node.name_en,
             "dimension": fw.ancestor(code, fw.n_levels - 1), "direction": node.direction,
             "weight": node.weight, "effective_weight": float(eff[code]),
-            "lower": node.lower, "upper": node.upper, "measure": m.pop("kind"),
+            "lower": node.lower, "upper": node.upper, "measure": kind,
             "parameters": ", ".join(f"{k}={v}" for k, v in m.items()),
-            "data_year": year if year is not None else (
-                ev.edition.sources.get("census") if m.get("kind") != "survey" else
-                ev.edition.sources.get("survey")),
+            "data_year": ev.edition.sources.get(str(source)),
             "unit_zh": spec.get("unit_zh", ""), "unit_en": spec.get("unit_en", ""),
             "about_zh": spec.get("about_zh", ""), "about_en": spec.get("about_en", ""),
         })

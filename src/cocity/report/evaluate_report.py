@@ -326,7 +326,10 @@ def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFr
         est = res.survey_estimates
         ov = est[est["domain"] == "overall"].set_index("group")
         survey = ov.reindex(res.units.index)
+    survey_dims = {fw.ancestor(c, fw.n_levels - 1) for c in fw.indicators
+                   if ev.framework.leaf(c)["measure"]["kind"] == "survey"}
     return {
+        "simulated_dims": survey_dims if ev.simulated_survey else set(),
         "level": res.level, "res": res, "summary": level_summary(ev, res), "rows": rk,
         "dims": dims, "rewards": res.rewards, "rect": res.rectification,
         "framework": tables[f"{res.level}_framework"], "survey": survey,
