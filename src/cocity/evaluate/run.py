@@ -14,6 +14,8 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,6 +35,20 @@ from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
 
 Progress = Callable[[str, int, int], None]
+CODE_SUFFIXES = (".py", ".yaml", ".j2")
+
+
+@cache
+def code_sha256() -> str:
+    """Fingerprint of the code a run depends on: every source, specification and template file
+    of the installed ``cocity`` package (the embedded data enter through the inputs)."""
+    root = Path(cocity.__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in CODE_SUFFIXES and "datasets" not in path.relative_to(root).parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,8 @@ class Evaluation:
 
     def inputs_sha256(self) -> str:
         """Hash of everything the results depend on: framework file, derived indicator
-        values, survey responses, seed, replications, publication date and code version."""
+        values, survey responses, seed, replications, publication date, previous scores and
+        the code (version and :func:`code_sha256`)."""
         h = hashlib.sha256()
         h.update(self.framework.content)
         for level, res in sorted(self.levels.items()):
@@ -123,7 +140,8 @@ class Evaluation:
                              "publication_date": self.publication_date.isoformat(),
                              "previous": {k: v.round(10).to_dict() for k, v in
                                           sorted(self.previous_scores.items())},
-                             "version": cocity.__version__}, sort_keys=True).encode())
+                             "version": cocity.__version__, "code": code_sha256()},
+                            sort_keys=True).encode())
         return h.hexdigest()
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from cocity.evaluate.errors import EvaluationError
-from cocity.evaluate.run import Evaluation
+from cocity.evaluate.run import Evaluation, code_sha256
 from cocity.i18n import t
 from cocity.index.build import dumps, versions
 
@@ -79,6 +79,7 @@ def _manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]) ->
         "publication_date": ev.publication_date.isoformat(),
         "previous": {k: len(v) for k, v in ev.previous_scores.items()},
         "versions": versions(),
+        "code_sha256": code_sha256(),
         "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": _sha256(p)}
                     for k, p in sorted(paths.items())},
     }
