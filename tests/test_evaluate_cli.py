@@ -55,6 +55,13 @@ def test_main_job_writes_both_editions_and_every_output(out: Path) -> None:
     book = openpyxl.load_workbook(run / "evaluation.xlsx", read_only=True)
     assert {"county_ranking", "county_rectification", "prefecture_framework",
             "notes"} <= set(book.sheetnames)
+    import pandas as pd
+
+    responses = pd.read_csv(run / "survey.csv")
+    assert responses["simulated"].astype(str).str.lower().eq("true").all()
+    ranking = pd.read_csv(run / "tables" / "county_ranking.csv")
+    assert ranking["reason_zh"].str.contains("评为").all()
+    assert ranking["reason_en"].str.len().gt(10).all()
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["survey"]["simulated"] is True and manifest["replications"] == 300
     assert manifest["outputs"]["json"]["file"] == "evaluation.json"

@@ -8,19 +8,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cocity.evaluate.grades import GradingRules, explain
 from cocity.evaluate.run import Evaluation, LevelResult
+from cocity.i18n import LANGS
 
 
 def _names(res: LevelResult) -> pd.DataFrame:
     return res.units[["name_zh", "name_en", "parent"]].rename_axis("unit")
 
 
-def ranking(res: LevelResult, previous: pd.Series | None = None) -> pd.DataFrame:
+def ranking(res: LevelResult, previous: pd.Series | None = None,
+            rules: GradingRules | None = None) -> pd.DataFrame:
     """One row per unit, best first: names, index score and rank with their 5–95 % intervals,
-    dimension scores, grade and whether it is uncertain, change on the previous run."""
+    dimension scores, grade, why (``reason_zh``/``reason_en``) and whether it is uncertain,
+    change on the previous run."""
     g = res.graded
-    out = _names(res).join(g.drop(columns=[c for c in ("name_zh", "name_en", "parent")
-                                           if c in g.columns]))
+    out = _names(res).join(g.drop(columns=[c for c in ("name_zh", "name_en", "parent",
+                                                       "reason_params") if c in g.columns]))
+    for lang in LANGS:
+        out[f"reason_{lang}"] = [explain(row, lang, rules) for _, row in
+                                 g.reindex(out.index).iterrows()]
     for dim in res.dimensions():
         out[f"score_{dim}"] = res.scores[dim].reindex(out.index)
     if previous is not None:
@@ -74,7 +81,8 @@ def result_tables(ev: Evaluation) -> dict[str, pd.DataFrame]:
     """Every table of a run, keyed ``<level>_<table>`` (plus ``notes``)."""
     tables: dict[str, pd.DataFrame] = {}
     for level, res in ev.levels.items():
-        tables[f"{level}_ranking"] = ranking(res, ev.previous_scores.get(level)).reset_index()
+        tables[f"{level}_ranking"] = ranking(res, ev.previous_scores.get(level),
+                                             ev.rules).reset_index()
         tables[f"{level}_rewards"] = res.rewards.reset_index(drop=res.rewards.index.name is None)
         tables[f"{level}_rectification"] = res.rectification.reset_index(
             drop=res.rectification.index.name is None)

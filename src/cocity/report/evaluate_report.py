@@ -6,6 +6,7 @@
   uncertain flag, change), rewards, rectification (with obstacles and deadline), indicator
   values (derived, imputed flag, normalised, obstacle degree), framework, survey estimates,
   sensitivity; ``notes.csv``;
+- ``survey.csv`` — the survey responses used (the simulated ones flagged in every row);
 - ``evaluation.xlsx`` — the same tables, one sheet each, for officials;
 - ``evaluation.json`` — the same content for machines (deterministic: no timestamps);
 - ``report.html`` — one self-contained bilingual page (简体中文 first, switch in the page; no
@@ -101,7 +102,7 @@ def level_geo(ev: Evaluation, res: LevelResult) -> Any:
 
 
 def _hover(ev: Evaluation, res: LevelResult, lang: str) -> pd.DataFrame:
-    g = ranking(res, ev.previous_scores.get(res.level))
+    g = ranking(res, ev.previous_scores.get(res.level), ev.rules)
     out = pd.DataFrame(index=g.index)
     out["name"] = g[f"name_{lang}"].astype(str)
     out["grade"] = [ev.rules.label(str(c), lang) if isinstance(c, str) else "—"
@@ -186,7 +187,7 @@ def _cutoffs(ev: Evaluation) -> list[tuple[str, float]]:
 def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     """Index score of every unit with its 5–95 % interval, coloured by grade, cut-offs as
     vertical lines."""
-    g = ranking(res, ev.previous_scores.get(res.level)).iloc[::-1]
+    g = ranking(res, ev.previous_scores.get(res.level), ev.rules).iloc[::-1]
     g["label"] = display_names(ev, g, lang)
     names = g["label"].tolist()
     fig = go.Figure()
@@ -217,7 +218,7 @@ def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fi
 
 def profile_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     """Dimension scores of every unit (grouped bars), in rank order."""
-    g = ranking(res, ev.previous_scores.get(res.level)).iloc[::-1]
+    g = ranking(res, ev.previous_scores.get(res.level), ev.rules).iloc[::-1]
     fw = res.framework
     fig = go.Figure()
     for i, dim in enumerate(res.dimensions()):
@@ -234,7 +235,7 @@ def profile_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fig
 
 def change_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     """This run's score against the previous run's, the diagonal = no change."""
-    g = ranking(res, ev.previous_scores.get(res.level))
+    g = ranking(res, ev.previous_scores.get(res.level), ev.rules)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", hoverinfo="skip",
                              line={"color": "#aaa", "dash": "dash"},
@@ -275,7 +276,7 @@ def page_figures(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
 def level_summary(ev: Evaluation, res: LevelResult) -> dict[str, Any]:
     g = res.graded
     counts = g["grade"].astype(object).value_counts()
-    top = ranking(res).head(5)
+    top = ranking(res, rules=ev.rules).head(5)
     unc = g["uncertain"] if "uncertain" in g else pd.Series(False, index=g.index)
     return {
         "level": res.level, "name_zh": ev.framework.level_label(res.level, "zh"),
@@ -318,7 +319,7 @@ def document(ev: Evaluation, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
 
 def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFrame]
                    ) -> dict[str, Any]:
-    rk = ranking(res, ev.previous_scores.get(res.level))
+    rk = ranking(res, ev.previous_scores.get(res.level), ev.rules)
     fw = res.framework
     dims = [(d, fw.nodes[d].name_zh, fw.nodes[d].name_en) for d in res.dimensions()]
     survey = None
@@ -403,7 +404,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
             geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
             highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
             outline=outline, width=640, lang=lang))}
-        rk = ranking(res, ev.previous_scores.get(level))
+        rk = ranking(res, ev.previous_scores.get(level), ev.rules)
         if len(rk) > PRINT_MAX_ROWS and "uncertain" in rk:
             # a long level prints only the units whose grade is uncertain (the table has all)
             rk = rk[rk["uncertain"].fillna(False).astype(bool)].head(PRINT_MAX_ROWS)
@@ -446,12 +447,18 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
         paths[f"csv:{name}"] = write_csv(frame, out / "tables" / f"{name}.csv", index=False)
+    if ev.survey is not None:
+        from cocity.evaluate.survey import write_survey
+
+        paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
     paths["xlsx"] = write_xlsx(tables, out / "evaluation.xlsx",
                                index=dict.fromkeys(tables, False))
     paths["json"] = write_text(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
                                           sort_keys=False, allow_nan=False) + "\n",
                                out / "evaluation.json")
     files = ["evaluation.xlsx", "evaluation.json", f"tables/*.csv ({len(tables)})"]
+    if ev.survey is not None:
+        files.append("survey.csv")
     if pdf:
         files += ["report.pdf", "report.en.pdf"]
     paths["html"] = write_atomic(report_html(ev, tables, lang, files=files),
