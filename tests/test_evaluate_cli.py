@@ -78,6 +78,16 @@ def test_running_again_reproduces_the_stored_run(out: Path,
     assert {p.name for p in (out / "runs").iterdir()} == before
 
 
+def test_history_lists_the_stored_runs(out: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--history", "--out", str(out)])
+    assert result.exit_code == 0
+    flat = result.output.replace("\n", "").replace("│", "").replace(" ", "")
+    for folder in (out / "runs").iterdir():
+        assert folder.name in flat
+    empty = runner.invoke(app, ["evaluate", "--history", "--out", str(tmp_path)])
+    assert empty.exit_code == 0 and "还没有运行" in empty.output
+
+
 def test_terminal_summary(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--out", str(tmp_path), "--replications", "300",
                                  "--no-pdf", "--level", "prefecture", "--no-previous"])
@@ -91,10 +101,13 @@ def test_terminal_summary(tmp_path: Path) -> None:
     (["--framework", "nowhere.yaml"], "nowhere.yaml"),
     (["--publication-date", "2021-13-01"], "2021-13-01"),
     (["--year", "2015"], "2015"),
+    (["--level", "galaxy"], "galaxy"),
+    (["--replications", "-5"], "-5"),
 ])
 def test_bad_requests_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    result = runner.invoke(app, ["evaluate", "--out", str(tmp_path), "--no-pdf",
-                                 "--replications", "0", *args])
+    result = runner.invoke(app, ["evaluate", "--out", str(tmp_path), "--no-pdf", "--no-previous",
+                                 *(["--replications", "0"] if "--replications" not in args
+                                   else []), *args])
     assert result.exit_code == 2
     assert message in result.output
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -43,6 +43,7 @@ LevelOpt = Annotated[list[str] | None, typer.Option("--level", help=both("eval.c
 PrevOpt = Annotated[bool, typer.Option("--previous/--no-previous",
                                        help=both("eval.cli.opt.previous"))]
 PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help=both("eval.cli.opt.pdf"))]
+HistoryOpt = Annotated[bool, typer.Option("--history", help=both("eval.cli.opt.history"))]
 DateOpt = Annotated[str | None, typer.Option("--publication-date",
                                              help=both("eval.cli.opt.date"),
                                              show_default=False)]
@@ -81,11 +82,15 @@ def evaluate(
     previous: PrevOpt = True,
     pdf: PdfOpt = True,
     publication_date: DateOpt = None,
+    history: HistoryOpt = False,
 ) -> None:
     """The yearly public-service evaluation of the circle."""
     from cocity.evaluate.framework import load_framework
 
     lang = current_lang()
+    if history:
+        _print_history(out, lang)
+        return
     with _errors():
         fw = load_framework(framework)
         pub = _date(publication_date)
@@ -191,3 +196,25 @@ def _print_summary(record: Any, prev_record: Any, lang: str) -> None:
         console.print(f"PDF: {escape(str(record.file(key)))}", soft_wrap=True)
     console.print(f"{t('eval.cli.term.folder', lang)}: {escape(str(record.path))}",
                   soft_wrap=True)
+
+
+def _print_history(out: Path, lang: str) -> None:
+    """The stored runs under ``out``, oldest year first."""
+    from cocity.evaluate.runs import registry
+
+    runs = registry(out)
+    if not runs:
+        console.print(t("eval.cli.term.no_runs", lang, folder=str(out)))
+        return
+    table = Table(title=escape(t("eval.cli.term.history", lang, folder=str(out))),
+                  title_justify="left")
+    for key in ("run", "year", "created", "framework", "survey", "replications"):
+        table.add_column(t(f"eval.cli.term.h.{key}", lang), overflow="fold")
+    for r in runs:
+        m = r.manifest
+        survey = t("eval.r.simulated_tag", lang) if m["survey"]["simulated"] else str(
+            m["survey"]["source"])
+        table.add_row(escape(r.id), str(r.year), m["created_utc"],
+                      escape(f"{m['framework']['source']} ({m['framework']['sha256'][:10]})"),
+                      escape(survey), f"{m['replications']:,}")
+    console.print(table)

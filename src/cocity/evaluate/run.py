@@ -312,6 +312,12 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     """
     year = fw.year if year is None else int(year)
     edition = fw.edition(year)
+    unknown = sorted(set(levels or []) - set(fw.doc["levels"]))
+    if unknown:
+        raise EvaluationError(t("eval.err.unknown_level", levels=", ".join(unknown),
+                                known=", ".join(fw.doc["levels"])))
+    if replications is not None and replications < 0:
+        raise EvaluationError(t("eval.err.replications", value=replications))
     unc = fw.doc.get("uncertainty") or {}
     replications = int(unc.get("replications", 0)) if replications is None else replications
     seed = int(unc.get("seed", 0)) if seed is None else seed
