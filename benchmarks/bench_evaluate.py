@@ -8,8 +8,9 @@ Run: ``python benchmarks/bench_evaluate.py [--baseline-sample 40]``.
    workbook, JSON and tables. The same command again (the run is reproduced and reused).
 2. Stages of one 2020 run in process: derived indicators and nominal index, uncertainty at county
    level, grading every replication, the report files.
-3. Baseline in the same run: the county-level uncertainty done the slow way — rebuilding the
-   pipeline once per replication (``rebuild_replication``) and grading each — timed on a random
+3. Baseline in the same run: the county-level uncertainty (the survey's sampling error as 100
+   perturbed data sets, and perturbed weights) done the slow way — rebuilding the pipeline once
+   per replication (``rebuild_replication``) and grading each — timed on a random
    sample of replications and scaled to the full count; the sample's scores are checked to equal
    the engine's.
 """
@@ -69,7 +70,7 @@ def main() -> None:
     res = ev.levels["county"]
     spec = UncertaintySpec.from_dict(fw.doc["uncertainty"])
     t0 = time.perf_counter()
-    unc = run_uncertainty(res.pipeline, spec, seed=spec.seed, sobol=False)
+    unc = run_uncertainty(res.pipeline, spec, seed=spec.seed, sobol=False, data_se=res.data_se)
     t_unc = time.perf_counter() - t0
     t0 = time.perf_counter()
     grading.grade_uncertainty(unc.scores, list(unc.units), ev.rules, res.graded)
@@ -85,7 +86,8 @@ def main() -> None:
     t0 = time.perf_counter()
     worst = 0.0
     for r in rows:
-        rebuilt = rebuild_replication(res.pipeline, spec, unc.samples.iloc[r], seed=spec.seed)
+        rebuilt = rebuild_replication(res.pipeline, spec, unc.samples.iloc[r], seed=spec.seed,
+                                      data_se=res.data_se)
         grading.assign_grades(rebuilt, ev.rules)
         scores = rebuilt.reindex(unc.units).to_numpy(float)
         worst = max(worst, float(np.nanmax(np.abs(scores - unc.scores[r]))))

@@ -81,6 +81,7 @@ class LevelResult:
     rectification: pd.DataFrame
     survey_estimates: pd.DataFrame | None
     survey_checks: pd.DataFrame | None
+    data_se: pd.DataFrame | None = None  # standard errors of the raw values (survey scores)
 
     @property
     def root(self) -> str:
@@ -229,6 +230,7 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
                               t("eval.note.imputed", "en", name=node.name_en, n=len(who),
                                 units=names_en + (f" and {more} more" if more > 0 else ""))))
     root = framework.root
+    data_se = _sampling_errors(ctx, fw, framework, level, raw)
     unc: UncertaintyResult | None = None
     if replications > 0 and fw.doc.get("uncertainty"):
         uspec = UncertaintySpec.from_dict(fw.doc["uncertainty"])
@@ -238,7 +240,7 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
                 progress(f"uncertainty:{level}", done, total)
 
         unc = run_uncertainty(pipe, uspec, replications=replications, seed=seed,
-                              progress=tick, sobol=True)
+                              progress=tick, sobol=True, data_se=data_se)
     scores = pipe.scores[root]
     graded = grading.assign_grades(scores, rules, previous)
     rank = pipe.ranks[root]
@@ -281,7 +283,23 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
                   problem=", ".join(t(f"eval.survey_problem.{p}", lang) for p in problems))
                 for lang in ("zh", "en"))))
     return LevelResult(level, framework, units, raw, left_out, pipe, unc, graded, obstacles,
-                       rewards, rect, est, checks)
+                       rewards, rect, est, checks, data_se)
+
+
+def _sampling_errors(ctx: Context, fw: EvalFramework, framework: Framework, level: str,
+                     raw: pd.DataFrame) -> pd.DataFrame:
+    """Standard errors of the raw indicator values (units × indicators): the design-based
+    standard error of each survey score; NaN (no error modelled) for the other indicators."""
+    se = pd.DataFrame(np.nan, index=raw.index, columns=framework.indicators)
+    est = survey_estimates(ctx, level)
+    if est is None:
+        return se
+    for code in framework.indicators:
+        m = fw.leaf(code)["measure"]
+        if m["kind"] == "survey":
+            sel = est[est["domain"] == m["domain"]].set_index("group")["se"]
+            se[code] = sel.reindex(raw.index).astype(float)
+    return se
 
 
 def _survey_checks(check: Callable[..., pd.DataFrame], survey: Any, units: list[str],

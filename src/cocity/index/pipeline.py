@@ -131,6 +131,17 @@ class Pipeline:
         new._replay(ORDER[0])
         return new
 
+    def with_data(self, data: pd.DataFrame) -> Pipeline:
+        """A new pipeline with the same steps and parameters on other raw values (same units
+        and indicators), e.g. a perturbed copy for the uncertainty analysis."""
+        if not (data.index.equals(self.raw.index) and list(data.columns) == list(self.raw.columns)):
+            raise MethodInputError(t("index.p.with_data"))
+        new = Pipeline(data, self.framework, groups=self.groups, denominators=self.denominators)
+        new.params = copy.deepcopy(self.params)
+        new.weight_params = copy.deepcopy(self.weight_params)
+        new._replay(ORDER[0])
+        return new
+
     def compare(self, other: Pipeline, node: str | None = None) -> pd.DataFrame:
         """Scores and ranks of ``node`` (default: the index) in both versions, with changes."""
         node = node or self.framework.root

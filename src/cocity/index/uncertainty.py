@@ -7,6 +7,12 @@ winsorisation limit). Inputs are sampled with Saltelli's extension of the Sobol'
 u ∈ [0, 1) maps to the k-th of K choices by k = ⌊u·K⌋, or to low + u·(high − low) for a range
 (rounded when both bounds are integers).
 
+Measurement error (step ``data``): ``sets`` alternative data sets are drawn once (seeded), each
+cell x_ij + ε_ij with ε_ij ~ N(0, se_ij) from the standard errors given to
+:func:`run_uncertainty` (``data_se``; e.g. a survey estimate's design-based standard error;
+cells without one stay as observed); the uncertain input picks one set, and the pipeline's steps
+before weighting are rerun on it.
+
 Weights follow COINr's approach: ``sets`` alternative weight vectors are drawn once (seeded),
 each node weight multiplied by an independent factor U(1 − noise, 1 + noise); the uncertain input
 picks one set. Objective weights (e.g. entropy) are recomputed for each normalisation and then
@@ -18,9 +24,10 @@ nominal ranking, R̄_s = (1/n) Σ_i |rank_i(s) − rank_i(nominal)| (Saisana, Sa
 bootstrap confidence intervals come from SALib's ``sobol.analyze`` (Saltelli 2010 / Jansen
 estimators). Per-unit rank distributions are summarised by the median and the 5–95 % interval.
 
-Speed: the steps before weighting run once per distinct (treat, normalise) combination, not once
-per replication; weighting and aggregation then run for all replications of a combination at once,
-on arrays with a leading replication axis (the method conventions of :mod:`registry`).
+Speed: the steps before weighting run once per distinct (data set, treat, normalise)
+combination, not once per replication; weighting and aggregation then run for all replications
+of a combination at once, on arrays with a leading replication axis (the method conventions of
+:mod:`registry`).
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from cocity.index.errors import MethodInputError
 from cocity.index.framework import Framework
 from cocity.index.pipeline import Pipeline
 
-STEPS = ("treat", "normalise", "aggregate", "weights")
+STEPS = ("data", "treat", "normalise", "aggregate", "weights")
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class UncertainInput:
             low, high = self.range
             v = low + u * (high - low)
             return np.floor(v + 0.5) if float(low).is_integer() and float(high).is_integer() else v
-        k = self.sets if self.step == "weights" else len(self.choices)
+        k = self.sets if self.step in ("weights", "data") else len(self.choices)
         return np.minimum(np.floor(u * k), k - 1).astype(int)
 
 
@@ -152,6 +159,15 @@ def saltelli_samples(spec: UncertaintySpec, replications: int | None = None,
     u = sobol_sample.sample(problem, n_base, calc_second_order=False,
                             seed=spec.seed if seed is None else seed)
     return problem, np.clip(u, 0.0, np.nextafter(1.0, 0.0))
+
+
+def data_sets(raw: pd.DataFrame, se: pd.DataFrame, sets: int, seed: int) -> np.ndarray:
+    """(sets, n, m) perturbed copies of ``raw``: x + N(0, se) per cell, seeded; cells without a
+    standard error (or a missing value) are left as they are."""
+    sd = se.reindex(index=raw.index, columns=raw.columns).to_numpy(float)
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.0)
+    noise = np.random.default_rng(seed).standard_normal((sets, *raw.shape)) * sd
+    return raw.to_numpy(float)[None, :, :] + noise
 
 
 def weight_sets(n_nodes: int, noise: float, sets: int, seed: int) -> np.ndarray:
@@ -241,8 +257,12 @@ def run_uncertainty(
     node: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     sobol: bool = True,
+    data_se: pd.DataFrame | None = None,
 ) -> UncertaintyResult:
-    """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it."""
+    """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it.
+
+    ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
+    input."""
     from SALib.analyze import sobol as sobol_analyze
 
     fw = pipe.framework
@@ -276,10 +296,11 @@ def run_uncertainty(
     level_params = {int(k): dict(v) for k, v in pipe.params.get("aggregate", {})
                     .get("params", {}).items()}
 
-    # Configurations of the steps before weighting: (treat value, normalise choice).
+    # Configurations of the steps before weighting: (data set, treat value, normalise choice).
+    perturbed = _data_sets(pipe, spec, data_se, seed)
     keys = pd.DataFrame(index=samples.index)
     for inp in spec.inputs:
-        if inp.step in ("treat", "normalise"):
+        if inp.step in ("data", "treat", "normalise"):
             keys[inp.name] = values[inp.name]
     groups: list[tuple[Any, np.ndarray]] = [(None, samples.index.to_numpy())]
     if len(keys.columns):
@@ -288,7 +309,7 @@ def run_uncertainty(
         groups = [(k, np.asarray(v)) for k, v in grouped.items()]
     jobs = []
     for key, rows in groups:
-        variant = _variant(pipe, spec, key, list(keys.columns))
+        variant = _variant(pipe, spec, key, list(keys.columns), perturbed)
         base = variant.weights[tree.codes].to_numpy(float)
         normalised = variant.data["normalise"][fw.indicators].to_numpy(float)
         jobs.append((rows, tree, normalised, base[None, :] * factors[rows],
@@ -321,16 +342,34 @@ def run_uncertainty(
     return result
 
 
-def _variant(pipe: Pipeline, spec: UncertaintySpec, key: Any, columns: list[str]) -> Pipeline:
-    """The pipeline rebuilt with one (treat, normalise) configuration (nominal if None)."""
+def _data_sets(pipe: Pipeline, spec: UncertaintySpec, data_se: pd.DataFrame | None,
+               seed: int) -> np.ndarray | None:
+    inp = next((i for i in spec.inputs if i.step == "data"), None)
+    if inp is None:
+        return None
+    if data_se is None:
+        raise MethodInputError(t("index.u.no_data_se"))
+    return data_sets(pipe.raw, data_se, inp.sets, seed)
+
+
+def _variant(pipe: Pipeline, spec: UncertaintySpec, key: Any, columns: list[str],
+             perturbed: np.ndarray | None = None) -> Pipeline:
+    """The pipeline rebuilt with one (data set, treat, normalise) configuration (nominal if
+    None)."""
     if key is None:
         return pipe
     key = key if isinstance(key, tuple) else (key,)
     changes: dict[str, dict[str, Any]] = {}
+    base = pipe
     for name, value in zip(columns, key, strict=True):
         inp = next(i for i in spec.inputs if i.name == name)
-        changes[inp.step] = _step_change(pipe, inp, value)
-    return pipe.rerun(**changes)
+        if inp.step == "data":
+            assert perturbed is not None
+            base = pipe.with_data(pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
+                                               columns=pipe.raw.columns))
+        else:
+            changes[inp.step] = _step_change(pipe, inp, value)
+    return base.rerun(**changes)
 
 
 def _step_change(pipe: Pipeline, inp: UncertainInput, value: Any) -> dict[str, Any]:
@@ -344,11 +383,13 @@ def _step_change(pipe: Pipeline, inp: UncertainInput, value: Any) -> dict[str, A
 
 
 def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series,
-                        seed: int | None = None) -> pd.Series:
+                        seed: int | None = None,
+                        data_se: pd.DataFrame | None = None) -> pd.Series:
     """The baseline: one replication by rebuilding the whole pipeline (for tests and
     benchmarks — it must give the same scores as the vectorised engine)."""
     fw = pipe.framework
     seed = spec.seed if seed is None else seed
+    perturbed = _data_sets(pipe, spec, data_se, seed)
     tree = _Tree.of(fw)
     changes: dict[str, Any] = {}
     factor = np.ones(len(tree.codes))
@@ -361,6 +402,10 @@ def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series
             by_level[inp.level] = inp.choices[int(value)]
         elif inp.step == "weights":
             factor = factor * weight_sets(len(tree.codes), inp.noise, inp.sets, seed)[int(value)]
+        elif inp.step == "data":
+            assert perturbed is not None
+            pipe = pipe.with_data(pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
+                                               columns=pipe.raw.columns))
     keyed = pipe.rerun(**changes)
     w = keyed.weights[tree.codes] * factor
     changes["weight"] = {level: {"method": "manual",

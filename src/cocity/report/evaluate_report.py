@@ -317,6 +317,24 @@ def document(ev: Evaluation, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     }
 
 
+def uncertainty_inputs(ev: Evaluation, lang: str) -> str:
+    """The framework's uncertain inputs in words."""
+    spec = ev.framework.doc.get("uncertainty") or {}
+    parts = []
+    for item in spec.get("inputs", []):
+        step = item.get("step")
+        choices = ", ".join(str(c.get("method", c)) if isinstance(c, dict) else str(c)
+                            for c in item.get("choices", []))
+        noise = float(item.get("noise", 0.25))
+        low, high = item.get("range", (None, None))
+        parts.append(t(f"eval.r.input.{step}", lang, sets=item.get("sets", 100),
+                       low=low if step == "treat" else f"{1 - noise:g}",
+                       high=high if step == "treat" else f"{1 + noise:g}",
+                       choices=choices, level=item.get("level"), param=item.get("param")))
+    sep = "；" if lang == "zh" else "; "
+    return sep.join(parts) or "—"
+
+
 def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFrame]
                    ) -> dict[str, Any]:
     rk = ranking(res, ev.previous_scores.get(res.level), ev.rules)
@@ -378,6 +396,7 @@ def report_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh
         ev=ev, levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         grade_label=_grade_label(ev), colors=GRADE_COLORS, explain=explain,
         notes=ev.notes, files=files or [], versions=versions(), yes=yes,
+        unc_zh=uncertainty_inputs(ev, "zh"), unc_en=uncertainty_inputs(ev, "en"),
         cutoffs=_cutoffs(ev))
 
 
@@ -434,7 +453,8 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         notice=str(ev.framework.doc.get(f"notice_{lang}") or ""), ev=ev,
         levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         figures=figures, grade=lambda c: ev.rules.label(str(c), lang) if isinstance(c, str)
-        else "—", explain=explain, version=cocity.__version__, yes=yes)
+        else "—", explain=explain, version=cocity.__version__, yes=yes,
+        unc_inputs=uncertainty_inputs(ev, lang))
 
 
 # ---------------------------------------------------------------------- files
