@@ -136,8 +136,12 @@ def test_report_page_draws_maps_and_charts(out: Path, tmp_path: Path) -> None:
                                 budget_ms=30000)
     assert_clean_console(console)
     for fig_id in ("fig-grades-prefecture", "fig-grades-county", "fig-scores-county",
-                   "fig-intervals-county", "fig-profile-prefecture", "fig-change-county"):
+                   "fig-intervals-county", "fig-profile-prefecture", "fig-change-county",
+                   "unit-profile-prefecture", "unit-profile-county"):
         figure(dom, fig_id)
+    # the unit profile shows the first unit of the ranking with the median of all units
+    profile = figure(dom, "unit-profile-prefecture")
+    assert "成都市" in " ".join(legend_texts(profile))
     county_map = figure(dom, "fig-grades-county")
     assert len(re.findall(r'class="choroplethlocation"', county_map)) >= 140
     assert any(text.startswith("良好") for text in legend_texts(county_map))

@@ -255,6 +255,35 @@ def change_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figu
                                                        year=ev.year)}})
 
 
+def unit_profiles(ev: Evaluation) -> dict[str, Any]:
+    """Per level, the data of the unit-profile chart: every unit's dimension and indicator
+    scores (0–100, oriented so that higher is better) beside the circle's median, drawn by the
+    page's own script when a unit is chosen."""
+    out: dict[str, Any] = {}
+    for level, res in ev.levels.items():
+        fw = res.framework
+        rows: list[dict[str, Any]] = []
+        for dim in res.dimensions():
+            rows.append({"code": dim, "zh": fw.nodes[dim].name_zh, "en": fw.nodes[dim].name_en,
+                         "dim": True})
+            for code in fw.indicators:
+                if fw.ancestor(code, fw.n_levels - 1) == dim:
+                    rows.append({"code": code, "zh": "  " + fw.nodes[code].name_zh,
+                                 "en": "  " + fw.nodes[code].name_en, "dim": False})
+        scores = res.scores[[r["code"] for r in rows]]
+        rk = ranking(res, rules=ev.rules)
+        units = [{"code": str(u), "zh": str(r["name_zh"]), "en": str(r["name_en"]),
+                  "rank": int(r["rank"]), "score": round(float(r["score"]), 2),
+                  "values": [round(float(v), 2) for v in scores.loc[u]]}
+                 for u, r in rk.iterrows()]
+        out[level] = {"rows": rows, "units": units,
+                      "median": [round(float(v), 2) for v in scores.median()],
+                      "labels": {lg: {"median": t("eval.r.circle_median", lg),
+                                      "axis": t("eval.r.axis.normalised", lg)}
+                                 for lg in LANGS}}
+    return out
+
+
 def page_figures(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
     figs: list[dict[str, Any]] = []
     for level, res in ev.levels.items():
@@ -397,6 +426,7 @@ def report_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh
         grade_label=_grade_label(ev), colors=GRADE_COLORS, explain=explain,
         notes=ev.notes, files=files or [], versions=versions(), yes=yes,
         unc_zh=uncertainty_inputs(ev, "zh"), unc_en=uncertainty_inputs(ev, "en"),
+        profiles_json=script_json(unit_profiles(ev)), dim_colors=list(DIM_COLORS),
         cutoffs=_cutoffs(ev))
 
 
