@@ -274,7 +274,7 @@ def unit_profiles(ev: Evaluation) -> dict[str, Any]:
         rk = ranking(res, rules=ev.rules)
         units = [{"code": str(u), "zh": str(r["name_zh"]), "en": str(r["name_en"]),
                   "rank": int(r["rank"]), "score": round(float(r["score"]), 2),
-                  "values": [round(float(v), 2) for v in scores.loc[str(u)]]}
+                  "values": [round(v, 2) for v in scores.loc[str(u)].to_numpy(float).tolist()]}
                  for u, r in rk.iterrows()]
         out[level] = {"rows": rows, "units": units,
                       "median": [round(float(v), 2) for v in scores.median()],
