@@ -272,10 +272,11 @@ def unit_profiles(ev: Evaluation) -> dict[str, Any]:
                                  "en": "  " + fw.nodes[code].name_en, "dim": False})
         scores = res.scores[[r["code"] for r in rows]]
         rk = ranking(res, rules=ev.rules)
+        values = np.round(scores.reindex(rk.index).to_numpy(float), 2)
         units = [{"code": str(u), "zh": str(r["name_zh"]), "en": str(r["name_en"]),
                   "rank": int(r["rank"]), "score": round(float(r["score"]), 2),
-                  "values": [round(v, 2) for v in scores.loc[str(u)].to_numpy(float).tolist()]}
-                 for u, r in rk.iterrows()]
+                  "values": values[i].tolist()}
+                 for i, (u, r) in enumerate(rk.iterrows())]
         out[level] = {"rows": rows, "units": units,
                       "median": [round(float(v), 2) for v in scores.median()],
                       "labels": {lg: {"median": t("eval.r.circle_median", lg),
