@@ -13,7 +13,6 @@ is *reproduced*, and the stored folder is kept. Different results for the same i
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from cocity.data.importers import sha256_of
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.run import Evaluation, code_sha256
 from cocity.i18n import t
@@ -57,10 +57,6 @@ class RunRecord:
         return self.path / self.manifest["outputs"][key]["file"]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]) -> dict[str, Any]:
     return {
         "kind": "cocity evaluate",
@@ -80,7 +76,7 @@ def _manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]) ->
         "previous": {k: len(v) for k, v in ev.previous_scores.items()},
         "versions": versions(),
         "code_sha256": code_sha256(),
-        "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": _sha256(p)}
+        "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": sha256_of(p)}
                     for k, p in sorted(paths.items())},
     }
 
