@@ -224,10 +224,13 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
             names = "、".join(str(units.at[u, "name_zh"]) for u in who[:12])
             names_en = ", ".join(str(units.at[u, "name_en"]) for u in who[:12])
             more = len(who) - 12
+            method = str(pipe.params.get("impute", {}).get("method", ""))
             notes.append(Note("imputed", level,
                               t("eval.note.imputed", "zh", name=node.name_zh, n=len(who),
+                                method=method,
                                 units=names + (f" 等{len(who)}个" if more > 0 else "")),
                               t("eval.note.imputed", "en", name=node.name_en, n=len(who),
+                                method=method,
                                 units=names_en + (f" and {more} more" if more > 0 else ""))))
     root = framework.root
     data_se = _sampling_errors(ctx, fw, framework, level, raw)
