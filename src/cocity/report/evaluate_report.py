@@ -365,6 +365,22 @@ def uncertainty_inputs(ev: Evaluation, lang: str) -> str:
     return sep.join(parts) or "—"
 
 
+def method_intro(ev: Evaluation, lang: str) -> str:
+    """The appendix's opening sentence, from the framework: its pipeline steps and the weights
+    of the dimensions (those of the first level evaluated)."""
+    steps = " → ".join(
+        f"{kind}({', '.join(f'{k}={v}' for k, v in (params or {}).items())})"
+        for entry in (ev.framework.doc.get("pipeline") or []) for kind, params in entry.items())
+    res = next(iter(ev.levels.values()))
+    fw = res.framework
+    total = sum(fw.nodes[d].weight for d in res.dimensions()) or 1.0
+    names = {d: fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en
+             for d in res.dimensions()}
+    weights = ", ".join(f"{names[d]} {100 * fw.nodes[d].weight / total:.0f}%"
+                        for d in res.dimensions())
+    return t("eval.r.method_intro", lang, steps=steps or "—", weights=weights)
+
+
 def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFrame]
                    ) -> dict[str, Any]:
     rk = ranking(res, ev.previous_scores.get(res.level), ev.rules)
@@ -428,6 +444,7 @@ def report_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh
         notes=ev.notes, files=files or [], versions=versions(), yes=yes,
         unc_zh=uncertainty_inputs(ev, "zh"), unc_en=uncertainty_inputs(ev, "en"),
         profiles_json=script_json(unit_profiles(ev)), dim_colors=list(DIM_COLORS),
+        intro_zh=method_intro(ev, "zh"), intro_en=method_intro(ev, "en"),
         cutoffs=_cutoffs(ev))
 
 
@@ -485,7 +502,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         figures=figures, grade=lambda c: ev.rules.label(str(c), lang) if isinstance(c, str)
         else "—", explain=explain, version=cocity.__version__, yes=yes,
-        unc_inputs=uncertainty_inputs(ev, lang))
+        unc_inputs=uncertainty_inputs(ev, lang), intro=method_intro(ev, lang))
 
 
 # ---------------------------------------------------------------------- files
