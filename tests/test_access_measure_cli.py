@@ -12,27 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
-from typer.testing import CliRunner
 
 import cocity.cli.access  # noqa: F401  (registers `cocity access`)
 from cocity.access import decay, measures
-from cocity.cli import app
-from tests.test_access_cli import assert_self_contained
+from tests.test_access_cli import (  # noqa: F401  (_wide_terminal: autouse fixture)
+    _wide_terminal,
+    assert_self_contained,
+    invoke,
+)
 from tests.test_access_life_circles import STEP, grid
-
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "400")
-    monkeypatch.setenv("COCITY_LANG", "zh")
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
-
 
 # Three demand points, two supply points. Hand-computed 2SFCA, catchment 15:
 #   S1 is reached by A (5) and B (10): R1 = 10 / (100 + 200) = 1/30

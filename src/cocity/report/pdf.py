@@ -9,13 +9,12 @@ with :mod:`cocity.report.svg`. Nothing is fetched from the network: only ``data:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from cocity.data.errors import CocityError
 from cocity.i18n import both
+from cocity.report.render import atomic_output
 from cocity.report.style import FONT_STACK
 
 # The page box every PDF gets (a user stylesheet, so a report's own CSS may override it).
@@ -99,12 +98,6 @@ def offline_url_fetcher() -> Any:
     return fetch
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_pdf(html: str, path: str | Path, *, base_url: str | Path | None = None) -> Path:
     """Render the HTML string ``html`` to a PDF at ``path`` and return the path.
 
@@ -123,22 +116,13 @@ def write_pdf(html: str, path: str | Path, *, base_url: str | Path | None = None
         base = str(base_url) if "://" in str(base_url) else Path(base_url).resolve().as_uri()
         if Path(base_url).is_dir() and not base.endswith("/"):
             base += "/"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            try:
-                document = weasyprint.HTML(string=html, base_url=base,
-                                           url_fetcher=offline_url_fetcher())
-                document.write_pdf(fh, stylesheets=[weasyprint.CSS(string=PAGE_CSS)])
-            except (OSError, CocityError):
-                raise
-            except Exception as exc:  # layout or font errors inside WeasyPrint
-                raise PdfRenderError(both("error.pdf_failed", reason=repr(exc))) from exc
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(target, binary=True) as fh:
+        try:
+            document = weasyprint.HTML(string=html, base_url=base,
+                                       url_fetcher=offline_url_fetcher())
+            document.write_pdf(fh, stylesheets=[weasyprint.CSS(string=PAGE_CSS)])
+        except (OSError, CocityError):
+            raise
+        except Exception as exc:  # layout or font errors inside WeasyPrint
+            raise PdfRenderError(both("error.pdf_failed", reason=repr(exc))) from exc
     return target

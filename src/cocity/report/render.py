@@ -10,9 +10,11 @@ import html
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jinja2
 import pandas as pd
@@ -246,15 +248,17 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    that a failure leaves either the old file or none, never half a file."""
+@contextmanager
+def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file handle for writing ``path`` atomically: the content goes to a temporary file in
+    the same folder, renamed over ``path`` when the block ends without error; on any error the
+    temporary file is removed and ``path`` is left as it was."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
@@ -262,7 +266,14 @@ def write_atomic(text: str, path: str | Path) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+
+
+def write_atomic(text: str, path: str | Path) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
+    that a failure leaves either the old file or none, never half a file."""
+    with atomic_output(path) as fh:
+        fh.write(text)
+    return Path(path)
 
 
 def render_profile_html(profile: Profile, path: str | Path, lang: str = "zh") -> Path:
