@@ -334,6 +334,21 @@ def commute_minutes_figure(c: Commute, core: str, lang: str = "zh") -> go.Figure
     return _mercator(fig, geojson_bbox(c), MAP_HEIGHT)
 
 
+def _class_trace(sub: pd.DataFrame, color: str, label: str, extra: np.ndarray,
+                 detail: str) -> go.Choropleth:
+    """One class of a membership map: its units in one colour, the class and its count in the
+    legend, names and ``extra`` columns (referred to by ``detail``) in the hover."""
+    return go.Choropleth(
+        geojson=GEO_PREFIX + "county", featureidkey=FEATURE_ID_KEY,
+        locations=sub["code"], z=np.ones(len(sub)), colorscale=flat_colorscale(color),
+        showscale=False, showlegend=True, name=f"{label} ({len(sub)})",
+        marker={"line": {"color": "white", "width": 0.5}},
+        customdata=np.column_stack([hover_names(sub), extra]),
+        hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
+                       f"{label}<br>{detail}<extra></extra>"),
+        meta={"geo": "county"})
+
+
 def commute_membership_figure(c: Commute, lang: str = "zh") -> go.Figure:
     """Membership of the commuting circles, one legend entry per class."""
     tab = c.table.rename(columns={"unit": "code"})
@@ -348,15 +363,7 @@ def commute_membership_figure(c: Commute, lang: str = "zh") -> go.Figure:
         detail = " · ".join(f"{c.core_name(core, lang)} %{{customdata[{3 + i}]}} "
                             f"{t('access.cli.commute.minutes_unit', lang)}"
                             for i, core in enumerate(c.cores))
-        fig.add_trace(go.Choropleth(
-            geojson=GEO_PREFIX + "county", featureidkey=FEATURE_ID_KEY,
-            locations=sub["code"], z=np.ones(len(sub)), colorscale=flat_colorscale(color),
-            showscale=False, showlegend=True, name=f"{label} ({len(sub)})",
-            marker={"line": {"color": "white", "width": 0.5}},
-            customdata=np.column_stack([hover_names(sub), mins]),
-            hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
-                           f"{label}<br>{detail}<extra></extra>"),
-            meta={"geo": "county"}))
+        fig.add_trace(_class_trace(sub, color, label, mins, detail))
     fig.add_traces(_rail_traces(c, lang))
     fig.add_trace(_core_trace(c, lang))
     return _mercator(fig, geojson_bbox(c), MAP_HEIGHT + 120)
@@ -378,15 +385,7 @@ def commute_share_figure(c: Commute, lang: str = "zh") -> go.Figure:
         detail = " · ".join(
             t("access.cli.commute.share_to", lang, core=c.core_name(core, lang))
             + f" %{{customdata[{3 + i}]}}" for i, core in enumerate(c.cores))
-        fig.add_trace(go.Choropleth(
-            geojson=GEO_PREFIX + "county", featureidkey=FEATURE_ID_KEY,
-            locations=sub["code"], z=np.ones(len(sub)), colorscale=flat_colorscale(color),
-            showscale=False, showlegend=True, name=f"{label} ({len(sub)})",
-            marker={"line": {"color": "white", "width": 0.5}},
-            customdata=np.column_stack([hover_names(sub), shares]),
-            hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
-                           f"{label}<br>{detail}<extra></extra>"),
-            meta={"geo": "county"}))
+        fig.add_trace(_class_trace(sub, color, label, shares, detail))
     fig.add_trace(_core_trace(c, lang))
     return _mercator(fig, geojson_bbox(c), MAP_HEIGHT + 120)
 
