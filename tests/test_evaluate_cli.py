@@ -114,6 +114,15 @@ def test_bad_requests_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_an_empty_workspace_is_refused(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["init", str(tmp_path / "ws"), "--dataset", "none"]).exit_code == 0
+    result = runner.invoke(app, ["evaluate", "-w", str(tmp_path / "ws"), "--out",
+                                 str(tmp_path / "o"), "--no-pdf", "--replications", "0"])
+    assert result.exit_code == 2
+    assert "没有可评价的单元" in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_survey_with_invalid_codes_is_refused(tmp_path: Path) -> None:
     survey = tmp_path / "survey.csv"
     survey.write_text("respondent,unit,weight,education,health,elderly_care,culture,"

@@ -28,7 +28,7 @@ from cocity.evaluate import grades as grading
 from cocity.evaluate.derive import MEASURES, Context, Edition, survey_estimates
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.framework import EvalFramework
-from cocity.i18n import t
+from cocity.i18n import current_lang, t
 from cocity.index.framework import Framework
 from cocity.index.obstacles import obstacle_degree
 from cocity.index.pipeline import Pipeline
@@ -204,8 +204,6 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
                    progress: Progress | None = None) -> LevelResult:
     spec = fw.doc["levels"][level]
     units = _evaluated_units(ctx.store, level, list(spec.get("membership", ["full", "partial"])))
-    if units.empty:
-        raise EvaluationError(t("eval.err.no_units", level=level))
     raw, left_out = derive_level(ctx, fw, level, list(units.index))
     for code, why in left_out.items():
         if why == "no_data":
@@ -344,6 +342,11 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     seed = int(unc.get("seed", 0)) if seed is None else seed
     publication_date = publication_date or dt.date(year + 1, 6, 30)
     rules = grading.load_rules(fw.doc.get("grading"))
+    for level in levels or list(fw.doc["levels"]):
+        membership = list(fw.doc["levels"][level].get("membership", ["full", "partial"]))
+        if _evaluated_units(store, level, membership).empty:
+            raise EvaluationError(t("eval.err.no_units",
+                                    level=fw.level_label(level, current_lang())))
     notes: list[Note] = []
     if survey is None and edition.sources.get("survey") is not None:
         from cocity.evaluate.survey import simulate_survey
