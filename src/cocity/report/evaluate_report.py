@@ -471,6 +471,9 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
             geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
             highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
             outline=outline, width=640, lang=lang))}
+        figs["cover"] = Markup(choropleth_svg(
+            geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
+            title=ev.framework.level_label(level, lang)))
         rk = ranking(res, ev.previous_scores.get(level), ev.rules)
         if len(rk) > PRINT_MAX_ROWS and "uncertain" in rk:
             # a long level prints only the units whose grade is uncertain (the table has all)
@@ -501,7 +504,7 @@ def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str
         notice=str(ev.framework.doc.get(f"notice_{lang}") or ""), ev=ev,
         levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         figures=figures, grade=lambda c: ev.rules.label(str(c), lang) if isinstance(c, str)
-        else "—", explain=explain, version=cocity.__version__, yes=yes,
+        else "—", explain=explain, version=cocity.__version__, yes=yes, colors=GRADE_COLORS,
         unc_inputs=uncertainty_inputs(ev, lang), intro=method_intro(ev, lang))
 
 
