@@ -18,6 +18,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from cocity.data.errors import CocityError
+from cocity.outputs import OutputError
 from cocity.report import pdf as pdfmod
 from cocity.report.pdf import PRINT_CSS, PdfRenderError, PdfUnavailableError, write_pdf
 from cocity.report.style import NO_DATA_COLOR
@@ -321,7 +322,7 @@ def test_write_pdf_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     # a directory in the way: the rename fails after a full write, the temp file goes too
     (tmp_path / "dir.pdf").mkdir()
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"dir\.pdf"):
         write_pdf("<p>中文</p>", tmp_path / "dir.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.pdf", "out.pdf"]
 

@@ -1,12 +1,22 @@
-"""The ``cocity`` command line. One module per command group registers its commands on ``app``."""
+"""The ``cocity`` command line. One module per command group registers its commands on ``app``.
+
+Command modules import only Typer, Rich and the labels at module level; the numerical stacks
+(NumPy, pandas, DuckDB, GeoPandas, numba, Plotly, WeasyPrint) are imported inside the commands
+that use them, so that ``cocity --help`` and light commands start fast.
+
+``--lang zh|en`` is accepted anywhere on the command line (``cocity --lang en evaluate`` and
+``cocity evaluate --lang en`` alike): the root group takes it out before parsing and sets the
+language of the command's context (:func:`cocity.i18n.set_lang`).
+"""
 
 from __future__ import annotations
 
-import os
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,12 +26,47 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from cocity.cli.helpformat import CocityGroup, use_cjk_help
 from cocity.data.errors import CocityError
-from cocity.i18n import t
+from cocity.i18n import LANGS, both, reset_lang, set_lang, t
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=t("cli.help", "zh"))
 console = Console()
 err_console = Console(stderr=True)
+
+
+def lift_lang(args: list[str]) -> list[str]:
+    """``args`` with every ``--lang X`` / ``--lang=X`` moved to the front (the last one wins),
+    so that the root option may be given after a subcommand. Arguments after ``--`` are
+    left alone."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest += args[i:]
+            break
+        if a == "--lang" and i + 1 < len(args):
+            front = ["--lang", args[i + 1]]
+            i += 2
+            continue
+        if a.startswith("--lang="):
+            front = [a]
+        else:
+            rest.append(a)
+        i += 1
+    return front + rest
+
+
+class RootGroup(CocityGroup):
+    """The root command group: lifts ``--lang`` to the front before parsing."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, lift_lang(list(args)))
+
+
+app = typer.Typer(cls=RootGroup, no_args_is_help=True, add_completion=False,
+                  help=both("cli.help"), rich_markup_mode=None)
 
 
 def progress_bar(*, bar: bool = True, counts: bool = False) -> Progress:
@@ -32,17 +77,23 @@ def progress_bar(*, bar: bool = True, counts: bool = False) -> Progress:
     return Progress(*columns, TimeElapsedColumn(), console=console, transient=True)
 
 
+def fail(exc: BaseException) -> typer.Exit:
+    """Print a user-facing error (no traceback) and return the exit to raise (code 2)."""
+    err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
+    return typer.Exit(2)
+
+
 @app.callback()
 def _root(
-    lang: str = typer.Option(
-        None, "--lang", help="界面语言 zh（默认）或 en / output language zh (default) or en"
-    ),
+    ctx: typer.Context,
+    lang: str = typer.Option(None, "--lang", help=both("cli.opt.lang"), show_default=False),
 ) -> None:
     """cocity — 城市群一体化工具 / city-cluster integration toolkit."""
     if lang is not None:
-        if lang not in ("zh", "en"):
-            raise typer.BadParameter("--lang must be zh or en")
-        os.environ["COCITY_LANG"] = lang
+        if lang not in LANGS:
+            raise typer.BadParameter("zh | en", param_hint="--lang")
+        token = set_lang(lang)
+        ctx.call_on_close(lambda: reset_lang(token))  # the language is the command's only
 
 
 def _register() -> None:
@@ -58,10 +109,14 @@ def _register() -> None:
     )
 
 
+_register()
+use_cjk_help(app)
+
+
 def main() -> None:
-    _register()
     try:
         app()
-    except (CocityError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]{t('cli.error')}:[/] {exc}")
-        sys.exit(2)
+    except (CocityError, OSError) as exc:
+        raise SystemExit(fail(exc).exit_code) from None
+    finally:
+        sys.stdout.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from rich.table import Table
 from cocity.cli import app, console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.store import open_store
-from cocity.i18n import LANGS, both, current_lang, t
+from cocity.i18n import both, current_lang, t
 from cocity.report.profile import Profile, build_profile
 from cocity.report.render import render_profile_html
 
@@ -32,7 +31,6 @@ IndicatorOpt = typer.Option(None, "--indicator", "-i", help=both("profile.cli.op
 YearOpt = typer.Option(None, "--year", "-y", help=both("profile.cli.opt.year"))
 LevelOpt = typer.Option(None, "--level", help=both("profile.cli.opt.level"))
 OutOpt = typer.Option(DEFAULT_OUT, "--out", "-o", help=both("profile.cli.opt.out"))
-LangOpt = typer.Option(None, "--lang", help=both("profile.cli.opt.lang"))
 
 
 @app.command(help=both("profile.cli.help"))
@@ -42,13 +40,8 @@ def profile(
     year: int | None = YearOpt,
     level: MapLevel | None = LevelOpt,
     out: Path = OutOpt,
-    lang: str | None = LangOpt,
 ) -> None:
     """Profile a workspace: terminal summary and one self-contained bilingual HTML page."""
-    if lang is not None:
-        if lang not in LANGS:
-            raise typer.BadParameter("zh | en", param_hint="--lang")
-        os.environ["COCITY_LANG"] = lang  # messages and errors in this language too
     lang = current_lang()
     progress = progress_bar()
     with progress:

@@ -1,4 +1,13 @@
-"""Data layer: units, indicator catalog, observations with provenance, geometries, importers."""
+"""Data layer: units, indicator catalog, observations with provenance, geometries, importers.
+
+The names below are imported on first use, so that ``import cocity.data.errors`` (which the
+command line needs at start-up) does not load DuckDB and GeoPandas.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from cocity.data.errors import (
     AmbiguousUnitError,
@@ -8,10 +17,21 @@ from cocity.data.errors import (
     ValidationError,
     WorkspaceNotFoundError,
 )
-from cocity.data.store import Store, open_store
-from cocity.data.units import UnitIndex
+
+if TYPE_CHECKING:
+    from cocity.data.store import Store, open_store
+    from cocity.data.units import UnitIndex
+
+_LAZY = {"Store": "cocity.data.store", "open_store": "cocity.data.store",
+         "UnitIndex": "cocity.data.units"}
 
 __all__ = [
     "AmbiguousUnitError", "CocityError", "Issue", "Store", "UnitIndex",
     "UnitNotFoundError", "ValidationError", "WorkspaceNotFoundError", "open_store",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

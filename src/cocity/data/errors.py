@@ -14,6 +14,7 @@ class Issue:
     row: int | None = None
     column: str | None = None
     hint: str | None = None
+    key: str | None = None  # key path in a specification file (levels.county.membership[1])
 
     def __str__(self) -> str:
         from cocity.i18n import t
@@ -22,6 +23,7 @@ class Issue:
             self.file,
             t("issue.row", row=self.row) if self.row is not None else None,
             t("issue.column", column=self.column) if self.column is not None else None,
+            t("issue.key", path=self.key) if self.key is not None else None,
         ) if p]
         text = (": ".join([", ".join(where), self.message]) if where else self.message)
         return f"{text} — {self.hint}" if self.hint else text

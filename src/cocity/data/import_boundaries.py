@@ -23,11 +23,12 @@ import shapely
 
 from cocity.data.errors import Issue, ValidationError
 from cocity.data.import_read import Progress, check_file, file_issue
-from cocity.data.importers import ImportResult, sha256_of
+from cocity.data.importers import ImportResult
 from cocity.data.store import Store
 from cocity.data.units import normalize
 from cocity.data.validate import CellError, UnitResolver
 from cocity.i18n import t
+from cocity.outputs import sha256_file
 
 BOUNDARY_EXTENSIONS = (".geojson", ".json", ".gpkg", ".shp", ".zip")
 DATUMS = ("WGS-84", "GCJ-02", "BD-09", "CGCS2000")
@@ -86,7 +87,7 @@ def import_boundaries(
     is_new, differs = store.geometry_changes(list(incoming["code"]),
                                              list(shapely.to_wkb(geometry)))
     added, changed = int(is_new.sum()), int(differs.sum())
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     if datum_value is not None:
         notes.append(t("import.geo.note_datum", datum=datum_value))
     if not dry_run:

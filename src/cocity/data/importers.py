@@ -16,7 +16,6 @@ re-importing a file changes nothing. Boundaries are imported by
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from cocity.data.validate import (
     parse_year,
 )
 from cocity.i18n import t
+from cocity.outputs import sha256_file
 
 FORMS = ("auto", "long", "wide")
 _PROGRESS_EVERY = 2000
@@ -69,15 +69,6 @@ class ParsedObservations:
     sha256: str
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes (recorded in the store's import log)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_observations(
     store: Store,
     path: str | Path,
@@ -108,7 +99,7 @@ def read_observations(
         except CellError as e:
             raise ValidationError([Issue(e.message, name, column="--year", hint=e.hint)]) from None
     grid = read_grid(path, sheet=sheet, progress=progress)
-    digest = sha256_of(path)
+    digest = sha256_file(path)
     matcher = IndicatorMatcher(store.catalog())
     index = store.unit_index()
     chosen = detect_form(grid) if form == "auto" else form

@@ -34,6 +34,12 @@ from cocity.i18n import t
 
 DB_NAME = "cocity.duckdb"
 
+# Columns added after the first release, for workspaces created before them.
+_MIGRATIONS = """
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS indicators VARCHAR[];
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS years INTEGER[];
+"""
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS units (
   code VARCHAR PRIMARY KEY, name_zh VARCHAR NOT NULL, name_en VARCHAR NOT NULL,
@@ -50,7 +56,7 @@ CREATE TABLE IF NOT EXISTS observations (
 CREATE TABLE IF NOT EXISTS geometries (code VARCHAR PRIMARY KEY, wkb BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
   file VARCHAR, sha256 VARCHAR, kind VARCHAR, rows INTEGER, added INTEGER, changed INTEGER,
-  imported_at TIMESTAMP DEFAULT current_timestamp);
+  imported_at TIMESTAMP DEFAULT current_timestamp, indicators VARCHAR[], years INTEGER[]);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -66,6 +72,7 @@ class Store:
         self.con = con
         self.path = path
         self.con.execute(_DDL)
+        self.con.execute(_MIGRATIONS)
         self._index: UnitIndex | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -216,6 +223,11 @@ class Store:
         )
 
     def import_log(self) -> pd.DataFrame:
+        """Every write that changed the workspace after its dataset was loaded: ``file`` (the
+        file imported, or ``<api>`` for a frame written from Python), ``sha256``, ``kind``
+        (observations, boundaries, …), ``rows``, ``added``, ``changed`` (stored values
+        replaced), ``imported_at`` (UTC), and for observations the ``indicators`` and
+        ``years`` written."""
         return self._df("SELECT * FROM imports ORDER BY imported_at")
 
     # ------------------------------------------------------------------ writes
@@ -305,6 +317,9 @@ class Store:
 
         Identical rows are no-ops, so re-importing a file changes nothing (not even the import
         log). A row whose value differs from the stored one is a conflict unless ``replace``.
+        Every write that changes something is logged in :meth:`import_log` (``file`` or
+        ``<api>``, the indicators and years written), except ``kind="dataset"`` — the loading
+        of an embedded dataset, whose provenance is the dataset's own.
         """
         df = obs.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
         df["imputed"] = df["imputed"].fillna(False).astype(bool)
@@ -332,11 +347,13 @@ class Store:
         new = df[~existing.to_numpy() | differs.to_numpy()]
         with self._registered(incoming=new), self.transaction() as con:
             con.execute("INSERT OR REPLACE INTO observations SELECT * FROM incoming")
-            if file is not None and len(new):
+            if kind != "dataset" and len(new):
                 con.execute(
-                    "INSERT INTO imports (file, sha256, kind, rows, added, changed) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [file, sha256, kind, len(df), int((~existing).sum()), int(differs.sum())])
+                    "INSERT INTO imports (file, sha256, kind, rows, added, changed, indicators,"
+                    " years) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [file or "<api>", sha256, kind, len(df), int((~existing).sum()),
+                     int(differs.sum()), sorted(set(map(str, new["indicator"]))),
+                     sorted(set(map(int, new["year"])))])
         return int((~existing).sum()), int(differs.sum())
 
 

@@ -52,7 +52,7 @@ def load_into(store: Store, name: str = "chengyu") -> None:
     info = read_info(name)
     store.add_units(read_units(name), source=f"{name}/units.csv")
     store.add_indicators(read_indicators(name), source=f"{name}/indicators.csv")
-    store.add_observations(read_observations(name), replace=True)
+    store.add_observations(read_observations(name), replace=True, kind="dataset")
     geo = gpd.read_file(folder / "boundaries.geojson")
     store.add_geometries(geo, datum=str(info.get("datum", "WGS-84")))
     store.set_meta("dataset", name)

@@ -24,11 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-from cocity.data.importers import sha256_of
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.run import Evaluation, code_sha256
 from cocity.i18n import t
-from cocity.index.build import dumps, versions
+from cocity.outputs import dumps, sha256_file, versions
 
 Writer = Callable[[Evaluation, Path], dict[str, Path]]
 CHECKED = (".csv", ".json")  # outputs whose bytes must reproduce exactly
@@ -76,7 +75,7 @@ def _manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]) ->
         "previous": {k: len(v) for k, v in ev.previous_scores.items()},
         "versions": versions(),
         "code_sha256": code_sha256(),
-        "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": sha256_of(p)}
+        "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": sha256_file(p)}
                     for k, p in sorted(paths.items())},
     }
 

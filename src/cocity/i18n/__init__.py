@@ -1,11 +1,17 @@
 """User-facing labels, kept as data in ``i18n/*.yaml`` (every key has ``zh`` and ``en``).
 
-Chinese (简体中文) is the default language; set ``COCITY_LANG=en`` or pass ``--lang en`` to the CLI.
+Chinese (简体中文) is the default language. The language in force is a context variable: the
+CLI's ``--lang en`` sets it for the command (:func:`set_lang`), code that needs another language
+for a while uses ``with use_lang("en"):``; without either, ``COCITY_LANG`` in the environment is
+read (never written).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,6 +19,7 @@ from typing import Any
 import yaml
 
 LANGS = ("zh", "en")
+_LANG: ContextVar[str | None] = ContextVar("cocity_lang", default=None)
 
 
 @cache
@@ -30,8 +37,31 @@ def labels() -> dict[str, dict[str, str]]:
 
 
 def current_lang() -> str:
-    lang = os.environ.get("COCITY_LANG", "zh")
+    """The language in force: the context's (``--lang``), else ``COCITY_LANG``, else ``zh``."""
+    lang = _LANG.get() or os.environ.get("COCITY_LANG", "zh")
     return lang if lang in LANGS else "zh"
+
+
+def set_lang(lang: str | None) -> Token[str | None]:
+    """Set the language of the current context (``None``: back to the environment's)."""
+    if lang is not None and lang not in LANGS:
+        raise ValueError(f"language must be one of {', '.join(LANGS)}, not {lang!r}")
+    return _LANG.set(lang)
+
+
+def reset_lang(token: Token[str | None]) -> None:
+    """Undo the :func:`set_lang` call that returned ``token``."""
+    _LANG.reset(token)
+
+
+@contextmanager
+def use_lang(lang: str | None) -> Iterator[None]:
+    """Run a block in ``lang``; the previous language is restored afterwards."""
+    token = set_lang(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
 
 
 def t(key: str, lang: str | None = None, **fmt: object) -> str:

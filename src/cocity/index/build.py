@@ -43,16 +43,11 @@ run manifest and the HTML summary; ``run_uncertainty_analysis(run)`` and
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import difflib
 import hashlib
 import inspect
 import json
-import os
-import platform
 import re
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -64,7 +59,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-import cocity
 from cocity.data.schema import LEVELS, MEMBERSHIPS
 from cocity.data.store import Store, open_store
 from cocity.i18n import t
@@ -73,6 +67,8 @@ from cocity.index.errors import FrameworkError, IndexEngineError
 from cocity.index.framework import Framework
 from cocity.index.pipeline import ORDER, Pipeline
 from cocity.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
+from cocity.outputs import dumps, jsonable, now_utc, sha256_file, versions, write_csv, write_xlsx
+from cocity.outputs import write_atomic as write_text
 
 FRAMEWORKS_DIR = "frameworks"
 DATA_KEYS = ("year", "level", "membership")
@@ -636,16 +632,10 @@ def inputs_sha256(panel: pd.DataFrame, framework: FrameworkFile) -> str:
     return hashlib.sha256(_panel_bytes(panel) + framework.content).hexdigest()
 
 
-def versions() -> dict[str, str]:
-    return {"cocity": cocity.__version__, "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pd.__version__,
-            "platform": f"{sys.platform}-{platform.machine()}"}
-
-
 def run_config(run: IndexRun) -> dict[str, Any]:
     """What a run was asked to do: selection, effective steps, overrides, uncertainty."""
-    return {"data": run.selection.as_dict(), "pipeline": _jsonable(run.steps),
-            "overrides": list(run.overrides), "uncertainty": _jsonable(run.file.uncertainty)}
+    return {"data": run.selection.as_dict(), "pipeline": jsonable(run.steps),
+            "overrides": list(run.overrides), "uncertainty": jsonable(run.file.uncertainty)}
 
 
 def run_inputs(run: IndexRun) -> dict[str, Any]:
@@ -669,68 +659,13 @@ def manifest(run: IndexRun, outputs: dict[str, Path] | None = None,
     """The run manifest: inputs and their hashes, configuration, versions, output hashes."""
     return {
         "kind": kind,
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": now_utc(),
         "inputs": run_inputs(run),
         "config": run_config(run),
         "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)}
                     for k, p in (outputs or {}).items()},
     }
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON data: numpy scalars and arrays, Series and tuples converted, keys as text."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, pd.Series):
-        return _jsonable(obj.to_dict())
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(_jsonable(obj), ensure_ascii=False, indent=2) + "\n"
-
-
-def write_text(text: str, path: str | Path) -> Path:
-    """Write text atomically (the report renderer's helper)."""
-    from cocity.report.render import write_atomic
-
-    return write_atomic(text, path)
-
-
-def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = True) -> Path:
-    return write_text(frame.to_csv(index=index, lineterminator="\n"), path)
-
-
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: str | Path,
-               index: dict[str, bool] | None = None) -> Path:
-    """One workbook, one sheet per frame (via openpyxl), written atomically."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for name, frame in sheets.items():
-                frame.to_excel(xl, sheet_name=name, index=(index or {}).get(name, True))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def default_out(framework: FrameworkFile) -> Path:
@@ -748,15 +683,15 @@ def write_outputs(run: IndexRun, out: str | Path, lang: str = "zh") -> dict[str,
     ranking, long, nodes = run.ranking(), run.long_scores(), run.nodes()
     log = run.log()
     steps = pd.DataFrame([{"step": e["step"], "params": json.dumps(
-        _jsonable(e["params"]), ensure_ascii=False)} for e in log], columns=["step", "params"])
+        jsonable(e["params"]), ensure_ascii=False)} for e in log], columns=["step", "params"])
     data = run.units[["name_zh", "name_en"]].join(run.panel)
     data.index.name = "code"
     paths = {
-        "ranking_csv": write_csv(ranking, folder / "ranking.csv"),
+        "ranking_csv": write_csv(ranking, folder / "ranking.csv", index=True),
         "scores_csv": write_csv(long, folder / "scores.csv", index=False),
         "xlsx": write_xlsx({"ranking": ranking, "scores": long, "framework": nodes,
                             "pipeline": steps, "data": data}, folder / "index.xlsx",
-                           index={"scores": False, "pipeline": False}),
+                           index={"ranking": True, "framework": True, "data": True}),
         "log": write_text(dumps(log), folder / "log.json"),
     }
     man = manifest(run, paths)
@@ -771,15 +706,16 @@ def write_compare(base: IndexRun, other: IndexRun, table: pd.DataFrame,
     """Write a comparison: ``compare.csv``, ``compare.xlsx`` and ``compare.json`` (both runs'
     inputs and configuration, versions and output hashes)."""
     folder = Path(out)
-    paths = {"csv": write_csv(table, folder / "compare.csv"),
-             "xlsx": write_xlsx({"compare": table}, folder / "compare.xlsx")}
+    paths = {"csv": write_csv(table, folder / "compare.csv", index=True),
+             "xlsx": write_xlsx({"compare": table}, folder / "compare.xlsx",
+                               index={"compare": True})}
     man = {
         "kind": "compare",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": now_utc(),
         "base": {"inputs": run_inputs(base), "config": run_config(base)},
         "other": {"inputs": run_inputs(other), "config": run_config(other)},
         "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)}
                     for k, p in paths.items()},
     }
     paths["manifest"] = write_text(dumps(man), folder / "compare.json")
@@ -830,10 +766,11 @@ def write_uncertainty(run: IndexRun, result: UncertaintyResult, out: str | Path,
     folder = Path(out)
     ranks, sobol = uncertainty_tables(run, result)
     paths = {
-        "ranks_csv": write_csv(ranks, folder / "uncertainty_ranks.csv"),
-        "sobol_csv": write_csv(sobol, folder / "uncertainty_sobol.csv"),
+        "ranks_csv": write_csv(ranks, folder / "uncertainty_ranks.csv", index=True),
+        "sobol_csv": write_csv(sobol, folder / "uncertainty_sobol.csv", index=True),
         "xlsx": write_xlsx({"ranks": ranks, "sobol": sobol, "samples": result.samples},
-                           folder / "uncertainty.xlsx"),
+                           folder / "uncertainty.xlsx",
+                           index={"ranks": True, "sobol": True, "samples": True}),
     }
     spec = run.file.uncertainty or {}
 

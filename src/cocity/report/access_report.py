@@ -30,9 +30,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
-import os
-import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +54,8 @@ from cocity.access.regional import (
 )
 from cocity.data.store import Store
 from cocity.i18n import LANGS, t
-from cocity.index.build import dumps, versions, write_csv, write_text, write_xlsx
+from cocity.outputs import dumps, sha256_file, versions, write_csv, write_gpkg, write_xlsx
+from cocity.outputs import write_atomic as write_text
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.render import (
@@ -98,39 +96,9 @@ def _mercator(fig: go.Figure, bbox: list[float], height: int) -> go.Figure:
     return fig
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _plotlyjs() -> Markup:
     return Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script"))
 
-
-def write_gpkg(layers: dict[str, Any], path: str | Path) -> Path:
-    """Write GeoDataFrames as the layers of one GeoPackage (pyogrio), atomically: into a
-    temporary file beside the target, then renamed. Infinite values are written as nulls."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".gpkg", dir=target.parent)
-    os.close(fd)
-    Path(tmp).unlink()
-    try:
-        for name, gdf in layers.items():
-            num = gdf.select_dtypes("number").columns
-            clean = gdf.copy()
-            clean[num] = clean[num].replace([np.inf, -np.inf], np.nan)
-            with warnings.catch_warnings():
-                # a network without a CRS gives layers without one, as documented
-                warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
-                clean.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 # ---------------------------------------------------------------------- commuting circles
@@ -430,7 +398,7 @@ def _flows_manifest(c: Commute) -> dict[str, Any]:
     path = Path(c.flows_source)
     comp = _comparison_lists(c)
     return {
-        "file": c.flows_source, "sha256": _sha256(path) if path.is_file() else None,
+        "file": c.flows_source, "sha256": sha256_file(path) if path.is_file() else None,
         "rows": len(c.flows), "commuters": float(c.flows["commuters"].sum()),
         "share_threshold": c.share_threshold,
         "units_without_flows": int(c.table["no_flows"].sum()),
@@ -452,7 +420,7 @@ def commute_manifest(c: Commute, paths: dict[str, Path]) -> dict[str, Any]:
         "within": {core: int(c.table[f"within_{core}"].sum()) for core in c.cores},
         **({"flows": _flows_manifest(c)} if c.has_shares else {}),
         "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": _sha256(p)} for k, p in paths.items()},
+        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
     }
 
 
@@ -605,13 +573,13 @@ def lifecircle_manifest(res: LifeCircles, inputs: dict[str, str],
         "spec_source": res.spec.source, "standard": res.spec.standard,
         "levels": [{"code": lv.code, "walk_m": lv.walk_m, "types": list(lv.facilities)}
                    for lv in res.spec.levels],
-        "inputs": {k: {"file": v, "sha256": _sha256(Path(v)) if Path(v).is_file() else None}
+        "inputs": {k: {"file": v, "sha256": sha256_file(Path(v)) if Path(v).is_file() else None}
                    for k, v in inputs.items()},
         "max_snap_m": res.max_snap, "include_snap": res.include_snap, "crs": res.crs,
         "summary": res.summary().to_dict("records"),
         "notes": [{"zh": n.text("zh"), "en": n.text("en")} for n in res.notes],
         "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": _sha256(p)} for k, p in paths.items()},
+        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
     }
 
 
@@ -1052,13 +1020,13 @@ def measure_manifest(run: MeasureRun, paths: dict[str, Path]) -> dict[str, Any]:
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "parameters": run.params.as_dict(), "cost_source": run.source,
         "cost_unit": run.cost_unit, "pairs": run.pairs, "crs": run.crs,
-        "inputs": {k: {"file": v, "sha256": _sha256(Path(v)) if Path(v).is_file() else None}
+        "inputs": {k: {"file": v, "sha256": sha256_file(Path(v)) if Path(v).is_file() else None}
                    for k, v in run.inputs.items()},
         "demand_points": len(run.demand), "supply_points": len(run.supply),
         "summary": measure_stats(run),
         "notes": [{"zh": zh, "en": en} for zh, en in run.notes],
         "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": _sha256(p)} for k, p in paths.items()},
+        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
     }
 
 

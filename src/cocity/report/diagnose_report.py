@@ -27,8 +27,9 @@ from plotly.subplots import make_subplots
 
 import cocity
 from cocity.i18n import LANGS, t
-from cocity.index.build import dumps, versions, write_csv, write_text, write_xlsx
 from cocity.metrics.diagnose import Diagnostics, result_tables
+from cocity.outputs import dumps, versions, write_csv, write_xlsx
+from cocity.outputs import write_atomic as write_text
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.render import (

@@ -35,7 +35,8 @@ import cocity
 from cocity.evaluate.run import Evaluation, LevelResult
 from cocity.evaluate.tables import jsonable, ranking, result_tables
 from cocity.i18n import LANGS, t
-from cocity.index.build import versions, write_csv, write_text, write_xlsx
+from cocity.outputs import versions, write_csv, write_xlsx
+from cocity.outputs import write_atomic as write_text
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.render import (

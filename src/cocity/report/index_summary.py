@@ -275,7 +275,7 @@ def _step_outcome(run: IndexRun, entry: dict[str, Any]) -> tuple[str, str]:
 
 
 def _params_text(params: dict[str, Any]) -> str:
-    from cocity.index.build import _jsonable
+    from cocity.outputs import jsonable as _jsonable
 
     return json.dumps(_jsonable(params), ensure_ascii=False)
 

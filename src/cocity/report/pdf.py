@@ -14,7 +14,7 @@ from typing import Any
 
 from cocity.data.errors import CocityError
 from cocity.i18n import both
-from cocity.report.render import atomic_output
+from cocity.outputs import atomic_output
 from cocity.report.style import FONT_STACK
 
 # The page box every PDF gets (a user stylesheet, so a report's own CSS may override it).

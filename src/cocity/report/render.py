@@ -8,13 +8,9 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -26,6 +22,7 @@ from markupsafe import Markup
 import cocity
 from cocity.data.schema import LEVELS
 from cocity.i18n import LANGS, t
+from cocity.outputs import write_atomic
 from cocity.report.charts import distribution_figure
 from cocity.report.maps import choropleth_figure, membership_figure
 from cocity.report.profile import Profile
@@ -240,40 +237,6 @@ def profile_html(profile: Profile, lang: str = "zh") -> str:
         simulated_indicators=list(profile.catalog.index[profile.catalog["n_simulated"] > 0]),
         unit_names=profile.units.set_index("code")[["name_zh", "name_en"]].to_dict("index"),
     )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file handle for writing ``path`` atomically: the content goes to a temporary file in
-    the same folder, renamed over ``path`` when the block ends without error; on any error the
-    temporary file is removed and ``path`` is left as it was."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8")) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so
-    that a failure leaves either the old file or none, never half a file."""
-    with atomic_output(path) as fh:
-        fh.write(text)
-    return Path(path)
 
 
 def render_profile_html(profile: Profile, path: str | Path, lang: str = "zh") -> Path:

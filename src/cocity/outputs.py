@@ -1,0 +1,295 @@
+"""The one low-level module through which every output file is written.
+
+- :func:`atomic_output` / :func:`write_atomic`: a file is written to a temporary file beside
+  its target and renamed into place, so a failure leaves the old file or none, never half a
+  file (and no temporary file behind);
+- :func:`sha256_file`: the file hasher (manifests, import logs, reuse checks);
+- :func:`write_csv`, :func:`write_xlsx`, :func:`write_json`, :func:`write_gpkg`: the table,
+  workbook, JSON and GeoPackage writers, all atomic;
+- :func:`manifest`: the run manifest every command writes — kind, time, the provenance of its
+  inputs (see :func:`cocity.data.provenance.provenance`), its configuration, library versions
+  and the SHA-256 of every output file — and :func:`verify_outputs`, which re-hashes the files
+  a manifest lists.
+
+Nothing here knows about reports or the store: callers hand in frames, texts and provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import cocity
+from cocity.data.errors import CocityError
+from cocity.i18n import both
+
+MANIFEST_FORMAT = 2
+
+
+class OutputError(CocityError):
+    """An output could not be written (full disk, no permission, …); nothing was left behind."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _os_error(exc: OSError, target: Path) -> OutputError:
+    key = {errno.ENOSPC: "error.output.disk_full", errno.EDQUOT: "error.output.disk_full",
+           errno.EACCES: "error.output.permission", errno.EPERM: "error.output.permission",
+           errno.EROFS: "error.output.permission"}.get(exc.errno or 0, "error.output.failed")
+    return OutputError(both(key, path=str(target), reason=exc.strerror or str(exc)))
+
+
+@contextmanager
+def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file handle for writing ``path`` atomically: the content goes to a temporary file in
+    the same folder, renamed over ``path`` when the block ends without error; on any error the
+    temporary file is removed and ``path`` is left as it was. An operating-system failure (full
+    disk, no permission) becomes an :class:`OutputError` naming the file."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target) from exc
+    try:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8",
+                                                             newline="")) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_error(exc, target) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(content: str | bytes, path: str | Path) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` atomically (see :func:`atomic_output`)."""
+    with atomic_output(path, binary=isinstance(content, bytes)) as fh:
+        fh.write(content)
+    return Path(path)
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for writers that need a file name (openpyxl, GDAL);
+    renamed over ``path`` when the block ends without error, removed otherwise."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+                                   dir=target.parent)
+        os.close(fd)
+        os.unlink(tmp)  # the writer creates the file itself
+    except OSError as exc:
+        raise _os_error(exc, target) from exc
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _os_error(exc, target) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def replace_folder(tmp: Path, final: Path) -> None:
+    """Move a completed temporary folder into place (the folder gets the usual mode)."""
+    os.chmod(tmp, 0o777 & ~_umask())
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+
+
+# ---------------------------------------------------------------------- hashes
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- JSON
+def jsonable(obj: Any) -> Any:
+    """Plain JSON data: numpy scalars and arrays, Series, tuples, sets, dates and paths
+    converted, keys as text, non-finite floats as null."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return [jsonable(v) for v in sorted(obj, key=str)]
+    if isinstance(obj, pd.Series):
+        return jsonable(obj.to_dict())
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (dt.date, dt.datetime)):
+        return obj.isoformat()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def dumps(obj: Any, *, indent: int = 2) -> str:
+    """Deterministic JSON text (UTF-8 characters kept, a final newline)."""
+    return json.dumps(jsonable(obj), ensure_ascii=False, indent=indent, allow_nan=False) + "\n"
+
+
+def write_json(obj: Any, path: str | Path, *, indent: int = 2) -> Path:
+    return write_atomic(dumps(obj, indent=indent), path)
+
+
+# ---------------------------------------------------------------------- tables
+def write_csv(frame: Any, path: str | Path, *, index: bool = False) -> Path:
+    """A frame as UTF-8 CSV with ``\\n`` line ends (a byte-stable text for hashing)."""
+    return write_atomic(frame.to_csv(index=index, lineterminator="\n"), path)
+
+
+def write_xlsx(sheets: Mapping[str, Any], path: str | Path, *,
+               index: Mapping[str, bool] | None = None,
+               number_formats: Mapping[str, Mapping[str, str]] | None = None,
+               widths: bool = True) -> Path:
+    """One workbook, one sheet per frame (openpyxl), written atomically.
+
+    ``index`` says per sheet whether the frame's index is written (default: no).
+    ``number_formats`` maps sheet → column → an Excel number format (``0.0``, ``0``, ``0.0%``).
+    Sheet names are cut to Excel's 31 characters; the header row is frozen and columns are
+    sized to their content when ``widths``.
+    """
+    import pandas as pd
+
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, frame in sheets.items():
+            sheet = str(name)[:31]
+            with_index = (index or {}).get(name, False)
+            frame.to_excel(xl, sheet_name=sheet, index=with_index)
+            ws = xl.sheets[sheet]
+            ws.freeze_panes = "B2" if with_index else "A2"
+            columns = ([frame.index.name or ""] if with_index else []) + [
+                str(c) for c in frame.columns]
+            formats = (number_formats or {}).get(name, {})
+            for j, col in enumerate(columns, start=1):
+                fmt = formats.get(col)
+                letter = ws.cell(row=1, column=j).column_letter
+                if fmt:
+                    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                        row[0].number_format = fmt
+                if widths:
+                    sample = [col] + [str(v) for v in (frame.index if with_index and j == 1
+                                                       else frame.iloc[:200, j - 1 -
+                                                                       int(with_index)])]
+                    width = max(_display_width(s) for s in sample)
+                    ws.column_dimensions[letter].width = min(60, max(6, width + 2))
+    return Path(path)
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: CJK characters count twice."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def write_gpkg(layers: Mapping[str, Any], path: str | Path) -> Path:
+    """GeoDataFrames as the layers of one GeoPackage (pyogrio), written atomically; infinite
+    values are written as nulls."""
+    import warnings
+
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        for name, frame in layers.items():
+            clean = frame.copy()
+            num = clean.select_dtypes("number").columns
+            clean[num] = clean[num].replace([np.inf, -np.inf], np.nan)
+            with warnings.catch_warnings():
+                # a network without a CRS gives layers without one, as documented
+                warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
+                clean.to_file(tmp, layer=str(name), driver="GPKG", engine="pyogrio")
+    return Path(path)
+
+
+# ---------------------------------------------------------------------- manifest
+def versions() -> dict[str, str]:
+    """cocity, Python, NumPy and pandas versions and the platform (for the manifest)."""
+    import numpy as np
+    import pandas as pd
+
+    return {"cocity": cocity.__version__, "python": platform.python_version(),
+            "numpy": np.__version__, "pandas": pd.__version__,
+            "platform": f"{sys.platform}-{platform.machine()}"}
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_entry(path: Path, root: Path) -> dict[str, Any]:
+    """How a manifest lists one output: its path relative to ``root``, size and SHA-256."""
+    return {"file": path.relative_to(root).as_posix(), "bytes": path.stat().st_size,
+            "sha256": sha256_file(path)}
+
+
+def manifest(kind: str, *, outputs: Mapping[str, Path], root: str | Path,
+             provenance: Mapping[str, Any] | None = None,
+             config: Mapping[str, Any] | None = None, **facts: Any) -> dict[str, Any]:
+    """The run manifest: ``kind`` (the command), creation time, the provenance of the inputs,
+    the configuration, any further ``facts``, library versions and every output file with its
+    size and SHA-256 (paths relative to ``root``, the folder the manifest is written into)."""
+    base = Path(root)
+    return jsonable({
+        "format": MANIFEST_FORMAT, "kind": kind, "created_utc": now_utc(),
+        **({"provenance": dict(provenance)} if provenance is not None else {}),
+        **({"config": dict(config)} if config is not None else {}),
+        **facts,
+        "versions": versions(),
+        "outputs": {k: file_entry(Path(p), base) for k, p in sorted(outputs.items())},
+    })
+
+
+def verify_outputs(doc: Mapping[str, Any], root: str | Path) -> list[tuple[str, str]]:
+    """Re-hash every output a manifest lists: ``(file, problem)`` for each file that is
+    missing or whose bytes differ (``missing`` / ``changed``); an empty list when all hold."""
+    base = Path(root)
+    problems = []
+    for entry in doc.get("outputs", {}).values():
+        path = base / entry["file"]
+        if not path.is_file():
+            problems.append((entry["file"], "missing"))
+        elif sha256_file(path) != entry["sha256"]:
+            problems.append((entry["file"], "changed"))
+    return problems
