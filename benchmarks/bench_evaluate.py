@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.evaluate import grades as grading
 from cocity.evaluate.framework import load_framework
 from cocity.evaluate.run import evaluate

@@ -12,7 +12,7 @@ import pytest
 
 from cocity.access.life_circles import life_circles
 from cocity.access.regional import default_spec
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.report.access_report import (
     CIRCLE_COLORS,
     Commute,

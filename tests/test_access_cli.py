@@ -24,7 +24,7 @@ from cocity.access.regional import (
     default_spec,
 )
 from cocity.cli import app
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from tests.test_access_life_circles import FACILITIES, HOMES, SPEC, grid
 
 runner = CliRunner()

@@ -17,7 +17,7 @@ from cocity.access.regional import (
     road_minutes,
     travel_times,
 )
-from cocity.data import open_store
+from cocity.datasets import open_store
 
 pytestmark = pytest.mark.usefixtures("english")
 

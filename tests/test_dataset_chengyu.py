@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from cocity.data import open_store
 from cocity.data.store import Store
-from cocity.datasets import dataset_dir, read_indicators, read_observations, read_units
+from cocity.datasets import dataset_dir, open_store, read_indicators, read_observations, read_units
 from cocity.datasets.build_chengyu import SPEC, build
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 import cocity.cli.diagnose  # noqa: F401  (registers `cocity diagnose`)
 from cocity.cli import app
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.i18n import t
 from cocity.metrics import convergence as conv
 from cocity.metrics import inequality as ineq

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.metrics.diagnose import Diagnostics, load_spec, run_diagnostics
 from cocity.report.diagnose_report import LISA_COLORS, write_diagnose_outputs
 from tests.chromium import (

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from cocity.access.regional import default_spec
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.evaluate import derive
 from cocity.evaluate.derive import Context, Edition
 from cocity.evaluate.errors import EvaluationError

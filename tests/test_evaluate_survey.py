@@ -15,7 +15,8 @@ import pytest
 from scipy import stats
 
 from cocity.data.errors import CocityError
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.evaluate.survey import (
     ESTIMATE_COLUMNS,
     OVERALL,

@@ -339,22 +339,36 @@ def test_all_issues_are_collected_in_one_error(store: Store, tmp_path: Path) -> 
         (2, "unit"), (3, "year"), (3, "valu"), (4, "indi")}
 
 
-def test_unit_of_measure_mismatch_in_column_and_header(store: Store, tmp_path: Path) -> None:
+def test_units_of_measure_are_converted_or_refused(store: Store, tmp_path: Path) -> None:
+    # 万人 in a unit column, in the indicator cell and in a wide header: converted to 人.
     path = write_csv(tmp_path / "uom.csv",
                      "地区,年份,指标,数值,单位\n东兴区,2021,pop_total,75.4,万人\n")
-    issue = the_issue(rejected(store, path), 2, "单位")
-    assert "'万人'" in issue.message and "人 / persons" in issue.message
-    assert "multiply the values by 10,000" in (issue.hint or "")
-    # In the indicator cell itself, and in a wide header.
-    path = write_csv(tmp_path / "uom2.csv", HEADER + "东兴区,2021,常住人口（万人）,75.4\n")
-    assert "'万人'" in the_issue(rejected(store, path), 2, "indicator").message
+    result = import_observations(store, path)
+    assert result.added == 1 and result.notes == ("单位 (E): 万人 → persons, values multiplied "
+                                                  "by 10,000",)
+    assert store.panel(["pop_total"], years=[2021]).loc[("511011", 2021), "pop_total"] == 754000
+    path = write_csv(tmp_path / "uom2.csv", HEADER + "东兴区,2022,常住人口（万人）,75.4\n")
+    assert import_observations(store, path).added == 1
+    assert store.panel(["pop_total"], years=[2022]).iloc[0, 0] == 754000
+    # Head-counts labelled 万人 are converted, then found implausible (more than China).
     path = yearbook(tmp_path / "uom.xlsx", unit_of_pop="万人")
-    issue = the_issue(rejected(store, path, year=2021), 3, "常住人口（万人） (B)")
-    assert "'万人'" in issue.message
+    issue = the_issue(rejected(store, path, year=2021), 4, "常住人口（万人） (B)")
+    assert issue.message == (
+        "常住人口 / Resident population (pop_total, unit: persons): value 337106 → 3371060000 "
+        "is above the plausible maximum 1,500,000,000 (cannot exceed China's population "
+        "(1.41 billion in the 2020 census))")
+    # Units of another dimension cannot be converted: refused at the cell that gives them.
+    bad = write_csv(tmp_path / "bad.csv",
+                    "地区,年份,指标,数值,单位\n东兴区,2021,pop_total,75.4,亿元\n")
+    issue = the_issue(rejected(store, bad), 2, "单位")
+    assert "'亿元'" in issue.message and "人 / persons" in issue.message
+    bad = write_csv(tmp_path / "bad2.csv", HEADER + "东兴区,2021,常住人口（公顷）,75.4\n")
+    assert "'公顷'" in the_issue(rejected(store, bad), 2, "indicator").message
     # Matching units are accepted in either language and width.
     ok = write_csv(tmp_path / "uom3.csv", "unit,year,indicator,value,unit_of_measure\n"
-                   "东兴区,2021,pop_total,5,persons\n东兴区,2021,urban_share,5,％\n")
-    assert import_observations(store, ok).added == 2
+                   "东兴区,2023,pop_total,5,persons\n东兴区,2023,urban_share,5,％\n")
+    result = import_observations(store, ok)
+    assert result.added == 2 and result.notes == ()
 
 
 def test_missing_required_columns_lists_columns_found(store: Store, tmp_path: Path) -> None:
@@ -400,7 +414,7 @@ def test_wide_unknown_header_and_headerless_column(store: Store, tmp_path: Path)
     path = write_csv(tmp_path / "w.csv", "地区,常住人口,人均GDP,\n东兴区,1,2,3\n")
     issues = rejected(store, path, year=2021)
     assert "header '人均GDP' matches no indicator" in the_issue(issues, 1, "人均GDP (C)").message
-    assert "no header" in the_issue(issues, 1, "D").message
+    assert "cell '3' lies beyond the header" in the_issue(issues, 2, "D").message
 
 
 def test_wide_needs_a_year(store: Store, tmp_path: Path) -> None:
@@ -505,7 +519,8 @@ def test_messages_are_chinese_by_default(store: Store, tmp_path: Path,
     monkeypatch.setenv("COCITY_LANG", "zh")
     path = write_csv(tmp_path / "zh.csv", HEADER + "东兴区,2021,pop_total,-5\n")
     issue = the_issue(rejected(store, path), 2, "value")
-    assert issue.message == "数值 -5 为负，但该指标是计数型，不能小于 0"
+    assert issue.message == ("常住人口 / Resident population（pop_total，单位：人）："
+                             "数值 -5 为负，但该指标是计数型，不能小于 0")
     assert issue.hint == "检查符号和指标是否填对"
 
 

@@ -18,7 +18,8 @@ import cocity
 import cocity.cli.index  # registers `cocity index`
 import cocity.index.build
 from cocity.cli import app
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.index.build import Override, apply_overrides, parse_override
 from cocity.index.errors import IndexEngineError
 from cocity.index.framework import Framework

@@ -39,7 +39,7 @@ def test_great_circle_by_hand() -> None:
 
 
 def test_great_circle_chengdu_chongqing_is_plausible() -> None:
-    from cocity.data import open_store
+    from cocity.datasets import open_store
 
     units = open_store().units(level="prefecture").set_index("code")
     D = great_circle_km(units)

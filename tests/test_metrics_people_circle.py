@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cocity.data import open_store
+from cocity.datasets import open_store
 from cocity.index.coupling import coupling_coordination
 from cocity.index.pipeline import Pipeline
 from cocity.metrics.errors import MetricInputError

@@ -178,7 +178,7 @@ def test_functional_polycentricity_bad_input(english: None) -> None:
 
 
 def test_real_data_polycentricity_is_finite() -> None:
-    from cocity.data import open_store
+    from cocity.datasets import open_store
 
     store = open_store()
     pop = store.panel(["pop_total"], years=[2020], level="prefecture")["pop_total"]

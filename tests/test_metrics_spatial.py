@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.metrics.errors import MetricInputError
 from cocity.metrics.spatial import (
     geary,

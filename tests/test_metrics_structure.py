@@ -318,7 +318,7 @@ def test_default_rule_is_the_documented_one() -> None:
 
 @pytest.fixture(scope="module")
 def prefecture_2020() -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
-    from cocity.data import open_store
+    from cocity.datasets import open_store
 
     store = open_store()
     wide = store.panel(years=[2020], level="prefecture").xs(2020, level="year")

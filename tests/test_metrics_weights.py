@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.metrics.errors import MetricInputError
 from cocity.metrics.weights import (
     EARTH_RADIUS_KM,

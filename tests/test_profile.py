@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from cocity import outputs
 from cocity.cli import _register, app
-from cocity.data.store import Store, open_store
-from cocity.datasets import dataset_dir
+from cocity.data.store import Store
+from cocity.datasets import dataset_dir, open_store
 from cocity.outputs import OutputError
 from cocity.report import (
     EmptyWorkspaceError,

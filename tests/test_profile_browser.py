@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cocity.data.store import Store, open_store
-from cocity.datasets import dataset_dir
+from cocity.data.store import Store
+from cocity.datasets import dataset_dir, open_store
 from cocity.report import Profile, build_profile, render_profile_html
 from cocity.report.style import MEMBERSHIP_COLORS
 from tests.chromium import assert_clean_console, require_chromium, run_chromium

@@ -148,7 +148,7 @@ def test_choropleth_highlight_legend_override_and_projection(toy: gpd.GeoDataFra
 
 
 def test_county_map_size_and_simplification() -> None:
-    from cocity.data.store import open_store
+    from cocity.datasets import open_store
 
     store = open_store()
     geo, pref = store.geodata(level="county"), store.geodata(level="prefecture")
@@ -219,7 +219,7 @@ def run(*cmd: str) -> str:
 
 @pytest.fixture(scope="module")
 def report_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cocity.data.store import open_store
+    from cocity.datasets import open_store
 
     geo = open_store().geodata(level="county")
     values = pd.Series(np.where(geo["code"].str.startswith("50"), "重庆", "四川"),

@@ -29,7 +29,8 @@ from cocity.access.regional import load_spec as load_regional_spec
 from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import AmbiguousUnitError, CocityError, UnitNotFoundError
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
 from cocity.report.access_report import (
     MEASURE_METHODS,
@@ -106,7 +107,7 @@ def commute(
             sp["threshold_minutes"] = threshold
         with progress_bar(bar=False) as bar:
             task = bar.add_task(t("access.cli.step.network"), total=None)
-            store = open_store(workspace)
+            store = open_store(workspace, read_only=True)
             try:
                 od = None if flows is None else read_flows(flows, store)
                 c = build_commute(store, sp, source=str(spec) if spec else

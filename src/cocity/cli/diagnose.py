@@ -20,7 +20,7 @@ from rich.table import Table
 from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
 from cocity.metrics.diagnose import Diagnostics, load_spec, run_diagnostics
 from cocity.report.diagnose_report import write_diagnose_outputs
@@ -63,7 +63,7 @@ def diagnose(
             def step(section: str) -> None:
                 bar.update(task, description=t(f"diagnose.section.{section}"), advance=1)
 
-            store = open_store(workspace)
+            store = open_store(workspace, read_only=True)
             try:
                 diag = run_diagnostics(store, sp, on_step=step)
             finally:

@@ -23,7 +23,8 @@ from rich.table import Table
 from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
 
 FrameworkOpt = Annotated[str | None, typer.Option(
@@ -94,7 +95,7 @@ def evaluate(
     with _errors():
         fw = load_framework(framework)
         pub = _date(publication_date)
-        store = open_store(workspace)
+        store = open_store(workspace, read_only=True)
         try:
             with progress_bar(counts=True) as bar:
                 task = bar.add_task(t("eval.cli.step.framework"), total=None)

@@ -20,7 +20,7 @@ from rich.table import Table
 from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
 from cocity.index.build import (
     BuildError,
@@ -79,7 +79,7 @@ def _spinner() -> Iterator[Callable[[str], None]]:
 
 def _build(framework: str | FrameworkFile, workspace: Path | None, year: int | None,
            level: str | None, overrides: list[str], step: Callable[[str], None]) -> IndexRun:
-    store = open_store(workspace)
+    store = open_store(workspace, read_only=True)
     try:
         return build_index(framework, store, year=year, level=level, overrides=overrides,
                            on_step=step)

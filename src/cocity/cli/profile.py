@@ -12,7 +12,7 @@ from rich.table import Table
 
 from cocity.cli import app, console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
-from cocity.data.store import open_store
+from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
 from cocity.report.profile import Profile, build_profile
 from cocity.report.render import render_profile_html
@@ -50,7 +50,7 @@ def profile(
         def step(key: str) -> None:
             progress.update(task, description=t(key, lang), advance=1)
 
-        store = open_store(workspace)
+        store = open_store(workspace, read_only=True)
         try:
             prof = build_profile(store, indicator, year, level.value if level else None,
                                  on_step=step)

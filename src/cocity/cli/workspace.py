@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from cocity.cli import app, console
-from cocity.data.store import DB_NAME, Store, open_store
-from cocity.datasets import load_into
+from cocity.data.store import DB_NAME, Store
+from cocity.datasets import load_into, open_store
 from cocity.i18n import current_lang, t
 
 WorkspaceOpt = typer.Option(

@@ -1,5 +1,8 @@
 """Data layer: units, indicator catalog, observations with provenance, geometries, importers.
 
+The data layer knows nothing of the embedded datasets above it: open a workspace with
+``Store.open(folder)``, or the embedded default with ``cocity.datasets.open_store()``.
+
 The names below are imported on first use, so that ``import cocity.data.errors`` (which the
 command line needs at start-up) does not load DuckDB and GeoPandas.
 """
@@ -15,19 +18,25 @@ from cocity.data.errors import (
     Issue,
     UnitNotFoundError,
     ValidationError,
+    WorkspaceDamagedError,
+    WorkspaceError,
+    WorkspaceLockedError,
     WorkspaceNotFoundError,
+    WorkspaceReadOnlyError,
+    WorkspaceWriteError,
 )
 
 if TYPE_CHECKING:
-    from cocity.data.store import Store, open_store
+    from cocity.data.store import Store
     from cocity.data.units import UnitIndex
 
-_LAZY = {"Store": "cocity.data.store", "open_store": "cocity.data.store",
-         "UnitIndex": "cocity.data.units"}
+_LAZY = {"Store": "cocity.data.store", "UnitIndex": "cocity.data.units"}
 
 __all__ = [
     "AmbiguousUnitError", "CocityError", "Issue", "Store", "UnitIndex",
-    "UnitNotFoundError", "ValidationError", "WorkspaceNotFoundError", "open_store",
+    "UnitNotFoundError", "ValidationError", "WorkspaceDamagedError", "WorkspaceError",
+    "WorkspaceLockedError", "WorkspaceNotFoundError", "WorkspaceReadOnlyError",
+    "WorkspaceWriteError",
 ]
 
 

@@ -47,6 +47,30 @@ class WorkspaceNotFoundError(CocityError, FileNotFoundError):
     """The folder holds no cocity workspace."""
 
 
+class WorkspaceError(CocityError):
+    """A workspace file cannot be used as asked; the message names the file and what to do.
+
+    Nothing was written: a failed open changes nothing, a failed write is rolled back.
+    """
+
+
+class WorkspaceLockedError(WorkspaceError):
+    """Another process holds the workspace open for writing (or is reading it while we
+    would write)."""
+
+
+class WorkspaceDamagedError(WorkspaceError):
+    """``cocity.duckdb`` is truncated, garbage or not a cocity workspace."""
+
+
+class WorkspaceWriteError(WorkspaceError):
+    """A write to the workspace failed (disk full, file-size limit, permissions); rolled back."""
+
+
+class WorkspaceReadOnlyError(WorkspaceError):
+    """A write was attempted on a workspace opened read-only."""
+
+
 class ValidationError(CocityError):
     """Input rejected; carries every issue found (the store was not changed)."""
 

@@ -1,4 +1,4 @@
-"""Turn a :class:`~cocity.data.import_read.Grid` into raw observation records.
+"""Turn a :class:`~cocity.data.import_read.Grid` into raw observation records, column by column.
 
 Two layouts are understood:
 
@@ -6,24 +6,42 @@ Two layouts are understood:
   source and unit of measure. Headers are matched case-insensitively against English and Chinese
   aliases (:data:`ROLE_ALIASES`); other columns are ignored and reported.
 * **wide** ("yearbook"): one row per unit, one column per indicator, possibly under several header
-  rows with merged group cells. A header names an indicator by catalog id, ``name_zh`` or
-  ``name_en``, optionally followed by its unit of measure in parentheses (``常住人口（人）``).
+  rows with merged group cells. A header names an indicator by catalog id, ``name_zh``,
+  ``name_en`` or a yearbook alias (年末常住人口, 人均GDP …, see :mod:`cocity.data.uom`),
+  optionally followed by its unit of measure in parentheses (``常住人口（万人）``); a header row
+  holding only units (万人, 亿元, %) or a title row ``单位：万元`` gives the units too.
   The year comes from a year header over the column (``2020年``), else from a year column,
   else from the ``year`` option.
+
+A unit of measure that differs from the catalog's is converted when it can be (万人 → 人 …) and
+noted in :attr:`Layout.notes`; otherwise it is an issue. Cells beyond the header (a column with
+data but no header, extra cells of a ragged row) are issues naming row and column, never
+silently dropped.
 
 Header rows are counted from the first non-blank row. When not given they are detected: the
 header ends where the unit column (地区, 单元, 区划代码, unit …) has its first value. Leading
 rows holding a single non-year cell (a table title) and trailing note rows (注：…, 资料来源：…)
 are skipped; blank rows are skipped everywhere.
+
+The records are columnar (:class:`Records`): header analysis looks at a few rows, the data
+rows are handled as whole columns, and the per-cell checks live in
+:mod:`cocity.data.importers`.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+
 from cocity.data.errors import Issue
-from cocity.data.import_read import Cell, Grid, column_letter
+from cocity.data.import_read import Cell, Grid, column_letter, not_none
 from cocity.data.units import UnitIndex, normalize
+from cocity.data.uom import is_unit
 from cocity.data.validate import (
     CellError,
     IndicatorMatcher,
@@ -54,23 +72,79 @@ _ALIAS = {normalize(a): role for role, aliases in ROLE_ALIASES.items() for a in 
 _NOTE_PREFIXES = tuple(normalize(p)
                        for p in ("注", "说明", "资料来源", "数据来源", "note", "source"))
 _SEARCH_ROWS = 20  # header detection looks at this many rows from the top
+_UNIT_LABEL = re.compile(
+    r"^(?:计量)?单位\s*[:：]\s*(\S.*)$|^unit(?:s)?\s*(?:of\s*measure)?\s*:\s*(\S.*)$",
+    re.IGNORECASE)
 
 
 @dataclass
-class RawObs:
-    """One candidate observation before validation; columns are shown as ``header (C)``."""
+class Records:
+    """Candidate observations before validation, one entry per non-blank value cell.
 
-    row: int
-    indicator: str | None
-    value: Cell
-    value_col: str
-    year: Cell
-    year_col: str | None
-    code: Cell = None
+    ``value_col`` / ``year_col`` are the columns as users see them (``header (C)``);
+    ``year`` holds the raw year cell, an ``int`` from a year header, or ``None`` (the
+    ``year`` option applies); ``factor`` converts the unit of measure the file gives to the
+    catalog's; ``indicator`` is ``None`` where the indicator could not be matched (the issue is
+    already recorded).
+    """
+
+    row: np.ndarray
+    indicator: np.ndarray
+    value: np.ndarray
+    value_col: np.ndarray
+    factor: np.ndarray
+    year: np.ndarray
+    year_col: np.ndarray
+    code: np.ndarray | None
+    name: np.ndarray | None
+    source: np.ndarray
     code_col: str | None = None
-    name: Cell = None
     name_col: str | None = None
-    source: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+def distinct(cells: np.ndarray) -> tuple[np.ndarray, list[Cell]]:
+    """(index of each cell into the distinct cells, the distinct cells in order of first
+    appearance). Blank cells share one entry; cells are told apart by type as well as value
+    (``1`` is not ``1.0`` nor ``True``), so that each distinct cell is diagnosed as written."""
+    n = len(cells)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), []
+    series = pd.Series(cells, dtype=object)
+    values, _ = pd.factorize(series, use_na_sentinel=False)
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        key = values.astype(np.int64)
+    else:
+        kinds, _ = pd.factorize(series.map(type))
+        key = values.astype(np.int64) * (int(kinds.max()) + 1) + kinds
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.ravel()], [cells[int(i)] for i in first[order]]
+
+
+def _objects(values: Sequence[object]) -> np.ndarray:
+    """A 1-D object array of ``values``."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _repeat(value: object, n: int) -> np.ndarray:
+    """A 1-D object array holding ``value`` ``n`` times."""
+    out = np.empty(n, dtype=object)
+    out[:] = [value] * n
+    return out
+
+
+def _sources(cells: np.ndarray, default: str) -> np.ndarray:
+    """The source note of each row: its source cell as text, else ``default``."""
+    index, values = distinct(cells)
+    texts = _objects([default if is_blank(v) else cell_text(v) for v in values])
+    return texts[index] if len(cells) else _objects([])
 
 
 @dataclass
@@ -78,11 +152,12 @@ class Layout:
     """Records read from a grid, with issues found in headers and cells that need no store."""
 
     form: str
-    records: list[RawObs] = field(default_factory=list)
+    records: Records | None = None
     issues: list[Issue] = field(default_factory=list)
     rows_read: int = 0
     blank: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def role_of(label: Cell) -> str | None:
@@ -106,16 +181,39 @@ def _is_note(cells: list[Cell]) -> bool:
             and normalize(filled[0]).startswith(_NOTE_PREFIXES))
 
 
+def _unit_label(cell: Cell) -> str | None:
+    """The unit a header label gives: ``万人``, ``（万人）`` or ``单位：万人`` → ``万人``."""
+    if is_blank(cell) or not isinstance(cell, str):
+        return None
+    text = unicodedata.normalize("NFKC", cell).strip()
+    m = _UNIT_LABEL.match(text)
+    if m:
+        return (m.group(1) or m.group(2)).strip()
+    inner = text[1:-1].strip() if text[:1] == "(" and text[-1:] == ")" else text
+    return inner if is_unit(inner) else None
+
+
 def _first_nonblank(grid: Grid) -> int:
-    """Index into ``grid.rows`` of the first row holding anything."""
-    return next(i for i, (_, cells) in enumerate(grid.rows) if _nonblank(cells))
+    """Index of the first row holding anything."""
+    return int(np.flatnonzero(grid.filled().any(axis=1))[0])
+
+
+def _data_rows(grid: Grid, start: int) -> np.ndarray:
+    """Indices of the rows from ``start`` that hold data: not blank, not a note."""
+    filled = grid.filled()[start:]
+    counts = filled.sum(axis=1)
+    keep = counts > 0
+    for i in np.flatnonzero(counts == 1):
+        if _is_note(grid.row(start + int(i))):
+            keep[i] = False
+    return np.flatnonzero(keep) + start
 
 
 def _expanded_header(grid: Grid, top: int, bottom: int) -> list[list[tuple[int, Cell]]]:
     """Per column, the (row number, label) pairs of header rows top..bottom (indices into rows),
     with merged ranges filled from their top-left cell and repeated labels collapsed."""
-    block = {grid.rows[i][0]: list(grid.rows[i][1]) for i in range(top, bottom + 1)}
-    first, last = grid.rows[top][0], grid.rows[bottom][0]
+    block = {grid.number(i): grid.row(i) for i in range(top, bottom + 1)}
+    first, last = grid.number(top), grid.number(bottom)
     for r0, c0, r1, c1 in grid.merged:
         if first <= r0 <= last:
             value = block[r0][c0 - 1] if c0 - 1 < grid.ncols else None
@@ -133,26 +231,46 @@ def _expanded_header(grid: Grid, top: int, bottom: int) -> list[list[tuple[int, 
     return columns
 
 
-def _drop_titles(grid: Grid, top: int, bottom: int) -> int:
-    """Skip leading header rows that hold one non-year cell (a title), keeping one row."""
+def _drop_titles(grid: Grid, top: int, bottom: int) -> tuple[int, str | None]:
+    """Skip leading header rows that hold one non-year cell (a title), keeping one row; the
+    unit a skipped ``单位：万元`` row gives for the whole table."""
+    table_unit: str | None = None
     while top < bottom:
-        cells = grid.rows[top][1]
-        filled = [c for c in cells if not is_blank(c)]
+        filled = [c for c in grid.row(top) if not is_blank(c)]
         if len(filled) == 1 and not is_year_label(filled[0]):
+            table_unit = _unit_label(filled[0]) or table_unit
             top += 1
         else:
             break
-    return top
+    return top, table_unit
 
 
 def detect_form(grid: Grid) -> str:
     """``long`` if a row among the first ones has an indicator or a value column (so that a
     long table missing one of them is reported as such), else ``wide``."""
     start = _first_nonblank(grid)
-    for _, cells in grid.rows[start:start + _SEARCH_ROWS]:
-        if {role_of(c) for c in cells} & {"indicator", "value"}:
+    for i in range(start, min(start + _SEARCH_ROWS, len(grid))):
+        if {role_of(c) for c in grid.row(i)} & {"indicator", "value"}:
             return "long"
     return "wide"
+
+
+def _beyond_header(grid: Grid, rows: np.ndarray, cols: list[int], issues: list[Issue]) -> None:
+    """An issue for every filled cell of ``rows`` in columns without a header."""
+    for col in cols:
+        values = grid.cells[rows, col]
+        for i in np.flatnonzero(not_none(values)):
+            issues.append(Issue(
+                t("import.header.beyond", value=cell_text(values[i])), grid.file,
+                grid.number(int(rows[i])), column_letter(col), t("import.header.beyond_hint")))
+
+
+def _conversion_note(shown: str, given: str, matcher: IndicatorMatcher, indicator: str,
+                     factor: float) -> str:
+    """``常住人口（万人） (B): 万人 → 人 × 10,000``."""
+    return t("import.uom.converted", column=shown, given=given,
+             expected=matcher.unit(indicator) or matcher.describe(indicator),
+             factor=f"{factor:,.12g}")
 
 
 # ------------------------------------------------------------------ long form
@@ -163,19 +281,21 @@ def read_long(grid: Grid, matcher: IndicatorMatcher, *, header_rows: int | None,
     top = _first_nonblank(grid)
     if header_rows is None:
         bottom = top
-        for i in range(top, min(top + _SEARCH_ROWS, len(grid.rows))):
-            if sum(role_of(c) not in (None, "ignore") for c in grid.rows[i][1]) >= 2:
+        for i in range(top, min(top + _SEARCH_ROWS, len(grid))):
+            if sum(role_of(c) not in (None, "ignore") for c in grid.row(i)) >= 2:
                 bottom = i
                 break
         top = bottom
     else:
-        bottom = min(top + header_rows - 1, len(grid.rows) - 1)
+        bottom = min(top + header_rows - 1, len(grid) - 1)
     header = _expanded_header(grid, top, bottom)
-    header_row = grid.rows[bottom][0]
+    header_row = grid.number(bottom)
     cols: dict[str, int] = {}
     found: list[str] = []
+    headerless: list[int] = []
     for col, labels in enumerate(header):
         if not labels:
+            headerless.append(col)
             continue
         label = cell_text(labels[-1][1])
         found.append(label)
@@ -201,34 +321,84 @@ def read_long(grid: Grid, matcher: IndicatorMatcher, *, header_rows: int | None,
     if out.issues:
         return out
     labels_of = {role: _shown(cell_text(header[c][-1][1]), c) for role, c in cols.items()}
-    for number, cells in grid.rows[bottom + 1:]:
-        if not _nonblank(cells) or _is_note(cells):
-            continue
-        out.rows_read += 1
-        indicator: str | None = None
-        try:
-            indicator, uom = matcher.resolve(cells[cols["indicator"]])
-            matcher.check_unit_of_measure(indicator, uom)
-        except CellError as e:
-            out.issues.append(Issue(e.message, grid.file, number, labels_of["indicator"], e.hint))
-        if indicator is not None and "uom" in cols and not is_blank(cells[cols["uom"]]):
-            try:
-                matcher.check_unit_of_measure(indicator, cell_text(cells[cols["uom"]]))
-            except CellError as e:
-                out.issues.append(Issue(e.message, grid.file, number, labels_of["uom"], e.hint))
-        value = cells[cols["value"]]
-        if is_blank(value):
-            out.blank += 1
-            continue
-        source = cells[cols["source"]] if "source" in cols else None
-        out.records.append(RawObs(
-            row=number, indicator=indicator, value=value, value_col=labels_of["value"],
-            year=cells[cols["year"]] if "year" in cols else None,
-            year_col=labels_of.get("year"),
-            code=cells[cols["code"]] if "code" in cols else None, code_col=labels_of.get("code"),
-            name=cells[cols["name"]] if "name" in cols else None, name_col=labels_of.get("name"),
-            source=default_source if is_blank(source) else cell_text(source)))
+    rows = _data_rows(grid, bottom + 1)
+    out.rows_read = len(rows)
+    _beyond_header(grid, rows, headerless, out.issues)
+    cells = grid.cells[rows]
+    numbers = grid.numbers[rows]
+    n = len(rows)
+    # Indicators (and the unit each one's cell or the unit column gives), one distinct pair at
+    # a time: a file repeats a handful of them over thousands of rows.
+    ind_cells = cells[:, cols["indicator"]]
+    uom_cells = cells[:, cols["uom"]] if "uom" in cols else np.full(n, None, dtype=object)
+    ii, iu = distinct(ind_cells)
+    ui, uu = distinct(uom_cells)
+    pairs, inverse = np.unique(ii * (len(uu) + 1) + ui, return_inverse=True)
+    inverse = inverse.ravel()
+    hits = [_long_indicator(matcher, iu[int(k) // (len(uu) + 1)], uu[int(k) % (len(uu) + 1)],
+                            labels_of) for k in pairs]
+    ids = _objects([ind if not errors else None for ind, _, errors, _ in hits])
+    indicator = ids[inverse] if n else np.full(0, None, dtype=object)
+    factor = np.array([f for _, f, _, _ in hits], dtype=float)[inverse] if n else np.ones(0)
+    for j, (ind, f, errors, given) in enumerate(hits):
+        if errors:
+            for at in np.flatnonzero(inverse == j):
+                for column, err in errors:
+                    out.issues.append(Issue(err.message, grid.file, int(numbers[at]), column,
+                                            err.hint))
+        elif ind is not None and f != 1.0 and given is not None:
+            note = _conversion_note(given[0], given[1], matcher, ind, f)
+            if note not in out.notes:
+                out.notes.append(note)
+    values = cells[:, cols["value"]]
+    filled = not_none(values)
+    out.blank = int((~filled).sum())
+    keep = np.flatnonzero(filled)
+    m = len(keep)
+    source = (_sources(cells[keep, cols["source"]], default_source) if "source" in cols
+              else _repeat(default_source, m))
+    out.records = Records(
+        row=numbers[keep], indicator=indicator[keep], value=values[keep],
+        value_col=_repeat(labels_of["value"], m), factor=factor[keep],
+        year=cells[keep, cols["year"]] if "year" in cols else np.full(m, None, dtype=object),
+        year_col=_repeat(labels_of.get("year"), m),
+        code=cells[keep, cols["code"]] if "code" in cols else None,
+        name=cells[keep, cols["name"]] if "name" in cols else None,
+        source=source, code_col=labels_of.get("code"), name_col=labels_of.get("name"))
     return out
+
+
+_LongIndicator = tuple[str | None, float, list[tuple[str, CellError]], tuple[str, str] | None]
+
+
+def _long_indicator(matcher: IndicatorMatcher, cell: Cell, uom: Cell, labels_of: dict[str, str]
+                    ) -> _LongIndicator:
+    """(indicator id, unit factor, errors with their column, (column, unit) the factor comes
+    from) of one indicator cell and unit cell of a long table."""
+    try:
+        indicator, in_cell = matcher.resolve(cell)
+    except CellError as e:
+        return None, 1.0, [(labels_of["indicator"], e)], None
+    errors: list[tuple[str, CellError]] = []
+    factor = 1.0
+    given = (labels_of["indicator"], in_cell) if in_cell is not None else None
+    try:
+        factor = matcher.conversion(indicator, in_cell)
+    except CellError as e:
+        errors.append((labels_of["indicator"], e))
+    if "uom" in labels_of and not is_blank(uom):
+        try:
+            column_factor = matcher.conversion(indicator, cell_text(uom))
+        except CellError as e:
+            errors.append((labels_of["uom"], e))
+        else:
+            if in_cell is not None and not errors and column_factor != factor:
+                errors.append((labels_of["uom"], CellError(
+                    t("import.uom.contradicts", value=cell_text(uom), other=in_cell),
+                    t("import.uom.contradicts_hint"))))
+            factor = column_factor
+            given = (labels_of["uom"], cell_text(uom))
+    return indicator, factor, errors, given
 
 
 # ------------------------------------------------------------------ wide form
@@ -238,16 +408,17 @@ class _IndicatorColumn:
     shown: str
     indicator: str
     year: int | None
+    factor: float
 
 
 def _header_block(grid: Grid, index: UnitIndex, header_rows: int | None) -> tuple[int, int]:
-    """(top, bottom) indices into ``grid.rows`` of the header of a wide table."""
+    """(top, bottom) indices of the header of a wide table."""
     top = _first_nonblank(grid)
     if header_rows is not None:
-        return top, min(top + header_rows - 1, len(grid.rows) - 1)
-    window = range(top, min(top + _SEARCH_ROWS, len(grid.rows)))
+        return top, min(top + header_rows - 1, len(grid) - 1)
+    window = range(top, min(top + _SEARCH_ROWS, len(grid)))
     for i in window:
-        number, cells = grid.rows[i]
+        number, cells = grid.number(i), grid.row(i)
         for c, v in enumerate(cells):
             if role_of(v) in ("code", "name"):
                 end = number
@@ -255,15 +426,15 @@ def _header_block(grid: Grid, index: UnitIndex, header_rows: int | None) -> tupl
                     if r0 <= number <= r1 and c0 <= c + 1 <= c1:
                         end = max(end, r1)
                 bottom = i + (end - number)
-                while bottom + 1 < len(grid.rows):
-                    nxt = grid.rows[bottom + 1][1]
+                while bottom + 1 < len(grid):
+                    nxt = grid.row(bottom + 1)
                     numeric = any(looks_numeric(x) and not is_year_label(x) for x in nxt)
                     if not is_blank(nxt[c]) or not _nonblank(nxt) or numeric:
                         break
                     bottom += 1
-                return top, min(bottom, len(grid.rows) - 1)
+                return top, min(bottom, len(grid) - 1)
     for i in window:
-        if any(not is_blank(v) and index.candidates(unit_text(v)) for v in grid.rows[i][1]):
+        if any(not is_blank(v) and index.candidates(unit_text(v)) for v in grid.row(i)):
             return top, max(top, i - 1)
     return top, top
 
@@ -273,17 +444,19 @@ def read_wide(grid: Grid, matcher: IndicatorMatcher, index: UnitIndex, *,
     """Records of a wide table (one row per unit, one column per indicator)."""
     out = Layout("wide")
     top, bottom = _header_block(grid, index, header_rows)
-    top = _drop_titles(grid, top, bottom)
+    top, table_unit = _drop_titles(grid, top, bottom)
     header = _expanded_header(grid, top, bottom)
-    data = [(n, cells) for n, cells in grid.rows[bottom + 1:]
-            if _nonblank(cells) and not _is_note(cells)]
+    rows = _data_rows(grid, bottom + 1)
+    filled_cols = np.asarray(not_none(grid.cells[rows]).any(axis=0) if len(rows)
+                             else np.zeros(grid.ncols, dtype=bool))
     roles: dict[str, tuple[int, str]] = {}
     columns: list[_IndicatorColumn] = []
     unknown: list[tuple[int, int, str]] = []  # (col, header row, label)
+    headerless: list[int] = []
     for col, labels in enumerate(header):
         if not labels:
-            if any(not is_blank(cells[col]) for _, cells in data):
-                unknown.append((col, grid.rows[bottom][0], ""))
+            if filled_cols[col]:
+                headerless.append(col)
             continue
         leaf_row, leaf = labels[-1]
         shown = _shown(cell_text(leaf), col)
@@ -295,7 +468,10 @@ def read_wide(grid: Grid, matcher: IndicatorMatcher, index: UnitIndex, *,
             out.ignored_columns.append(shown)
             continue
         years = [year_of(v) for _, v in labels if is_year_label(v)]
-        texts = [(r, cell_text(v)) for r, v in labels if not is_year_label(v)]
+        unit_rows = [(r, u) for r, v in labels if not is_year_label(v)
+                     for u in [_unit_label(v)] if u is not None]
+        texts = [(r, cell_text(v)) for r, v in labels
+                 if not is_year_label(v) and _unit_label(v) is None]
         hit: tuple[str, str | None] | None = None
         try:
             for _, text in reversed(texts):
@@ -308,20 +484,35 @@ def read_wide(grid: Grid, matcher: IndicatorMatcher, index: UnitIndex, *,
         if hit is None:
             unknown.append((col, leaf_row, cell_text(leaf)))
             continue
+        ind, given = hit
+        if given is None and unit_rows:
+            given = unit_rows[-1][1]
+        given = given if given is not None else table_unit
         try:
-            matcher.check_unit_of_measure(*hit)
+            factor = matcher.conversion(ind, given)
         except CellError as e:
             out.issues.append(Issue(e.message, grid.file, leaf_row, shown, e.hint))
-        columns.append(_IndicatorColumn(col, shown, hit[0], years[-1] if years else None))
-    if "code" not in roles and "name" not in roles and unknown:
-        col, _, label = unknown.pop(0)
+            continue
+        if factor != 1.0 and given is not None:
+            out.notes.append(_conversion_note(shown, given, matcher, ind, factor))
+        matched = next((text for _, text in reversed(texts) if matcher.find(text)), "")
+        if matched and matcher.is_alias(matched):
+            out.notes.append(t("import.indicator.alias_note", column=shown,
+                               indicator=matcher.describe(ind)))
+        columns.append(_IndicatorColumn(col, shown, ind, years[-1] if years else None, factor))
+    if "code" not in roles and "name" not in roles and (unknown or headerless):
+        # A unit column without a header (a blank corner) or with an unknown one.
+        col = min([c for c, _, _ in unknown] + headerless)
+        label = next((lab for c, _, lab in unknown if c == col), "")
+        unknown = [u for u in unknown if u[0] != col]
+        headerless = [c for c in headerless if c != col]
         roles["name"] = (col, _shown(label, col))
-    header_row = grid.rows[bottom][0]
+    header_row = grid.number(bottom)
     for col, row, label in unknown:
-        out.issues.append(Issue(
-            t("import.indicator.unknown_header", value=label) if label
-            else t("import.header.no_label"),
-            grid.file, row, _shown(label, col), t("import.indicator.header_hint")))
+        err = matcher.unknown(label, "import.indicator.unknown_header")
+        out.issues.append(Issue(err.message, grid.file, row, _shown(label, col),
+                                err.hint if matcher.meaning(label) else
+                                t("import.indicator.header_hint")))
     if "code" not in roles and "name" not in roles:
         found = ", ".join(cell_text(labels[-1][1]) for labels in header if labels) or "—"
         out.issues.append(Issue(
@@ -344,26 +535,54 @@ def read_wide(grid: Grid, matcher: IndicatorMatcher, index: UnitIndex, *,
             and any(ic.year is None for ic in columns)):
         out.issues.append(Issue(t("import.year.none_given"), grid.file, header_row, "year",
                                 t("import.year.none_given_hint")))
+    _beyond_header(grid, rows, sorted(headerless), out.issues)
     if out.issues:
         return out
+    out.rows_read = len(rows)
+    out.records = _wide_records(grid, rows, columns, roles, default_source)
+    out.blank = len(rows) * len(columns) - len(out.records)
+    return out
+
+
+def _wide_records(grid: Grid, rows: np.ndarray, columns: list[_IndicatorColumn],
+                  roles: dict[str, tuple[int, str]], default_source: str) -> Records:
+    """One record per filled indicator cell, ordered by row then column."""
+    cells = grid.cells[rows]
+    numbers = grid.numbers[rows]
     code_col, code_shown = roles.get("code", (None, None))
     name_col, name_shown = roles.get("name", (None, None))
     year_col, year_shown = roles.get("year", (None, None))
     source_col = roles.get("source", (None, ""))[0]
-    for number, cells in data:
-        out.rows_read += 1
-        source = cells[source_col] if source_col is not None else None
-        for ic in columns:
-            value = cells[ic.col]
-            if is_blank(value):
-                out.blank += 1
-                continue
-            from_row = ic.year is None and year_col is not None
-            out.records.append(RawObs(
-                row=number, indicator=ic.indicator, value=value, value_col=ic.shown,
-                year=cells[year_col] if from_row and year_col is not None else ic.year,
-                year_col=year_shown if from_row else None,
-                code=cells[code_col] if code_col is not None else None, code_col=code_shown,
-                name=cells[name_col] if name_col is not None else None, name_col=name_shown,
-                source=default_source if is_blank(source) else cell_text(source)))
-    return out
+    sources = (_sources(cells[:, source_col], default_source) if source_col is not None
+               else _repeat(default_source, len(rows)))
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "pos", "ind", "value", "value_col", "factor", "year", "year_col", "src")}
+    for k, ic in enumerate(columns):
+        values = cells[:, ic.col]
+        at = np.flatnonzero(not_none(values))
+        m = len(at)
+        from_row = ic.year is None and year_col is not None
+        parts["pos"].append(at * (len(columns) + 1) + k)
+        parts["ind"].append(_repeat(ic.indicator, m))
+        parts["value"].append(values[at])
+        parts["value_col"].append(_repeat(ic.shown, m))
+        parts["factor"].append(np.full(m, ic.factor))
+        parts["year"].append(cells[at, year_col] if from_row and year_col is not None
+                             else _repeat(ic.year, m))
+        parts["year_col"].append(_repeat(year_shown if from_row else None, m))
+        parts["src"].append(at)
+    pos = np.concatenate(parts["pos"]) if columns else np.zeros(0, dtype=np.int64)
+    order = np.argsort(pos, kind="stable")
+    at = np.concatenate(parts["src"])[order] if columns else np.zeros(0, dtype=np.int64)
+
+    def joined(key: str) -> np.ndarray:
+        return (np.concatenate(parts[key])[order] if columns
+                else np.zeros(0, dtype=float if key == "factor" else object))
+
+    return Records(
+        row=numbers[at], indicator=joined("ind"), value=joined("value"),
+        value_col=joined("value_col"), factor=joined("factor"), year=joined("year"),
+        year_col=joined("year_col"),
+        code=cells[at, code_col] if code_col is not None else None,
+        name=cells[at, name_col] if name_col is not None else None,
+        source=sources[at], code_col=code_shown, name_col=name_shown)

@@ -23,14 +23,23 @@ import numpy as np
 import pandas as pd
 
 from cocity.data.errors import Issue, ValidationError
-from cocity.data.import_layout import Layout, RawObs, detect_form, read_long, read_wide
-from cocity.data.import_read import Progress, read_grid
+from cocity.data.import_layout import (
+    Layout,
+    Records,
+    detect_form,
+    distinct,
+    read_long,
+    read_wide,
+)
+from cocity.data.import_read import Progress, not_none, or_none, read_grid
 from cocity.data.store import Store
+from cocity.data.uom import convert
 from cocity.data.validate import (
+    NUMBER_PATTERN,
     CellError,
     IndicatorMatcher,
     UnitResolver,
-    is_blank,
+    format_value,
     parse_value,
     parse_year,
 )
@@ -38,6 +47,8 @@ from cocity.i18n import t
 from cocity.outputs import sha256_file
 
 FORMS = ("auto", "long", "wide")
+# A plain number, as float() reads it (surrounding ASCII spaces and tabs allowed).
+_PLAIN_NUMBER = rf"[ \t]*{NUMBER_PATTERN}[ \t]*"
 _PROGRESS_EVERY = 2000
 
 
@@ -58,6 +69,18 @@ class ImportResult:
     sha256: str = ""
     dry_run: bool = False
     notes: tuple[str, ...] = ()
+    units: str = ""  # which units the file covers, e.g. "16 个地级单元、142 个县级单元"
+
+
+def units_covered(store: Store, codes: pd.Series | list[str]) -> str:
+    """``16 个地级单元、142 个县级单元`` / ``16 prefecture-level and 142 county-level units``:
+    the units a file covers, by level."""
+    units = store.units().set_index("code")
+    levels = units["level"].reindex(pd.Series(codes, dtype=object).unique())
+    counts = levels.value_counts()
+    parts = [t("import.units.at_level", n=int(counts[lv]), level=t(f"level.{lv}"))
+             for lv in ("province", "prefecture", "county") if lv in counts.index]
+    return t("import.units.sep").join(parts) if parts else "—"
 
 
 @dataclass
@@ -150,7 +173,8 @@ def import_observations(
         if progress:
             progress("write", 0, 1)
         added, changed = store.add_observations(frame, replace=replace, file=str(path),
-                                                sha256=parsed.sha256, kind="observations")
+                                                sha256=parsed.sha256, kind="observations",
+                                                notes=list(parsed.layout.notes))
         if progress:
             progress("write", 1, 1)
     layout = parsed.layout
@@ -158,7 +182,8 @@ def import_observations(
         file=str(path), kind="observations", form=layout.form, rows_read=layout.rows_read,
         records=len(frame), added=added, changed=changed, unchanged=len(frame) - added - changed,
         blank=layout.blank, ignored_columns=tuple(layout.ignored_columns),
-        sha256=parsed.sha256, dry_run=dry_run)
+        sha256=parsed.sha256, dry_run=dry_run, notes=tuple(layout.notes),
+        units=units_covered(store, frame["unit"]))
 
 
 def _check_options(name: str, form: str, header_rows: int | None) -> None:
@@ -177,72 +202,173 @@ def _check_options(name: str, form: str, header_rows: int | None) -> None:
 def _validate(layout: Layout, file: str, matcher: IndicatorMatcher, units: UnitResolver,
               year_option: int | None, progress: Progress | None
               ) -> tuple[pd.DataFrame, list[Issue]]:
-    """Resolve units, years and values of every record; collect issues and duplicates."""
+    """Resolve units, years and values of every record; collect issues and duplicates.
+
+    The happy path is vectorised: distinct unit and year cells are resolved once, plain
+    numbers are parsed and range-checked as whole arrays. Every cell that is not a plain
+    number within its range — and every row whose unit or year fails — goes through the
+    per-cell functions of :mod:`cocity.data.validate`, which give the messages.
+    """
+    recs = layout.records
+    columns = ["unit", "year", "indicator", "value", "source", "src_row", "src_col"]
+    if recs is None or len(recs) == 0:
+        return _frame(pd.DataFrame(columns=columns)), []
+    total = len(recs)
+    if progress:
+        progress("validate", 0, total)
     issues: list[Issue] = []
-    rows: list[tuple[str, int, str, float, str | None, int, str]] = []
-    seen: dict[tuple[str, int, str], int] = {}
-    total = len(layout.records)
-    for i, rec in enumerate(layout.records):
-        if progress and i % _PROGRESS_EVERY == 0:
-            progress("validate", i, total)
-        code = _unit(rec, file, units, issues)
-        year = _year(rec, file, year_option, issues)
-        value: float | None = None
-        if rec.indicator is not None:
-            try:
-                value = parse_value(rec.value, matcher.value_kind(rec.indicator))
-            except CellError as e:
-                issues.append(Issue(e.message, file, rec.row, rec.value_col, e.hint))
-        if code is None or year is None or rec.indicator is None or value is None:
-            continue
-        key = (code, year, rec.indicator)
-        if key in seen:
+    codes, unit_ok = _units(recs, file, units, issues)
+    years, year_ok = _years(recs, file, year_option, issues)
+    has_ind = not_none(recs.indicator)
+    values, value_ok = _values(recs, has_ind, file, matcher, issues)
+    ok = unit_ok & year_ok & has_ind & value_ok
+    frame = pd.DataFrame({
+        "unit": codes[ok], "year": years[ok], "indicator": recs.indicator[ok],
+        "value": values[ok], "source": recs.source[ok], "src_row": recs.row[ok],
+        "src_col": recs.value_col[ok]})
+    keys = ["unit", "year", "indicator"]
+    dup = frame.duplicated(keys, keep="first").to_numpy()
+    if dup.any():
+        first = frame.groupby(keys, sort=False)["src_row"].transform("first").to_numpy()
+        at = np.flatnonzero(dup)
+        for code, year, ind, row, col, other in zip(
+                frame["unit"].to_numpy()[at], frame["year"].to_numpy()[at],
+                frame["indicator"].to_numpy()[at], frame["src_row"].to_numpy()[at],
+                frame["src_col"].to_numpy()[at], first[at], strict=True):
             issues.append(Issue(
-                t("import.duplicate", unit=units.index.qualified_name(code), code=code, year=year,
-                  name=matcher.label(rec.indicator), other=seen[key]),
-                file, rec.row, rec.value_col, t("import.duplicate_hint")))
-            continue
-        seen[key] = rec.row
-        rows.append((code, year, rec.indicator, value, rec.source, rec.row, rec.value_col))
+                t("import.duplicate", unit=units.index.qualified_name(str(code)), code=code,
+                  year=year, name=matcher.label(str(ind)), other=int(other)),
+                file, int(row), str(col), t("import.duplicate_hint")))
+        frame = frame[~dup]
     if progress:
         progress("validate", total, total)
-    frame = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value", "source",
-                                        "src_row", "src_col"])
+    return _frame(frame.reset_index(drop=True)), issues
+
+
+def _frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed columns plus the provenance flags of imported observations."""
+    frame = frame.astype({"year": "int64", "value": "float64", "src_row": "int64"})
     frame["imputed"] = False
     frame["simulated"] = False
-    return frame, issues
+    return frame
 
 
-def _unit(rec: RawObs, file: str, units: UnitResolver, issues: list[Issue]) -> str | None:
-    """The code of a record's unit: the code cell if filled (the name cell must agree with it),
-    else the name cell."""
-    use_code = rec.code_col is not None and (not is_blank(rec.code) or rec.name_col is None)
-    cell, col = (rec.code, rec.code_col) if use_code else (rec.name, rec.name_col)
-    try:
-        code = units.resolve(cell)
-        if use_code and rec.name_col is not None:
-            units.check_pair(code, rec.name)
-        return code
-    except CellError as e:
-        issues.append(Issue(e.message, file, rec.row, col, e.hint))
-        return None
+def _units(recs: Records, file: str, units: UnitResolver, issues: list[Issue]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The code of each record's unit: the code cell if filled (the name cell must agree with
+    it), else the name cell; and which records resolved."""
+    n = len(recs)
+    code_cells = recs.code if recs.code is not None else np.full(n, None, dtype=object)
+    name_cells = recs.name if recs.name is not None else np.full(n, None, dtype=object)
+    use_code = (not_none(code_cells) | (recs.name is None)) if recs.code is not None \
+        else np.zeros(n, dtype=bool)
+    cells = np.where(use_code, code_cells, name_cells)
+    pair = or_none(use_code & (recs.name is not None), name_cells)
+    ci, cu = distinct(cells)
+    pi, pu = distinct(pair)
+    pairs, inverse = np.unique(ci * (len(pu) + 1) + pi, return_inverse=True)
+    inverse = inverse.ravel()
+    resolved = np.full(len(pairs), None, dtype=object)
+    errors: dict[int, CellError] = {}
+    for j, k in enumerate(pairs):
+        cell, name = cu[int(k) // (len(pu) + 1)], pu[int(k) % (len(pu) + 1)]
+        try:
+            code = units.resolve(cell)
+            if name is not None:
+                units.check_pair(code, name)
+            resolved[j] = code
+        except CellError as e:
+            errors[j] = e
+    out = resolved[inverse]
+    ok = not_none(out)
+    for i in np.flatnonzero(~ok):
+        err = errors[int(inverse[i])]
+        col = recs.code_col if use_code[i] else recs.name_col
+        issues.append(Issue(err.message, file, int(recs.row[i]), col, err.hint))
+    return out, ok
 
 
-def _year(rec: RawObs, file: str, year_option: int | None, issues: list[Issue]) -> int | None:
-    """The year of a record: its own cell, else the ``year`` option."""
-    if rec.year is None and rec.year_col is None:
-        return year_option
-    try:
-        return parse_year(rec.year)
-    except CellError as e:
-        issues.append(Issue(e.message, file, rec.row, rec.year_col or "year", e.hint))
-        return None
+def _years(recs: Records, file: str, year_option: int | None, issues: list[Issue]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The year of each record: its own cell (or header), else the ``year`` option."""
+    n = len(recs)
+    out = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    from_option = ~not_none(recs.year) & ~not_none(recs.year_col)
+    if year_option is not None:
+        out[from_option] = year_option
+        ok[from_option] = True
+    idx, seen = distinct(or_none(~from_option, recs.year))
+    for k, cell in enumerate(seen):
+        at = (idx == k) & ~from_option
+        if not at.any():
+            continue
+        try:
+            out[at] = parse_year(cell)
+            ok[at] = True
+        except CellError as exc:
+            for i in np.flatnonzero(at):
+                issues.append(Issue(exc.message, file, int(recs.row[i]),
+                                    recs.year_col[i] or "year", exc.hint))
+    return out, ok
+
+
+def _values(recs: Records, has_ind: np.ndarray, file: str, matcher: IndicatorMatcher,
+            issues: list[Issue]) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's value in the catalog's unit, and which records passed.
+
+    Plain numbers (numeric cells, and text matching the number pattern) are parsed,
+    converted and checked against the indicator's bounds as arrays; everything else — and
+    every value out of bounds — is parsed and diagnosed cell by cell.
+    """
+    n = len(recs)
+    cells = recs.value
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        is_str, is_num = not_none(cells), np.zeros(n, dtype=bool)
+    else:
+        series = pd.Series(cells, dtype=object)
+        is_num = series.map(lambda c: isinstance(c, int | float) and not isinstance(c, bool)
+                            ).to_numpy(dtype=bool)
+        is_str = series.map(lambda c: isinstance(c, str)).to_numpy(dtype=bool)
+    values = np.full(n, np.nan)
+    values[is_num] = cells[is_num].astype(float)
+    if is_str.any():
+        text = pd.Series(cells[is_str], dtype=object)
+        plain = text.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+        parsed = np.full(len(text), np.nan)
+        parsed[plain] = text.to_numpy(dtype=object)[plain].astype(float)
+        values[is_str] = parsed
+    fast = np.isfinite(values) & has_ind
+    scaled = recs.factor != 1.0
+    for f in np.unique(recs.factor[fast & scaled]):
+        at = fast & (recs.factor == f)
+        values[at] = convert(values[at], float(f))
+    ind_idx, ind_distinct = distinct(or_none(has_ind, recs.indicator))
+    low = np.full(n, -np.inf)
+    high = np.full(n, np.inf)
+    for k, ind in enumerate(ind_distinct):
+        if ind is not None:
+            b = matcher.bounds(str(ind))
+            low[ind_idx == k], high[ind_idx == k] = b.low, b.high
+    with np.errstate(invalid="ignore"):
+        ok = fast & (values >= low) & (values <= high)
+    for i in np.flatnonzero(has_ind & ~ok):
+        ind = str(recs.indicator[i])
+        try:
+            values[i] = parse_value(cells[i], matcher.value_kind(ind),
+                                    factor=float(recs.factor[i]), bounds=matcher.bounds(ind))
+            ok[i] = True
+        except CellError as e:
+            issues.append(Issue(t("import.value.about", indicator=matcher.describe(ind),
+                                  message=e.message),
+                                file, int(recs.row[i]), str(recs.value_col[i]), e.hint))
+    return values, ok
 
 
 def _stored(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
     """Stored observations sharing a (unit, year, indicator) key with ``frame``."""
-    old = store.observations(indicators=sorted(set(frame["indicator"])),
-                             years=sorted({int(y) for y in frame["year"]}))
+    old = store.observations(indicators=sorted(map(str, frame["indicator"].unique())),
+                             years=sorted(map(int, frame["year"].unique())))
     old = old[["unit", "year", "indicator", "value"]].rename(columns={"value": "old_value"})
     old["year"] = old["year"].astype(int)
     return frame.merge(old, on=["unit", "year", "indicator"], how="inner")
@@ -258,8 +384,8 @@ def _conflicts(store: Store, frame: pd.DataFrame, file: str) -> list[Issue]:
     """An issue for every value that differs from the one already stored."""
     merged = _stored(store, frame)
     merged = merged[_differs(merged)]
-    return [Issue(t("import.conflict", stored=f"{old:g}", value=f"{new:g}", unit=unit,
-                    year=year, indicator=ind),
+    return [Issue(t("import.conflict", stored=format_value(old), value=format_value(new),
+                    unit=unit, year=year, indicator=ind),
                   file, int(row), str(col), t("import.conflict_hint"))
             for unit, year, ind, old, new, row, col in zip(
                 merged["unit"], merged["year"], merged["indicator"], merged["old_value"],

@@ -1,12 +1,22 @@
 """The workspace store: units, indicator catalog, observations and geometries in one DuckDB file.
 
-A workspace is a folder holding ``cocity.duckdb``. Every write is one transaction: it either
-lands whole or leaves the store exactly as it was. Reads return pandas / GeoPandas frames.
+A workspace is a folder holding ``cocity.duckdb``. The key of an observation (unit, year,
+indicator) is kept unique by :meth:`Store.add_observations`, the only writer of observations,
+which compares every incoming key with the stored ones before writing; the table carries no
+PRIMARY KEY index, whose upkeep would cost most of an import's time (workspaces created before
+keep theirs, which changes nothing but speed). Every write is one transaction: it either
+lands whole or leaves the store exactly as it was (a full disk included). Reads return pandas /
+GeoPandas frames. Commands that only read open the file read-only (``Store.open(ws,
+read_only=True)``): they never migrate or write it and may run while other processes read it.
+A file another process is writing, or a damaged file, is refused with a message naming the
+file and what to do. The embedded default dataset is opened by ``cocity.datasets.open_store``
+(the data layer does not know the datasets above it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +27,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cocity.data.errors import Issue, ValidationError, WorkspaceNotFoundError
+from cocity.data.errors import (
+    Issue,
+    ValidationError,
+    WorkspaceDamagedError,
+    WorkspaceError,
+    WorkspaceLockedError,
+    WorkspaceNotFoundError,
+    WorkspaceReadOnlyError,
+    WorkspaceWriteError,
+)
 from cocity.data.schema import (
     DIRECTIONS,
     INDICATOR_COLUMNS,
@@ -30,6 +49,7 @@ from cocity.data.schema import (
     VALUE_KINDS,
 )
 from cocity.data.units import UnitIndex
+from cocity.data.validate import format_value
 from cocity.i18n import t
 
 DB_NAME = "cocity.duckdb"
@@ -38,6 +58,7 @@ DB_NAME = "cocity.duckdb"
 _MIGRATIONS = """
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS indicators VARCHAR[];
 ALTER TABLE imports ADD COLUMN IF NOT EXISTS years INTEGER[];
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS notes VARCHAR[];
 """
 
 _DDL = """
@@ -52,11 +73,12 @@ CREATE TABLE IF NOT EXISTS indicators (
 CREATE TABLE IF NOT EXISTS observations (
   unit VARCHAR NOT NULL, year INTEGER NOT NULL, indicator VARCHAR NOT NULL, value DOUBLE,
   source VARCHAR, imputed BOOLEAN NOT NULL DEFAULT FALSE,
-  simulated BOOLEAN NOT NULL DEFAULT FALSE, PRIMARY KEY (unit, year, indicator));
+  simulated BOOLEAN NOT NULL DEFAULT FALSE);
 CREATE TABLE IF NOT EXISTS geometries (code VARCHAR PRIMARY KEY, wkb BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS imports (
   file VARCHAR, sha256 VARCHAR, kind VARCHAR, rows INTEGER, added INTEGER, changed INTEGER,
-  imported_at TIMESTAMP DEFAULT current_timestamp, indicators VARCHAR[], years INTEGER[]);
+  imported_at TIMESTAMP DEFAULT current_timestamp, indicators VARCHAR[], years INTEGER[],
+  notes VARCHAR[]);
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
@@ -65,28 +87,100 @@ def _none_if_missing(v: Any) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
 
 
-class Store:
-    """A cocity workspace. Open with :func:`open_store`."""
+_TABLES = ("units", "indicators", "observations", "geometries", "imports", "meta")
+_FULL = ("no space left", "file too large", "disk quota")
+_DENIED = ("permission denied", "read-only file system")
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None):
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a DuckDB message without its ``IO Error:`` prefix."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.split(": ", 1)[1] if text.startswith(("IO Error: ", "IO Error:")) else text
+
+
+def workspace_fault(exc: BaseException, db: Path, *, writing: bool) -> WorkspaceError:
+    """The user-facing error for a DuckDB failure on the workspace file ``db``.
+
+    Locks (another process has the file open) → :class:`WorkspaceLockedError` with the other
+    process's id when DuckDB names it; a full disk, a file-size limit or a permission problem
+    while writing → :class:`WorkspaceWriteError`; anything else while opening →
+    :class:`WorkspaceDamagedError`.
+    """
+    text = str(exc)
+    low = text.lower()
+    reason = _reason(exc)
+    if "lock" in low and ("conflicting lock" in low or "could not set lock" in low):
+        pid = re.search(r"PID (\d+)", text)
+        return WorkspaceLockedError(t("store.locked", db=db, pid=pid.group(1) if pid else "?"))
+    if any(k in low for k in _FULL):
+        return WorkspaceWriteError(t("store.disk_full", db=db, reason=reason))
+    if any(k in low for k in _DENIED):
+        return WorkspaceWriteError(t("store.denied", db=db, reason=reason))
+    if writing:
+        return WorkspaceWriteError(t("store.write_failed", db=db, reason=reason))
+    return WorkspaceDamagedError(t("store.damaged", db=db, reason=reason))
+
+
+class Store:
+    """A cocity workspace. Open with :meth:`Store.open` (or ``cocity.datasets.open_store``,
+    which also opens the embedded default dataset)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None, *,
+                 read_only: bool = False):
         self.con = con
         self.path = path
-        self.con.execute(_DDL)
-        self.con.execute(_MIGRATIONS)
+        self.read_only = read_only
         self._index: UnitIndex | None = None
+        if read_only:
+            tables = {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables").fetchall()}
+            missing = [x for x in _TABLES if x not in tables]
+            if missing:
+                raise WorkspaceDamagedError(t("store.not_cocity", db=self.db,
+                                              tables=", ".join(missing)))
+        else:
+            self.con.execute(_DDL)
+            self.con.execute(_MIGRATIONS)
+
+    @property
+    def db(self) -> Path | str:
+        """The workspace file (``:memory:`` for an in-memory store)."""
+        return self.path / DB_NAME if self.path is not None else ":memory:"
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, workspace: str | Path | None = None, *, create: bool = False) -> Store:
-        """Open the store of ``workspace`` (a folder); ``None`` gives an in-memory store."""
+    def open(cls, workspace: str | Path | None = None, *, create: bool = False,
+             read_only: bool = False) -> Store:
+        """Open the store of ``workspace`` (a folder); ``None`` gives an in-memory store.
+
+        ``read_only`` opens the file without writing anything (no schema migration), so that
+        several processes may read one workspace at once. A workspace another process holds,
+        or a damaged file, raises a :class:`WorkspaceError` naming the file and what to do.
+        """
         if workspace is None:
             return cls(duckdb.connect(":memory:"), None)
         folder = Path(workspace)
         db = folder / DB_NAME
-        if not db.exists() and not create:
+        if not db.exists() and (not create or read_only):
             raise WorkspaceNotFoundError(t("error.no_workspace", folder=folder, db=DB_NAME))
-        folder.mkdir(parents=True, exist_ok=True)
-        return cls(duckdb.connect(str(db)), folder)
+        if db.is_dir():
+            raise WorkspaceDamagedError(t("store.damaged", db=db, reason="directory"))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceWriteError(t("store.write_failed", db=db, reason=exc)) from exc
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+        except duckdb.Error as exc:
+            raise workspace_fault(exc, db, writing=False) from None
+        try:
+            return cls(con, folder, read_only=read_only)
+        except duckdb.Error as exc:
+            con.close()
+            raise workspace_fault(exc, db, writing=not read_only) from None
+        except BaseException:
+            con.close()
+            raise
 
     def close(self) -> None:
         self.con.close()
@@ -99,15 +193,34 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All-or-nothing block: any exception rolls every statement back."""
-        self.con.execute("BEGIN TRANSACTION")
+        """All-or-nothing block: any exception rolls every statement back.
+
+        A failed write of the file itself (disk full, …) becomes a :class:`WorkspaceError`
+        after the rollback; the workspace holds what it held before the block.
+        """
+        if self.read_only:
+            raise WorkspaceReadOnlyError(t("store.read_only", db=self.db))
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise self._fault(exc) from None
         try:
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
+            self.con.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.IOException):
+                raise self._fault(exc) from None
             raise
-        self.con.execute("COMMIT")
-        self._index = None
+        finally:
+            self._index = None
+
+    def _fault(self, exc: BaseException) -> BaseException:
+        """A DuckDB I/O failure while writing, as a user-facing error (others unchanged)."""
+        if isinstance(exc, duckdb.IOException):
+            return workspace_fault(exc, Path(str(self.db)), writing=True)
+        return exc
 
     @contextlib.contextmanager
     def _registered(self, **frames: pd.DataFrame) -> Iterator[None]:
@@ -122,7 +235,8 @@ class Store:
 
     # ------------------------------------------------------------------ meta
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+        with self.transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     def meta(self) -> dict[str, str]:
         return dict(self.con.execute("SELECT key, value FROM meta").fetchall())
@@ -312,28 +426,43 @@ class Store:
         file: str | None = None,
         sha256: str | None = None,
         kind: str = "observations",
+        notes: Sequence[str] = (),
     ) -> tuple[int, int]:
         """Upsert resolved observations (codes, catalog ids). Returns (added, changed).
 
         Identical rows are no-ops, so re-importing a file changes nothing (not even the import
         log). A row whose value differs from the stored one is a conflict unless ``replace``.
         Every write that changes something is logged in :meth:`import_log` (``file`` or
-        ``<api>``, the indicators and years written), except ``kind="dataset"`` — the loading
-        of an embedded dataset, whose provenance is the dataset's own.
+        ``<api>``, the indicators and years written, ``notes`` such as the unit conversions
+        applied), except ``kind="dataset"`` — the loading of an embedded dataset, whose
+        provenance is the dataset's own.
         """
         df = obs.reindex(columns=list(OBSERVATION_COLUMNS)).copy()
+        keys = ["unit", "year", "indicator"]
+        repeated = df[df.duplicated(keys, keep=False)]
+        if len(repeated):
+            raise ValidationError([
+                Issue(t("error.repeated_key", unit=r.unit, year=r.year, indicator=r.indicator),
+                      file=file, hint=t("import.duplicate_hint"))
+                for r in repeated.drop_duplicates(keys).head(20).itertuples()])
         df["imputed"] = df["imputed"].fillna(False).astype(bool)
         df["simulated"] = df["simulated"].fillna(False).astype(bool)
         df["year"] = df["year"].astype(int)
         df["value"] = df["value"].astype(float)
-        df["source"] = df["source"].astype(object).where(df["source"].notna(), None)
+        if df["source"].isna().any():
+            df["source"] = df["source"].astype(object).where(df["source"].notna(), None)
         with self._registered(incoming=df[["unit", "year", "indicator"]]):
             old = self._df(
                 "SELECT o.unit, o.year, o.indicator, o.value AS old_value FROM observations o "
                 "JOIN incoming USING (unit, year, indicator)"
             )
-        merged = df.merge(old, on=["unit", "year", "indicator"], how="left", indicator=True)
-        existing = merged["_merge"] == "both"
+        if old.empty:  # nothing stored under these keys: everything is new
+            merged = df.assign(old_value=np.nan)
+            existing = pd.Series(False, index=df.index)
+        else:
+            merged = df.merge(old, on=["unit", "year", "indicator"], how="left",
+                              indicator=True)
+            existing = merged["_merge"] == "both"
         differs = existing & ~np.isclose(
             merged["value"].to_numpy(float), merged["old_value"].to_numpy(float),
             rtol=1e-12, atol=0.0, equal_nan=True)
@@ -341,19 +470,22 @@ class Store:
             rows = merged[differs].head(20)
             raise ValidationError([
                 Issue(t("error.value_conflict", unit=r.unit, year=r.year, indicator=r.indicator,
-                        old=r.old_value, new=r.value), file=file,
+                        old=format_value(r.old_value), new=format_value(r.value)), file=file,
                       hint=t("error.value_conflict.hint"))
                 for r in rows.itertuples()])
         new = df[~existing.to_numpy() | differs.to_numpy()]
         with self._registered(incoming=new), self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO observations SELECT * FROM incoming")
+            if differs.any():
+                con.execute("DELETE FROM observations o USING incoming i WHERE o.unit = i.unit "
+                            "AND o.year = i.year AND o.indicator = i.indicator")
+            con.execute("INSERT INTO observations SELECT * FROM incoming")
             if kind != "dataset" and len(new):
                 con.execute(
                     "INSERT INTO imports (file, sha256, kind, rows, added, changed, indicators,"
-                    " years) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " years, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [file or "<api>", sha256, kind, len(df), int((~existing).sum()),
-                     int(differs.sum()), sorted(set(map(str, new["indicator"]))),
-                     sorted(set(map(int, new["year"])))])
+                     int(differs.sum()), sorted(map(str, new["indicator"].unique())),
+                     sorted(map(int, new["year"].unique())), list(notes) or None])
         return int((~existing).sum()), int(differs.sum())
 
 
@@ -406,13 +538,3 @@ def _check_catalog(df: pd.DataFrame, source: str) -> list[Issue]:
                for c in dup]
     return issues
 
-
-def open_store(workspace: str | Path | None = None) -> Store:
-    """Open a workspace; with no argument, an in-memory store holding the default dataset."""
-    if workspace is not None:
-        return Store.open(workspace)
-    from cocity.datasets import load_into
-
-    store = Store.open(None)
-    load_into(store, "chengyu")
-    return store

@@ -12,8 +12,14 @@ Rules for values (documented in the user guide and tested):
   TRUE/FALSE) is an error, as are ``nan`` and ``inf``.
 * A trailing ``%`` (or an Excel percent format) is accepted for shares only: 55.2% is stored as
   55.2 for ``share_pct`` indicators and as 0.552 for ``share_01`` ones.
-* Ranges by the catalog's ``value_kind``: count ≥ 0, share_pct 0–100, share_01 0–1, ratio ≥ 0,
-  level any finite number.
+* A unit of measure given in a header (``常住人口（万人）``), a units row or a unit column that
+  differs from the catalog's is converted when both are units of one dimension (万人 → 人,
+  万元/亿元 → the catalog's 元/万元/亿元, ‰ ↔ %, % ↔ share); see :mod:`cocity.data.uom`.
+* Plausible ranges (``bounds.yaml``), checked after conversion: by the catalog's ``value_kind``
+  (count ≥ 0, share_pct 0–100, share_01 0–1, ratio ≥ 0, and no magnitude beyond 1e12) and,
+  tighter, by its unit (a population in 人 cannot exceed China's). The message names the
+  bound and its reason.
+* Formulas without a saved value (a workbook never calculated by Excel) are errors, not blanks.
 * Years are whole numbers from 1900 to 2100 (``2020``, ``2020.0``, ``2020年``).
 """
 
@@ -28,21 +34,18 @@ from collections import defaultdict
 import pandas as pd
 
 from cocity.data.errors import AmbiguousUnitError, UnitNotFoundError
-from cocity.data.import_read import Cell, PercentCell
+from cocity.data.import_read import Cell, FormulaCell, PercentCell
 from cocity.data.units import LEVEL_PREFERENCE, UnitIndex, normalize
+from cocity.data.uom import Bounds, bounds_for, conversion, header_aliases, no_unit
 from cocity.i18n import current_lang, t
 
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+_NUMBER = re.compile(f"^{NUMBER_PATTERN}$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _YEAR_TEXT = re.compile(r"^(\d{4})(\.0+)?(年|年度)?$")
 _TRAILING_UNIT = re.compile(r"^(.*?)\s*\(([^()]*)\)\s*$")
-# Scale prefixes used in Chinese statistics: 万人 = 10 000 persons, 亿元 = 10^8 yuan.
-_SCALES = {"十": 10, "百": 100, "千": 1_000, "万": 10_000, "十万": 100_000, "百万": 1_000_000,
-           "千万": 10_000_000, "亿": 100_000_000}
-_UOM_SYNONYMS = {"percent": "%", "pct": "%", "百分比": "%", "百分数": "%"}
-_NO_UOM = {"", "无", "none", "-", "—"}
 # Labels of total rows in yearbooks, which are not units.
 _TOTALS = {normalize(x) for x in ("合计", "总计", "小计", "全省", "全市", "全国", "全区", "总体",
                                   "total", "subtotal", "sum", "all")}
@@ -66,6 +69,8 @@ def cell_text(cell: Cell) -> str:
     """The cell as a user would read it: ``2020`` (not ``2020.0``), ``55.2%`` for percent cells."""
     if cell is None:
         return ""
+    if isinstance(cell, FormulaCell):
+        return cell.formula
     if isinstance(cell, PercentCell):
         return f"{cell.fraction * 100:.10g}%"
     if isinstance(cell, float) and cell.is_integer():
@@ -79,21 +84,34 @@ def _number_text(text: str) -> str:
 
 
 # ------------------------------------------------------------------ values
-def parse_value(cell: Cell, value_kind: str) -> float | None:
-    """A finite float within the range of ``value_kind``, or ``None`` for a blank cell."""
-    if is_blank(cell):
-        return None
+def format_value(value: float) -> str:
+    """A stored value at full precision for messages: ``17012.65`` (never rounded to
+    ``17012.7``), head-counts as whole numbers (``20937757``, never ``2.09378e+07``)."""
+    if math.isfinite(value) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _shown_bound(value: float) -> str:
+    """A bound for messages: ``1,500,000,000``, ``100``, ``0.5``."""
+    return f"{int(value):,}" if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
+
+
+def parse_number(cell: Cell, value_kind: str) -> tuple[float, bool]:
+    """The number in a non-blank cell and whether it carried its own percent sign (then it is
+    already on the scale of ``value_kind``); raises CellError for anything else."""
     shown = cell_text(cell)
-    value: float
+    if isinstance(cell, FormulaCell):
+        raise CellError(t("import.value.formula", value=shown), t("import.value.formula_hint"))
     if isinstance(cell, bool):
         raise CellError(t("import.value.not_number", value=shown),
                         t("import.value.not_number_hint"))
     if isinstance(cell, dt.datetime | dt.date | dt.time | dt.timedelta):
         raise CellError(t("import.value.date", value=shown), t("import.value.date_hint"))
     if isinstance(cell, PercentCell):
-        value = _from_percent(cell.fraction * 100, value_kind, shown)
+        value, percent = _from_percent(cell.fraction * 100, value_kind, shown), True
     elif isinstance(cell, int | float):
-        value = float(cell)
+        value, percent = float(cell), False
     else:
         text = _number_text(str(cell))
         percent = text.endswith("%")
@@ -110,7 +128,20 @@ def parse_value(cell: Cell, value_kind: str) -> float | None:
     if not math.isfinite(value):
         raise CellError(t("import.value.not_finite", value=shown),
                         t("import.value.not_number_hint"))
-    check_range(value, value_kind, shown)
+    return value, percent
+
+
+def parse_value(cell: Cell, value_kind: str, *, factor: float = 1.0,
+                bounds: Bounds | None = None) -> float | None:
+    """A finite float in the catalog's unit (``factor`` converts the unit the file gives)
+    within the plausible range, or ``None`` for a blank cell."""
+    if is_blank(cell):
+        return None
+    value, percent = parse_number(cell, value_kind)
+    if factor != 1.0 and not percent:
+        value = float(f"{value * factor:.15g}")
+    check_range(value, value_kind, cell_text(cell), bounds=bounds, converted=factor != 1.0
+                and not percent)
     return value
 
 
@@ -136,11 +167,16 @@ def looks_numeric(cell: Cell) -> bool:
     return False
 
 
-def check_range(value: float, value_kind: str, shown: str | None = None) -> None:
-    """Raise CellError if ``value`` is impossible for an indicator of ``value_kind``."""
-    shown = shown if shown is not None else f"{value:g}"
+def check_range(value: float, value_kind: str, shown: str | None = None, *,
+                bounds: Bounds | None = None, converted: bool = False) -> None:
+    """Raise CellError if ``value`` is impossible or implausible for an indicator of
+    ``value_kind`` (``bounds``: its range from ``bounds.yaml``, default the kind's)."""
+    shown = shown if shown is not None else format_value(value)
+    if converted:
+        shown = f"{shown} → {format_value(value)}"
     kind = t(f"import.kind.{value_kind}")
-    if value_kind in ("count", "ratio") and value < 0:
+    b = bounds if bounds is not None else bounds_for(value_kind, None, None)
+    if value_kind in ("count", "ratio") and value < 0 <= b.low:
         raise CellError(t("import.value.negative", value=shown, kind=kind),
                         t("import.value.negative_hint"))
     if value_kind == "share_pct" and not 0 <= value <= 100:
@@ -149,6 +185,12 @@ def check_range(value: float, value_kind: str, shown: str | None = None) -> None
     if value_kind == "share_01" and not 0 <= value <= 1:
         raise CellError(t("import.value.range", value=shown, kind=kind, low=0, high=1),
                         t("import.value.share_01_hint"))
+    if value > b.high:
+        raise CellError(t("import.value.too_large", value=shown, high=_shown_bound(b.high),
+                          reason=b.reason), t("import.value.implausible_hint"))
+    if value < b.low:
+        raise CellError(t("import.value.too_small", value=shown, low=_shown_bound(b.low),
+                          reason=b.reason), t("import.value.implausible_hint"))
 
 
 # ------------------------------------------------------------------ years
@@ -268,17 +310,9 @@ def split_unit_of_measure(text: str) -> tuple[str, str | None]:
     return folded, None
 
 
-def _uom_key(text: object) -> str:
-    """Normalised unit of measure for comparison (``％`` = ``%``, ``persons`` = ``person``)."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return ""
-    key = normalize(text)
-    key = _UOM_SYNONYMS.get(key, key)
-    return key[:-1] if key.isascii() and len(key) > 3 and key.endswith("s") else key
-
-
 class IndicatorMatcher:
-    """Match header or cell text to catalog ids by id, ``name_zh`` or ``name_en`` (normalised)."""
+    """Match header or cell text to catalog ids by id, ``name_zh``, ``name_en`` (normalised) or
+    a yearbook alias (``header_aliases.yaml``, where the catalog holds the indicator)."""
 
     def __init__(self, catalog: pd.DataFrame):
         self.catalog = catalog.set_index("id", drop=False) if "id" in catalog else catalog
@@ -287,7 +321,16 @@ class IndicatorMatcher:
             for key in (normalize(ind), normalize(zh), normalize(en)):
                 if key:
                     self._by_key[key].add(str(ind))
+        aliases, meanings = header_aliases()
+        self._alias_keys: set[str] = set()
+        for alias, ind in aliases.items():
+            key = normalize(alias)
+            if ind in self.catalog.index and key not in self._by_key:
+                self._by_key[key].add(ind)
+                self._alias_keys.add(key)
+        self._meanings = {normalize(k): v for k, v in meanings.items()}
         self._cache: dict[str, tuple[str, str | None] | CellError | None] = {}
+        self._bounds: dict[str, Bounds] = {}
 
     def value_kind(self, indicator: str) -> str:
         """The catalog's value_kind of ``indicator``."""
@@ -297,6 +340,39 @@ class IndicatorMatcher:
         """``name_zh`` or ``name_en`` of ``indicator`` in the current language."""
         col = "name_en" if current_lang() == "en" else "name_zh"
         return str(self.catalog.at[indicator, col])
+
+    def unit(self, indicator: str) -> str:
+        """The catalog unit of ``indicator`` in the current language ("" when it has none)."""
+        col = "unit_en" if current_lang() == "en" else "unit_zh"
+        value = self.catalog.at[indicator, col]
+        return str(value) if isinstance(value, str) else ""
+
+    def describe(self, indicator: str) -> str:
+        """``常住人口 / Resident population（pop_total，人）`` for messages."""
+        zh, en = (str(self.catalog.at[indicator, c]) for c in ("name_zh", "name_en"))
+        names = zh if zh == en else f"{zh} / {en}"
+        unit = self.unit(indicator)
+        return t("import.indicator.described", names=names, id=indicator,
+                 unit=unit or t("import.indicator.no_unit"))
+
+    def bounds(self, indicator: str) -> Bounds:
+        """The plausible range of ``indicator``'s values (``bounds.yaml``)."""
+        if indicator not in self._bounds:
+            row = self.catalog.loc[indicator]
+            self._bounds[indicator] = bounds_for(str(row["value_kind"]), row["unit_zh"],
+                                                 row["unit_en"])
+        return self._bounds[indicator]
+
+    def is_alias(self, text: str) -> bool:
+        """True if ``text`` names its indicator through a yearbook alias."""
+        whole = normalize(text)
+        return (whole in self._alias_keys
+                or normalize(split_unit_of_measure(text)[0]) in self._alias_keys)
+
+    def meaning(self, text: str) -> str | None:
+        """What a known header that the catalog does not hold means (户籍人口 …), or None."""
+        entry = self._meanings.get(normalize(split_unit_of_measure(text)[0]))
+        return None if entry is None else entry["en" if current_lang() == "en" else "zh"]
 
     def find(self, text: str) -> tuple[str, str | None] | None:
         """(id, unit of measure in the text or None) if ``text`` names one indicator, else None.
@@ -321,43 +397,40 @@ class IndicatorMatcher:
                              t("import.indicator.hint"))
         return (next(iter(found)), given) if found else None
 
+    def unknown(self, text: str, key: str = "import.indicator.unknown") -> CellError:
+        """The error for text naming no indicator (saying what a known header means)."""
+        meaning = self.meaning(text)
+        if meaning is not None:
+            return CellError(t("import.indicator.not_in_catalog", value=text, meaning=meaning),
+                             t("import.indicator.not_in_catalog_hint"))
+        return CellError(t(key, value=text), t("import.indicator.hint"))
+
     def resolve(self, cell: Cell) -> tuple[str, str | None]:
         """Like :meth:`find` for a cell, raising CellError for blank or unknown indicators."""
         if is_blank(cell):
             raise CellError(t("import.indicator.missing"), t("import.indicator.hint"))
         hit = self.find(cell_text(cell))
         if hit is None:
-            raise CellError(t("import.indicator.unknown", value=cell_text(cell)),
-                            t("import.indicator.hint"))
+            raise self.unknown(cell_text(cell))
         return hit
 
-    def check_unit_of_measure(self, indicator: str, given: str | None) -> None:
-        """Raise CellError if ``given`` (from a header or column) differs from the catalog's."""
+    def conversion(self, indicator: str, given: str | None) -> float:
+        """The factor converting values given in ``given`` (a header's or a unit column's unit
+        of measure) to the catalog's unit: 1.0 when none is given or it is the same unit.
+        Raises CellError when the units cannot be converted."""
         if given is None:
-            return
-        expected_zh = self.catalog.at[indicator, "unit_zh"]
-        expected_en = self.catalog.at[indicator, "unit_en"]
-        accepted = {_uom_key(expected_zh), _uom_key(expected_en)} - {""}
-        key = _uom_key(given)
-        if not accepted:
-            if normalize(given) in _NO_UOM:
-                return
+            return 1.0
+        row = self.catalog.loc[indicator]
+        kind = str(row["value_kind"])
+        factor = conversion(given, row["unit_zh"], row["unit_en"], kind)
+        if factor is not None:
+            return factor
+        expected = " / ".join(str(u) for u in dict.fromkeys((row["unit_zh"], row["unit_en"]))
+                              if isinstance(u, str) and u)
+        if not expected:
+            if no_unit(given):
+                return 1.0
             raise CellError(t("import.uom.none_expected", value=given, name=self.label(indicator)),
                             t("import.uom.none_expected_hint"))
-        if key in accepted:
-            return
-        expected = " / ".join(str(u) for u in dict.fromkeys((expected_zh, expected_en))
-                              if isinstance(u, str) and u)
         raise CellError(t("import.uom.mismatch", value=given, name=self.label(indicator),
-                          expected=expected),
-                        _scale_hint(key, _uom_key(expected_zh), str(expected_zh)))
-
-
-def _scale_hint(given: str, expected: str, expected_shown: str) -> str:
-    """Suggest the conversion factor when the units differ only by a scale such as 万."""
-    for prefix, factor in _SCALES.items():
-        if expected and given == prefix + expected:
-            return t("import.uom.multiply", factor=f"{factor:,}", expected=expected_shown)
-        if given and expected == prefix + given:
-            return t("import.uom.divide", factor=f"{factor:,}", expected=expected_shown)
-    return t("import.uom.hint")
+                          expected=expected), t("import.uom.hint"))

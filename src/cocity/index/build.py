@@ -60,7 +60,8 @@ import pandas as pd
 import yaml
 
 from cocity.data.schema import LEVELS, MEMBERSHIPS
-from cocity.data.store import Store, open_store
+from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.i18n import t
 from cocity.index import registry
 from cocity.index.errors import FrameworkError, IndexEngineError
