@@ -83,7 +83,11 @@ def test_every_indicator_has_catalog_metadata() -> None:
     meta = ["name_zh", "name_en", "unit_zh", "unit_en", "direction", "value_kind",
             "definition_zh", "definition_en", "source", "license"]
     assert cat[meta].notna().all().all()
-    assert set(cat.direction) <= {1, -1}
+    assert set(cat.direction) == {1, -1, 0}
+    # Descriptive indicators (no "more is better"): the sectoral structure and the land area.
+    descriptive = set(cat.id[cat.direction == 0])
+    assert descriptive == {i for i in cat.id if i.startswith("emp_share_")} | {"area_km2"}
+    assert len(descriptive) == 21
     assert set(obs.unit) <= set(read_units().code)
     assert not obs.duplicated(["unit", "year", "indicator"]).any()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -103,6 +104,8 @@ def test_boundaries_command(workspace: Path, tmp_path: Path,
     result = runner.invoke(app, ["--lang", "en", "import", "boundaries", str(path),
                                  "-w", str(workspace), "--datum", "gcj02"])
     assert result.exit_code == 0, result.output
+    assert re.search(r"Units covered +│ 1 prefecture-level, 1 county-level", result.output), \
+        result.output
     assert "reprojected from EPSG:3857" in result.output and "GCJ-02" in result.output
     with Store.open(workspace) as store:
         geo = store.geodata().set_index("code")

@@ -1,20 +1,32 @@
-"""``cocity init``, ``cocity units`` and ``cocity indicators``: create and browse a workspace."""
+"""``cocity init``, ``cocity units`` and ``cocity indicators``: create and browse a workspace.
+
+``units`` and ``indicators`` open the workspace read-only (several may run at once, and never
+while an import writes). Each listing says which set it covers: how many units of which level,
+by membership and by province, and which membership filter applies. Only light modules are
+imported here; the data layer is loaded by the command that runs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console
-from cocity.data.store import DB_NAME, Store
-from cocity.datasets import load_into, open_store
+from cocity.cli import app, console, fail
+from cocity.data.errors import CocityError
 from cocity.i18n import current_lang, t
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WorkspaceOpt = typer.Option(
     None, "--workspace", "-w",
     help="工作区目录（缺省为内置成渝数据集）/ workspace folder (default: the embedded dataset)")
+LEVELS = ("province", "prefecture", "county")  # cocity.data.schema.LEVELS, in display order
+MEMBERSHIPS = ("full", "partial", "outside")
 
 
 @app.command()
@@ -22,24 +34,96 @@ def init(
     path: Path = typer.Argument(..., help="新工作区目录 / folder of the new workspace"),
     dataset: str = typer.Option("chengyu", help="预装数据集，none 为空 / dataset to load, or none"),
 ) -> None:
-    """创建工作区 / Create a workspace, preloaded with an embedded dataset."""
+    """创建工作区 / Create a workspace, preloaded with an embedded dataset (or empty)."""
+    from cocity.data.store import DB_NAME, Store
+    from cocity.datasets import dataset_dir, load_into
+
     if (path / DB_NAME).exists():
         raise typer.BadParameter(t("cli.init.exists", path=path))
-    store = Store.open(path, create=True)
+    try:
+        if dataset != "none":
+            dataset_dir(dataset)  # an unknown name is refused before anything is created
+        store = Store.open(path, create=True)
+    except CocityError as exc:
+        raise fail(exc) from None
     try:
         if dataset != "none":
             load_into(store, dataset)
-    except BaseException:
+    except BaseException as exc:
         store.close()
         (path / DB_NAME).unlink(missing_ok=True)
+        if isinstance(exc, CocityError):
+            raise fail(exc) from None
         raise
     store.close()
     console.print(t("cli.init.done", path=path, dataset=dataset))
 
 
 def _label(prefix: str, value: object) -> str:
-    """The label of a coded value, or an empty cell when the value is missing."""
-    return t(f"{prefix}.{value}") if isinstance(value, str) and value else ""
+    """The label of a coded value (the value itself when it has none: a workspace may name its
+    own metropolitan areas), or an empty cell when the value is missing."""
+    if not isinstance(value, str) or not value:
+        return ""
+    from cocity.i18n import labels
+
+    key = f"{prefix}.{value}"
+    return t(key) if key in labels() else value
+
+
+def _count(n: int, level: str) -> str:
+    name = t(f"level.{level}")
+    return t("cli.units.count", n=n, what=name.lower() if current_lang() == "en" else name)
+
+
+def unit_summary(df: pd.DataFrame, everything: pd.DataFrame, membership: str | None) -> list[str]:
+    """Lines saying which units a listing covers: per level, the count by membership and by
+    province (``16 个地级单元：全域纳入 12、部分纳入 4；四川省 15、重庆市 1``), and the
+    membership filter in force."""
+    names = everything.set_index("code")["name_zh" if current_lang() == "zh" else "name_en"]
+    parents = everything.set_index("code")["parent"]
+    lines = []
+    for level in LEVELS:
+        at = df[df["level"] == level]
+        if at.empty:
+            continue
+        by_membership = [f"{_label('membership', m)} {int((at['membership'] == m).sum())}"
+                         for m in MEMBERSHIPS if (at["membership"] == m).any()]
+        inside = int(at["membership"].isin(["full", "partial"]).sum())
+        suffix = (t("cli.units.inside", n=inside) if (at["membership"] == "partial").any()
+                  else "")
+        unspecified = int(at["membership"].isna().sum())
+        if unspecified:
+            by_membership.append(f"{t('cli.units.unspecified')} {unspecified}")
+        provinces: dict[str, list[str]] = {}
+        for code in at["code"]:
+            top = _province_of(str(code), parents, level)
+            label = str(names.get(top, top)) if top else t("cli.units.unspecified")
+            provinces.setdefault(label, []).append(str(code))
+        by_province = [f"{p} {len(c)}" + (f" ({c[0]})" if len(c) == 1 and level != "province"
+                                          else "") for p, c in provinces.items()]
+        sep = "、" if current_lang() == "zh" else ", "
+        lines.append(t("cli.units.summary", what=_count(len(at), level),
+                       membership=sep.join(by_membership) + suffix,
+                       provinces=sep.join(by_province)))
+    scope = (t("cli.units.scope_all") if membership is None
+             else t("cli.units.scope", membership=_label("membership", membership)))
+    lines.append(scope)
+    return lines
+
+
+def _province_of(code: str, parents: pd.Series, level: str) -> str | None:
+    """The province-level ancestor of a unit (itself for a province)."""
+    if level == "province":
+        return code
+    seen = set()
+    current: object = code
+    while isinstance(current, str) and current in parents.index and current not in seen:
+        seen.add(current)
+        parent = parents.get(current)
+        if not isinstance(parent, str) or not parent:
+            return current if current != code else None
+        current = parent
+    return current if isinstance(current, str) else None
 
 
 @app.command()
@@ -48,34 +132,69 @@ def units(
     level: str | None = typer.Option(None, help="province | prefecture | county"),
     membership: str | None = typer.Option(None, help="full | partial | outside"),
 ) -> None:
-    """列出行政单元 / List administrative units."""
+    """列出行政单元，并说明所列范围 / List administrative units and say which set is listed."""
+    from cocity.datasets import open_store
+
     lang = current_lang()
-    store = open_store(workspace)
-    df = store.units(level=level, membership=membership)
+    if level is not None and level not in LEVELS:
+        raise typer.BadParameter(" | ".join(LEVELS), param_hint="--level")
+    if membership is not None and membership not in MEMBERSHIPS:
+        raise typer.BadParameter(" | ".join(MEMBERSHIPS), param_hint="--membership")
+    try:
+        store = open_store(workspace, read_only=True)
+        try:
+            everything = store.units()
+            df = store.units(level=level, membership=membership)
+        finally:
+            store.close()
+    except CocityError as exc:
+        raise fail(exc) from None
     table = Table(title=f"{t('cli.units.title')} ({len(df)})")
     for key in ("col.code", "col.name", "col.level", "col.parent", "col.membership",
                 "col.tier", "col.metro"):
         table.add_column(t(key))
     for r in df.to_dict("records"):
         table.add_row(
-            str(r["code"]), str(r[f"name_{lang}"]), _label("level", r["level"]),
+            str(r["code"]), escape(str(r[f"name_{lang}"])), _label("level", r["level"]),
             r["parent"] if isinstance(r["parent"], str) else "",
             _label("membership", r["membership"]), _label("tier", r["tier"]),
-            _label("metro", r["metro"]),
+            escape(_label("metro", r["metro"])),
         )
     console.print(table)
+    for line in unit_summary(df, everything, membership):
+        console.print(escape(line))
+
+
+def direction_label(direction: object) -> str:
+    """正向 / 逆向 / 描述性 (benefit / cost / descriptive) for a catalog direction."""
+    key = {1: "benefit", -1: "cost", 0: "descriptive"}.get(int(str(direction)), "descriptive")
+    return t(f"direction.{key}")
 
 
 @app.command()
 def indicators(workspace: Path | None = WorkspaceOpt) -> None:
     """列出指标目录 / List the indicator catalog."""
+    from cocity.datasets import open_store
+
     lang = current_lang()
-    cat = open_store(workspace).catalog()
+    try:
+        store = open_store(workspace, read_only=True)
+        try:
+            cat = store.catalog()
+        finally:
+            store.close()
+    except CocityError as exc:
+        raise fail(exc) from None
     table = Table(title=f"{t('cli.indicators.title')} ({len(cat)})")
     for key in ("col.id", "col.name", "col.unit_of_measure", "col.direction"):
         table.add_column(t(key))
     table.add_column(t("col.source"), max_width=40, no_wrap=True, overflow="ellipsis")
     for r in cat.to_dict("records"):
-        table.add_row(str(r["id"]), str(r[f"name_{lang}"]), str(r[f"unit_{lang}"]),
-                      "+" if int(r["direction"]) > 0 else "−", str(r["source"]))
+        unit = r[f"unit_{lang}"]
+        table.add_row(str(r["id"]), escape(str(r[f"name_{lang}"])),
+                      escape(unit if isinstance(unit, str) else ""),
+                      direction_label(r["direction"]), escape(str(r["source"])))
     console.print(table)
+    counts = cat["direction"].astype(int).value_counts()
+    console.print(t("cli.indicators.summary", n=len(cat), benefit=int(counts.get(1, 0)),
+                    cost=int(counts.get(-1, 0)), descriptive=int(counts.get(0, 0))))

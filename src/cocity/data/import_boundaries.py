@@ -4,10 +4,25 @@ Features are matched to units by a code column or a name column (resolved with t
 :class:`~cocity.data.units.UnitIndex`; by default the first column named like ``code`` /
 ``adcode`` / ``区划代码``, else like ``name`` / ``名称``). Geometries must be polygons; they are
 reprojected to EPSG:4326 when the file has another CRS and made 2-D. A file without a CRS is
-taken as EPSG:4326 only if its coordinates are plausible degrees. ``datum`` records whether the
-lon/lat are WGS-84, GCJ-02 (the datum of most Chinese web maps), BD-09 or CGCS2000; a workspace
-keeps one datum, so importing boundaries of another datum than the stored ones is refused unless
-the file replaces them all. Issue rows are feature numbers (1-based, in file order).
+taken as EPSG:4326 only if its coordinates are plausible degrees; coordinates in metres
+(a projected file that lost its ``.prj``) are refused. ``datum`` records whether the lon/lat are
+WGS-84, GCJ-02 (the datum of most Chinese web maps), BD-09 or CGCS2000; a workspace keeps one
+datum, so importing boundaries of another datum than the stored ones is refused unless the file
+replaces them all. Issue rows are feature numbers (1-based, in file order).
+
+Every feature is checked, and every problem is reported at once:
+
+* coordinates outside −180…180 / −90…90 after reprojection are refused; when swapping the two
+  axes would make them valid, or when the unit's representative point (``lon``/``lat`` of the
+  workspace) lies near the swapped feature and far from the feature as given, the message says
+  that latitude and longitude are swapped;
+* invalid geometries (self-intersections, …; :func:`shapely.is_valid_reason` names where) are
+  refused by default, with the remedy: repair them in QGIS ("Fix geometries"), or pass
+  ``make_valid=True`` (``--make-valid``) to repair them with :func:`shapely.make_valid` — the
+  result is noted feature by feature. Refusing is the default because a repair can change a
+  boundary (a bow-tie becomes two triangles) and an official map must not change silently;
+* a unit whose stored boundary differs from the file's is a conflict unless ``replace``
+  (``--replace``), as for observations; identical boundaries are skipped.
 """
 
 from __future__ import annotations
@@ -22,8 +37,9 @@ import pyogrio
 import shapely
 
 from cocity.data.errors import Issue, ValidationError
+from cocity.data.geodesy import DATUMS, normalize_datum
 from cocity.data.import_read import Progress, check_file, file_issue
-from cocity.data.importers import ImportResult
+from cocity.data.importers import ImportResult, units_covered
 from cocity.data.store import Store
 from cocity.data.units import normalize
 from cocity.data.validate import CellError, UnitResolver
@@ -31,18 +47,13 @@ from cocity.i18n import t
 from cocity.outputs import sha256_file
 
 BOUNDARY_EXTENSIONS = (".geojson", ".json", ".gpkg", ".shp", ".zip")
-DATUMS = ("WGS-84", "GCJ-02", "BD-09", "CGCS2000")
 CODE_ALIASES = ("code", "adcode", "gbcode", "unit_code", "区划代码", "行政区划代码", "代码", "pac")
 NAME_ALIASES = ("name", "name_zh", "unit", "名称", "地名", "地区", "单元", "name_en")
 _POLYGONAL = ("Polygon", "MultiPolygon")
+_METRES = 1000.0  # coordinates this large are metres of a projected CRS, not degrees
+_NEAR, _FAR = 0.5, 2.0  # degrees: a unit's point near the swapped feature, far from it as given
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, RuntimeError,
                 OSError, ValueError)
-
-
-def normalize_datum(datum: str) -> str | None:
-    """``wgs84`` → ``WGS-84``, ``gcj-02`` → ``GCJ-02`` …; ``None`` if not a known datum."""
-    by_key = {normalize(d): d for d in DATUMS}
-    return by_key.get(normalize(datum))
 
 
 def import_boundaries(
@@ -53,14 +64,18 @@ def import_boundaries(
     name_column: str | None = None,
     layer: str | None = None,
     datum: str | None = None,
+    replace: bool = False,
+    make_valid: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Validate boundaries and store them by unit code in one transaction (logged as an import).
 
     Give at most one of ``code_column`` / ``name_column`` (default: detected). A multi-layer
-    GeoPackage needs ``layer``. Raises :class:`ValidationError` listing every problem; nothing
-    is written then. Re-importing the same file changes nothing.
+    GeoPackage needs ``layer``. ``replace`` allows overwriting stored boundaries that differ;
+    ``make_valid`` repairs invalid geometries instead of refusing them. Raises
+    :class:`ValidationError` listing every problem; nothing is written then. Re-importing the
+    same file changes nothing.
     """
     path = Path(path)
     name = str(path)
@@ -77,15 +92,25 @@ def import_boundaries(
     gdf = _to_4326(gdf, name, notes)
     column = _choose_column(gdf, name, code_column, name_column)
     codes, issues = _match(gdf, name, column, UnitResolver(store.unit_index()), progress)
+    geometry = shapely.force_2d(np.asarray(gdf.geometry))
+    issues += _coordinates(store, geometry, codes, name)
+    geometry, repaired = _validity(geometry, codes, name, make_valid, issues)
+    notes += repaired
     if datum_value is not None:
         issues += _datum_clash(store, name, datum_value, set(codes.dropna()))
+    is_new = differs = np.zeros(len(geometry), dtype=bool)
+    if not issues:
+        is_new, differs = store.geometry_changes([str(c) for c in codes],
+                                                 list(shapely.to_wkb(geometry)))
+        if differs.any() and not replace:
+            index = store.unit_index()
+            issues += [Issue(t("import.geo.conflict", unit=index.qualified_name(str(codes[i])),
+                               code=codes[i]), name, int(i) + 1, column,
+                             t("import.geo.conflict_hint"))
+                       for i in np.flatnonzero(differs)]
     if issues:
         raise ValidationError(sorted(dict.fromkeys(issues), key=lambda i: i.row or 0))
-    geometry = shapely.force_2d(np.asarray(gdf.geometry))
-    incoming = gpd.GeoDataFrame({"code": codes.astype(str).to_numpy()}, geometry=geometry,
-                                crs="EPSG:4326")
-    is_new, differs = store.geometry_changes(list(incoming["code"]),
-                                             list(shapely.to_wkb(geometry)))
+    incoming = gpd.GeoDataFrame({"code": codes.astype(str).to_numpy()}, geometry=geometry)
     added, changed = int(is_new.sum()), int(differs.sum())
     digest = sha256_file(path)
     if datum_value is not None:
@@ -99,7 +124,8 @@ def import_boundaries(
     return ImportResult(
         file=name, kind="boundaries", form=None, rows_read=len(gdf), records=len(incoming),
         added=added, changed=changed, unchanged=len(incoming) - added - changed,
-        ignored_columns=(), sha256=digest, dry_run=dry_run, notes=tuple(notes))
+        ignored_columns=(), sha256=digest, dry_run=dry_run, notes=tuple(notes),
+        units=units_covered(store, incoming["code"]))
 
 
 def _check_datum(name: str, datum: str | None) -> str | None:
@@ -135,15 +161,15 @@ def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
 
 
 def _to_4326(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
-    """Reproject to EPSG:4326; a file without CRS must already be in plausible degrees."""
+    """Reproject to EPSG:4326; a file without CRS must already be in plausible degrees (its
+    coordinates are then checked feature by feature with the others)."""
     if gdf.crs is None:
         bounds = gdf.total_bounds
-        degrees = (np.isfinite(bounds).all() and -180 <= bounds[0] <= bounds[2] <= 180
-                   and -90 <= bounds[1] <= bounds[3] <= 90)
-        if not degrees:
-            raise file_issue(name, "import.geo.no_crs", "import.geo.no_crs_hint")
+        if np.isfinite(bounds).all() and np.abs(bounds).max() > _METRES:
+            raise file_issue(name, "import.geo.no_crs", "import.geo.no_crs_hint",
+                             bounds=", ".join(f"{b:,.0f}" for b in bounds))
         notes.append(t("import.geo.note_assumed"))
-        return gdf.set_crs("EPSG:4326")
+        return gdf.set_crs("EPSG:4326", allow_override=True)
     if gdf.crs.equals("EPSG:4326", ignore_axis_order=True):
         return gdf
     source = gdf.crs.to_string()
@@ -218,6 +244,66 @@ def _match(gdf: gpd.GeoDataFrame, name: str, column: str, units: UnitResolver,
     if progress:
         progress("validate", total, total)
     return pd.Series(codes, dtype=object), issues
+
+
+def _coordinates(store: Store, geometry: np.ndarray, codes: pd.Series, name: str
+                 ) -> list[Issue]:
+    """Issues for features with coordinates outside lon/lat degrees or with swapped axes."""
+    issues: list[Issue] = []
+    points = store.units().set_index("code")[["lon", "lat"]].astype(float)
+    for i, geom in enumerate(geometry):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        x0, y0, x1, y1 = shapely.bounds(geom)
+        inside = (np.isfinite([x0, y0, x1, y1]).all() and -180 <= x0 <= x1 <= 180
+                  and -90 <= y0 <= y1 <= 90)
+        swapped_inside = (np.isfinite([x0, y0, x1, y1]).all() and -180 <= y0 <= y1 <= 180
+                          and -90 <= x0 <= x1 <= 90)
+        code = codes.iloc[i]
+        swapped = False
+        if inside and code is not None and code in points.index:
+            lon, lat = points.loc[code].to_numpy(dtype=float)
+            if np.isfinite(lon) and np.isfinite(lat):
+                c = shapely.centroid(geom)
+                given = np.hypot(c.x - lon, c.y - lat)
+                crossed = np.hypot(c.y - lon, c.x - lat)
+                swapped = bool(crossed < _NEAR and given > _FAR)
+        if not inside or swapped:
+            key = "import.geo.swapped" if swapped or swapped_inside else "import.geo.out_of_range"
+            issues.append(Issue(t(key, bounds=f"{x0:.6g}, {y0:.6g}, {x1:.6g}, {y1:.6g}"),
+                                name, i + 1, "geometry", t(f"{key}_hint")))
+    return issues
+
+
+def _validity(geometry: np.ndarray, codes: pd.Series, name: str, repair: bool,
+              issues: list[Issue]) -> tuple[np.ndarray, list[str]]:
+    """Invalid polygons: issues (default) or, with ``repair``, the polygonal part of
+    :func:`shapely.make_valid` and a note per repaired feature."""
+    out = geometry.copy()
+    notes: list[str] = []
+    for i, geom in enumerate(geometry):
+        if geom is None or shapely.is_empty(geom) or geom.geom_type not in _POLYGONAL:
+            continue
+        if shapely.is_valid(geom):
+            continue
+        reason = shapely.is_valid_reason(geom)
+        if not repair:
+            issues.append(Issue(t("import.geo.invalid", reason=reason), name, i + 1, "geometry",
+                                t("import.geo.invalid_hint")))
+            continue
+        fixed = shapely.make_valid(geom)
+        if fixed.geom_type == "GeometryCollection":
+            parts = [g for g in shapely.get_parts(fixed) if g.geom_type in _POLYGONAL]
+            fixed = shapely.union_all(parts) if parts else None
+        if fixed is None or shapely.is_empty(fixed) or fixed.geom_type not in _POLYGONAL:
+            issues.append(Issue(t("import.geo.unrepairable", reason=reason), name, i + 1,
+                                "geometry", t("import.geo.empty_hint")))
+            continue
+        out[i] = fixed
+        area = shapely.area(geom)
+        notes.append(t("import.geo.note_repaired", row=i + 1, code=codes.iloc[i] or "?",
+                       reason=reason, before=f"{area:.6g}", after=f"{shapely.area(fixed):.6g}"))
+    return out, notes
 
 
 def _datum_clash(store: Store, name: str, datum: str, codes: set[str]) -> list[Issue]:

@@ -458,7 +458,8 @@ def read_wide(grid: Grid, matcher: IndicatorMatcher, index: UnitIndex, *,
             if filled_cols[col]:
                 headerless.append(col)
             continue
-        leaf_row, leaf = labels[-1]
+        named = [(r, v) for r, v in labels if _unit_label(v) is None or role_of(v)]
+        leaf_row, leaf = named[-1] if named else labels[-1]
         shown = _shown(cell_text(leaf), col)
         role = role_of(leaf)
         if role in ("code", "name", "year", "source") and role not in roles:

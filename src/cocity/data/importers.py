@@ -43,7 +43,7 @@ from cocity.data.validate import (
     parse_value,
     parse_year,
 )
-from cocity.i18n import t
+from cocity.i18n import current_lang, t
 from cocity.outputs import sha256_file
 
 FORMS = ("auto", "long", "wide")
@@ -73,12 +73,18 @@ class ImportResult:
 
 
 def units_covered(store: Store, codes: pd.Series | list[str]) -> str:
-    """``16 个地级单元、142 个县级单元`` / ``16 prefecture-level and 142 county-level units``:
-    the units a file covers, by level."""
+    """``16 个地级单元、142 个县级单元`` / ``16 prefecture-level, 142 county-level``: the units
+    a file covers, by level."""
     units = store.units().set_index("code")
-    levels = units["level"].reindex(pd.Series(codes, dtype=object).unique())
+    return level_counts(units["level"].reindex(pd.Series(codes, dtype=object).unique()))
+
+
+def level_counts(levels: pd.Series) -> str:
+    """How many of ``levels`` (one entry per unit) are at each level, in words."""
     counts = levels.value_counts()
-    parts = [t("import.units.at_level", n=int(counts[lv]), level=t(f"level.{lv}"))
+    en = current_lang() == "en"
+    parts = [t("import.units.at_level", n=int(counts[lv]),
+               level=t(f"level.{lv}").lower() if en else t(f"level.{lv}"))
              for lv in ("province", "prefecture", "county") if lv in counts.index]
     return t("import.units.sep").join(parts) if parts else "—"
 

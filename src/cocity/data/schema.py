@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 LEVELS = ("province", "prefecture", "county")
 MEMBERSHIPS = ("full", "partial", "outside")
 TIERS = ("core", "node", "hinterland")
-METROS = ("chengdu", "chongqing")
-DIRECTIONS = (1, -1)
+# Metropolitan areas are named by the workspace (chengdu, chongqing in the chengyu dataset;
+# any lower-case identifier elsewhere).
+METRO_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+KINDS = ("district", "county", "county_city", "stat_zone", "prefecture_city", "municipality",
+         "province")
+# +1: more is better; -1: less is better; 0: descriptive (no "better" direction, e.g. the
+# sectoral structure of employment or a land area) — a framework must give its own direction.
+DIRECTIONS = (1, -1, 0)
+# Representative points must be plausible lon/lat degrees (China lies within these).
+LON_RANGE = (-180.0, 180.0)
+LAT_RANGE = (-90.0, 90.0)
 # Kinds of value an indicator holds; they decide the range checks on import.
 VALUE_KINDS = ("count", "share_pct", "share_01", "ratio", "level")
 

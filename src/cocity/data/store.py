@@ -37,12 +37,16 @@ from cocity.data.errors import (
     WorkspaceReadOnlyError,
     WorkspaceWriteError,
 )
+from cocity.data.geodesy import DATUM_CRS, convert_coords, normalize_datum
 from cocity.data.schema import (
     DIRECTIONS,
     INDICATOR_COLUMNS,
+    KINDS,
+    LAT_RANGE,
     LEVELS,
+    LON_RANGE,
     MEMBERSHIPS,
-    METROS,
+    METRO_ID,
     OBSERVATION_COLUMNS,
     TIERS,
     UNIT_COLUMNS,
@@ -87,6 +91,19 @@ def _none_if_missing(v: Any) -> Any:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, missing values (None, NaN) being equal to each other."""
+    a, b = _none_if_missing(a), _none_if_missing(b)
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, int | float | np.number) and isinstance(b, int | float | np.number):
+        return bool(float(a) == float(b))
+    return str(a) == str(b)
+
+
+# What DuckDB raises when the file cannot be written (an I/O error while writing, or a commit
+# that could not write its log); other errors are programming errors and pass through.
+_WRITE_FAILURES = (duckdb.IOException, duckdb.TransactionException)
 _TABLES = ("units", "indicators", "observations", "geometries", "imports", "meta")
 _FULL = ("no space left", "file too large", "disk quota")
 _DENIED = ("permission denied", "read-only file system")
@@ -210,15 +227,15 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.IOException):
+            if isinstance(exc, _WRITE_FAILURES):
                 raise self._fault(exc) from None
             raise
         finally:
             self._index = None
 
     def _fault(self, exc: BaseException) -> BaseException:
-        """A DuckDB I/O failure while writing, as a user-facing error (others unchanged)."""
-        if isinstance(exc, duckdb.IOException):
+        """A DuckDB failure to write the file, as a user-facing error (others unchanged)."""
+        if isinstance(exc, _WRITE_FAILURES):
             return workspace_fault(exc, Path(str(self.db)), writing=True)
         return exc
 
@@ -239,11 +256,21 @@ class Store:
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     def meta(self) -> dict[str, str]:
-        return dict(self.con.execute("SELECT key, value FROM meta").fetchall())
+        return dict(self._read("SELECT key, value FROM meta").fetchall())
 
     # ------------------------------------------------------------------ reads
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> duckdb.DuckDBPyConnection:
+        """Run a read; a file that cannot be read (damaged) becomes WorkspaceDamagedError."""
+        try:
+            return self.con.execute(sql, list(params))
+        except duckdb.IOException as exc:
+            raise workspace_fault(exc, Path(str(self.db)), writing=False) from None
+
     def _df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        return self.con.execute(sql, list(params)).df()
+        try:
+            return self._read(sql, params).df()
+        except duckdb.IOException as exc:
+            raise workspace_fault(exc, Path(str(self.db)), writing=False) from None
 
     def units(
         self,
@@ -317,15 +344,33 @@ class Store:
             wide = wide.reindex(columns=list(indicators))
         return wide.astype(float)
 
-    def geodata(self, level: str | None = None) -> gpd.GeoDataFrame:
-        """Units with their boundaries (EPSG:4326 axes; the default dataset's datum is GCJ-02)."""
+    def geodata(self, level: str | None = None, *, datum: str | None = None
+                ) -> gpd.GeoDataFrame:
+        """Units with their boundaries, in the workspace's datum or converted to ``datum``.
+
+        The CRS says what the coordinates are: EPSG:4326 for WGS-84, EPSG:4490 for CGCS2000,
+        :data:`cocity.data.geodesy.GCJ02_CRS` (a lon/lat CRS named GCJ-02, no EPSG code) for
+        GCJ-02 — never EPSG:4326 for offset coordinates — and none for BD-09.
+        ``attrs["datum"]`` names the datum. ``datum="WGS-84"`` converts GCJ-02 boundaries and
+        representative points with :func:`cocity.data.geodesy.gcj02_to_wgs84`.
+        """
+        stored = self.meta().get("datum", "WGS-84")
+        target = stored if datum is None else normalize_datum(datum)
+        if target is None or (target != stored and "BD-09" in (stored, target)):
+            raise WorkspaceError(t("store.datum_conversion", source=stored, target=datum))
         units = self.units(level=level)
         geo = self._df("SELECT code, wkb FROM geometries")
         merged = units.merge(geo, on="code", how="left")
-        geom = [shapely.from_wkb(bytes(b)) if isinstance(b, (bytes, bytearray)) else None
-                for b in merged.pop("wkb")]
-        gdf = gpd.GeoDataFrame(merged, geometry=geom, crs="EPSG:4326")
-        gdf.attrs["datum"] = self.meta().get("datum", "WGS-84")
+        geom = np.array([shapely.from_wkb(bytes(b)) if isinstance(b, (bytes, bytearray))
+                         else None for b in merged.pop("wkb")], dtype=object)
+        if target != stored:
+            geom = shapely.transform(geom, lambda c: convert_coords(c, stored, target))
+            points = merged[["lon", "lat"]].to_numpy(dtype=float, copy=True)
+            ok = np.isfinite(points).all(axis=1)
+            points[ok] = convert_coords(points[ok], stored, target)
+            merged[["lon", "lat"]] = points
+        gdf = gpd.GeoDataFrame(merged, geometry=list(geom), crs=DATUM_CRS.get(target))
+        gdf.attrs["datum"] = target
         return gdf
 
     def coverage(self) -> pd.DataFrame:
@@ -345,32 +390,64 @@ class Store:
         return self._df("SELECT * FROM imports ORDER BY imported_at")
 
     # ------------------------------------------------------------------ writes
-    def add_units(self, units: pd.DataFrame, *, source: str = "<frame>") -> int:
-        """Insert or update units (by code). Parents must exist in the store or in the frame."""
+    def row_changes(self, table: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean masks over the rows of ``frame`` (units or indicators, keyed by their first
+        column): keys not stored yet, and stored rows that differ in any column."""
+        key = frame.columns[0]
+        stored = self._df(f"SELECT * FROM {table}").set_index(key)
+        keys = frame[key].astype(str)
+        is_new = ~keys.isin(stored.index).to_numpy()
+        differs = np.zeros(len(frame), dtype=bool)
+        for i in np.flatnonzero(~is_new):
+            old = stored.loc[keys.iloc[i]]
+            row = frame.iloc[i]
+            differs[i] = any(not _same(row[c], old[c]) for c in frame.columns[1:])
+        return is_new, differs
+
+    def add_units(self, units: pd.DataFrame, *, source: str = "<frame>",
+                  file: str | None = None, sha256: str | None = None) -> int:
+        """Insert or update units (by code). Parents must exist in the store or in the frame.
+        With ``file``, the write is logged in :meth:`import_log` (kind ``units``) in the same
+        transaction when it changes anything."""
         df = units.reindex(columns=list(UNIT_COLUMNS)).copy()
         df["code"] = df["code"].astype(str)
         issues = _check_units(df, set(self.units()["code"]), source)
         if issues:
             raise ValidationError(issues)
         df = df.astype(object).where(df.notna(), None)
-        with self._registered(incoming=df), self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO units SELECT * FROM incoming")
+        self._upsert("units", df, "units", file, sha256)
         return len(df)
 
-    def add_indicators(self, catalog: pd.DataFrame, *, source: str = "<frame>") -> int:
+    def add_indicators(self, catalog: pd.DataFrame, *, source: str = "<frame>",
+                       file: str | None = None, sha256: str | None = None) -> int:
+        """Insert or update catalog entries (by id); logged like :meth:`add_units` (kind
+        ``catalog``) when ``file`` is given."""
         df = catalog.reindex(columns=list(INDICATOR_COLUMNS)).copy()
         issues = _check_catalog(df, source)
         if issues:
             raise ValidationError(issues)
         df["direction"] = df["direction"].astype(int)
         df = df.astype(object).where(df.notna(), None)
-        with self._registered(incoming=df), self.transaction() as con:
-            con.execute("INSERT OR REPLACE INTO indicators SELECT * FROM incoming")
+        self._upsert("indicators", df, "catalog", file, sha256)
         return len(df)
+
+    def _upsert(self, table: str, df: pd.DataFrame, kind: str, file: str | None,
+                sha256: str | None) -> None:
+        """INSERT OR REPLACE ``df`` into ``table`` in one transaction, logged when ``file``."""
+        added = changed = 0
+        if file is not None:
+            is_new, differs = self.row_changes(table, df)
+            added, changed = int(is_new.sum()), int(differs.sum())
+        with self._registered(incoming=df), self.transaction() as con:
+            con.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM incoming")
+            if file is not None and (added or changed):
+                con.execute(
+                    "INSERT INTO imports (file, sha256, kind, rows, added, changed) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", [file, sha256, kind, len(df), added, changed])
 
     def stored_wkb(self) -> dict[str, bytes]:
         """The stored boundaries as WKB, by unit code."""
-        rows = self.con.execute("SELECT code, wkb FROM geometries").fetchall()
+        rows = self._read("SELECT code, wkb FROM geometries").fetchall()
         return {str(code): bytes(wkb) for code, wkb in rows}
 
     def geometry_changes(self, codes: Sequence[str], wkb: Sequence[bytes]) -> tuple[
@@ -497,11 +574,19 @@ def _check_units(df: pd.DataFrame, known: set[str], source: str) -> list[Issue]:
         if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
             issues.append(Issue(t("check.bad_code", code=code), source, i, "code"))
         for col, allowed in (("level", LEVELS), ("membership", MEMBERSHIPS),
-                             ("tier", TIERS), ("metro", METROS)):
+                             ("tier", TIERS), ("kind", KINDS)):
             v = _none_if_missing(r[col])
             if (v is not None or col == "level") and v not in allowed:
                 issues.append(Issue(t("check.not_allowed", column=col, value=v,
                                       allowed=", ".join(allowed)), source, i, col))
+        metro = _none_if_missing(r["metro"])
+        if metro is not None and not (isinstance(metro, str) and METRO_ID.match(metro)):
+            issues.append(Issue(t("check.metro", value=metro), source, i, "metro"))
+        for col, (low, high) in (("lon", LON_RANGE), ("lat", LAT_RANGE)):
+            v = _none_if_missing(r[col])
+            if v is not None and not (isinstance(v, int | float) and low <= float(v) <= high):
+                issues.append(Issue(t("check.coordinate", column=col, value=v, low=low,
+                                      high=high), source, i, col))
         for col in ("name_zh", "name_en"):
             if not isinstance(_none_if_missing(r[col]), str):
                 issues.append(Issue(t("check.missing", column=col), source, i, col))
@@ -529,7 +614,7 @@ def _check_catalog(df: pd.DataFrame, source: str) -> list[Issue]:
             ok = False
         if not ok:
             issues.append(Issue(t("check.not_allowed", column="direction", value=r["direction"],
-                                  allowed="1, -1"), source, i, "direction"))
+                                  allowed="1, -1, 0"), source, i, "direction"))
         if r["value_kind"] not in VALUE_KINDS:
             issues.append(Issue(t("check.not_allowed", column="value_kind", value=r["value_kind"],
                                   allowed=", ".join(VALUE_KINDS)), source, i, "value_kind"))
