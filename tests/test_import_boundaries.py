@@ -33,7 +33,7 @@ def frame(ids: list[object], column: str = "code", crs: str | None = "EPSG:4326"
 def rejected(store: Store, path: Path, **options: object) -> list[Issue]:
     """Import expecting a ValidationError; the store must not change."""
     before = snapshot(store)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"problem\(s\) found|个问题") as err:
         import_boundaries(store, path, **options)  # type: ignore[arg-type]
     assert_unchanged(store, before)
     return err.value.issues

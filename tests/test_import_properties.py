@@ -212,7 +212,7 @@ def _check_rejected(table: list[list[str]], xlsx: bool,
     store, before = store_and_before
     with tempfile.TemporaryDirectory() as tmp:
         path = write(Path(tmp), table, xlsx)
-        with pytest.raises(ValidationError) as err:
+        with pytest.raises(ValidationError, match=r"problem\(s\) found|个问题") as err:
             import_observations(store, path)
         for issue in err.value.issues:
             assert issue.file == str(path)

@@ -80,7 +80,7 @@ def write_csv(path: Path, text: str) -> Path:
 def rejected(store: Store, path: Path, **options: object) -> list[Issue]:
     """Import ``path`` expecting a ValidationError; check the store did not change."""
     before = snapshot(store)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"problem\(s\) found|个问题") as err:
         import_observations(store, path, **options)  # type: ignore[arg-type]
     assert_unchanged(store, before)
     assert err.value.issues

@@ -27,7 +27,7 @@ def test_ambiguous_and_unknown_names_raise(tiny_store: Store, english: None) -> 
         tiny_store.resolve("市中区")
     with pytest.raises(UnitNotFoundError, match="unknown unit 'Atlantis'"):
         tiny_store.resolve("Atlantis")
-    with pytest.raises(UnitNotFoundError):
+    with pytest.raises(UnitNotFoundError, match="at level"):
         tiny_store.resolve("511000", level="county")
 
 
@@ -52,7 +52,7 @@ def test_reimport_is_noop_and_conflict_is_rejected(tiny_store: Store, english: N
 
 def test_failed_transaction_leaves_store_unchanged(tiny_store: Store) -> None:
     before = tiny_store.observations()
-    with pytest.raises(RuntimeError), tiny_store.transaction() as con:
+    with pytest.raises(RuntimeError, match="boom"), tiny_store.transaction() as con:
         con.execute("DELETE FROM observations")
         raise RuntimeError("boom")
     pd.testing.assert_frame_equal(tiny_store.observations(), before)
@@ -75,7 +75,7 @@ def test_errors_are_chinese_by_default(tiny_store: Store, monkeypatch: pytest.Mo
 def test_bad_units_are_rejected_with_row_and_column(tiny_store: Store, english: None) -> None:
     bad = pd.DataFrame([{"code": "51x", "name_zh": "甲", "name_en": "Jia", "level": "town",
                          "parent": "999999"}])
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match=r"problem\(s\) found|个问题") as err:
         tiny_store.add_units(bad)
     text = str(err.value)
     assert "row 2" in text and "'code'" in text and "'level'" in text and "parent 999999" in text

@@ -168,6 +168,8 @@ def observations(
     source: Annotated[str | None, typer.Option("--source", help=both("import.cli.opt.source"),
                                                show_default=False)] = None,
     replace: ReplaceOpt = False,
+    simulated: Annotated[bool, typer.Option("--simulated",
+                                            help=both("import.cli.opt.simulated"))] = False,
     dry_run: DryRunOpt = False,
 ) -> None:
     """导入观测值（CSV/XLSX，长表或宽表；空单元格视为缺失；年鉴单位自动换算）/ Import
@@ -177,7 +179,7 @@ def observations(
 
     _run(workspace, lambda store, progress: import_observations(
         store, file, form=form, year=year, sheet=sheet, header_rows=header_rows, source=source,
-        replace=replace, dry_run=dry_run, progress=progress))
+        replace=replace, simulated=simulated, dry_run=dry_run, progress=progress))
 
 
 @import_app.command("boundaries")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^\d{6}$")
 _DIRECTION_WORDS = {
     1: ("1", "+1", "+", "正向", "正", "benefit", "higher is better", "positive"),
-    -1: ("-1", "−1", "-", "−", "逆向", "负向", "负", "cost", "lower is better", "negative"),
+    -1: ("-1", "-", "逆向", "负向", "负", "cost", "lower is better", "negative"),
     0: ("0", "描述性", "描述", "descriptive", "none", "无"),
 }
 
@@ -334,9 +335,13 @@ def _direction(cell: Cell) -> int | None:
     text = _text(cell)
     if text is None:
         return None
-    key = normalize(text)
+
+    def key(word: str) -> str:  # keeps the sign (normalize() would drop the minus)
+        return " ".join(unicodedata.normalize("NFKC", word).replace("\u2212", "-")
+                        .casefold().split())
+
     for value, words in _DIRECTION_WORDS.items():
-        if key in {normalize(w) for w in words}:
+        if key(text) in {key(w) for w in words}:
             return value
     return None
 

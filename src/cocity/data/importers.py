@@ -108,6 +108,7 @@ def read_observations(
     header_rows: int | None = None,
     source: str | None = None,
     replace: bool = False,
+    simulated: bool = False,
     progress: Progress | None = None,
 ) -> ParsedObservations:
     """Read and validate a table of observations without writing anything.
@@ -116,7 +117,8 @@ def read_observations(
     column). ``year`` applies where the file gives none (no year column, no year header).
     ``header_rows`` counts header rows from the first non-blank row (default: detected).
     ``source`` defaults to the file name. Unless ``replace``, a value differing from the stored
-    one is an issue. Raises :class:`ValidationError` listing every problem found.
+    one is an issue. ``simulated`` flags every value as simulated (demonstration data), so that
+    reports say so. Raises :class:`ValidationError` listing every problem found.
     """
     path = Path(path)
     name = str(path)
@@ -147,6 +149,7 @@ def read_observations(
         issues = _conflicts(store, frame, name)
     if issues:
         raise ValidationError(_sorted_unique(issues))
+    frame["simulated"] = bool(simulated)
     return ParsedObservations(frame.drop(columns=["src_row", "src_col"]), layout, digest)
 
 
@@ -160,6 +163,7 @@ def import_observations(
     header_rows: int | None = None,
     source: str | None = None,
     replace: bool = False,
+    simulated: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
@@ -171,7 +175,7 @@ def import_observations(
     path = Path(path)
     parsed = read_observations(store, path, form=form, year=year, sheet=sheet,
                                header_rows=header_rows, source=source, replace=replace,
-                               progress=progress)
+                               simulated=simulated, progress=progress)
     frame = parsed.frame
     if dry_run:
         added, changed = _diff_counts(store, frame)
