@@ -110,6 +110,9 @@ def test_read_only_commands_run_while_another_process_reads(workspace: Path,
         assert result.exit_code == 0, result.output
         assert "4 county-level units" in result.output
         assert runner.invoke(app, ["indicators", "-w", str(workspace)]).exit_code == 0
+        profile = runner.invoke(app, ["profile", "-w", str(workspace), "--out",
+                                      str(tmp_path / "p.html")])
+        assert profile.exit_code == 0, profile.output
         # A writer is refused while the reader holds the file.
         path = csv_file(tmp_path, "东兴区,2021,pop_total,5\n")
         write = runner.invoke(app, ["import", "observations", str(path), "-w", str(workspace)])
@@ -147,6 +150,19 @@ def test_a_damaged_workspace_file_is_named_and_left_alone(workspace: Path, tmp_p
         assert f"the workspace file {db} is damaged or not a cocity workspace" in text
         assert "restore it from a backup" in text and "cocity did not change the file" in text
     assert sha(db) == before
+
+
+def test_read_only_commands_of_the_real_cli_exit_2_on_a_damaged_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / DB_NAME).write_bytes(b"garbage" * 100)
+    for args in (["profile", "-w", str(ws), "--out", str(tmp_path / "p.html")],
+                 ["evaluate", "-w", str(ws), "--out", str(tmp_path / "e"), "--no-pdf"]):
+        proc = subprocess.run([sys.executable, "-c", "from cocity.cli import main; main()",
+                               *args], capture_output=True, text=True, env=env(), timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        assert "is damaged or not a cocity workspace" in " ".join(proc.stderr.split())
+        assert "Traceback" not in proc.stderr
 
 
 def test_damaged_workspace_in_chinese(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -174,6 +174,10 @@ def test_yearbook_units_and_headers_are_converted_with_notes(store: Store,
     )
     log = store.import_log()
     assert list(log["notes"].iloc[-1]) == list(result.notes)
+    from cocity.data.provenance import provenance
+
+    entry = provenance(store, indicators=["gdp"])["imports"][-1]
+    assert entry["notes"] == list(result.notes) and entry["file"].endswith("年鉴.xlsx")
 
 
 def test_a_header_the_catalog_does_not_hold_says_what_it_means(store: Store,
@@ -206,3 +210,19 @@ def test_conflicts_show_full_precision_and_whole_head_counts(store: Store,
     assert messages == [
         "511011 2019 gdp: the stored value 17012.65 differs from the new value 17012.7",
         "511011 2019 pop_total: the stored value 20937757 differs from the new value 20937758"]
+
+
+def test_every_new_data_label_has_both_languages_with_the_same_fields() -> None:
+    import string
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("cocity.i18n").joinpath("data_v2.yaml").read_text(encoding="utf-8")
+    labels = yaml.safe_load(text)
+    assert len(labels) > 60
+    for key, entry in labels.items():
+        assert set(entry) == {"zh", "en"}, key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
+                  for lang in ("zh", "en")]
+        assert fields[0] == fields[1], key

@@ -34,7 +34,8 @@ def provenance(store: Store, *, indicators: Iterable[str] | None = None,
     (the embedded dataset the workspace was created with, or ``None``), ``datum``, ``imports``
     (the logged writes that touched those indicators and years, and boundary imports when
     ``include_boundaries``: ``file``, ``sha256``, ``kind``, ``rows``, ``added``, ``replaced``,
-    ``imported_at`` UTC, ``indicators``, ``years``) and ``user_data`` (any such import).
+    ``imported_at`` UTC, ``indicators``, ``years``, ``notes`` such as the unit conversions
+    applied) and ``user_data`` (any such import).
     """
     wanted_ind = set(map(str, indicators)) if indicators is not None else None
     wanted_years = {int(y) for y in years} if years is not None else None
@@ -59,6 +60,7 @@ def provenance(store: Store, *, indicators: Iterable[str] | None = None,
                 row.get("indicators")) else None,
             "years": sorted(int(y) for y in row["years"]) if _listlike(row.get("years"))
             else None,
+            "notes": [str(n) for n in row["notes"]] if _listlike(row.get("notes")) else [],
         })
     return {
         "workspace": str(store.path) if store.path is not None else None,
