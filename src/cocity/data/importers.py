@@ -5,13 +5,21 @@ Rules for cells (blank = no observation, thousands separators accepted, value ra
 headers) in :mod:`cocity.data.import_layout`.
 
 Everything is validated before anything is written: unknown or ambiguous units, unknown
-indicators, duplicate (unit, year, indicator) keys, non-numeric cells, values impossible for the
-indicator's ``value_kind``, bad years, units of measure that differ from the catalog and values
-that conflict with stored ones. All issues are collected and raised together as one
-:class:`~cocity.data.errors.ValidationError`, each naming file, spreadsheet row, column and what
-to do. The write is one transaction, so a failed import leaves the store exactly as it was and
-re-importing a file changes nothing. Boundaries are imported by
-:func:`cocity.data.import_boundaries.import_boundaries`.
+indicators, duplicate (unit, year, indicator) keys, non-numeric cells and formulas without a
+saved value, values implausible for the indicator (``bounds.yaml``), bad years, units of measure
+that cannot be converted to the catalog's and values that conflict with stored ones. All issues
+are collected and raised together as one :class:`~cocity.data.errors.ValidationError`, each
+naming file, spreadsheet row, column and what to do. The write is one transaction, so a failed
+import leaves the store exactly as it was and re-importing a file changes nothing. Boundaries
+are imported by :func:`cocity.data.import_boundaries.import_boundaries`, units and catalogs by
+:mod:`cocity.data.import_definitions`.
+
+Speed: validation is vectorised. Distinct unit, year and indicator cells are resolved once;
+plain numbers are parsed, converted and range-checked as arrays; only the cells that are not
+plain numbers within their bounds (and the rows whose unit or year fails) go through the
+per-cell functions of :mod:`cocity.data.validate`, which give the messages — so the messages
+are those of a cell-by-cell check. ``benchmarks/bench_import.py`` compares with the
+record-by-record importer this replaced.
 """
 
 from __future__ import annotations
@@ -49,7 +57,6 @@ from cocity.outputs import sha256_file
 FORMS = ("auto", "long", "wide")
 # A plain number, as float() reads it (surrounding ASCII spaces and tabs allowed).
 _PLAIN_NUMBER = rf"[ \t]*{NUMBER_PATTERN}[ \t]*"
-_PROGRESS_EVERY = 2000
 
 
 @dataclass(frozen=True)
