@@ -284,6 +284,8 @@ def test_wide_csv_with_a_year_column_and_blank_corner(store: Store, tmp_path: Pa
     ("东兴区,2021,pop_total,#DIV/0!", "value", "'#DIV/0!' is not a number"),
     ("东兴区,2021,pop_total,\"1,23\"", "value", "'1,23' is not a number"),
     ("东兴区,2021,pop_total,nan", "value", "'nan' is not a number"),
+    ("东兴区,2021,pop_total,1_000", "value", "'1_000' is not a number"),
+    ("东兴区,2021,pop_total,Infinity", "value", "'Infinity' is not a number"),
     ("东兴区,2021,pop_total,inf", "value", "'inf' is not a number"),
     ("东兴区,2021,pop_total,1e999", "value", "'1e999' is not a finite number"),
     ("东兴区,2021,pop_total,-5", "value", "value -5 is negative"),

@@ -330,6 +330,28 @@ def _years(recs: Records, file: str, year_option: int | None, issues: list[Issue
     return out, ok
 
 
+def _plain_numbers(texts: np.ndarray) -> np.ndarray:
+    """The value of each text that is a plain number (:data:`NUMBER_PATTERN`, surrounding
+    spaces allowed), NaN for any other text.
+
+    When every text is ASCII without underscores, ``float()`` accepts exactly the plain numbers
+    plus ``nan``/``inf`` spellings (which give non-finite values, diagnosed per cell later), so
+    the whole array is converted at once; otherwise (or when some text is not a number) each
+    text is matched against the pattern first.
+    """
+    joined = "".join(texts.tolist())
+    if joined.isascii() and "_" not in joined:
+        try:
+            return np.asarray(texts.astype(float))
+        except ValueError:
+            pass
+    series = pd.Series(texts, dtype=object)
+    plain = series.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+    parsed = np.full(len(texts), np.nan)
+    parsed[plain] = texts[plain].astype(float)
+    return parsed
+
+
 def _values(recs: Records, has_ind: np.ndarray, file: str, matcher: IndicatorMatcher,
             issues: list[Issue]) -> tuple[np.ndarray, np.ndarray]:
     """Each record's value in the catalog's unit, and which records passed.
@@ -350,11 +372,7 @@ def _values(recs: Records, has_ind: np.ndarray, file: str, matcher: IndicatorMat
     values = np.full(n, np.nan)
     values[is_num] = cells[is_num].astype(float)
     if is_str.any():
-        text = pd.Series(cells[is_str], dtype=object)
-        plain = text.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
-        parsed = np.full(len(text), np.nan)
-        parsed[plain] = text.to_numpy(dtype=object)[plain].astype(float)
-        values[is_str] = parsed
+        values[is_str] = _plain_numbers(cells[is_str])
     fast = np.isfinite(values) & has_ind
     scaled = recs.factor != 1.0
     for f in np.unique(recs.factor[fast & scaled]):
