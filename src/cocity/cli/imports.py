@@ -131,31 +131,25 @@ def _run(workspace: Path, action: Action) -> None:
     _print_result(result)
 
 
-@import_app.command("units")
+@import_app.command("units", help=both("import.cli.units.help"))
 def units(file: FileArg, workspace: WorkspaceReq, sheet: SheetOpt = None,
           replace: ReplaceOpt = False, dry_run: DryRunOpt = False) -> None:
-    """导入行政单元（代码、中英文名称、层级、上级、纳入情况，可选等级、都市圈、代表点；不要求拼音名）
-    / Import administrative units (code, names, level, parent, membership; tier, metro and a
-    representative point optional; pinyin names are not required)."""
     from cocity.data.import_definitions import import_units
 
     _run(workspace, lambda store, progress: import_units(
         store, file, sheet=sheet, replace=replace, dry_run=dry_run, progress=progress))
 
 
-@import_app.command("catalog")
+@import_app.command("catalog", help=both("import.cli.catalog.help"))
 def catalog(file: FileArg, workspace: WorkspaceReq, sheet: SheetOpt = None,
             replace: ReplaceOpt = False, dry_run: DryRunOpt = False) -> None:
-    """导入指标目录（编号、名称、计量单位、方向 1/-1/0、数值类型、定义、来源、许可）/ Import the
-    indicator catalog (id, names, unit of measure, direction 1/-1/0, value kind, definition,
-    source, license)."""
     from cocity.data.import_definitions import import_catalog
 
     _run(workspace, lambda store, progress: import_catalog(
         store, file, sheet=sheet, replace=replace, dry_run=dry_run, progress=progress))
 
 
-@import_app.command("observations")
+@import_app.command("observations", help=both("import.cli.observations.help"))
 def observations(
     file: FileArg,
     workspace: WorkspaceReq,
@@ -172,9 +166,6 @@ def observations(
                                             help=both("import.cli.opt.simulated"))] = False,
     dry_run: DryRunOpt = False,
 ) -> None:
-    """导入观测值（CSV/XLSX，长表或宽表；空单元格视为缺失；年鉴单位自动换算）/ Import
-    observations (CSV/XLSX, long or wide form; blank cells are missing values; yearbook units
-    converted)."""
     from cocity.data.importers import import_observations
 
     _run(workspace, lambda store, progress: import_observations(
@@ -182,7 +173,7 @@ def observations(
         replace=replace, simulated=simulated, dry_run=dry_run, progress=progress))
 
 
-@import_app.command("boundaries")
+@import_app.command("boundaries", help=both("import.cli.boundaries.help"))
 def boundaries(
     file: FileArg,
     workspace: WorkspaceReq,
@@ -199,7 +190,6 @@ def boundaries(
                                              help=both("import.cli.opt.make_valid"))] = False,
     dry_run: DryRunOpt = False,
 ) -> None:
-    """导入边界（GeoJSON/GeoPackage/Shapefile）/ Import unit boundaries (GeoJSON/GPKG/SHP)."""
     from cocity.data.import_boundaries import import_boundaries
 
     _run(workspace, lambda store, progress: import_boundaries(
