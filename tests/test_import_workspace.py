@@ -288,3 +288,13 @@ def test_geodata_of_the_embedded_dataset_does_not_claim_wgs84() -> None:
     area = gcj.to_crs("EPSG:6933").area.sum() / wgs.to_crs("EPSG:6933").area.sum()
     assert area == pytest.approx(1.0, abs=1e-3)
     pd.testing.assert_index_equal(gcj.index, wgs.index)
+
+
+def test_the_readme_python_example_runs() -> None:
+    text = (SRC.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) == 1 and "from cocity.datasets import open_store" in blocks[0]
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    assert namespace["gdf"].attrs["datum"] == "GCJ-02"  # type: ignore[attr-defined]
+    assert namespace["wgs"].crs.to_epsg() == 4326  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cocity.data.errors import Issue, ValidationError
-from cocity.data.import_read import Cell, Progress, read_grid
+from cocity.data.import_read import Cell, Progress, column_letter, read_grid
 from cocity.data.importers import ImportResult, level_counts
 from cocity.data.schema import (
     INDICATOR_COLUMNS,
@@ -107,8 +107,6 @@ def _table(path: Path, aliases: dict[str, tuple[str, ...]], required: tuple[str,
     shown: dict[str, str] = {}
     ignored: list[str] = []
     issues: list[Issue] = []
-    from cocity.data.import_read import column_letter
-
     for j, label in enumerate(header):
         if is_blank(label):
             continue

@@ -63,6 +63,9 @@ class FormulaCell:
 
     formula: str
 
+    def __str__(self) -> str:
+        return self.formula
+
 
 Cell = (str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timedelta | PercentCell
         | FormulaCell | None)
