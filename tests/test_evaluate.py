@@ -19,9 +19,10 @@ from cocity.evaluate.derive import Context, Edition
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.framework import EvalFramework, load_framework
 from cocity.evaluate.run import Evaluation, evaluate
-from cocity.evaluate.runs import latest, previous_scores, registry, run_id, save_run
+from cocity.evaluate.runs import latest, previous_run, registry, run_id, save_run
 from cocity.evaluate.survey import simulate_survey
-from cocity.evaluate.tables import result_tables
+from cocity.evaluate.tables import csv_frame, result_tables
+from cocity.report.evaluate_report import document
 
 AMENITIES = ["hh_piped_water_share", "hh_kitchen_share", "hh_toilet_share", "hh_bath_share"]
 
@@ -264,14 +265,16 @@ def test_same_inputs_same_results(store: Store, run2020: Evaluation) -> None:
 
 # ---------------------------------------------------------------------- versioned runs
 def _tables_only(ev: Evaluation, folder: Path) -> dict[str, Path]:
+    """The run's CSV tables and JSON document (no pages), as the report writer writes them."""
     paths = {}
-    for name, frame in result_tables(ev).items():
+    tables = result_tables(ev)
+    for name, frame in tables.items():
         path = folder / "tables" / f"{name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(path, index=False)
+        csv_frame(frame, ev, name).to_csv(path, index=False, lineterminator="\n")
         paths[f"csv:{name}"] = path
     path = folder / "evaluation.json"
-    path.write_text(json.dumps({"year": ev.year}), encoding="utf-8")
+    path.write_text(json.dumps(document(ev, tables), ensure_ascii=False), encoding="utf-8")
     paths["json"] = path
     return paths
 
@@ -285,9 +288,14 @@ def test_runs_are_immutable_and_reproduced(run2020: Evaluation, tmp_path: Path) 
     assert (first.path / "manifest.json").read_text(encoding="utf-8") == stamp
     assert [r.id for r in registry(tmp_path)] == [first.id]
     assert latest(tmp_path, 2020) is not None and latest(tmp_path, 2019) is None
-    scores = previous_scores(first)
+    prev = previous_run(first)
     graded = run2020.levels["county"].graded
-    assert np.allclose(scores["county"].reindex(graded.index), graded["score"])
+    assert prev.year == 2020 and prev.run == first.id
+    assert np.allclose(prev.scores["county"].reindex(graded.index), graded["score"], atol=0)
+    used = run2020.levels["county"].values_used
+    assert list(prev.values["county"].columns) == list(used.columns)
+    assert np.allclose(prev.values["county"].reindex(used.index).to_numpy(float),
+                       used.to_numpy(float), rtol=1e-15, equal_nan=True)
     # results that differ for the same inputs are refused, and nothing is left behind
     manifest = json.loads(stamp)
     manifest["outputs"]["csv:county_ranking"]["sha256"] = "0" * 64

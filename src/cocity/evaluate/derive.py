@@ -58,6 +58,7 @@ class Context:
     network_spec: dict[str, Any]
     survey: Any = None  # cocity.evaluate.survey.Survey or None
     cache: dict[str, Any] = field(default_factory=dict)
+    used: set[tuple[str, int]] = field(default_factory=set)  # (indicator, year) read
 
     # ------------------------------------------------------------------ units
     @property
@@ -80,6 +81,7 @@ class Context:
         if year is None:
             return None
         ids = [indicators] if isinstance(indicators, str) else list(indicators)
+        self.used.update((i, int(year)) for i in ids)
         key = f"values:{','.join(ids)}:{year}"
         if key not in self.cache:
             obs = self.store.observations(indicators=ids, years=[year])

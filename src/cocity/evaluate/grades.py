@@ -426,10 +426,14 @@ def _codes(rules: GradingRules, levels: NDArray[np.int64], index: pd.Index) -> p
 
 
 def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[str, Any] | None
-                  = None, previous: pd.Series | None = None) -> pd.DataFrame:
+                  = None, previous: pd.Series | None = None, *,
+                  change: pd.Series | None = None) -> pd.DataFrame:
     """Grade every unit of ``scores`` (indexed by unit code) with ``rules``.
 
     ``previous``: last run's scores by unit (units missing there have no previous score).
+    ``change``: the change to judge instead of ``score − previous`` (e.g. a like-for-like
+    change computed on the indicators two editions share, :mod:`cocity.evaluate.compare`);
+    ``previous`` is then taken as ``score − change``. Give one of the two.
     Returns a frame indexed by unit (order of ``scores``) with columns
 
     - ``score``, ``previous``, ``change`` (``score − previous``, ``NaN`` if either is missing);
@@ -444,13 +448,17 @@ def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[
     """
     rules = load_rules(rules)
     s = _check_series(scores, "scores")
+    if change is not None:
+        if previous is not None:
+            raise GradingError([_msg("previous_and_change")])
+        previous = s - _check_series(change, "change").reindex(s.index)
     prev = (_check_series(previous, "previous").reindex(s.index) if previous is not None
             else pd.Series(np.nan, index=s.index))
     S = np.asarray(s.to_numpy(dtype=np.float64), dtype=np.float64)
     P = np.asarray(prev.to_numpy(dtype=np.float64), dtype=np.float64)
     base, level, qranks = _levels(rules, S[None, :], P if previous is not None else None)
     base, level = base[0], level[0]
-    change = S - P
+    delta = S - P
     n = int(np.sum(~np.isnan(S)))
     cum = np.concatenate([[0.0], np.cumsum(rules.thresholds)])
     reasons: list[str] = []
@@ -474,20 +482,20 @@ def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[
                      share_low=float(cum[b]), share_high=float(cum[b + 1]) if b < G - 1 else 1.0)
         if level[i] < b:
             code = "improved"
-            p.update(change=float(change[i]), min_gain=rules.min_gain)
+            p.update(change=float(delta[i]), min_gain=rules.min_gain)
         elif level[i] > b:
             code = "declined"
-            p.update(change=float(change[i]), max_loss=rules.max_loss)
-        elif rules.min_gain is not None and change[i] >= rules.min_gain - CHANGE_TOL:
+            p.update(change=float(delta[i]), max_loss=rules.max_loss)
+        elif rules.min_gain is not None and delta[i] >= rules.min_gain - CHANGE_TOL:
             code = "improved_at_top"
-            p.update(change=float(change[i]), min_gain=rules.min_gain)
-        elif rules.max_loss is not None and change[i] <= -rules.max_loss + CHANGE_TOL:
+            p.update(change=float(delta[i]), min_gain=rules.min_gain)
+        elif rules.max_loss is not None and delta[i] <= -rules.max_loss + CHANGE_TOL:
             code = "declined_at_bottom"
-            p.update(change=float(change[i]), max_loss=rules.max_loss)
+            p.update(change=float(delta[i]), max_loss=rules.max_loss)
         reasons.append(code)
         params.append(p)
     out = pd.DataFrame({
-        "score": S, "previous": P, "change": change,
+        "score": S, "previous": P, "change": delta,
         "rank": _ranks(S, "min"),
     }, index=pd.Index(s.index, name="unit"))
     out["base_grade"] = _codes(rules, base, out.index)
@@ -568,7 +576,9 @@ def grade_uncertainty(
       from ``ranks`` if given (columns ``rank_low``/``rank_high``, or ``p05``/``p95`` as in
       :attr:`UncertaintyResult.rank_summary`, matched by unit), else computed from the
       replications: ranks with ties sharing the best rank, their ``(1 − coverage)/2`` and
-      ``(1 + coverage)/2`` percentiles (linear interpolation).
+      ``(1 + coverage)/2`` percentiles taken at observed ranks (NumPy's ``lower`` and
+      ``higher`` methods), so that the interval holds whole ranks; given bounds are rounded
+      outwards.
 
     Units never graded (``NaN`` in every replication) get ``NaN`` shares and grades and
     ``uncertain`` ``<NA>``.
@@ -628,18 +638,22 @@ def grade_uncertainty(
 
 def _rank_interval(S: NDArray[np.float64], idx: pd.Index, coverage: float,
                    ranks: pd.DataFrame | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Whole-rank interval: given bounds rounded outwards (⌊low⌋, ⌈high⌉), or the
+    replications' rank percentiles taken at observed ranks (``lower`` / ``higher``)."""
     if ranks is not None:
         for low, high in (("rank_low", "rank_high"), ("p05", "p95")):
             if low in ranks.columns and high in ranks.columns:
                 got = ranks.reindex(idx)
-                return got[low].to_numpy(dtype=float), got[high].to_numpy(dtype=float)
+                return (np.floor(got[low].to_numpy(dtype=float)),
+                        np.ceil(got[high].to_numpy(dtype=float)))
         raise GradingError([_msg("ranks_columns")])
     tail = (1.0 - float(coverage)) / 2.0
     R = _ranks(S, "min")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # a unit never graded: all-NaN column
-        q = np.nanpercentile(R, [100 * tail, 100 * (1 - tail)], axis=0)
-    return q[0], q[1]
+        lo = np.nanpercentile(R, 100 * tail, axis=0, method="lower")
+        hi = np.nanpercentile(R, 100 * (1 - tail), axis=0, method="higher")
+    return lo, hi
 
 
 # ------------------------------------------------------------------------------- lists
