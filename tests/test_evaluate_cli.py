@@ -105,6 +105,35 @@ def test_terminal_summary(tmp_path: Path) -> None:
     assert f"{run / 'report.html'}" in result.output  # whole, unbroken paths
 
 
+def test_quick_look_and_too_few_replications(tmp_path: Path) -> None:
+    quick = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "q"), "--replications", "0",
+                                "--no-pdf", "--no-previous", "--level", "prefecture"],
+                          terminal_width=200)
+    assert quick.exit_code == 0, quick.output
+    assert "未做不确定性分析" in quick.output
+    one = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "o"), "--replications", "1",
+                              "--no-pdf", "--no-previous", "--level", "prefecture", "--lang",
+                              "en"], terminal_width=200)
+    assert one.exit_code == 0, one.output
+    assert "Only 1 uncertainty replication(s) were asked" in one.output
+    assert "ran 8" in one.output and "Prefecture level: 16 units" in one.output
+
+
+def test_an_edited_run_is_repaired_not_reused(tmp_path: Path) -> None:
+    args = ["evaluate", "--out", str(tmp_path), "--replications", "0", "--no-pdf",
+            "--no-previous", "--level", "prefecture"]
+    assert runner.invoke(app, args).exit_code == 0
+    run = next((tmp_path / "runs").iterdir())
+    ranking = run / "tables" / "prefecture_ranking.csv"
+    original = ranking.read_bytes()
+    ranking.write_bytes(original.replace(b",", b";", 3))
+    result = runner.invoke(app, [*args, "--lang", "en"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "tables/prefecture_ranking.csv (changed)" in result.output
+    assert "stored run repaired" in result.output
+    assert ranking.read_bytes() == original
+
+
 @pytest.mark.parametrize("args, message", [
     (["--framework", "nowhere.yaml"], "nowhere.yaml"),
     (["--publication-date", "2021-13-01"], "2021-13-01"),

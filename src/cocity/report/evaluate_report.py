@@ -31,6 +31,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -71,7 +72,10 @@ NETWORK_MEASURES = ("e2sfca", "core_minutes", "core_share")
 
 
 def yes(value: Any) -> bool:
-    """True for a true flag; False for false, missing (NA, NaN, None) or absent."""
+    """True for a true flag; False for false, missing (NA, NaN, None) or absent (a template's
+    undefined value, e.g. no ``uncertain`` column without an uncertainty analysis)."""
+    if isinstance(value, jinja2.Undefined):
+        return False
     try:
         return bool(pd.notna(value) and value)
     except (TypeError, ValueError):
@@ -545,7 +549,7 @@ def _print_figures(ev: Evaluation, res: LevelResult, lang: str) -> dict[str, Mar
     figs = {"map": Markup(choropleth_svg(
         geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
         highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
-        outline=outline, width=640, lang=lang, labels=labels))}
+        outline=outline, width=680, lang=lang, labels=labels))}
     figs["cover"] = Markup(choropleth_svg(
         geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
         title=ev.framework.level_label(level, lang),
@@ -573,7 +577,7 @@ def _print_figures(ev: Evaluation, res: LevelResult, lang: str) -> dict[str, Mar
             {(fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en):
              rk[f"score_{d}"].tolist() for d in res.dimensions()},
             colors=list(DIM_COLORS), axis_title=t("eval.r.axis.score", lang), width=640,
-            domain=(0, 100)))
+            domain=(0, 100), bar_height=6))
     return figs
 
 

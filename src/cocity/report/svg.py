@@ -487,7 +487,7 @@ def _map_labels(labels: Mapping[str, str], codes: Sequence[str], geoms: Sequence
               if c in labels and labels[c] not in (None, "")]
     if not chosen:
         return []
-    size = 6.5 if len(chosen) > 40 else 8.5
+    size = 7 if len(chosen) > 40 else 9
     pts = proj(shapely.get_coordinates(shapely.point_on_surface(
         np.asarray([g for _, g in chosen], dtype=object))))
     out = [f'<g class="labels" font-size="{size}" text-anchor="middle" stroke="#ffffff" '
