@@ -429,3 +429,24 @@ def test_xlsx_input(tiny_store: Store, tmp_path: Path) -> None:
     assert list(s.responses["unit"]) == [A, C]
     assert s.source == str(path)
     pd.testing.assert_frame_equal(s.responses, read_survey(df, tiny_store, year=2020).responses)
+
+
+def test_simulated_units_have_their_own_random_streams(chengyu: Store) -> None:
+    """A unit's simulated answers depend on the seed and its code only: surveying fewer units
+    (here three lose their population, so they are not surveyed) leaves the others' answers as
+    they were; another seed changes them."""
+    from cocity.datasets import load_into
+
+    full = simulate_survey(chengyu, year=2020, n_per_unit=10, seed=11).responses
+    fewer = Store.open(None)
+    load_into(fewer, "chengyu")
+    gone = ["510104", "500101", "511702"]
+    fewer.con.execute("DELETE FROM observations WHERE indicator = 'pop_total' AND year = 2020"
+                      " AND unit IN (SELECT unnest(?))", [gone])
+    part = simulate_survey(fewer, year=2020, n_per_unit=10, seed=11).responses
+    assert set(full["unit"]) - set(part["unit"]) == set(gone)
+    kept = full[~full["unit"].isin(gone)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part.reset_index(drop=True), kept)
+    other = simulate_survey(chengyu, year=2020, n_per_unit=10, seed=12).responses
+    domains = [c for c in ("education", "health") if c in full.columns]
+    assert domains and not full[domains].equals(other[domains])

@@ -770,6 +770,11 @@ def check_survey(survey: Survey, units: Sequence[str] | pd.DataFrame, *,
 
 
 # ====================================================================== simulation
+def _stream(seed: int, *key: int) -> np.random.Generator:
+    """The generator of one independent stream of ``seed`` (``SeedSequence`` spawn key)."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
+
+
 def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_unit: int = 60,
                     seed: int = 0,
                     schema: str | Path | Mapping[str, Any] | SurveySchema | None = None
@@ -796,8 +801,11 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     groups of units (e.g. prefectures) are population-weighted. Units without a population in
     ``year`` are not surveyed (they get no responses); with none at all, an error.
 
-    Reproducible: the same store, arguments and seed give an identical frame (NumPy
-    ``default_rng(seed)``, draws in a fixed order).
+    **Random streams.** Independent streams from the one ``seed``
+    (``numpy.random.SeedSequence(seed, spawn_key=…)``): one for the domain effects and one per
+    unit, keyed by the unit's code — so a unit's answers do not change when other units are
+    added to or removed from the survey. The same store, arguments and seed give an identical
+    frame.
     """
     sch = load_schema(schema)
     if level not in LEVELS:
@@ -832,19 +840,32 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
         raise SurveyInputError([Issue(
             t("survey.err.schema", problem=f"simulation.cuts: {k - 1} increasing cut-points"),
             hint=t("survey.err.schema.hint"))])
-    rng = np.random.default_rng(seed)
     n_units, n_dom = len(codes), len(sch.domains)
     total = n_units * n_per_unit
-    unit_effect = rng.normal(0.0, float(par.get("sigma_unit", 0.3)), n_units)
-    domain_effect = rng.normal(0.0, float(par.get("sigma_domain", 0.3)), n_dom)
-    noise = rng.normal(0.0, float(par.get("sigma_respondent", 1.0)), (total, n_dom))
-    unit_of = np.repeat(np.arange(n_units), n_per_unit)
-    latent = float(par.get("mu", 0.0)) + unit_effect[unit_of][:, None] + domain_effect + noise
-    answers = (sch.likert_min + np.searchsorted(cuts, latent)).astype(np.int64)
+    sigma_u = float(par.get("sigma_unit", 0.3))
+    sigma_e = float(par.get("sigma_respondent", 1.0))
+    share_nr = float(par.get("nonresponse_share", 0.0))
     nr_codes = np.array(sorted(sch.nonresponse), dtype=np.int64)
-    if len(nr_codes):
-        missing = rng.random((total, n_dom)) < float(par.get("nonresponse_share", 0.0))
-        answers = np.where(missing, rng.choice(nr_codes, size=(total, n_dom)), answers)
+    demo = {col: np.array(list(allowed), dtype=object)
+            for col, allowed in sch.demographics.items()}
+    domain_effect = _stream(seed, 0).normal(0.0, float(par.get("sigma_domain", 0.3)), n_dom)
+    latent = np.empty((total, n_dom))
+    answers_nr = np.zeros((total, n_dom), dtype=np.int64)
+    nr_mask = np.zeros((total, n_dom), dtype=bool)
+    drawn: dict[str, list[Any]] = {col: [] for col in demo}
+    for u, code in enumerate(codes):
+        rng = _stream(seed, 1, int(code) if code.isdigit() else u)
+        block = slice(u * n_per_unit, (u + 1) * n_per_unit)
+        latent[block] = (float(par.get("mu", 0.0)) + rng.normal(0.0, sigma_u) + domain_effect
+                        + rng.normal(0.0, sigma_e, (n_per_unit, n_dom)))
+        if len(nr_codes):
+            nr_mask[block] = rng.random((n_per_unit, n_dom)) < share_nr
+            answers_nr[block] = rng.choice(nr_codes, size=(n_per_unit, n_dom))
+        for col, allowed in demo.items():
+            drawn[col].extend(rng.choice(allowed, size=n_per_unit))
+    unit_of = np.repeat(np.arange(n_units), n_per_unit)
+    answers = (sch.likert_min + np.searchsorted(cuts, latent)).astype(np.int64)
+    answers = np.where(nr_mask, answers_nr, answers)
     frame: dict[str, object] = {
         "respondent": [f"{c}-{i:04d}" for c in codes for i in range(1, n_per_unit + 1)],
         "unit": np.repeat(codes, n_per_unit),
@@ -852,8 +873,8 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     }
     for j, d in enumerate(sch.domains):
         frame[d] = answers[:, j]
-    for col, allowed in sch.demographics.items():
-        frame[col] = rng.choice(np.array(list(allowed), dtype=object), size=total)
+    for col in demo:
+        frame[col] = np.asarray(drawn[col], dtype=object)
     frame["stratum"] = np.repeat(codes, n_per_unit)
     frame["simulated"] = True
     raw = pd.DataFrame(frame)

@@ -552,8 +552,7 @@ def _print_figures(ev: Evaluation, res: LevelResult, lang: str) -> dict[str, Mar
         outline=outline, width=680, lang=lang, labels=labels))}
     figs["cover"] = Markup(choropleth_svg(
         geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
-        title=ev.framework.level_label(level, lang),
-        labels=labels if level == "prefecture" else None))
+        title=ev.framework.level_label(level, lang)))
     figs["scores"] = Markup(choropleth_svg(
         geo, res.graded["score"].astype(float), bins=5,
         legend_title=t("eval.r.col.score", lang), outline=outline, width=640, lang=lang,
