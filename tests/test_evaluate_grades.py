@@ -26,6 +26,8 @@ from cocity.evaluate.grades import (
     rectification_list,
     reward_list,
 )
+from cocity.i18n import use_lang
+from cocity.spec import SpecError
 
 NAN = np.nan
 QUANTILE = {"kind": "quantile", "shares": {"excellent": 0.2, "good": 0.3, "pass": 0.35}}
@@ -95,68 +97,78 @@ def test_grading_error_is_a_cocity_error() -> None:
     assert issubclass(GradingError, CocityError)
 
 
-@pytest.mark.parametrize(("data", "fragment"), [
-    ([1, 2], "rules must be a mapping"),
-    ({"rule": ABSOLUTE, "colour": 1}, "unknown key(s) colour in rules"),
-    ({"grades": "excellent", "rule": ABSOLUTE}, "at least 2 grades"),
-    ({"grades": [{"code": "a", "zh": "a", "en": "a"}], "rule": ABSOLUTE}, "at least 2 grades"),
-    ({"grades": ["a", {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades item 1"),
+@pytest.mark.parametrize(("data", "key", "fragment"), [
+    ([1, 2], None, "expected a mapping"),
+    ({"rule": ABSOLUTE, "colour": 1}, "colour", "unknown key"),
+    ({"grades": "excellent", "rule": ABSOLUTE}, "grades", "expected a list"),
+    ({"grades": [{"code": "a", "zh": "a", "en": "a"}], "rule": ABSOLUTE}, "grades",
+     "at least 2 item"),
+    ({"grades": ["a", {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades[0]",
+     "expected a mapping"),
     ({"grades": [{"code": "", "zh": "a", "en": "a"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "code of grades item 1"),
+      "rule": ABSOLUTE}, "grades[0].code", "must not be empty"),
     ({"grades": [{"code": "a", "zh": "a", "en": "a"}, {"code": "a", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade code a appears twice"),
+      "rule": ABSOLUTE}, "grades[1]", "grade code a appears twice"),
     ({"grades": [{"code": "a", "label": "no.such.key"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade a: label"),
+      "rule": ABSOLUTE}, "grades[0]", "grade a: label"),
     ({"grades": [{"code": "a", "zh": "甲"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade a: label"),
+      "rule": ABSOLUTE}, "grades[0]", "grade a: label"),
     ({"grades": [{"code": "a", "zh": "a", "en": "a", "colour": 1},
-                 {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "in grades[1]"),
-    ({}, "rule is missing"),
-    ({"rule": "absolute"}, "rule must be a mapping"),
-    ({"rule": {"kind": "median"}}, "rule.kind must be absolute"),
-    ({"rule": {**ABSOLUTE, "shares": {}}}, "unknown key(s) shares in rule"),
-    ({"rule": {"kind": "absolute"}}, "rule.cutoffs must give one value"),
-    ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65}}},
+                 {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades[0].colour",
+     "unknown key"),
+    ({}, "rule", "required key missing"),
+    ({"rule": "absolute"}, "rule", "expected a mapping"),
+    ({"rule": {"kind": "median"}}, "rule.kind", "'median' is not one of 'absolute' or"),
+    ({"rule": {**ABSOLUTE, "shares": {}}}, "rule.shares", "unknown key(s) shares in rule"),
+    ({"rule": {"kind": "absolute"}}, "rule.cutoffs", "rule.cutoffs must give one value"),
+    ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65}}}, "rule.cutoffs",
      "rule.cutoffs must give one value"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65, "pass": 50,
-                                               "fail": 0}}}, "rule.cutoffs must give one"),
+                                               "fail": 0}}}, "rule.cutoffs",
+     "rule.cutoffs must give one"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": "80", "good": 65, "pass": 50}}},
-     "rule.cutoffs.excellent must be a finite number"),
+     "rule.cutoffs.excellent", "expected a number, got '80'"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": True, "good": 65, "pass": 50}}},
-     "rule.cutoffs.excellent must be a finite number"),
+     "rule.cutoffs.excellent", "expected a number, got True"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": NAN, "pass": 50}}},
-     "rule.cutoffs.good must be a finite number"),
+     "rule.cutoffs.good", "expected a finite number"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 80, "pass": 50}}},
-     "excellent is 80, good is 80"),
+     "rule.cutoffs.good", "excellent is 80, good is 80"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65, "pass": 70}}},
-     "good is 65, pass is 70"),
+     "rule.cutoffs.pass", "good is 65, pass is 70"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0, "good": 0.3, "pass": 0.35}}},
-     "rule.shares.excellent must lie strictly between 0 and 1"),
+     "rule.shares.excellent", "rule.shares.excellent must lie strictly between 0 and 1"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0.2, "good": 1.0, "pass": 0.35}}},
-     "rule.shares.good must lie strictly between 0 and 1"),
+     "rule.shares.good", "rule.shares.good must lie strictly between 0 and 1"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0.4, "good": 0.4, "pass": 0.3}}},
-     "sum to 1.1"),
-    ({"rule": {**QUANTILE, "ties": "dense"}}, "rule.ties must be average"),
-    ({"rule": ABSOLUTE, "improvement": 5}, "improvement must be a mapping"),
-    ({"rule": ABSOLUTE, "improvement": {"min_gain": 0}}, "improvement.min_gain must be a pos"),
+     "rule.shares", "sum to 1.1"),
+    ({"rule": {**QUANTILE, "ties": "dense"}}, "rule.ties", "'dense' is not one of 'average'"),
+    ({"rule": ABSOLUTE, "improvement": 5}, "improvement", "expected a mapping"),
+    ({"rule": ABSOLUTE, "improvement": {"min_gain": 0}}, "improvement.min_gain",
+     "must be greater than 0"),
     ({"rule": ABSOLUTE, "improvement": {"min_gain": 5, "max_loss": -2}},
-     "improvement.max_loss must be a positive"),
-    ({"rule": ABSOLUTE, "improvement": {"gain": 5}}, "unknown key(s) gain in improvement"),
+     "improvement.max_loss", "must be greater than 0"),
+    ({"rule": ABSOLUTE, "improvement": {"gain": 5}}, "improvement.gain", "unknown key"),
     ({"rule": ABSOLUTE, "rectification": {"deadline_months": 0}},
-     "rectification.deadline_months must be a positive integer"),
+     "rectification.deadline_months", "must be greater than 0"),
     ({"rule": ABSOLUTE, "rectification": {"deadline_months": 1.5}},
-     "rectification.deadline_months must be a positive integer"),
-    ({"rule": ABSOLUTE, "rectification": {"top_k": True}},
-     "rectification.top_k must be a positive integer"),
-    ({"rule": ABSOLUTE, "rectification": {"grades": ["bad"]}}, "rectification.grades must be"),
-    ({"rule": ABSOLUTE, "rectification": {"grades": []}}, "rectification.grades must be"),
-    ({"rule": ABSOLUTE, "reward": {"grades": "excellent"}}, "reward.grades must be"),
-    ({"rule": ABSOLUTE, "reward": {"grades": ["gold"]}}, "reward.grades must be"),
+     "rectification.deadline_months", "expected an integer"),
+    ({"rule": ABSOLUTE, "rectification": {"top_k": True}}, "rectification.top_k",
+     "expected an integer"),
+    ({"rule": ABSOLUTE, "rectification": {"grades": ["bad"]}}, "rectification.grades",
+     "rectification.grades must be"),
+    ({"rule": ABSOLUTE, "rectification": {"grades": []}}, "rectification.grades",
+     "at least 1 item"),
+    ({"rule": ABSOLUTE, "reward": {"grades": "excellent"}}, "reward.grades",
+     "expected a list"),
+    ({"rule": ABSOLUTE, "reward": {"grades": ["gold"]}}, "reward.grades",
+     "reward.grades must be"),
 ])
-def test_every_validation_error(data: Any, fragment: str) -> None:
-    with pytest.raises(GradingError) as err:
+def test_every_validation_error(data: Any, key: str | None, fragment: str) -> None:
+    with use_lang("en"), pytest.raises(SpecError) as err:
         load_rules(data) if isinstance(data, dict) else GradingRules.from_dict(data)
-    assert any(fragment in issue for issue in err.value.issues), err.value.issues
+    assert any(i.key == key and fragment in i.message for i in err.value.issues), \
+        [(i.key, i.message) for i in err.value.issues]
 
 
 def test_all_problems_listed_at_once() -> None:
@@ -164,19 +176,27 @@ def test_all_problems_listed_at_once() -> None:
                                      "cutoffs": {"excellent": 60, "good": 65, "pass": 50}},
             "improvement": {"min_gain": -1}, "rectification": {"top_k": 0},
             "reward": {"grades": ["gold"]}}
-    with pytest.raises(GradingError) as err:
+    with use_lang("en"), pytest.raises(SpecError) as err:
         load_rules(data)
-    assert len(err.value.issues) == 4
-    assert str(err.value).startswith("grading rules mine: 4 problem(s):")
+    # the shapes first (two), then — once the shapes hold — the rules between the parts
+    assert sorted(i.key or "" for i in err.value.issues) == [
+        "improvement.min_gain", "rectification.top_k"]
+    data["improvement"] = {"min_gain": 1}
+    data["rectification"] = {"top_k": 2}
+    with use_lang("en"), pytest.raises(SpecError) as err:
+        load_rules(data)
+    assert sorted(i.key or "" for i in err.value.issues) == ["reward.grades",
+                                                             "rule.cutoffs.good"]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(GradingError, match="cannot read"):
-        load_rules(tmp_path / "missing.yaml")
-    bad = tmp_path / "list.yaml"
-    bad.write_text("- 1\n- 2\n", encoding="utf-8")
-    with pytest.raises(GradingError, match="must be a mapping"):
-        load_rules(bad)
+    with use_lang("en"):
+        with pytest.raises(SpecError, match="file not found"):
+            load_rules(tmp_path / "missing.yaml")
+        bad = tmp_path / "list.yaml"
+        bad.write_text("- 1\n- 2\n", encoding="utf-8")
+        with pytest.raises(SpecError, match="expected a mapping"):
+            load_rules(bad)
 
 
 # ---------------------------------------------------------------------- assign_grades

@@ -29,6 +29,8 @@ from cocity.evaluate.survey import (
     simulate_survey,
     write_survey,
 )
+from cocity.i18n import use_lang
+from cocity.spec import SpecError
 
 A, B, C = "511002", "511011", "511111"  # tiny store: 内江市市中区, 东兴区, 沙湾区
 DOMAINS = ("education", "health", "elderly_care", "culture", "social_security", "transport")
@@ -336,7 +338,7 @@ def test_nonresponse_codes_are_configurable(tiny_store: Store) -> None:
     assert s.responses["education"].isna().tolist() == [True, False]
     with pytest.raises(SurveyInputError):
         read_survey(frame([8, 3], [1, 1], [A, A]), tiny_store, year=2020, schema=schema)
-    with pytest.raises(SurveyInputError):  # a non-response code on the scale
+    with use_lang("en"), pytest.raises(SpecError, match=r"key nonresponse\.3: the non-resp"):
         load_schema({"nonresponse": {3: {"zh": "x", "en": "x"}}})
 
 
@@ -450,3 +452,19 @@ def test_simulated_units_have_their_own_random_streams(chengyu: Store) -> None:
     other = simulate_survey(chengyu, year=2020, n_per_unit=10, seed=12).responses
     domains = [c for c in ("education", "health") if c in full.columns]
     assert domains and not full[domains].equals(other[domains])
+
+
+def test_schema_problems_come_back_together_with_their_keys(tmp_path: Path) -> None:
+    bad = tmp_path / "schema.yaml"
+    bad.write_text("likert: {min: 1, max: 5, labels: {1: {zh: 差, en: bad}}}\n"
+                   "checks: {min_n: -3, min_response: 2}\n"
+                   "simulation: {cuts: [0.5, 0.1]}\n", encoding="utf-8")
+    with use_lang("en"), pytest.raises(SpecError) as err:
+        load_schema(bad)
+    assert {i.key for i in err.value.issues} == {"checks.min_n", "checks.min_response"}
+    assert all(i.file == str(bad) for i in err.value.issues)
+    bad.write_text("likert: {min: 1, max: 5, labels: {1: {zh: 差, en: bad}}}\n"
+                   "simulation: {cuts: [0.5, 0.1]}\n", encoding="utf-8")
+    with use_lang("en"), pytest.raises(SpecError) as err:
+        load_schema(bad)
+    assert {i.key for i in err.value.issues} == {"likert.labels", "simulation.cuts"}

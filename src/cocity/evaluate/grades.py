@@ -37,24 +37,23 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
+import pydantic
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
-from cocity.data.errors import CocityError
+from cocity.data.errors import CocityError, Issue
 from cocity.i18n import current_lang, labels, t
 from cocity.index.obstacles import top_obstacles
+from cocity.spec import Spec, SpecError, load_spec, read_yaml, validate_spec
 
 KINDS = ("absolute", "quantile")
 TIES = ("average", "min")
@@ -76,8 +75,6 @@ LIST_COLUMNS = (
 CHANGE_TOL = 1e-9
 _RANK_TOL = 1e-9
 _K = "evaluate.grades."
-_TOP_KEYS = ("name", "description", "grades", "rule", "improvement", "rectification", "reward")
-_RULE_KEYS = {"absolute": ("kind", "cutoffs"), "quantile": ("kind", "shares", "ties")}
 
 
 class GradingError(CocityError, ValueError):
@@ -146,8 +143,9 @@ class GradingRules:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GradingRules:
-        """Rules from a mapping shaped like ``grading.yaml``; raises :class:`GradingError`
-        listing every problem. Missing sections: ``grades`` → the shipped four grades,
+        """Rules from a mapping shaped like ``grading.yaml``; raises
+        :class:`~cocity.spec.SpecError` listing every problem with its key. Missing sections:
+        ``grades`` → the shipped four grades,
         ``improvement`` → off, ``rectification`` → the lowest grade, 12 months, top 3,
         ``reward`` → the best grade; ``rule`` is required."""
         return _parse(data)
@@ -174,195 +172,162 @@ def _msg(key: str, **fmt: object) -> str:
     return t(_K + "err." + key, None, **fmt)
 
 
-def _number(value: Any, where: str, issues: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        issues.append(_msg("number", where=where, value=value))
-        return None
-    return float(value)
+# ---------------------------------------------------------------- the rules file, typed
+Finite = Annotated[float, pydantic.Field(strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, pydantic.Field(strict=True, allow_inf_nan=False, gt=0)]
+Count = Annotated[int, pydantic.Field(strict=True, gt=0)]
 
 
-def _positive(value: Any, where: str, issues: list[str]) -> float | None:
-    if value is None:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or value <= 0):
-        issues.append(_msg("positive", where=where, value=value))
-        return None
-    return float(value)
+class GradeSpec(Spec):
+    code: Annotated[str, pydantic.Field(min_length=1)]
+    label: str | None = None
+    zh: str | None = None
+    en: str | None = None
 
 
-def _positive_int(value: Any, where: str, issues: list[str]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        issues.append(_msg("positive_int", where=where, value=value))
-        return 1
-    return int(value)
+class RuleSpec(Spec):
+    """``absolute``: ``cutoffs`` per grade but the lowest; ``quantile``: ``shares`` (and
+    ``ties``)."""
+
+    kind: Literal["absolute", "quantile"]
+    cutoffs: dict[str, Finite] | None = None
+    shares: dict[str, Finite] | None = None
+    ties: Literal["average", "min"] | None = None
 
 
-def _section(data: Mapping[str, Any], key: str, allowed: Sequence[str],
-             issues: list[str]) -> Mapping[str, Any] | None:
-    """``data[key]`` if it is a mapping with known keys (problems recorded), else ``None``."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        issues.append(_msg("not_mapping", where=key, value=value))
-        return None
-    _unknown(value, allowed, key, issues)
-    return value
+class ImprovementSpec(Spec):
+    min_gain: Positive | None = None
+    max_loss: Positive | None = None
 
 
-def _unknown(value: Mapping[str, Any], allowed: Sequence[str], where: str,
-             issues: list[str]) -> None:
-    extra = [str(k) for k in value if k not in allowed]
-    if extra:
-        issues.append(_msg("unknown_keys", where=where, keys=", ".join(extra),
-                           allowed=", ".join(allowed)))
+class RectificationSpec(Spec):
+    grades: Annotated[list[str], pydantic.Field(min_length=1)] | None = None
+    deadline_months: Count = 12
+    top_k: Count = 3
 
 
-def _parse_grades(raw: Any, issues: list[str]) -> tuple[Grade, ...]:
-    if not isinstance(raw, list) or len(raw) < 2:
-        issues.append(_msg("grades_list", value=raw))
-        return ()
+class RewardSpec(Spec):
+    grades: Annotated[list[str], pydantic.Field(min_length=1)] | None = None
+
+
+class GradingSpec(Spec):
+    """The grading rules file (``grading.yaml``): its shape, checked by :mod:`cocity.spec`; the
+    rules between its parts are checked by :func:`_rules_of`."""
+
+    name: str = "custom"
+    description: str | None = None
+    grades: Annotated[list[GradeSpec], pydantic.Field(min_length=2)] | None = None
+    rule: RuleSpec
+    improvement: ImprovementSpec | None = None
+    rectification: RectificationSpec = pydantic.Field(default_factory=RectificationSpec)
+    reward: RewardSpec = pydantic.Field(default_factory=RewardSpec)
+
+
+def _grades_of(spec: GradingSpec, add: Callable[[str, str], None]) -> tuple[Grade, ...]:
+    entries = spec.grades if spec.grades is not None else [
+        GradeSpec.model_validate(g) for g in _shipped()["grades"]]
     grades: list[Grade] = []
-    for i, entry in enumerate(raw, start=1):
-        if not isinstance(entry, Mapping):
-            issues.append(_msg("grade_entry", i=i, value=entry))
-            continue
-        _unknown(entry, ("code", "label", "zh", "en"), f"grades[{i}]", issues)
-        code = entry.get("code")
-        if not isinstance(code, str) or not code.strip():
-            issues.append(_msg("grade_code", i=i, value=code))
-            continue
-        if code in (g.code for g in grades):
-            issues.append(_msg("grade_dup", code=code))
-            continue
-        key = entry.get("label")
-        if key is not None:
-            entry_labels = labels().get(str(key))
-            if entry_labels is None:
-                issues.append(_msg("grade_label", code=code))
-                continue
-            grades.append(Grade(code, entry_labels["zh"], entry_labels["en"], str(key)))
-        elif isinstance(entry.get("zh"), str) and isinstance(entry.get("en"), str):
-            grades.append(Grade(code, entry["zh"], entry["en"]))
+    for i, entry in enumerate(entries):
+        where = f"grades[{i}]"
+        if entry.code in (g.code for g in grades):
+            add(where, _msg("grade_dup", code=entry.code))
+        elif entry.label is not None and entry.label in labels():
+            found = labels()[entry.label]
+            grades.append(Grade(entry.code, found["zh"], found["en"], entry.label))
+        elif entry.label is None and entry.zh and entry.en:
+            grades.append(Grade(entry.code, entry.zh, entry.en))
         else:
-            issues.append(_msg("grade_label", code=code))
+            add(where, _msg("grade_label", code=entry.code))
     return tuple(grades)
 
 
-def _grade_refs(value: Any, where: str, codes: Sequence[str], issues: list[str]) -> tuple[str, ...]:
-    if (not isinstance(value, list) or not value
-            or any(not isinstance(v, str) or v not in codes for v in value)):
-        issues.append(_msg("grade_refs", where=where, codes=", ".join(codes), value=value))
+def _thresholds(spec: GradingSpec, codes: tuple[str, ...],
+                add: Callable[[str, str], None]) -> tuple[float, ...]:
+    rule = spec.rule
+    field, other = ("cutoffs", "shares") if rule.kind == "absolute" else ("shares", "cutoffs")
+    if getattr(rule, other) is not None:
+        add(f"rule.{other}", _msg("unknown_keys", where="rule", keys=other,
+                                  allowed=", ".join(("kind", field) if rule.kind == "absolute"
+                                                    else ("kind", field, "ties"))))
+    if rule.kind == "absolute" and rule.ties is not None:
+        add("rule.ties", _msg("unknown_keys", where="rule", keys="ties",
+                              allowed="kind, cutoffs"))
+    values = getattr(rule, field) or {}
+    if set(values) != set(codes[:-1]):
+        add(f"rule.{field}", _msg("rule_values", field=field, expected=", ".join(codes[:-1]),
+                                  value=", ".join(map(str, values)) or "—"))
         return ()
-    return tuple(dict.fromkeys(value))
-
-
-def _parse_rule(raw: Any, codes: tuple[str, ...],
-                issues: list[str]) -> tuple[str, tuple[float, ...], str]:
-    if raw is None:
-        issues.append(_msg("rule_missing"))
-        return "absolute", (), "average"
-    if not isinstance(raw, Mapping):
-        issues.append(_msg("not_mapping", where="rule", value=raw))
-        return "absolute", (), "average"
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        issues.append(_msg("rule_kind", value=kind))
-        return "absolute", (), "average"
-    _unknown(raw, _RULE_KEYS[kind], "rule", issues)
-    field = "cutoffs" if kind == "absolute" else "shares"
-    values = raw.get(field)
-    ties = raw.get("ties", "average")
-    if kind == "quantile" and ties not in TIES:
-        issues.append(_msg("ties", value=ties))
-    if not isinstance(values, Mapping):
-        issues.append(_msg("rule_values", field=field, expected=", ".join(codes[:-1]),
-                           value=values))
-        return kind, (), "average"
-    if codes and set(values) != set(codes[:-1]):
-        issues.append(_msg("rule_values", field=field, expected=", ".join(codes[:-1]),
-                           value=", ".join(str(k) for k in values)))
-        return kind, (), "average"
-    checked = [_number(values[c], f"rule.{field}.{c}", issues) for c in codes[:-1]]
-    if any(v is None for v in checked):
-        return kind, (), "average"
-    nums = tuple(float(v) for v in checked if v is not None)
-    if kind == "absolute":
+    nums = tuple(float(values[c]) for c in codes[:-1])
+    if rule.kind == "absolute":
         for (a, va), (b, vb) in zip(zip(codes, nums, strict=False),
                                     zip(codes[1:], nums[1:], strict=False), strict=False):
             if not va > vb:
-                issues.append(_msg("cutoffs_order", upper=a, upper_value=va, lower=b,
-                                   lower_value=vb))
+                add(f"rule.cutoffs.{b}", _msg("cutoffs_order", upper=a, upper_value=va,
+                                               lower=b, lower_value=vb))
     else:
         for c, v in zip(codes, nums, strict=False):
             if not 0 < v < 1:
-                issues.append(_msg("share_range", code=c, value=v))
+                add(f"rule.shares.{c}", _msg("share_range", code=c, value=v))
         if sum(nums) > 1 + 1e-9:
-            issues.append(_msg("share_sum", total=sum(nums)))
-    return kind, nums, str(ties)
+            add("rule.shares", _msg("share_sum", total=sum(nums)))
+    return nums
 
 
-def _parse(data: Mapping[str, Any]) -> GradingRules:
-    if not isinstance(data, Mapping):
-        raise GradingError([_msg("not_mapping", where="rules", value=data)], name="?")
-    name = str(data.get("name", "custom"))
-    issues: list[str] = []
-    _unknown(data, _TOP_KEYS, "rules", issues)
-    if data.get("grades") is None:
-        grades = _parse_grades(_shipped().get("grades"), issues)
-    else:
-        grades = _parse_grades(data.get("grades"), issues)
+def _rules_of(spec: GradingSpec, origin: str) -> GradingRules:
+    """The rules of a well-shaped file, after the checks between its parts (grade labels and
+    codes, thresholds per grade, their order and range, the grades named by the lists); every
+    problem at once as a :class:`~cocity.spec.SpecError`."""
+    problems: list[Issue] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Issue(message, origin, key=key))
+
+    grades = _grades_of(spec, add)
     codes = tuple(g.code for g in grades)
-    kind, thresholds, ties = _parse_rule(data.get("rule"), codes, issues)
+    thresholds = _thresholds(spec, codes, add) if len(codes) >= 2 else ()
+    refs: dict[str, tuple[str, ...]] = {}
+    for where, given, default in (("rectification.grades", spec.rectification.grades,
+                                   list(codes[-1:])),
+                                  ("reward.grades", spec.reward.grades, list(codes[:1]))):
+        chosen = given if given is not None else default
+        unknown = [c for c in chosen if c not in codes]
+        if unknown:
+            add(where, _msg("grade_refs", where=where, codes=", ".join(codes), value=chosen))
+        refs[where] = tuple(dict.fromkeys(chosen))
+    if problems:
+        raise SpecError(problems)
+    imp = spec.improvement or ImprovementSpec()
+    return GradingRules(
+        grades=grades, kind=spec.rule.kind, thresholds=thresholds,
+        ties=spec.rule.ties or "average",
+        min_gain=imp.min_gain, max_loss=imp.max_loss, rectify=refs["rectification.grades"],
+        deadline_months=spec.rectification.deadline_months, top_k=spec.rectification.top_k,
+        reward=refs["reward.grades"], name=spec.name)
 
-    min_gain = max_loss = None
-    imp = _section(data, "improvement", ("min_gain", "max_loss"), issues)
-    if imp is not None:
-        min_gain = _positive(imp.get("min_gain"), "improvement.min_gain", issues)
-        max_loss = _positive(imp.get("max_loss"), "improvement.max_loss", issues)
 
-    rect = _section(data, "rectification", ("grades", "deadline_months", "top_k"), issues) or {}
-    rectify = _grade_refs(rect.get("grades", list(codes[-1:])), "rectification.grades", codes,
-                          issues)
-    months = _positive_int(rect.get("deadline_months", 12), "rectification.deadline_months",
-                           issues)
-    top_k = _positive_int(rect.get("top_k", 3), "rectification.top_k", issues)
-
-    rew = _section(data, "reward", ("grades",), issues) or {}
-    reward = _grade_refs(rew.get("grades", list(codes[:1])), "reward.grades", codes, issues)
-    if issues:
-        raise GradingError(issues, name=name)
-    return GradingRules(grades=grades, kind=kind, thresholds=thresholds, ties=ties,
-                        min_gain=min_gain, max_loss=max_loss, rectify=rectify,
-                        deadline_months=months, top_k=top_k, reward=reward, name=name)
+def _parse(data: Mapping[str, Any], origin: str = "<rules>") -> GradingRules:
+    return _rules_of(validate_spec(GradingSpec, data, origin=origin), origin)
 
 
 @cache
 def _shipped() -> dict[str, Any]:
-    text = resources.files("cocity.evaluate").joinpath("grading.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text) or {}
-    return data
+    data, _ = read_yaml(package="cocity.evaluate", default="grading.yaml")
+    return dict(data or {})
 
 
 def load_rules(source: GradingRules | str | Path | Mapping[str, Any] | None = None
                ) -> GradingRules:
     """Grading rules: ``None`` → the shipped ``grading.yaml``; a path to a YAML file; a mapping
-    (as :meth:`GradingRules.from_dict`); rules already loaded are returned as they are."""
+    (as :meth:`GradingRules.from_dict`); rules already loaded are returned as they are. Every
+    problem of a file comes back at once as a :class:`~cocity.spec.SpecError` naming the key."""
     if isinstance(source, GradingRules):
         return source
     if source is None:
-        return GradingRules.from_dict(_shipped())
+        return _parse(_shipped(), "grading.yaml")
     if isinstance(source, Mapping):
-        return GradingRules.from_dict(source)
-    path = Path(source)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise GradingError([_msg("read", path=path, error=exc)]) from None
-    if not isinstance(data, Mapping):
-        raise GradingError([_msg("not_mapping", where=str(path), value=data)])
-    return GradingRules.from_dict(data)
+        return _parse(source)
+    spec = load_spec(GradingSpec, source)
+    return _rules_of(spec, str(source))
 
 
 # ------------------------------------------------------------------------------ the rule

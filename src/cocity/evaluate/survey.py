@@ -16,15 +16,17 @@ schema replaces the top-level sections it names.
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pydantic
 from scipy import stats
 
 from cocity.data.errors import AmbiguousUnitError, Issue, UnitNotFoundError, ValidationError
@@ -33,7 +35,7 @@ from cocity.data.schema import LEVELS
 from cocity.data.store import Store
 from cocity.data.units import normalize
 from cocity.i18n import t
-from cocity.specfiles import read_spec
+from cocity.spec import Spec, SpecError, read_yaml, validate_spec
 
 OVERALL = "overall"
 """The pseudo-domain: per respondent, the mean of the items they answered."""
@@ -104,75 +106,128 @@ def _lang() -> str:
     return current_lang()
 
 
+class Named(Spec):
+    zh: str
+    en: str
+    aliases: list[str] = pydantic.Field(default_factory=list)
+
+
+class Bilingual(Spec):
+    zh: str
+    en: str
+
+
+class Demographic(Spec):
+    zh: str
+    en: str
+    codes: Annotated[dict[str, Bilingual], pydantic.Field(min_length=1)]
+
+
+class Likert(Spec):
+    min: Annotated[int, pydantic.Field(strict=True)]
+    max: Annotated[int, pydantic.Field(strict=True)]
+    labels: dict[int, Bilingual]
+
+
+class Checks(Spec):
+    min_n: Annotated[int, pydantic.Field(strict=True, ge=0)] = 30
+    min_response: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.5
+
+
+class Simulation(Spec):
+    mu: float = 0.0
+    sigma_unit: Annotated[float, pydantic.Field(ge=0)] = 0.3
+    sigma_domain: Annotated[float, pydantic.Field(ge=0)] = 0.3
+    sigma_respondent: Annotated[float, pydantic.Field(gt=0)] = 1.0
+    cuts: list[float] = pydantic.Field(default_factory=list)
+    nonresponse_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.0
+
+
+class SurveySpec(Spec):
+    """The survey schema file (``survey.yaml``), checked by :mod:`cocity.spec`."""
+
+    columns: dict[Literal["respondent", "unit", "weight"], Named]
+    design: dict[Literal["stratum", "psu"], Named]
+    domains: Annotated[dict[str, Bilingual], pydantic.Field(min_length=1)]
+    likert: Likert
+    nonresponse: dict[int, Bilingual] = pydantic.Field(default_factory=dict)
+    demographics: dict[str, Demographic] = pydantic.Field(default_factory=dict)
+    checks: Checks = pydantic.Field(default_factory=Checks)
+    simulation: Simulation = pydantic.Field(default_factory=Simulation)
+
+
 def load_schema(schema: str | Path | Mapping[str, Any] | SurveySchema | None = None
                 ) -> SurveySchema:
     """The shipped schema, with the top-level sections of ``schema`` (mapping or YAML file)
-    replacing its own."""
+    replacing its own; every problem at once as a :class:`~cocity.spec.SpecError` naming the
+    file and key."""
     if isinstance(schema, SurveySchema):
         return schema
-    spec = dict(read_spec(__package__ or "cocity.evaluate", "survey.yaml"))
-    where = "survey.yaml"
+    shipped, where = read_yaml(package=__package__ or "cocity.evaluate", default="survey.yaml")
+    data = dict(shipped or {})
     if schema is not None:
-        user = read_spec(__package__ or "cocity.evaluate", "survey.yaml",
-                         dict(schema) if isinstance(schema, Mapping) else schema)
-        spec.update(user)
-        where = str(schema) if not isinstance(schema, Mapping) else where
-    try:
-        return _parse_schema(spec)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SurveyInputError([Issue(t("survey.err.schema", problem=exc), file=where,
-                                      hint=t("survey.err.schema.hint"))]) from exc
+        user, where = (dict(schema), "<schema>") if isinstance(schema, Mapping) else \
+            read_yaml(schema)
+        if not isinstance(user, Mapping):
+            raise SpecError([Issue(t("spec.err.not_mapping", kind=type(user).__name__),
+                                   where)])
+        data.update(user)
+    return _schema_of(validate_spec(SurveySpec, data, origin=where), where)
 
 
-def _bilingual(entry: Any, what: str) -> dict[str, str]:
-    if not (isinstance(entry, Mapping) and isinstance(entry.get("zh"), str)
-            and isinstance(entry.get("en"), str)):
-        raise ValueError(f"{what}: needs zh and en names")
-    return {"zh": entry["zh"], "en": entry["en"]}
+def _schema_of(spec: SurveySpec, origin: str) -> SurveySchema:
+    """The schema of a well-shaped file after the checks between its parts: all three
+    identification columns, a scale of at least two codes with one label each, non-response
+    codes off the scale, no column defined twice, one simulation cut-point fewer than codes."""
+    problems: list[Issue] = []
 
+    def add(key: str, message: str) -> None:
+        problems.append(Issue(message, origin, key=key))
 
-def _parse_schema(spec: Mapping[str, Any]) -> SurveySchema:
     names: dict[str, dict[str, str]] = {}
     aliases: dict[str, tuple[str, ...]] = {}
-    for section, keys in (("columns", _ID_COLUMNS), ("design", _DESIGN_COLUMNS)):
+    for section, keys, given in (("columns", _ID_COLUMNS, spec.columns),
+                                 ("design", _DESIGN_COLUMNS, spec.design)):
         for key in keys:
-            entry = spec[section][key]
-            names[key] = _bilingual(entry, f"{section}.{key}")
-            aliases[key] = tuple(str(a) for a in entry.get("aliases", []) or [])
-    domains = tuple(str(d) for d in spec["domains"])
-    if not domains:
-        raise ValueError("domains: at least one is needed")
+            entry = given.get(key)  # type: ignore[call-overload]
+            if entry is None:
+                add(f"{section}.{key}", t("spec.err.missing"))
+                continue
+            names[key] = {"zh": entry.zh, "en": entry.en}
+            aliases[key] = tuple(entry.aliases)
+    domains = tuple(str(d) for d in spec.domains)
     for d in domains:
-        names[d] = _bilingual(spec["domains"][d], f"domains.{d}")
+        names[d] = spec.domains[d].model_dump()
         aliases[d] = ()
-    lk = spec["likert"]
-    lo, hi = int(lk["min"]), int(lk["max"])
+    lo, hi = spec.likert.min, spec.likert.max
     if hi - lo < 1:
-        raise ValueError("likert: max must exceed min")
-    labels = {int(k): _bilingual(v, f"likert.labels.{k}") for k, v in lk["labels"].items()}
-    if set(labels) != set(range(lo, hi + 1)):
-        raise ValueError(f"likert.labels: one label for each of {lo}..{hi}")
-    nonresp = {int(k): _bilingual(v, f"nonresponse.{k}")
-               for k, v in (spec.get("nonresponse") or {}).items()}
-    clash = sorted(c for c in nonresp if lo <= c <= hi)
-    if clash:
-        raise ValueError(f"nonresponse: codes {clash} lie on the scale {lo}..{hi}")
+        add("likert.max", t("survey.err.schema.scale", low=lo, high=hi))
+    labels_ = {int(k): v.model_dump() for k, v in spec.likert.labels.items()}
+    if set(labels_) != set(range(lo, hi + 1)):
+        add("likert.labels", t("survey.err.schema.labels", low=lo, high=hi))
+    nonresp = {int(k): v.model_dump() for k, v in spec.nonresponse.items()}
+    for code in sorted(c for c in nonresp if lo <= c <= hi):
+        add(f"nonresponse.{code}", t("survey.err.schema.on_scale", code=code, low=lo, high=hi))
     demo: dict[str, dict[str, dict[str, str]]] = {}
-    for col, entry in (spec.get("demographics") or {}).items():
-        names[str(col)] = _bilingual(entry, f"demographics.{col}")
-        aliases[str(col)] = ()
-        demo[str(col)] = {_code_text(k): _bilingual(v, f"demographics.{col}.{k}")
-                          for k, v in entry["codes"].items()}
+    for col, entry in spec.demographics.items():
+        names[col] = {"zh": entry.zh, "en": entry.en}
+        aliases[col] = ()
+        demo[col] = {_code_text(k): v.model_dump() for k, v in entry.codes.items()}
     used = set(_ID_COLUMNS) | set(_DESIGN_COLUMNS) | {"simulated"}
     for col in (*domains, *demo):
         if col in used:
-            raise ValueError(f"column {col!r} defined twice")
+            add(f"domains.{col}" if col in domains else f"demographics.{col}",
+                t("survey.err.schema.twice", column=col))
         used.add(col)
-    checks = spec.get("checks") or {}
-    min_n, min_response = int(checks.get("min_n", 30)), float(checks.get("min_response", 0.5))
-    _check_thresholds(min_n, min_response)
-    return SurveySchema(domains, names, aliases, lo, hi, labels, nonresp, demo, min_n,
-                        min_response, dict(spec.get("simulation") or {}))
+    cuts = spec.simulation.cuts
+    if spec.simulation.cuts and (len(cuts) != hi - lo or any(
+            b <= a for a, b in itertools.pairwise(cuts))):
+        add("simulation.cuts", t("survey.err.schema.cuts", n=hi - lo))
+    if problems:
+        raise SpecError(problems)
+    return SurveySchema(domains, names, aliases, lo, hi, labels_, nonresp, demo,
+                        spec.checks.min_n, spec.checks.min_response,
+                        spec.simulation.model_dump())
 
 
 def _check_thresholds(min_n: object, min_response: object) -> None:
