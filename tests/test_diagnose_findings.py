@@ -333,3 +333,22 @@ def test_the_command_module_imports_only_light_modules_at_module_level() -> None
             if not light:
                 heavy.append(name)
     assert heavy == []
+
+
+def test_the_workbook_heads_quantities_with_their_units(
+        default: tuple[Diagnostics, dict[str, Path], str]) -> None:
+    import openpyxl
+
+    _diag, paths, _page = default
+    book = openpyxl.load_workbook(paths["xlsx"], read_only=True)
+    ws = book["linkage_units"]
+    header = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+    assert "total_linkage（万人·亿元/km²）" in header and "population（万人）" in header
+    assert "gdp（亿元）" in header and "unit_name_zh" in header
+    second = next(ws.iter_rows(min_row=2, max_row=2))
+    cell = second[header.index("total_linkage（万人·亿元/km²）")]
+    assert cell.number_format == "#,##0.0" and float(cell.value) > 1000
+    shares = book["shares"]
+    assert "emp_share_manufacturing（%）" in [c.value for c in next(shares.iter_rows(
+        min_row=1, max_row=1))]
+    book.close()

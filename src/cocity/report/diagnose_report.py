@@ -583,6 +583,41 @@ def diagnose_manifest(diag: Diagnostics, paths: dict[str, Path],
                for n in diag.notes])
 
 
+def _number_format(values: pd.Series) -> str | None:
+    """An Excel number format for a column: none for text, whole numbers with thousands
+    separators, decimals by magnitude (never scientific)."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    top = float(values.abs().max()) if len(values) else 0.0
+    return "#,##0.0" if top >= 1000 else "#,##0.000" if top >= 1 else "0.0000"
+
+
+def workbook_sheets(tables: dict[str, pd.DataFrame], lang: str
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, str]]]:
+    """The tables as workbook sheets: each column holding a quantity is headed with its unit
+    of measure in ``lang`` (from the ``columns`` data dictionary), and every numeric column
+    gets a number format. Sheet names are cut to Excel's 31 characters."""
+    units = tables["columns"]
+    sheets: dict[str, pd.DataFrame] = {}
+    formats: dict[str, dict[str, str]] = {}
+    for name, frame in tables.items():
+        sheet = name[:31]
+        mine = units[units["table"] == name]
+        unit_of = dict(zip(mine["column"], mine[f"unit_{lang}"], strict=True))
+        numeric = [c for c in frame.columns if _number_format(frame[c]) is not None]
+        heads = {}
+        for c in frame.columns:
+            unit = unit_of.get(str(c), unit_of.get("*") if c in numeric else None)
+            heads[c] = f"{c}（{unit}）" if unit and lang == "zh" else \
+                f"{c} ({unit})" if unit else str(c)
+        sheets[sheet] = frame.rename(columns=heads)
+        formats[sheet] = {heads[c]: fmt for c in frame.columns
+                          if (fmt := _number_format(frame[c])) is not None}
+    return sheets, formats
+
+
 def write_diagnose_outputs(diag: Diagnostics, out: str | Path, *,
                            lang: str = "zh") -> dict[str, Path]:
     """Write every result table as ``tables/<name>.csv`` and as a sheet of ``diagnose.xlsx``,
@@ -594,8 +629,9 @@ def write_diagnose_outputs(diag: Diagnostics, out: str | Path, *,
     for name, frame in tables.items():
         paths[f"csv:{name}"] = write_csv(frame, folder / TABLES_DIR / f"{name}.csv",
                                          index=False)
-    paths["xlsx"] = write_xlsx({name[:31]: frame for name, frame in tables.items()},
-                               folder / XLSX_NAME, index={n[:31]: False for n in tables})
+    sheets, formats = workbook_sheets(tables, lang)
+    paths["xlsx"] = write_xlsx(sheets, folder / XLSX_NAME, index={n: False for n in sheets},
+                               number_formats=formats)
     files = [XLSX_NAME, f"{TABLES_DIR}/*.csv ({len(tables)})", MANIFEST_NAME]
     html = diagnose_html(diag, lang, manifest=diagnose_manifest(diag, paths, folder),
                          files=files)
