@@ -390,8 +390,9 @@ def _codes(rules: GradingRules, levels: NDArray[np.int64], index: pd.Index) -> p
     return pd.Series(pd.Categorical(codes, dtype=rules.dtype), index=index)
 
 
-def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[str, Any] | None
-                  = None, previous: pd.Series | None = None, *,
+def assign_grades(scores: pd.Series, *,
+                  rules: GradingRules | str | Path | Mapping[str, Any] | None = None,
+                  previous: pd.Series | None = None,
                   change: pd.Series | None = None) -> pd.DataFrame:
     """Grade every unit of ``scores`` (indexed by unit code) with ``rules``.
 
@@ -510,6 +511,7 @@ def explain(row: Mapping[str, Any] | pd.Series, lang: str | None = None,
 def grade_uncertainty(
     replicated_scores: ArrayLike,
     units: Sequence[str] | pd.Index,
+    *,
     rules: GradingRules | str | Path | Mapping[str, Any] | None,
     nominal: pd.DataFrame,
     previous: pd.Series | None = None,
@@ -676,7 +678,7 @@ def _base_list(graded: pd.DataFrame, names: pd.DataFrame, rules: GradingRules,
     return out[list(LIST_COLUMNS)]
 
 
-def reward_list(graded: pd.DataFrame, names: pd.DataFrame,
+def reward_list(graded: pd.DataFrame, names: pd.DataFrame, *,
                 rules: GradingRules | str | Path | Mapping[str, Any] | None = None,
                 uncertainty: pd.DataFrame | None = None) -> pd.DataFrame:
     """The units that earn the subsidy: those whose ``grade`` is one of ``rules.reward``.
@@ -732,6 +734,7 @@ def _obstacle_factor(obstacles: pd.DataFrame, scale: str) -> float:
 def rectification_list(
     graded: pd.DataFrame,
     names: pd.DataFrame,
+    *,
     obstacles: pd.DataFrame,
     indicator_names: pd.DataFrame,
     rules: GradingRules | str | Path | Mapping[str, Any] | None,

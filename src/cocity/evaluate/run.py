@@ -385,12 +385,12 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
 
         unc = run_uncertainty(pipe, uspec, replications=replications, seed=seed,
                               progress=tick, sobol=True, data_se=data_se)
-    graded = grading.assign_grades(scores, rules, change=change)
+    graded = grading.assign_grades(scores, rules=rules, change=change)
     graded["rank"] = pipe.ranks[root].reindex(graded.index)
     if unc is not None:
         # each replication's change follows its score: previous' = score − change
         prev_equiv = (scores - change) if change is not None else None
-        gu = grading.grade_uncertainty(unc.scores, list(unc.units), rules, graded,
+        gu = grading.grade_uncertainty(unc.scores, list(unc.units), rules=rules, nominal=graded,
                                        previous=prev_equiv)
         graded = graded.join(gu.drop(columns=["grade"]))
         q = np.nanpercentile(unc.scores, [5, 95], axis=0)
@@ -404,9 +404,10 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
     ind_names = pd.DataFrame({c: {"name_zh": framework.nodes[c].name_zh,
                                   "name_en": framework.nodes[c].name_en}
                               for c in framework.indicators}).T
-    rewards = grading.reward_list(graded, unit_names, rules)
-    rect = grading.rectification_list(graded, unit_names, obstacles, ind_names, rules,
-                                      publication_date)
+    rewards = grading.reward_list(graded, unit_names, rules=rules)
+    rect = grading.rectification_list(graded, unit_names, obstacles=obstacles,
+                                      indicator_names=ind_names, rules=rules,
+                                      publication_date=publication_date)
     est = survey_estimates(ctx, level)
     checks = None
     if ctx.survey is not None:
@@ -417,7 +418,7 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
     if ctx.survey is not None and getattr(ctx.survey, "simulated", False) and survey_leaves \
             and len(survey_leaves) < len(framework.indicators):
         alone = scores_without(fw, level, values=used, leave_out=survey_leaves, steps=steps)
-        base = grading.assign_grades(alone, rules)
+        base = grading.assign_grades(alone, rules=rules)
         without = pd.DataFrame({"score": alone, "grade": base["grade"]})
     return LevelResult(level, framework, units, raw, left_out, pipe, unc, graded, obstacles,
                        rewards, rect, est, checks, data_se, comparison=comparison,
