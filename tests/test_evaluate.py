@@ -78,7 +78,7 @@ def test_framework_problems_are_reported_together(tmp_path: Path) -> None:
     leaves[1]["measure"]["colour"] = "blue"
     del leaves[2]["measure"]
     leaves[3]["measure"]["source"] = "gazette"
-    with pytest.raises(EvaluationError) as err:
+    with pytest.raises(EvaluationError, match="telepathy") as err:
         load_framework(_write(doc, tmp_path))
     text = str(err.value)
     assert len(err.value.messages) == 4
@@ -90,7 +90,7 @@ def test_framework_level_and_edition_checks(tmp_path: Path) -> None:
     doc = _default_doc()
     doc["year"] = 2031
     doc["levels"] = {"galaxy": {}}
-    with pytest.raises(EvaluationError) as err:
+    with pytest.raises(EvaluationError, match="2031") as err:
         load_framework(_write(doc, tmp_path))
     assert "2031" in str(err.value) and "prefecture, county" in str(err.value)
     with pytest.raises(EvaluationError, match="no_such"):
@@ -186,7 +186,7 @@ def test_core_share_and_minutes_agree(ctx: Context, store: Store) -> None:
     expected = 100 * pop[mins <= 60].sum() / pop.sum()
     assert share["510100"] == pytest.approx(expected)
     assert mins.min() == 0  # the central districts themselves
-    with pytest.raises(EvaluationError):
+    with pytest.raises(EvaluationError, match=r"core_share.*prefecture"):
         derive.core_share(ctx, "county", ["510104"])
 
 

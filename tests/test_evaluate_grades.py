@@ -165,7 +165,7 @@ def test_grading_error_is_a_cocity_error() -> None:
      "reward.grades must be"),
 ])
 def test_every_validation_error(data: Any, key: str | None, fragment: str) -> None:
-    with use_lang("en"), pytest.raises(SpecError) as err:
+    with use_lang("en"), pytest.raises(SpecError, match="problem") as err:
         load_rules(data) if isinstance(data, dict) else GradingRules.from_dict(data)
     assert any(i.key == key and fragment in i.message for i in err.value.issues), \
         [(i.key, i.message) for i in err.value.issues]
@@ -176,14 +176,14 @@ def test_all_problems_listed_at_once() -> None:
                                      "cutoffs": {"excellent": 60, "good": 65, "pass": 50}},
             "improvement": {"min_gain": -1}, "rectification": {"top_k": 0},
             "reward": {"grades": ["gold"]}}
-    with use_lang("en"), pytest.raises(SpecError) as err:
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
         load_rules(data)
     # the shapes first (two), then — once the shapes hold — the rules between the parts
     assert sorted(i.key or "" for i in err.value.issues) == [
         "improvement.min_gain", "rectification.top_k"]
     data["improvement"] = {"min_gain": 1}
     data["rectification"] = {"top_k": 2}
-    with use_lang("en"), pytest.raises(SpecError) as err:
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
         load_rules(data)
     assert sorted(i.key or "" for i in err.value.issues) == ["reward.grades",
                                                              "rule.cutoffs.good"]
