@@ -323,7 +323,7 @@ def _population_notes(ctx: Context, units: pd.DataFrame, level: str, method: str
             for lang in ("zh", "en"))))
 
 
-SATURATION_SHARE = 0.25
+SATURATION_SHARE = 0.10
 
 
 def saturation(scores: pd.DataFrame, framework: Framework, *, scale: float = 100.0,
