@@ -81,7 +81,7 @@ def main() -> None:
     subset = rng.choice(res.replications, size=args.baseline_sample, replace=False)
     t0 = time.perf_counter()
     for r in subset:
-        rebuilt = rebuild_replication(pipe, spec, res.samples.iloc[r])
+        rebuilt = rebuild_replication(pipe, spec, sample=res.samples.iloc[r])
         np.testing.assert_allclose(res.scores[r], rebuilt.to_numpy(), rtol=1e-9)
     t_per_rebuild = (time.perf_counter() - t0) / len(subset)
     t_baseline = t_per_rebuild * res.replications

@@ -16,14 +16,15 @@ from typer.testing import CliRunner
 
 import cocity
 import cocity.cli.index  # registers `cocity index`
-import cocity.index.build
+import cocity.index.run
 from cocity.cli import app
 from cocity.data.store import Store, open_store
-from cocity.index.build import Override, apply_overrides, parse_override
 from cocity.index.errors import IndexEngineError
 from cocity.index.framework import Framework
+from cocity.index.overrides import Override, apply_overrides, parse_override
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import UncertaintySpec, run_uncertainty
+from cocity.outputs import verify_outputs
 from tests.conftest import fill_tiny, tiny_boxes, tiny_catalog, tiny_observations, tiny_units
 
 runner = CliRunner()
@@ -122,7 +123,13 @@ def test_manifest_and_log(built: tuple[Path, str]) -> None:
     assert inputs["framework_sha256"] == hashlib.sha256(content).hexdigest()
     assert inputs["inputs_sha256"] == hashlib.sha256(panel_text + content).hexdigest()
     assert inputs["units"] == 144 and inputs["indicators"] == 9
-    assert inputs["data_source"] == "chengyu" and inputs["datum"] == "GCJ-02"
+    assert man["kind"] == "index build"
+    prov = man["provenance"]
+    assert prov["dataset"] == "chengyu" and prov["datum"] == "GCJ-02"
+    assert prov["workspace"] is None and prov["user_data"] is False and prov["imports"] == []
+    assert man["coverage"]["en"] == ("144 county-level units (Full member + Partly inside) "
+                                     "of 158 in the data")
+    assert verify_outputs(man, out) == []
     assert man["config"]["data"] == {"year": 2020, "level": "county",
                                      "membership": ["full", "partial"]}
     assert [next(iter(s)) for s in man["config"]["pipeline"]] == [
@@ -187,7 +194,7 @@ def test_set_changes_the_result_and_compare_reports_rank_changes(
     biggest = table["rank_change"].abs().idxmax()
     assert biggest in output and "--set normalise.method=rank" in output
     assert (tmp_path / "cmp" / "compare.xlsx").exists()
-    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["kind"] == "compare"
+    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["kind"] == "index compare"
 
 
 def test_uncertainty_command(tmp_path: Path) -> None:
@@ -216,8 +223,8 @@ def test_uncertainty_command(tmp_path: Path) -> None:
 
 
 def test_module_examples_run() -> None:
-    result = doctest.testmod(cocity.index.build, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 6 and result.failed == 0
+    result = doctest.testmod(cocity.index.run, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 7 and result.failed == 0
 
 
 # ---------------------------------------------------------------------- a small workspace
@@ -299,7 +306,7 @@ def test_build_on_a_workspace_by_hand(workspace: Path, tmp_path: Path, english: 
 
 
 BAD_FRAMEWORK = FRAMEWORK.replace("{code: urban_share, parent: IDX, weight: 1, direction: 1}",
-                                  "{code: urban_share, parent: IDX, weight: 1}")
+                                  "{code: urban_share, parent: IDX, weight: 1, direction: 0}")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -328,11 +335,13 @@ def test_rejected_requests_exit_2(workspace: Path, tmp_path: Path, english: None
      "framework indicators not in the workspace's catalog: no_such_indicator"),
     (FRAMEWORK.replace("code: urban_share", "code: illiteracy_rate"),
      "no values of illiteracy_rate in 2020 at County level"),
-    (BAD_FRAMEWORK, "indicator urban_share needs a direction"),
+    (BAD_FRAMEWORK, "nodes[2].direction: a direction is 1 (more is better) or -1 (less is "
+                    "better), not 0"),
     (FRAMEWORK.replace("level: county}", "level: county, membership: [partial]}"),
      "no units in the selection (level County, membership partial)"),
-    (FRAMEWORK.replace("data: {", "data: {years: [2020], "), "unknown key(s) years"),
-    (FRAMEWORK.replace("method: minmax", "method: minmax, low: [1"), "not valid YAML"),
+    (FRAMEWORK.replace("data: {", "data: {years: [2020], "), "data.years: unknown key"),
+    (FRAMEWORK.replace("method: minmax", "method: minmax, low: [1"),
+     "fw.yaml, row 5: YAML syntax error"),
 ])
 def test_framework_problems_exit_2(workspace: Path, tmp_path: Path, english: None, text: str,
                                    message: str) -> None:
