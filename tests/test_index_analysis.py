@@ -78,8 +78,8 @@ def test_correlations_by_hand_and_against_scipy() -> None:
 def test_spearman_sees_monotone_relations() -> None:
     x = np.arange(1.0, 8.0)
     df = pd.DataFrame({"x": x, "cube": x ** 3})
-    assert correlations(df, "spearman").r.loc["x", "cube"] == pytest.approx(1.0)
-    assert correlations(df, "pearson").r.loc["x", "cube"] < 0.99
+    assert correlations(df, method="spearman").r.loc["x", "cube"] == pytest.approx(1.0)
+    assert correlations(df, method="pearson").r.loc["x", "cube"] < 0.99
 
 
 def test_cronbach_alpha_by_hand() -> None:

@@ -411,3 +411,93 @@ def test_units_without_enough_data_get_no_score_not_a_silent_nan(tmp_path: Path)
     traces = next(f for f in figures if f["id"] == "fig-map")["data"]
     assert "511111" in traces[0]["locations"]  # drawn grey, not coloured as a score
     assert "511111" not in traces[1]["locations"]
+
+
+# ---------------------------------------------------------------------- the command module
+LIGHT = ("typer", "rich", "cocity.i18n", "cocity.cli", "cocity.data.errors", "__future__")
+
+
+def module_level_imports(module: str) -> list[str]:
+    """Modules a CLI module imports at module level (``if TYPE_CHECKING:`` blocks left out)."""
+    import ast
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append(node.module or "")
+    stdlib = set(sys.stdlib_module_names)
+    return [m for m in found if m.split(".")[0] not in stdlib]
+
+
+def broad_handlers(module: str) -> list[str]:
+    """``except KeyError`` / ``except Exception`` (alone or in a tuple) in a module."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            names = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            out += [n.id for n in names if isinstance(n, ast.Name)
+                    and n.id in ("KeyError", "Exception", "BaseException")]
+    return out
+
+
+def test_index_cli_module_is_light_and_catches_nothing_broad() -> None:
+    heavy = [m for m in module_level_imports("cocity.cli.index")
+             if not any(m == ok or m.startswith(ok + ".") for ok in LIGHT)]
+    assert heavy == []
+    assert broad_handlers("cocity.cli.index") == []
+
+
+def test_every_index_command_says_which_units_it_covers(workspace: Path, tmp_path: Path,
+                                                        english: None) -> None:
+    fw = str(framework_file(tmp_path))
+    code, output = invoke("index", "build", fw, "-w", str(workspace), "--out", str(tmp_path / "b"))
+    assert code == 0 and "Covers: 4 county-level units of 4 in the data" in output, output
+    partial = framework_file(tmp_path, FRAMEWORK.replace("level: county}",
+                                                         "level: county, membership: [full]}"),
+                             "full.yaml")
+    code, output = invoke("index", "compare", str(partial), "-w", str(workspace), "--set",
+                          "normalise.method=rank", "--out", str(tmp_path / "c"))
+    assert code == 0, output
+    assert "Covers: 4 county-level units (Full member) of 4 in the data" in output
+    man = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert man["coverage"]["zh"] == "覆盖 4 个县级单元，数据中该层级共 4 个"
+    page = (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+    assert "4 county-level units of 4 in the data" in page
+
+
+def test_manifest_names_user_imports_in_its_provenance(tmp_path: Path, english: None) -> None:
+    """A value the user imported is in the provenance of the manifest and on the page."""
+    from cocity.data.importers import import_observations
+
+    ws = tmp_path / "ws"
+    store = Store.open(ws, create=True)
+    fill_tiny(store)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("unit,year,indicator,value\n511111,2020,urban_share,41.5\n", encoding="utf-8")
+    import_observations(store, csv, replace=True)
+    store.close()
+    out = tmp_path / "out"
+    code, output = invoke("index", "build", str(framework_file(tmp_path)), "-w", str(ws),
+                          "--out", str(out))
+    assert code == 0, output
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    prov = man["provenance"]
+    assert prov["user_data"] is True and prov["workspace"] == str(ws)
+    (entry,) = [i for i in prov["imports"] if i["file"].endswith("mine.csv")]
+    assert entry["replaced"] == 1 and entry["indicators"] == ["urban_share"]
+    assert entry["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-testid="user-data"' in page and entry["sha256"] in page

@@ -196,11 +196,11 @@ def test_ahp_saaty_house_example(english: None) -> None:
 def test_ahp_three_methods_hand() -> None:
     # geometric: row products 15, 1, 1/15 → cube roots 2.4662, 1, 0.4055, normalised
     g = np.array([15 ** (1 / 3), 1.0, (1 / 15) ** (1 / 3)])
-    np.testing.assert_allclose(W.ahp_weights(B3, "geometric"), g / g.sum())
+    np.testing.assert_allclose(W.ahp_weights(B3, method="geometric"), g / g.sum())
     # arithmetic: column sums 23/15, 13/3, 9; row means of the normalised columns
     cs = np.array([23 / 15, 13 / 3, 9.0])
-    np.testing.assert_allclose(W.ahp_weights(B3, "arithmetic"), (B3 / cs).mean(axis=1))
-    assert W.ahp_weights(B3, "arithmetic")[0] == pytest.approx(0.6333, abs=1e-4)
+    np.testing.assert_allclose(W.ahp_weights(B3, method="arithmetic"), (B3 / cs).mean(axis=1))
+    assert W.ahp_weights(B3, method="arithmetic")[0] == pytest.approx(0.6333, abs=1e-4)
     # eigen: the textbook 0.637, 0.258, 0.105; λmax = 3.0385, CR = 0.0193/0.58 = 0.033
     np.testing.assert_allclose(W.ahp_weights(B3), [0.637, 0.258, 0.105], atol=5e-4)
     assert W.ahp_consistency(B3).cr == pytest.approx(0.0332, abs=1e-4)
@@ -223,7 +223,7 @@ def test_ahp_input_errors() -> None:
     with pytest.raises(MethodInputError):
         W.ahp(np.zeros((2, 4)), A=B3)  # 3 judgements for 4 indicators
     with pytest.raises(MethodInputError):
-        W.ahp_weights(B3, "median")
+        W.ahp_weights(B3, method="median")
     with pytest.raises(MethodInputError):
         W.ahp_consistency(np.ones((16, 16)))
     # entered to two decimals (0.33 for 1/3, 0.13 for 1/8) is accepted

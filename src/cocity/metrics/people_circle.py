@@ -82,7 +82,7 @@ def people_circle(panel: pd.DataFrame, spec: dict[str, Any] | None = None) -> pd
     if U.empty:
         raise MetricInputError(t("metrics.pc.empty"))
     cfg = spec.get("coupling", {})
-    cc = coupling_coordination(U.to_numpy(float), cfg.get("alpha"),
+    cc = coupling_coordination(U.to_numpy(float), alpha=cfg.get("alpha"),
                                variant=cfg.get("variant", "traditional"))
     out = U.rename(columns={c: f"U_{c}" for c in U.columns})
     out["C"], out["T"], out["D"] = cc.C, cc.T, cc.D
