@@ -194,8 +194,8 @@ def test_disconnected_facility_and_unserved_demand() -> None:
     p = pd.Series([100.0, 200.0, 50.0, 70.0], index=["a", "b", "c", "d"])
     s = pd.Series([5.0, 3.0, 9.0, 4.0], index=["x", "y", "z", "w"])
     for fn in (M.two_step_fca, M.gaussian_2sfca, M.three_step_fca):
-        r = fn(C, p, s, 30)
-        base = fn(hand_cost(), P, S, 30)
+        r = fn(C, p, s, cutoff=30)
+        base = fn(hand_cost(), P, S, cutoff=30)
         np.testing.assert_allclose(r.access[["a", "b", "c"]], base.access, rtol=1e-12)
         assert r.access["d"] == 0.0
         assert not r.access.isna().any()
@@ -258,9 +258,9 @@ def test_spatial_access_ratio() -> None:
     np.testing.assert_allclose(weighted, a / (np.sum(P.to_numpy() * a) / P.sum()))
     # A Series of weights is aligned on the ids, not by position.
     np.testing.assert_allclose(M.spatial_access_ratio(r.access, weights=P[::-1]), weighted)
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"the\ mean\ accessibility\ is\ 0\ \(or\ no\ value"):
         M.spatial_access_ratio(pd.Series([0.0, 0.0]))
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"the\ weights\ lack\ 1\ ids:\ \[\'c\'\]"):
         M.spatial_access_ratio(r.access, weights=P[["a", "b"]])
 
 

@@ -382,7 +382,7 @@ def test_overrides_parse_and_apply() -> None:
     kept = apply_overrides(steps, ["normalise.high=10", "normalise.method=minmax"])
     assert kept[0] == {"normalise": {"method": "minmax", "low": 1, "high": 10}}
     assert steps[0]["normalise"]["high"] == 100  # the input is not changed
-    with pytest.raises(IndexEngineError):
+    with pytest.raises(IndexEngineError, match=r"\-\ \-\-set:\ 无法理解参数修改\ \'normalise\.met"):
         apply_overrides(steps, ["normalise.method.x=1"])
 
 

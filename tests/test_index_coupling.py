@@ -77,9 +77,9 @@ def test_weights_alpha() -> None:
     U = np.array([[0.2, 0.4, 0.8]])
     # .5·.2 + .3·.4 + .2·.8 = .38
     np.testing.assert_allclose(development_index(U, alpha=[0.5, 0.3, 0.2]), [0.38])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"子系统权重\ α\ 须为\ 3\ 个非负数且和为\ 1"):
         development_index(U, alpha=[0.5, 0.3, 0.3])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"子系统权重\ α\ 须为\ 3\ 个非负数且和为\ 1"):
         development_index(U, alpha=[0.5, 0.5])
 
 
@@ -94,11 +94,11 @@ def test_equal_zero_and_missing_subsystems() -> None:
 
 
 def test_input_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"子系统综合得分\ U\ 须在\ \[0,\ 1\]\ 内（最小\ 0"):
         coupling_degree([[0.5, 1.2]])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"耦合协调度至少需要\ 2\ 个子系统，实际为\ 1"):
         coupling_degree([[0.5], [0.4]])                          # one subsystem
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r'未知耦合度公式\ \'improved\'；可选\ "traditional'):
         coupling_degree([[0.5, 0.4]], variant="improved")
 
 
@@ -145,9 +145,9 @@ def test_default_table_lists_the_ten_grades() -> None:
 
 
 def test_grade_out_of_range() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"待分级的值须在\ \[0,\ 1\]\ 内（实际最小\ 1\.1，"):
         grade([1.1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"待分级的值须在\ \[0,\ 1\]\ 内（实际最小\ \-0\.1"):
         grade([-0.1])
 
 
