@@ -25,7 +25,9 @@ from cocity.index.uncertainty import UncertaintySpec, rebuild_replication, run_u
 
 
 def make(units: int, seed: int = 0) -> tuple[pd.DataFrame, Framework]:
-    rng = np.random.default_rng(seed)
+    # independent streams for the values and the missing cells (SeedSequence(seed).spawn)
+    values_rng, missing_rng = (np.random.default_rng(s)
+                               for s in np.random.SeedSequence(seed).spawn(2))
     nodes: list[dict[str, object]] = [{"code": "IDX"}]
     for d in range(3):
         nodes.append({"code": f"D{d}", "parent": "IDX", "weight": 1})
@@ -35,9 +37,9 @@ def make(units: int, seed: int = 0) -> tuple[pd.DataFrame, Framework]:
         nodes.append({"code": f"x{j:02d}", "parent": f"S{j % 10}", "weight": 1,
                       "direction": 1 if j % 4 else -1})
     fw = Framework.from_records(nodes)
-    data = pd.DataFrame(rng.lognormal(3, 0.5, size=(units, 60)), columns=fw.indicators,
+    data = pd.DataFrame(values_rng.lognormal(3, 0.5, size=(units, 60)), columns=fw.indicators,
                         index=pd.Index([f"u{i:05d}" for i in range(units)], name="unit"))
-    data = data.mask(rng.random(data.shape) < 0.02)  # 2 % missing
+    data = data.mask(missing_rng.random(data.shape) < 0.02)  # 2 % missing
     return data, fw
 
 
