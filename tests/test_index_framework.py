@@ -193,3 +193,40 @@ def test_every_problem_of_a_framework_file_in_one_list(tmp_path: Path) -> None:
     assert "direction 0 in the catalog" in found["nodes[2].direction"]
     assert all(i.file == str(path) for i in err.value.issues)
 
+
+
+def test_the_pipeline_check_for_any_framework() -> None:
+    """``step_issues`` checks a ``pipeline:`` section on its own (the evaluation framework
+    calls it on its own section): every problem, each with its key path under ``key``."""
+    from cocity.index.steps import step_issues
+
+    section = [{"impute": {"method": "group_median", "groups": "province"}},
+               {"normalise": {"method": "minmx"}}, {"treat": {"method": "winsorise"}},
+               {"weight": {"method": "entropy", "level": 0}}, {"colour": {}}, "aggregate"]
+    issues = step_issues(section, origin="eval.yaml", key="levels.county.pipeline")
+    assert [(i.file, i.key) for i in issues] == [
+        ("eval.yaml", "levels.county.pipeline[0].impute.groups"),
+        ("eval.yaml", "levels.county.pipeline[1].normalise.method"),
+        ("eval.yaml", "levels.county.pipeline[3].weight.level"),
+        ("eval.yaml", "levels.county.pipeline[4]"),
+        ("eval.yaml", "levels.county.pipeline[5]")]
+    assert "did you mean minmax?" in issues[1].message
+    assert step_issues([{"normalise": {"method": "minmax", "low": 1}}, {"aggregate": {}}]) == []
+
+
+def test_the_engine_does_not_reach_into_reports_or_the_command_line() -> None:
+    """Data flows one way: index and access import neither cocity.report nor cocity.cli."""
+    import ast
+    import pkgutil
+
+    import cocity.access
+    import cocity.index
+
+    for package in (cocity.index, cocity.access):
+        for info in pkgutil.iter_modules(package.__path__):
+            path = Path(package.__path__[0]) / f"{info.name}.py"
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+            names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+            upstream = [m for m in names if m.startswith(("cocity.report", "cocity.cli"))]
+            assert upstream == [], (path.name, upstream)
