@@ -772,7 +772,7 @@ def rectification_list(
     factor = _obstacle_factor(obstacles, scale)
     frame = obstacles.set_axis(obstacles.index.astype(str), axis=0)
     values = frame.loc[list(out["unit"])].to_numpy(dtype=float).reshape(len(out), len(cols))
-    top = top_obstacles(values, rules.top_k)
+    top = top_obstacles(values, k=rules.top_k)
     ids = np.array([*cols, None], dtype=object)
     zh = np.array([*inds.loc[cols, "name_zh"], None], dtype=object)
     en = np.array([*inds.loc[cols, "name_en"], None], dtype=object)

@@ -132,7 +132,7 @@ def people_circle(panel: pd.DataFrame, spec: PeopleCircleSpec | None = None) -> 
     U = pd.DataFrame(scores).dropna()
     if U.empty:
         raise MetricInputError(t("metrics.pc.empty"))
-    cc = coupling_coordination(U.to_numpy(float), spec.coupling.alpha,
+    cc = coupling_coordination(U.to_numpy(float), alpha=spec.coupling.alpha,
                                variant=spec.coupling.variant)
     out = U.rename(columns={c: f"U_{c}" for c in U.columns})
     out["C"], out["T"], out["D"] = cc.C, cc.T, cc.D
