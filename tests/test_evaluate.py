@@ -22,7 +22,9 @@ from cocity.evaluate.run import Evaluation, evaluate
 from cocity.evaluate.runs import latest, previous_run, registry, run_id, save_run
 from cocity.evaluate.survey import simulate_survey
 from cocity.evaluate.tables import csv_frame, result_tables
+from cocity.i18n import use_lang
 from cocity.report.evaluate_report import document
+from cocity.spec import SpecError
 
 AMENITIES = ["hh_piped_water_share", "hh_kitchen_share", "hh_toilet_share", "hh_bath_share"]
 
@@ -78,21 +80,38 @@ def test_framework_problems_are_reported_together(tmp_path: Path) -> None:
     leaves[1]["measure"]["colour"] = "blue"
     del leaves[2]["measure"]
     leaves[3]["measure"]["source"] = "gazette"
-    with pytest.raises(EvaluationError, match="telepathy") as err:
+    with pytest.raises(SpecError, match="telepathy") as err:
         load_framework(_write(doc, tmp_path))
     text = str(err.value)
-    assert len(err.value.messages) == 4
+    assert len(err.value.issues) == 4
     for piece in ("telepathy", "colour", leaves[2]["code"], "gazette"):
         assert piece in text
+    keys = {i.key for i in err.value.issues}
+    assert {k.rsplit(".", 1)[-1] for k in keys} == {"kind", "colour", "measure", "source"}
+
+
+def test_pipeline_methods_and_unknown_keys_are_framework_errors(tmp_path: Path) -> None:
+    doc = _default_doc()
+    doc["pipeline"] = [{"impute": {"method": "median"}}, {"normalise": {"method": "goalpost"}},
+                       {"aggregate": {}}]
+    doc["uncertainty"]["replications"] = "many"
+    doc["nodes"][1]["wieght"] = 2
+    doc["levels"]["county"]["membership"] = ["full", "partly"]
+    with use_lang("en"), pytest.raises(SpecError, match="goalpost") as err:
+        load_framework(_write(doc, tmp_path))
+    keys = {i.key for i in err.value.issues}
+    assert {"pipeline[1].normalise.method", "uncertainty.replications", "nodes[1].wieght",
+            "levels.county.membership[1]"} <= keys, keys
 
 
 def test_framework_level_and_edition_checks(tmp_path: Path) -> None:
     doc = _default_doc()
     doc["year"] = 2031
     doc["levels"] = {"galaxy": {}}
-    with pytest.raises(EvaluationError, match="2031") as err:
+    with use_lang("en"), pytest.raises(SpecError, match="2031") as err:
         load_framework(_write(doc, tmp_path))
-    assert "2031" in str(err.value) and "prefecture, county" in str(err.value)
+    assert "2031" in str(err.value) and "'prefecture' or 'county'" in str(err.value)
+    assert {i.key for i in err.value.issues} == {"year", "levels.galaxy"}
     with pytest.raises(EvaluationError, match="no_such"):
         load_framework("no_such")
 

@@ -60,6 +60,8 @@ def location(loc: tuple[Any, ...] | list[Any]) -> str:
     ``levels.county.membership[1]``."""
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker of a mapping's key (the key itself precedes it)
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
