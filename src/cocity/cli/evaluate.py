@@ -198,7 +198,7 @@ def _print_summary(record: Any, prev_record: Any, lang: str, warnings: list[str]
     console.print(table)
     for lv in doc["levels"]:
         console.print(escape(t("eval.cli.term.units", lang, level=lv[f"name_{lang}"],
-                               n=lv["units"], membership=" + ".join(
+                               n=lv["units"], total=lv["units_in_data"], membership=" + ".join(
                                    t(f"eval.cli.term.membership.{m}", lang)
                                    for m in lv["membership"]))), soft_wrap=True)
         if lv.get("grade_counts_without_survey"):

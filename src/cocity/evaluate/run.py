@@ -103,6 +103,7 @@ class LevelResult:
     without_survey: pd.DataFrame | None = None
     saturated: list[dict[str, Any]] = field(default_factory=list)  # see :func:`saturation`
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # derived tables
+    in_data: int = 0  # units of this level in the data, of every membership
 
     @property
     def root(self) -> str:
@@ -422,7 +423,8 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
         without = pd.DataFrame({"score": alone, "grade": base["grade"]})
     return LevelResult(level, framework, units, raw, left_out, pipe, unc, graded, obstacles,
                        rewards, rect, est, checks, data_se, comparison=comparison,
-                       without_survey=without, saturated=saturation(pipe.scores, framework))
+                       without_survey=without, saturated=saturation(pipe.scores, framework),
+                       in_data=int((ctx.units["level"] == level).sum()))
 
 
 def _checks(ctx: Context, fw: EvalFramework, level: str, units: pd.DataFrame,

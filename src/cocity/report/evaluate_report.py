@@ -342,6 +342,7 @@ def level_summary(ev: Evaluation, res: LevelResult) -> dict[str, Any]:
     return {
         "level": res.level, "name_zh": ev.framework.level_label(res.level, "zh"),
         "name_en": ev.framework.level_label(res.level, "en"), "units": len(g),
+        "units_in_data": res.in_data,
         "membership": list(ev.framework.doc["levels"][res.level].get(
             "membership", ["full", "partial"])),
         "grade_counts": _counts(ev, g["grade"]),
