@@ -86,7 +86,8 @@ def main() -> None:
     t0 = time.perf_counter()
     worst = 0.0
     for r in rows:
-        rebuilt = rebuild_replication(res.pipeline, spec, unc.samples.iloc[r], seed=spec.seed,
+        rebuilt = rebuild_replication(res.pipeline, spec, sample=unc.samples.iloc[r],
+                                      seed=spec.seed,
                                       data_se=res.data_se)
         grading.assign_grades(rebuilt, ev.rules)
         scores = rebuilt.reindex(unc.units).to_numpy(float)

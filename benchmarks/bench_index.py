@@ -25,7 +25,9 @@ from cocity.index.uncertainty import UncertaintySpec, rebuild_replication, run_u
 
 
 def make(units: int, seed: int = 0) -> tuple[pd.DataFrame, Framework]:
-    rng = np.random.default_rng(seed)
+    # independent streams for the values and the missing cells (SeedSequence(seed).spawn)
+    values_rng, missing_rng = (np.random.default_rng(s)
+                               for s in np.random.SeedSequence(seed).spawn(2))
     nodes: list[dict[str, object]] = [{"code": "IDX"}]
     for d in range(3):
         nodes.append({"code": f"D{d}", "parent": "IDX", "weight": 1})
@@ -35,9 +37,9 @@ def make(units: int, seed: int = 0) -> tuple[pd.DataFrame, Framework]:
         nodes.append({"code": f"x{j:02d}", "parent": f"S{j % 10}", "weight": 1,
                       "direction": 1 if j % 4 else -1})
     fw = Framework.from_records(nodes)
-    data = pd.DataFrame(rng.lognormal(3, 0.5, size=(units, 60)), columns=fw.indicators,
+    data = pd.DataFrame(values_rng.lognormal(3, 0.5, size=(units, 60)), columns=fw.indicators,
                         index=pd.Index([f"u{i:05d}" for i in range(units)], name="unit"))
-    data = data.mask(rng.random(data.shape) < 0.02)  # 2 % missing
+    data = data.mask(missing_rng.random(data.shape) < 0.02)  # 2 % missing
     return data, fw
 
 
@@ -81,7 +83,7 @@ def main() -> None:
     subset = rng.choice(res.replications, size=args.baseline_sample, replace=False)
     t0 = time.perf_counter()
     for r in subset:
-        rebuilt = rebuild_replication(pipe, spec, res.samples.iloc[r])
+        rebuilt = rebuild_replication(pipe, spec, sample=res.samples.iloc[r])
         np.testing.assert_allclose(res.scores[r], rebuilt.to_numpy(), rtol=1e-9)
     t_per_rebuild = (time.perf_counter() - t0) / len(subset)
     t_baseline = t_per_rebuild * res.replications

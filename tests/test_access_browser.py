@@ -10,15 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cocity.access.commute import Commute, build_commute
 from cocity.access.life_circles import life_circles
+from cocity.access.lifecircle_run import LifeCircleRun
+from cocity.access.measure_run import MeasureParams, build_measure
 from cocity.access.regional import default_spec
 from cocity.datasets import open_store
 from cocity.report.access_report import (
     CIRCLE_COLORS,
-    Commute,
-    MeasureParams,
-    build_commute,
-    build_measure,
     write_commute_outputs,
     write_lifecircle_outputs,
     write_measure_outputs,
@@ -90,7 +89,8 @@ def test_commute_maps_are_drawn_in_chinese_then_english(
 
 def test_commute_screenshot_shows_the_circles(commute_page: tuple[Commute, Path],
                                               tmp_path: Path) -> None:
-    image_mod = pytest.importorskip("PIL.Image")
+    from PIL import Image as image_mod  # a test dependency: fails, never skips, without it
+
     _c, path = commute_page
     png = tmp_path / "commute.png"
     _, console = run_chromium(path, tmp_path, f"--screenshot={png}", size="1400,2200")
@@ -108,7 +108,7 @@ def test_commute_screenshot_shows_the_circles(commute_page: tuple[Commute, Path]
 def test_lifecircle_map_is_drawn(tmp_path: Path) -> None:
     net = grid()
     res = life_circles(net, HOMES, FACILITIES, spec=SPEC)
-    path = write_lifecircle_outputs(res, net, tmp_path / "lc", inputs={})["html"]
+    path = write_lifecircle_outputs(LifeCircleRun(res, net, {}), tmp_path / "lc")["html"]
     dom, console = run_chromium(path, tmp_path, "--dump-dom")
     assert_clean_console(console)
     part = figure(dom, "fig-homes")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import cocity.cli.access  # noqa: F401  (registers `cocity access`)
+import cocity.cli.access  # registers `cocity access`
 from cocity.access.life_circles import life_circles
 from cocity.access.network import Network
 from cocity.access.regional import (
@@ -25,6 +25,7 @@ from cocity.access.regional import (
 )
 from cocity.cli import app
 from cocity.datasets import open_store
+from cocity.outputs import verify_outputs
 from tests.test_access_life_circles import FACILITIES, HOMES, SPEC, grid
 
 runner = CliRunner()
@@ -89,13 +90,23 @@ def test_commute_writes_every_output_equal_to_the_engine(commute_out: tuple[Path
     assert man["within"] == {"chengdu": int(expected["within_chengdu"].sum()),
                              "chongqing": int(expected["within_chongqing"].sum())}
     assert set(man["outputs"]) == {"csv", "xlsx", "gpkg", "html"}
+    assert man["kind"] == "access commute" and verify_outputs(man, out) == []
+    prov = man["provenance"]
+    assert prov["dataset"] == "chengyu" and prov["datum"] == "GCJ-02"
+    assert prov["user_data"] is False and prov["workspace"] is None
+    assert man["config"]["spec"] == default_spec().as_dict()
+    n_units = len(open_store().units(level="county"))
+    assert man["coverage"]["zh"] == (f"区域网络上的 {len(table)} 个有边界的县级单元"
+                                     f"（数据中共 {n_units} 个县级单元）")
+    assert f"范围：区域网络上的 {len(table)} 个有边界的县级单元" in output
+    assert 'data-testid="provenance"' in page and "无用户导入数据" in page
     n = int(expected["within_chengdu"].sum())
     assert re.search(rf"成都 60 分钟通勤圈\s+│\s+{n - int(within.sum())} │", output), output
     assert "道路时间为模型估计" in output
 
 
 def test_commute_threshold_and_spec(tmp_path: Path) -> None:
-    spec = default_spec()
+    spec = default_spec().as_dict()
     spec["road"]["speed_kmh"] = 90
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
@@ -173,6 +184,10 @@ def test_lifecircle_on_a_synthetic_network(tmp_path: Path) -> None:
     assert "63.2%" in page and "63.2%" in output
     man = json.loads((out / "lifecircle.json").read_text(encoding="utf-8"))
     assert man["inputs"]["homes"]["file"] == str(p["homes"]) and man["inputs"]["homes"]["sha256"]
+    assert man["kind"] == "access lifecircle" and verify_outputs(man, out) == []
+    assert "provenance" not in man  # no store is read: the inputs are the files
+    assert man["coverage"]["en"] == "4 homes in 2 unit(s), 4 of them snapped to the network"
+    assert "范围：4 个住宅点（2 个单元），其中 4 个吸附到路网" in output
 
 
 def test_lifecircle_reports_far_points_and_absent_types(tmp_path: Path) -> None:
@@ -198,7 +213,8 @@ def test_lifecircle_reports_far_points_and_absent_types(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("change", "zh", "en"), [
     ("network", "无法识别路网文件格式", "unknown network file format"),
     ("homes", "住宅缺少列 population", "homes lack the column population"),
-    ("spec", "步行距离须为正数", "walking distance of level A must be positive"),
+    ("spec", "键 levels[0].walk_m: 应大于 0.0，实为 0",
+     "key levels[0].walk_m: must be greater than 0.0, got 0"),
     ("missing", "missing.csv", "missing.csv"),
 ])
 def test_lifecircle_errors_exit_2(tmp_path: Path, change: str, zh: str, en: str) -> None:
@@ -271,8 +287,8 @@ def generated_flows() -> tuple[pd.DataFrame, str, str]:
     finally:
         store.close()
     spec = default_spec()
-    cd = [str(u) for u in spec["cores"]["chengdu"]["counties"]]
-    cq = [str(u) for u in spec["cores"]["chongqing"]["counties"]]
+    cd = list(spec.cores["chengdu"].counties)
+    cq = list(spec.cores["chongqing"].counties)
     unique = ~units["name_zh"].duplicated(keep=False)
     outside = units[~units["code"].isin(cd + cq)]["code"].tolist()
     hand, silent = outside[0], outside[1]
@@ -319,7 +335,7 @@ def test_commute_flows_add_the_share_membership(
     finally:
         store.close()
     spec = default_spec()
-    cores = {k: [str(u) for u in v["counties"]] for k, v in spec["cores"].items()}
+    cores = {k: list(v.counties) for k, v in spec.cores.items()}
     expected = commuting_share_circles(codes, cores, threshold=0.10)
     tab = table.set_index("unit")
     with_flows = expected.index[~expected["no_flows"]].intersection(tab.index)
@@ -377,9 +393,9 @@ def test_commute_flows_from_xlsx_with_another_threshold(tmp_path: Path) -> None:
     tab = pd.read_csv(tmp_path / "o" / "commute.csv", dtype={"unit": str}).set_index("unit")
     assert tab.loc[hand, "circle_share"] == "first"  # 30 % ≥ 25 %, 10 % < 25 %
     has = ~tab["no_flows"].astype(bool)
-    cores = default_spec()["cores"]
+    cores = default_spec().cores
     for core, v in cores.items():
-        member = tab.index.isin([str(u) for u in v["counties"]])
+        member = tab.index.isin(list(v.counties))
         expected = (tab[f"share_{core}"] >= 0.25) | member
         assert (tab.loc[has, f"within_share_{core}"] == expected[has]).all()
     assert "Circles by commuting share (≥ 25%" in output
@@ -435,3 +451,16 @@ def test_commute_flows_missing_column(tmp_path: Path) -> None:
                           str(tmp_path / "o"))
     assert code == 2 and "缺少列：origin, destination" in " ".join(output.split()), output
     assert not (tmp_path / "o").exists()
+
+
+def test_access_cli_module_is_light_and_catches_nothing_broad() -> None:
+    from cocity.access.decay import DECAYS
+    from cocity.access.measure_run import MEASURE_METHODS
+    from tests.test_index_cli import LIGHT, broad_handlers, module_level_imports
+
+    heavy = [m for m in module_level_imports("cocity.cli.access")
+             if not any(m == ok or m.startswith(ok + ".") for ok in LIGHT)]
+    assert heavy == []
+    assert broad_handlers("cocity.cli.access") == []
+    assert cocity.cli.access.MEASURE_METHODS == MEASURE_METHODS  # help pages list them all
+    assert tuple(DECAYS) == cocity.cli.access.DECAY_NAMES

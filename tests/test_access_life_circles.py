@@ -15,6 +15,7 @@ import yaml
 from cocity.access.errors import AccessInputError
 from cocity.access.life_circles import default_spec, life_circles, load_spec
 from cocity.access.network import Network
+from cocity.spec import SpecError
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -219,11 +220,13 @@ def test_default_spec_and_edited_copy(tmp_path) -> None:  # type: ignore[no-unty
     assert res.covered().loc["h1"].tolist() == [False, True]
 
 
-@pytest.mark.parametrize("walk", [0, -300, "x"])
-def test_zero_or_negative_cutoff_is_an_error(walk: object) -> None:
+@pytest.mark.parametrize(("walk", "message"), [(0, "must be greater than 0.0, got 0"),
+                                               (-300, "must be greater than 0.0, got -300"),
+                                               ("x", "expected a number, got 'x'")])
+def test_zero_or_negative_cutoff_is_an_error(walk: object, message: str) -> None:
     spec = copy.deepcopy(SPEC)
     spec["levels"][0]["walk_m"] = walk
-    with pytest.raises(AccessInputError, match="walking distance of level A must be positive"):
+    with pytest.raises(SpecError, match=re.escape(f"key levels[0].walk_m: {message}")):
         life_circles(grid(), HOMES, FACILITIES, spec=spec)
 
 
@@ -243,14 +246,17 @@ def test_bad_inputs(change, message: str) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (lambda s: s.update(levels=[]), "non-empty list of levels"),
+    (lambda s: s.update(levels=[]), r"key levels: needs at least 1 item"),
     (lambda s: s["levels"][1].update(walk_m=200), "must go from the shortest"),
     (lambda s: s["levels"][1]["facilities"].update(shop={}), "shop is listed at more than"),
-    (lambda s: s["levels"][1].update(facilities={}), "level B has no facility checklist"),
+    (lambda s: s["levels"][1].update(facilities={}),
+     r"key levels\[1\]\.facilities: needs at least 1 item"),
     (lambda s: s["levels"][1].update(code="A"), "level codes repeat"),
+    (lambda s: s["levels"][0].update(walkm=300, minutes="five"),
+     r"(?s)levels\[0\]\.minutes: expected a number.*levels\[0\]\.walkm: unknown key"),
 ])
 def test_bad_specs(edit, message: str) -> None:  # type: ignore[no-untyped-def]
     spec = copy.deepcopy(SPEC)
     edit(spec)
-    with pytest.raises(AccessInputError, match=message):
+    with pytest.raises(SpecError, match=message):
         load_spec(spec)

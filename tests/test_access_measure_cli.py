@@ -15,6 +15,7 @@ from scipy import sparse
 
 import cocity.cli.access  # noqa: F401  (registers `cocity access`)
 from cocity.access import decay, measures
+from cocity.outputs import verify_outputs
 from tests.test_access_cli import (  # noqa: F401  (_wide_terminal: autouse fixture)
     _wide_terminal,
     assert_self_contained,
@@ -66,6 +67,9 @@ def test_two_step_fca_hand_computed(tmp_path: Path) -> None:
     assert set(xlsx) == {"demand", "supply", "summary"}
     np.testing.assert_allclose(xlsx["demand"]["access"], table["access"])
     man = json.loads((out / "measure.json").read_text(encoding="utf-8"))
+    assert man["kind"] == "access measure" and verify_outputs(man, out) == []
+    assert man["coverage"]["en"] == f"3 demand points, 2 supply points, {man['pairs']} " \
+                                    "reachable pairs"
     assert man["parameters"]["method"] == "two_step_fca"
     assert man["parameters"]["threshold"] == 15.0
     assert man["inputs"]["cost"]["sha256"] == hashlib.sha256(p["cost"].read_bytes()).hexdigest()
@@ -126,24 +130,24 @@ def test_every_method_equals_the_library(tmp_path: Path, method: str,
     pop, cap = dem["population"].to_numpy(), sup["capacity"].to_numpy()
     ratio = None
     if method == "gravity":
-        expected = measures.gravity(c, cap, decay.get("exponential", beta=0.1))
+        expected = measures.gravity(c, cap, decay=decay.get("exponential", beta=0.1))
     elif method == "cumulative_opportunities":
-        expected = measures.cumulative_opportunities(c, cap, 25)
+        expected = measures.cumulative_opportunities(c, cap, cutoff=25)
     elif method == "nearest_k":
-        expected = measures.nearest_k(c, 2, how="mean", supply=cap, cutoff=30)
+        expected = measures.nearest_k(c, k=2, how="mean", supply=cap, cutoff=30)
     elif method == "two_step_fca":
-        res = measures.two_step_fca(c, pop, cap, 25, decay=decay.get("linear", d0=25))
+        res = measures.two_step_fca(c, pop, cap, cutoff=25, decay=decay.get("linear", d0=25))
         expected, ratio = res.access, res.ratio
     elif method == "enhanced_2sfca":
         res = measures.enhanced_2sfca(c, pop, cap, breaks=[10, 20, 30], weights=[1, 0.5, 0.2])
         expected, ratio = res.access, res.ratio
     elif method == "gaussian_2sfca":
-        res = measures.gaussian_2sfca(c, pop, cap, 25)
+        res = measures.gaussian_2sfca(c, pop, cap, cutoff=25)
         expected, ratio = res.access, res.ratio
         spar = measures.spatial_access_ratio(res, weights=pop)
         np.testing.assert_allclose(got["spar"], np.asarray(spar, dtype=float))
     else:
-        res = measures.three_step_fca(c, pop, cap, 25, decay=decay.get("gaussian", d0=25))
+        res = measures.three_step_fca(c, pop, cap, cutoff=25, decay=decay.get("gaussian", d0=25))
         expected, ratio = res.access, res.ratio
     np.testing.assert_allclose(got["access"].to_numpy(float), np.asarray(expected, dtype=float))
     if ratio is not None:
@@ -168,7 +172,8 @@ def test_fca_ratio_with_demand_costs(tmp_path: Path) -> None:
     assert code == 0, output
     expected = measures.fca_ratio(csr_of(cost, dem["id"], sup["id"]),
                                   csr_of(dd, dem["id"], dem["id"]),
-                                  dem["population"].to_numpy(), sup["capacity"].to_numpy(), 20)
+                                  dem["population"].to_numpy(), sup["capacity"].to_numpy(),
+                                  cutoff=20)
     got = pd.read_csv(out / "measure.csv")
     np.testing.assert_allclose(got["access"].to_numpy(float), np.asarray(expected, dtype=float))
     man = json.loads((out / "measure.json").read_text(encoding="utf-8"))
@@ -198,7 +203,7 @@ def test_costs_routed_on_a_network(tmp_path: Path) -> None:
     cost = cost[cost["cost"] <= 600]
     expected = measures.two_step_fca(csr_of(cost, dem["id"], sup["id"]),
                                      dem["population"].to_numpy(), sup["capacity"].to_numpy(),
-                                     600)
+                                     cutoff=600)
     out = tmp_path / "out"
     code, output = invoke("access", "measure", "--demand", str(tmp_path / "demand.csv"),
                           "--supply", str(tmp_path / "supply.csv"), "--network",

@@ -54,7 +54,7 @@ def test_two_step_fca_hand() -> None:
     # Step 1: x is reached by a and b (c at 40 > 30): R_x = 5 / (100 + 200) = 1/60
     #         y is reached by a and c:                R_y = 3 / (100 + 50)  = 0.02
     # Step 2: A_a = R_x + R_y = 0.0366667, A_b = R_x = 0.0166667, A_c = R_y = 0.02
-    r = M.two_step_fca(hand_cost(), P, S, 30)
+    r = M.two_step_fca(hand_cost(), P, S, cutoff=30)
     assert r.access.index.tolist() == ["a", "b", "c"]
     np.testing.assert_allclose(r.access, [1 / 60 + 0.02, 1 / 60, 0.02], rtol=1e-12)
     np.testing.assert_allclose(r.ratio, [1 / 60, 0.02], rtol=1e-12)
@@ -104,7 +104,7 @@ def test_gaussian_2sfca_hand() -> None:
     assert g(15) == pytest.approx(0.7013666, abs=1e-7)
     rx = 5 / (100 * g(5) + 200 * g(15))
     ry = 3 / (100 * g(25) + 50)
-    r = M.gaussian_2sfca(hand_cost(), P, S, 30)
+    r = M.gaussian_2sfca(hand_cost(), P, S, cutoff=30)
     np.testing.assert_allclose(r.access, [g(5) * rx + g(25) * ry, g(15) * rx, ry], rtol=1e-12)
     np.testing.assert_allclose(r.access, [0.0304954, 0.0148113, 0.0397642], atol=5e-8)
 
@@ -118,7 +118,7 @@ def test_three_step_fca_hand() -> None:
     # A_a = 0.8196721·1·R_x + 0.1803279·0.22·R_y   = 0.0210080
     # A_b = 1·0.68·R_x = 0.0155987;  A_c = 1·1·R_y = 0.0555893
     w = D.get("step", breaks=(10, 20, 30), weights=(1, 0.68, 0.22), closed="right")
-    r = M.three_step_fca(hand_cost(), P, S, 30, decay=w)
+    r = M.three_step_fca(hand_cost(), P, S, cutoff=30, decay=w)
     gax, gay = 1 / 1.22, 0.22 / 1.22
     rx = 5 / (100 * gax + 200 * 0.68)
     ry = 3 / (100 * 0.22 * gay + 50)
@@ -126,7 +126,8 @@ def test_three_step_fca_hand() -> None:
                                rtol=1e-12)
     np.testing.assert_allclose(r.access, [0.0210080, 0.0155987, 0.0555893], atol=5e-8)
     # A separate selection decay: binary selection (G = 1/n_i), step weights for W.
-    r2 = M.three_step_fca(hand_cost(), P, S, 30, decay=w, selection_decay=D.get("binary", d0=30))
+    r2 = M.three_step_fca(hand_cost(), P, S, cutoff=30, decay=w,
+                          selection_decay=D.get("binary", d0=30))
     rx2 = 5 / (100 * 0.5 * 1 + 200 * 1 * 0.68)
     ry2 = 3 / (100 * 0.5 * 0.22 + 50)
     np.testing.assert_allclose(r2.access, [0.5 * rx2 + 0.5 * 0.22 * ry2, 0.68 * rx2, ry2],
@@ -137,23 +138,23 @@ def test_simple_measures_hand() -> None:
     C = hand_cost()
     ids = ["a", "b", "c"]
     # Cumulative within 30: a reaches x and y (8), b reaches x (5), c reaches y (3).
-    cum = M.cumulative_opportunities(C, S, 30, demand_ids=ids)
+    cum = M.cumulative_opportunities(C, S, cutoff=30, demand_ids=ids)
     assert cum.to_dict() == {"a": 8.0, "b": 5.0, "c": 3.0}
     # Within 0 minutes only the co-located pair (c, y) counts.
-    assert M.cumulative_opportunities(C, S, 0).tolist() == [0.0, 0.0, 3.0]
+    assert M.cumulative_opportunities(C, S, cutoff=0).tolist() == [0.0, 0.0, 3.0]
     # Gravity with max(d, 1)^(−1), every stored pair: a 5/5 + 3/25, b 5/15, c 5/40 + 3/1.
-    grav = M.gravity(C, S, D.get("power", beta=1, d_min=1), demand_ids=ids)
+    grav = M.gravity(C, S, decay=D.get("power", beta=1, d_min=1), demand_ids=ids)
     np.testing.assert_allclose(grav, [1.12, 1 / 3, 3.125])
     # ... and within 30 minutes: c loses x.
-    np.testing.assert_allclose(M.gravity(C, S, D.get("power", beta=1, d_min=1), cutoff=30),
+    np.testing.assert_allclose(M.gravity(C, S, decay=D.get("power", beta=1, d_min=1), cutoff=30),
                                [1.12, 1 / 3, 3.0])
     # Nearest: a 5, b 15, c 0; second nearest: a 25, b none (inf), c 40.
-    assert M.nearest_k(C, 1).tolist() == [5.0, 15.0, 0.0]
-    assert M.nearest_k(C, 2).tolist() == [25.0, np.inf, 40.0]
-    assert M.nearest_k(C, 2, how="mean").tolist() == [15.0, np.inf, 20.0]
-    assert M.nearest_k(C, 2, cutoff=30).tolist() == [25.0, np.inf, np.inf]
+    assert M.nearest_k(C, k=1).tolist() == [5.0, 15.0, 0.0]
+    assert M.nearest_k(C, k=2).tolist() == [25.0, np.inf, 40.0]
+    assert M.nearest_k(C, k=2, how="mean").tolist() == [15.0, np.inf, 20.0]
+    assert M.nearest_k(C, k=2, cutoff=30).tolist() == [25.0, np.inf, np.inf]
     # Supply y has no capacity: it no longer counts as a facility.
-    assert M.nearest_k(C, 1, supply=[5.0, 0.0]).tolist() == [5.0, 15.0, 40.0]
+    assert M.nearest_k(C, k=1, supply=[5.0, 0.0]).tolist() == [5.0, 15.0, 40.0]
 
 
 def test_nearest_k_unsorted_rows() -> None:
@@ -161,9 +162,9 @@ def test_nearest_k_unsorted_rows() -> None:
     C = sp.csr_matrix((np.array([7.0, 2.0, 9.0, 4.0, 1.0]), np.array([3, 0, 1, 2, 0]),
                        np.array([0, 4, 4, 5])), shape=(3, 4))
     assert not C.has_canonical_format
-    assert M.nearest_k(C, 1).tolist() == [2.0, np.inf, 1.0]
-    assert M.nearest_k(C, 3).tolist() == [7.0, np.inf, np.inf]
-    assert M.nearest_k(C, 4, how="mean").tolist() == [5.5, np.inf, np.inf]
+    assert M.nearest_k(C, k=1).tolist() == [2.0, np.inf, 1.0]
+    assert M.nearest_k(C, k=3).tolist() == [7.0, np.inf, np.inf]
+    assert M.nearest_k(C, k=4, how="mean").tolist() == [5.5, np.inf, np.inf]
 
 
 def test_fca_ratio_hand() -> None:
@@ -172,12 +173,12 @@ def test_fca_ratio_hand() -> None:
                        np.array([0, 1, 2, 0, 1, 2, 0, 1, 2]), np.array([0, 3, 6, 9])),
                       shape=(3, 3))
     # Within 30: supply a 8, b 5, c 3; demand a 100+200, b 200+100, c 50.
-    fca = M.fca_ratio(hand_cost(), E, P, S, 30)
+    fca = M.fca_ratio(hand_cost(), E, P, S, cutoff=30)
     np.testing.assert_allclose(fca, [8 / 300, 5 / 300, 3 / 50])
     # Zero demand in c's catchment with supply in reach: undefined (NaN); no supply: 0.
-    fca0 = M.fca_ratio(hand_cost(), E, [100.0, 200.0, 0.0], S, 30)
+    fca0 = M.fca_ratio(hand_cost(), E, [100.0, 200.0, 0.0], S, cutoff=30)
     assert np.isnan(fca0[2]) and fca0[[0, 1]].notna().all()
-    fca1 = M.fca_ratio(hand_cost(), E, [100.0, 200.0, 0.0], [5.0, 0.0], 30)
+    fca1 = M.fca_ratio(hand_cost(), E, [100.0, 200.0, 0.0], [5.0, 0.0], cutoff=30)
     assert fca1[2] == 0.0
 
 
@@ -193,8 +194,8 @@ def test_disconnected_facility_and_unserved_demand() -> None:
     p = pd.Series([100.0, 200.0, 50.0, 70.0], index=["a", "b", "c", "d"])
     s = pd.Series([5.0, 3.0, 9.0, 4.0], index=["x", "y", "z", "w"])
     for fn in (M.two_step_fca, M.gaussian_2sfca, M.three_step_fca):
-        r = fn(C, p, s, 30)
-        base = fn(hand_cost(), P, S, 30)
+        r = fn(C, p, s, cutoff=30)
+        base = fn(hand_cost(), P, S, cutoff=30)
         np.testing.assert_allclose(r.access[["a", "b", "c"]], base.access, rtol=1e-12)
         assert r.access["d"] == 0.0
         assert not r.access.isna().any()
@@ -205,62 +206,62 @@ def test_disconnected_facility_and_unserved_demand() -> None:
 def test_zero_demand_at_a_supply() -> None:
     # c has no population, so y (reached by a and c) keeps a's demand; with a's P = 0 too,
     # y is reached only by zero demand: R_y undefined, listed in zero_demand, A stays finite.
-    r = M.two_step_fca(hand_cost(), [0.0, 200.0, 0.0], S, 30)
+    r = M.two_step_fca(hand_cost(), [0.0, 200.0, 0.0], S, cutoff=30)
     assert r.zero_demand == ["y"] and r.unreached == []
     assert np.isnan(r.ratio["y"])
     np.testing.assert_allclose(r.access, [5 / 200, 5 / 200, 0.0])
     # Gaussian weight 0 at the edge: a pair at exactly d0 carries no demand.
-    g = M.gaussian_2sfca(sp.csr_matrix(np.array([[30.0]])), [10.0], [1.0], 30)
+    g = M.gaussian_2sfca(sp.csr_matrix(np.array([[30.0]])), [10.0], [1.0], cutoff=30)
     assert g.zero_demand == [0] and g.access.tolist() == [0.0]
 
 
 def test_cutoff_zero() -> None:
     # Binary 2SFCA within 0: only the co-located pair (c, y): R_y = 3/50, A_c = 0.06; x unreached.
-    r = M.two_step_fca(hand_cost(), P, S, 0)
+    r = M.two_step_fca(hand_cost(), P, S, cutoff=0)
     np.testing.assert_allclose(r.access, [0.0, 0.0, 0.06])
     assert r.unreached == ["x"]
     # Decays with a scale refuse a zero one.
     with pytest.raises(AccessInputError, match="d0"):
-        M.gaussian_2sfca(hand_cost(), P, S, 0)
+        M.gaussian_2sfca(hand_cost(), P, S, cutoff=0)
     with pytest.raises(AccessInputError, match="d0"):
-        M.two_step_fca(hand_cost(), P, S, 0, decay=D.get("linear", d0=0))
+        M.two_step_fca(hand_cost(), P, S, cutoff=0, decay=D.get("linear", d0=0))
 
 
 def test_multiple_supply_columns() -> None:
     sup = pd.DataFrame({"doc": [5.0, 3.0], "bed": [1.0, 0.0]}, index=["x", "y"])
-    r = M.two_step_fca(hand_cost(), P, sup, 30)
+    r = M.two_step_fca(hand_cost(), P, sup, cutoff=30)
     assert list(r.access.columns) == ["doc", "bed"]
-    np.testing.assert_allclose(r.access["doc"], M.two_step_fca(hand_cost(), P, S, 30).access)
+    np.testing.assert_allclose(r.access["doc"], M.two_step_fca(hand_cost(), P, S, cutoff=30).access)
     np.testing.assert_allclose(r.access["bed"], [1 / 300, 1 / 300, 0.0])
-    cum = M.cumulative_opportunities(hand_cost(), sup, 30)
+    cum = M.cumulative_opportunities(hand_cost(), sup, cutoff=30)
     assert cum.to_dict("list") == {"doc": [8.0, 5.0, 3.0], "bed": [1.0, 1.0, 0.0]}
 
 
 def test_ids() -> None:
-    r = M.two_step_fca(hand_cost(), P.to_numpy(), S.to_numpy(), 30,
+    r = M.two_step_fca(hand_cost(), P.to_numpy(), S.to_numpy(), cutoff=30,
                        demand_ids=["h1", "h2", "h3"], supply_ids=["s1", "s2"])
     assert r.access.index.tolist() == ["h1", "h2", "h3"]
     assert r.ratio.index.tolist() == ["s1", "s2"]
-    plain = M.two_step_fca(hand_cost(), P.to_numpy(), S.to_numpy(), 30)
+    plain = M.two_step_fca(hand_cost(), P.to_numpy(), S.to_numpy(), cutoff=30)
     assert plain.access.index.tolist() == [0, 1, 2]
     with pytest.raises(AccessInputError, match="ids"):
-        M.two_step_fca(hand_cost(), P, S, 30, demand_ids=["h1", "h2"])
+        M.two_step_fca(hand_cost(), P, S, cutoff=30, demand_ids=["h1", "h2"])
     with pytest.raises(AccessInputError, match="duplicate"):
-        M.two_step_fca(hand_cost(), P, S, 30, supply_ids=["s", "s"])
+        M.two_step_fca(hand_cost(), P, S, cutoff=30, supply_ids=["s", "s"])
 
 
 def test_spatial_access_ratio() -> None:
-    r = M.two_step_fca(hand_cost(), P, S, 30)
+    r = M.two_step_fca(hand_cost(), P, S, cutoff=30)
     a = r.access.to_numpy()
     np.testing.assert_allclose(M.spatial_access_ratio(r), a / a.mean())
-    weighted = M.spatial_access_ratio(r.access, P)
+    weighted = M.spatial_access_ratio(r.access, weights=P)
     np.testing.assert_allclose(weighted, a / (np.sum(P.to_numpy() * a) / P.sum()))
     # A Series of weights is aligned on the ids, not by position.
-    np.testing.assert_allclose(M.spatial_access_ratio(r.access, P[::-1]), weighted)
-    with pytest.raises(AccessInputError):
+    np.testing.assert_allclose(M.spatial_access_ratio(r.access, weights=P[::-1]), weighted)
+    with pytest.raises(AccessInputError, match=r"the\ mean\ accessibility\ is\ 0\ \(or\ no\ value"):
         M.spatial_access_ratio(pd.Series([0.0, 0.0]))
-    with pytest.raises(AccessInputError):
-        M.spatial_access_ratio(r.access, P[["a", "b"]])
+    with pytest.raises(AccessInputError, match=r"the\ weights\ lack\ 1\ ids:\ \[\'c\'\]"):
+        M.spatial_access_ratio(r.access, weights=P[["a", "b"]])
 
 
 # ----------------------------------------------------------------------------- bad inputs
@@ -271,47 +272,47 @@ def test_bad_cost_matrices() -> None:
     neg = C.copy()
     neg.data[1] = -1.0
     with pytest.raises(AccessInputError, match="negative"):
-        M.two_step_fca(neg, P, S, 30)
+        M.two_step_fca(neg, P, S, cutoff=30)
     with pytest.raises(AccessInputError, match="negative"):
         M.nearest_k(neg)
     nan = C.copy()
     nan.data[0] = np.nan
     with pytest.raises(AccessInputError, match="infinite"):
-        M.gravity(nan, S, D.get("exponential", beta=0.1))
+        M.gravity(nan, S, decay=D.get("exponential", beta=0.1))
     with pytest.raises(AccessInputError, match="CSR"):
-        M.two_step_fca(C.tocoo(), P, S, 30)
+        M.two_step_fca(C.tocoo(), P, S, cutoff=30)
     with pytest.raises(AccessInputError, match="CSR"):
-        M.two_step_fca(C.toarray(), P, S, 30)
+        M.two_step_fca(C.toarray(), P, S, cutoff=30)
     dup = sp.csr_matrix((np.array([5.0, 6.0]), np.array([0, 0]), np.array([0, 2, 2, 2])),
                         shape=(3, 2))
     with pytest.raises(AccessInputError, match="duplicate"):
-        M.two_step_fca(dup, P, S, 30)
+        M.two_step_fca(dup, P, S, cutoff=30)
     # A csr_array is accepted like a csr_matrix.
-    np.testing.assert_allclose(M.two_step_fca(sp.csr_array(C), P, S, 30).access,
-                               M.two_step_fca(C, P, S, 30).access)
+    np.testing.assert_allclose(M.two_step_fca(sp.csr_array(C), P, S, cutoff=30).access,
+                               M.two_step_fca(C, P, S, cutoff=30).access)
 
 
 def test_bad_values_and_parameters() -> None:
     C = hand_cost()
     with pytest.raises(AccessInputError, match="demand"):
-        M.two_step_fca(C, [1.0, 2.0], S, 30)
+        M.two_step_fca(C, [1.0, 2.0], S, cutoff=30)
     with pytest.raises(AccessInputError, match="demand"):
-        M.two_step_fca(C, [1.0, -2.0, 3.0], S, 30)
+        M.two_step_fca(C, [1.0, -2.0, 3.0], S, cutoff=30)
     with pytest.raises(AccessInputError, match="supply"):
-        M.two_step_fca(C, P, [1.0, np.nan], 30)
+        M.two_step_fca(C, P, [1.0, np.nan], cutoff=30)
     for bad in (-1.0, np.nan, "x"):
         with pytest.raises(AccessInputError, match="cutoff"):
-            M.two_step_fca(C, P, S, bad)  # type: ignore[arg-type]
+            M.two_step_fca(C, P, S, cutoff=bad)  # type: ignore[arg-type]
     with pytest.raises(AccessInputError, match="k must"):
-        M.nearest_k(C, 0)
+        M.nearest_k(C, k=0)
     with pytest.raises(AccessInputError, match="how"):
-        M.nearest_k(C, 1, how="median")
+        M.nearest_k(C, k=1, how="median")
     with pytest.raises(AccessInputError, match="decay function returned"):
-        M.two_step_fca(C, P, S, 30, decay=lambda d: d - 10.0)
+        M.two_step_fca(C, P, S, cutoff=30, decay=lambda d: d - 10.0)
     with pytest.raises(AccessInputError, match="shape"):
-        M.two_step_fca(C, P, S, 30, decay=lambda d: np.ones(1))
+        M.two_step_fca(C, P, S, cutoff=30, decay=lambda d: np.ones(1))
     with pytest.raises(AccessInputError, match="demand-to-demand"):
-        M.fca_ratio(C, sp.csr_matrix((3, 2)), P, S, 30)
+        M.fca_ratio(C, sp.csr_matrix((3, 2)), P, S, cutoff=30)
 
 
 # ----------------------------------------------------------------------------- decay functions
@@ -470,7 +471,7 @@ def test_agrees_with_pysal_two_stage_fca(instance) -> None:
     reach. The far supply point is absent from ``access``'s result and in our ``unreached``;
     the far demand point is NaN in ``access`` and 0 here."""
     C, E, demand, supply = instance
-    ours = M.two_step_fca(C, demand, supply, 30)
+    ours = M.two_step_fca(C, demand, supply, cutoff=30)
     theirs = pysal(C, E, demand, supply).two_stage_fca(name="2sfca", max_cost=30)
     same(ours.access, theirs, "2sfca")
     assert ours.access.loc["d0299"].tolist() == [0.0, 0.0]
@@ -517,14 +518,14 @@ def test_agrees_with_pysal_gaussian(instance) -> None:
     C, E, demand, supply = instance
     A = pysal(C, E, demand, supply)
     theirs = A.two_stage_fca(name="g", max_cost=30, weight_fn=W.gaussian(12.0))
-    ours = M.two_step_fca(C, demand, supply, 30, decay=D.get("gaussian_kernel", sigma=12.0))
+    ours = M.two_step_fca(C, demand, supply, cutoff=30, decay=D.get("gaussian_kernel", sigma=12.0))
     same(ours.access, theirs, "g")
 
     def dai(x: float) -> float:
         return (math.exp(-0.5 * (x / 30) ** 2) - math.exp(-0.5)) / (1 - math.exp(-0.5))
 
     theirs = A.two_stage_fca(name="dai", max_cost=30, weight_fn=dai)
-    same(M.gaussian_2sfca(C, demand, supply, 30).access, theirs, "dai")
+    same(M.gaussian_2sfca(C, demand, supply, cutoff=30).access, theirs, "dai")
 
 
 def test_agrees_with_pysal_three_stage_fca(instance) -> None:
@@ -535,7 +536,7 @@ def test_agrees_with_pysal_three_stage_fca(instance) -> None:
     w = D.get("step", breaks=(10, 20, 30, 60), weights=(0.962, 0.704, 0.377, 0.042),
               closed="right")
     theirs = pysal(C, E, demand, supply).three_stage_fca(name="3", max_cost=60)
-    same(M.three_step_fca(C, demand, supply, 60, decay=w).access, theirs, "3")
+    same(M.three_step_fca(C, demand, supply, cutoff=60, decay=w).access, theirs, "3")
 
 
 def test_three_stage_selection_normalisation_differs_from_pysal(instance) -> None:
@@ -546,7 +547,7 @@ def test_three_stage_selection_normalisation_differs_from_pysal(instance) -> Non
     from access import weights as W
 
     C, E, demand, supply = instance
-    ours = M.three_step_fca(C, demand, supply, 25,
+    ours = M.three_step_fca(C, demand, supply, cutoff=25,
                             decay=D.get("gaussian_kernel", sigma=15.0)).access
     full = pysal(C, E, demand, supply).three_stage_fca(name="3", max_cost=25,
                                                        weight_fn=W.gaussian(15.0))
@@ -568,7 +569,7 @@ def test_agrees_with_pysal_fca_ratio(instance) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")             # access warns about unmatched tracts
         theirs = pysal(C, E, demand, supply).fca_ratio(name="fca", max_cost=30)
-    same(M.fca_ratio(C, E, demand, supply, 30), theirs, "fca")
+    same(M.fca_ratio(C, E, demand, supply, cutoff=30), theirs, "fca")
 
 
 def test_agrees_with_pysal_weighted_catchment(instance) -> None:
@@ -579,10 +580,10 @@ def test_agrees_with_pysal_weighted_catchment(instance) -> None:
     C, E, demand, supply = instance
     A = pysal(C, E, demand, supply)
     theirs = A.weighted_catchment(name="cum", max_cost=30)
-    same(M.cumulative_opportunities(C, supply, 30, demand_ids=demand.index), theirs, "cum")
+    same(M.cumulative_opportunities(C, supply, cutoff=30, demand_ids=demand.index), theirs, "cum")
     theirs = A.weighted_catchment(name="grav", max_cost=30,
                                   weight_fn=W.gravity(scale=1, alpha=-1.5, min_dist=1.0))
-    ours = M.gravity(C, supply, D.get("power", beta=1.5, d_min=1.0), cutoff=30,
+    ours = M.gravity(C, supply, decay=D.get("power", beta=1.5, d_min=1.0), cutoff=30,
                      demand_ids=demand.index)
     same(ours, theirs, "grav")
 
@@ -592,7 +593,7 @@ def test_agrees_with_pysal_normalised(instance) -> None:
     ``spatial_access_ratio(…, weights=demand)``."""
     C, E, demand, supply = instance
     theirs = pysal(C, E, demand, supply).two_stage_fca(name="n", max_cost=30, normalize=True)
-    ours = M.spatial_access_ratio(M.two_step_fca(C, demand, supply, 30), weights=demand)
+    ours = M.spatial_access_ratio(M.two_step_fca(C, demand, supply, cutoff=30), weights=demand)
     same(ours, theirs, "n")
 
 
@@ -602,7 +603,7 @@ def test_agrees_with_pysal_normalised(instance) -> None:
 def test_messages_in_chinese_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COCITY_LANG")
     with pytest.raises(AccessInputError, match="负值"):
-        M.two_step_fca(sp.csr_matrix(np.array([[-1.0]])), [1.0], [1.0], 30)
+        M.two_step_fca(sp.csr_matrix(np.array([[-1.0]])), [1.0], [1.0], cutoff=30)
 
 
 def test_messages_exist_in_both_languages_with_the_same_fields() -> None:

@@ -127,7 +127,7 @@ def test_csv_and_parquet_edge_lists_load_the_same(tmp_path):
     renamed = edges.rename(columns={"u": "from", "v": "to"})
     assert arcs(Network.from_edges(renamed, nodes, profile="drive",
                                    columns={"from": "u", "to": "v"})) == ref
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"找不到文件 .*missing\.csv"):
         Network.from_edges(tmp_path / "missing.csv", nodes)
 
 
@@ -143,7 +143,7 @@ def test_edge_geometries_give_coordinates_and_lengths():
     nodes = pd.DataFrame({"id": ["a", "b"], "x": [0.0, 30.0], "y": [0.0, 40.0]})
     net = Network.from_edges(pd.DataFrame({"u": ["a"], "v": ["b"]}), nodes)
     assert net.length.tolist() == [50.0, 50.0]
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"边表没有节点坐标：请提供节点表（id\ 与\ x/y\ 或"):
         Network.from_edges(pd.DataFrame({"u": ["a"], "v": ["b"]}))
 
 
@@ -153,7 +153,7 @@ def test_lonlat_nodes_are_projected_to_utm():
     assert net.crs == "EPSG:32648"
     # 0.01° of longitude at 30.6° N ≈ 957.5 m (the UTM scale factor adds < 0.1 %)
     assert net.length[0] == pytest.approx(957.5, rel=2e-3)
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"经纬度超出范围（经度须在\ ±180°、纬度须在\ ±90°"):
         Network.from_edges(pd.DataFrame({"u": [1], "v": [2]}),
                            nodes.assign(lat=[95.0, 95.0]))
 
@@ -195,9 +195,9 @@ def test_line_layer_from_geopackage(tmp_path):
         Network.from_lines(near_chengdu, profile="walk").length, 6))
     tight = Network.from_lines(gdf, profile="walk", node_tolerance=0.001)
     assert tight.n_nodes == 8                                       # 4 mm gap not merged
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"线图层没有坐标参考系（CRS）；请在数据中设置或传"):
         Network.from_lines(gdf.set_crs(None, allow_override=True))
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"几何须为线（LineString\ 或\ MultiLineString）"):
         Network.from_lines(gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs="EPSG:32648"))
 
 
@@ -225,7 +225,7 @@ def test_largest_component_strong_and_weak():
     nodes, times = Router(weak).one_to_many(0)
     assert dict(zip(weak.node_ids[nodes].tolist(), times.tolist(), strict=True)) == {
         0: 0.0, 1: 1.0, 2: 2.0, 3: 3.0}
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r'连通类型须为\ "strong"（强连通）或\ "weak"（弱连'):
         net.largest_component("medium")  # type: ignore[arg-type]
 
 
@@ -245,9 +245,9 @@ def test_snapping_distances_and_far_points(english):
     assert frame.columns.tolist() == ["node", "node_id", "distance_m", "snapped"]
     with pytest.raises(AccessInputError, match="more than 300 m"):
         net.snap(pts, max_snap=300.0, on_far="raise")
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"max_snap\ must\ be\ finite\ and\ non\-negative\ "):
         net.snap(pts, max_snap=-1.0)
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"some\ points\ have\ no\ coordinates\ or\ geometr"):
         net.snap(np.array([[np.nan, 0.0]]))
 
 
@@ -264,7 +264,7 @@ def test_snapping_geodata_and_lonlat_points():
     projected = Network.from_edges(pd.DataFrame({"u": [1], "v": [2]}),
                                    pd.DataFrame({"id": [1, 2], "x": [0.0, 10.0],
                                                  "y": [0.0, 0.0]}))
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"路网的坐标参考系未知，无法转换点坐标；请给出与路"):
         projected.snap(pts)                                   # no CRS to project into
 
 
@@ -279,9 +279,9 @@ def test_to_scipy_keeps_the_fastest_parallel_arc_and_with_speeds():
     slow = net.with_speeds(3.0)
     assert slow.weights.min() == pytest.approx(3.0) and slow.speeds == {"default": 3.0}
     assert net.index_of([2, 1]).tolist() == [1, 0]
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"1\ 个节点编号不在路网中：3"):
         net.index_of([3])
-    with pytest.raises(AccessInputError):
+    with pytest.raises(AccessInputError, match=r"walk\ 的速度（default）须为有限的正数（千米/小时"):
         net.with_speeds(-1.0)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 import networkx as nx
 import numpy as np
 import pytest
+import yaml
 
 from cocity.access.errors import AccessInputError
 from cocity.access.regional import (
@@ -14,10 +13,12 @@ from cocity.access.regional import (
     build_regional_network,
     commuting_circles,
     default_spec,
+    load_spec,
     road_minutes,
     travel_times,
 )
 from cocity.datasets import open_store
+from cocity.spec import SpecError
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -43,7 +44,7 @@ def test_network_links(net: RegionalNetwork) -> None:
     # 成都东 (成华区) – 沙坪坝区: 62 min in the train + 10 access + 10 egress.
     link = rail[(rail.u == "510108") & (rail.v == "500106")]
     assert link["minutes"].tolist() == [82.0] and not link["modelled"].any()
-    assert len(rail) == 2 * len(default_spec()["rail"]["links"])
+    assert len(rail) == 2 * len(default_spec().rail.links)
 
 
 def test_times_equal_networkx(net: RegionalNetwork) -> None:
@@ -51,7 +52,7 @@ def test_times_equal_networkx(net: RegionalNetwork) -> None:
     for r in net.edges.itertuples():
         if not g.has_edge(r.u, r.v) or g[r.u][r.v]["weight"] > r.minutes:
             g.add_edge(r.u, r.v, weight=r.minutes)
-    origins = default_spec()["cores"]["chengdu"]["counties"]
+    origins = default_spec().cores["chengdu"].counties
     expected = nx.multi_source_dijkstra_path_length(g, set(origins))
     ours = travel_times(net, origins)["minutes"]
     for code, minutes in expected.items():
@@ -60,9 +61,9 @@ def test_times_equal_networkx(net: RegionalNetwork) -> None:
 
 def test_commuting_circles(net: RegionalNetwork) -> None:
     cc = commuting_circles(net)
-    cores = default_spec()["cores"]
-    assert (cc.loc[cores["chengdu"]["counties"], "minutes_chengdu"] == 0).all()
-    assert cc.loc[cores["chongqing"]["counties"], "within_chongqing"].all()
+    cores = default_spec().cores
+    assert (cc.loc[cores["chengdu"].counties, "minutes_chengdu"] == 0).all()
+    assert cc.loc[cores["chongqing"].counties, "within_chongqing"].all()
     # 龙马潭区 is reached from 沙坪坝区 by rail only (26 + 20 min): within, and not modelled.
     assert cc.loc["510504", "within_chongqing"]
     assert not cc.loc["510504", "modelled_chongqing"]
@@ -77,14 +78,36 @@ def test_commuting_circles(net: RegionalNetwork) -> None:
 def test_bad_inputs(net: RegionalNetwork) -> None:
     with pytest.raises(AccessInputError, match="origin units"):
         travel_times(net, ["999999"])
-    spec = copy.deepcopy(default_spec())
+    spec = default_spec().as_dict()
     spec["threshold_minutes"] = 0
-    with pytest.raises(AccessInputError, match="threshold"):
+    with pytest.raises(SpecError, match="key threshold_minutes: must be greater than 0"):
         commuting_circles(net, spec)
-    spec = copy.deepcopy(default_spec())
+    spec = default_spec().as_dict()
+    spec["rail"]["stations"]["123400"] = "123401"
     spec["rail"]["links"].append({"from": "510100", "to": "123400", "minutes": 30})
     with pytest.raises(AccessInputError, match="rail link"):
         build_regional_network(open_store(), spec)
+
+
+def test_every_problem_of_a_network_spec_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    spec = default_spec().as_dict()
+    spec["road"]["speed_kmh"] = -60
+    spec["rail"]["links"][0]["minutes"] = "fast"
+    spec["rail"]["links"].append({"from": "999900", "to": "510100", "minutes": 30})
+    spec["cores"]["chengdu"]["countys"] = spec["cores"]["chengdu"].pop("counties")
+    path = tmp_path / "net.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SpecError, match="4 problem") as err:
+        load_spec(path)
+    assert [i.key for i in err.value.issues] == [
+        "road.speed_kmh", "rail.links[0].minutes", "cores.chengdu.counties",
+        "cores.chengdu.countys"]
+    assert all(i.file == str(path) for i in err.value.issues)
+    spec["road"]["speed_kmh"] = 60
+    spec["rail"]["links"][0]["minutes"] = 62
+    spec["cores"]["chengdu"]["counties"] = spec["cores"]["chengdu"].pop("countys")
+    with pytest.raises(SpecError, match=r"key rail: .*without a station in `stations`: 999900"):
+        load_spec(spec)
 
 
 def test_commuting_share_circles_by_hand() -> None:

@@ -4,7 +4,6 @@ result is written, and bad input gets a clear error or a documented result (neve
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,12 +31,15 @@ from cocity.metrics.diagnose import (
     run_diagnostics,
 )
 from cocity.metrics.errors import MetricInputError
+from cocity.metrics.streams import stream
+from cocity.outputs import verify_outputs
 from cocity.report.diagnose_report import (
     HTML_NAME,
     MANIFEST_NAME,
     XLSX_NAME,
     write_diagnose_outputs,
 )
+from cocity.spec import SpecError
 from tests.test_index_cli import assert_self_contained
 
 runner = CliRunner()
@@ -86,7 +88,10 @@ def test_headline_figures_match_the_metrics_functions(
     gdf = store.geodata("county")
     gdf = gdf[gdf["code"].isin(data.index) & gdf.geometry.notna()]
     w = weights.queen(gdf, islands="nearest")
-    moran = spatial.moran(y.reindex(list(w.ids)), w, permutations=999, seed=0)
+    # urban_share is the first indicator and 2020 the first year: task 0, Moran's I draws
+    # from stream 0 of the spatial section
+    moran = spatial.moran(y.reindex(list(w.ids)), w, permutations=999,
+                          seed=stream(0, "spatial", 0))
     pc_spec = pc.default_spec()
     coupling = pc.people_circle(pc.people_circle_panel(store, pc_spec), pc_spec)
     store.close()
@@ -167,10 +172,16 @@ def test_every_result_is_written_without_silent_nan(
     assert set(sheets) == set(tables)
     assert paths["xlsx"].name == XLSX_NAME and paths["html"].name == HTML_NAME
     manifest = json.loads(paths["manifest"].read_text(encoding="utf-8"))
-    assert manifest["spec_sha256"] == diag.spec.sha256 and manifest["data_source"] == "chengyu"
+    assert manifest["kind"] == "diagnose" and manifest["format"] == 2
+    assert manifest["spec_sha256"] == diag.spec.sha256
+    assert manifest["provenance"]["dataset"] == "chengyu"
+    assert manifest["provenance"]["user_data"] is False
+    assert manifest["config"]["network"]["points"] == "in_circle"
     assert manifest["headline"]["gini"]["urban_share"] == pytest.approx(
         diag.inequality.summary.iloc[0]["gini"])  # type: ignore[union-attr]
     assert HTML_NAME in {o["file"] for o in manifest["outputs"].values()}
+    assert "tables/inequality.csv" in {o["file"] for o in manifest["outputs"].values()}
+    assert verify_outputs(manifest, paths["manifest"].parent) == []
     assert paths["manifest"].name == MANIFEST_NAME
     assert_self_contained(page)
     assert page.count('class="map"') >= 2 * len(diag.spec.indicators) + 3
@@ -286,11 +297,11 @@ def test_one_member_group_is_documented_or_refused(english: None) -> None:
     groups = diag.inequality.dagum_groups.set_index(["year", "group"])  # type: ignore[union-attr]
     assert groups.loc[(2020, PREFS[2]), "gini"] == 0.0
     assert groups.loc[(2020, PREFS[2]), "n"] == 1
-    with pytest.raises(DiagnoseError) as err:
+    with pytest.raises(DiagnoseError, match="Inequality and its decomposition") as err:
         run_diagnostics(store, load_spec(grid_spec(
             sections=["inequality"], inequality={"group_by": "prefecture",
                                                  "min_group_size": 2})))
-    with pytest.raises(MetricInputError) as ref:
+    with pytest.raises(MetricInputError, match="group 1") as ref:
         ineq.dagum_decomposition(URBAN_2020, [0] * 8 + [1], np.arange(1, 10),
                                  min_group_size=2)
     message = str(err.value)
@@ -312,9 +323,9 @@ def test_all_equal_values(english: None) -> None:
             flat, weights.queen(store.geodata("county")))),
                           ("convergence", lambda: conv.beta_convergence(
                               pd.DataFrame({2010: flat, 2020: flat})))):
-        with pytest.raises(MetricInputError) as ref:
+        with pytest.raises(MetricInputError, match=r"same value|collinear") as ref:
             call()
-        with pytest.raises(DiagnoseError) as err:
+        with pytest.raises(DiagnoseError, match=t(f"diagnose.section.{section}")) as err:
             run_diagnostics(store, load_spec(grid_spec(sections=[section])))
         assert str(ref.value) in str(err.value)
         assert t(f"diagnose.section.{section}") in str(err.value)
@@ -323,9 +334,9 @@ def test_all_equal_values(english: None) -> None:
 def test_zero_where_logs_are_taken(english: None) -> None:
     start = [0.0, *URBAN_2010[1:]]
     store = grid_store({2010: start, 2020: URBAN_2020})
-    with pytest.raises(MetricInputError) as ref:
+    with pytest.raises(MetricInputError, match="positive") as ref:
         conv.beta_convergence(pd.DataFrame({2010: start, 2020: URBAN_2020}))
-    with pytest.raises(DiagnoseError) as err:
+    with pytest.raises(DiagnoseError, match="Convergence · Urban share") as err:
         run_diagnostics(store, load_spec(grid_spec(sections=["convergence"])))
     assert str(ref.value) in str(err.value) and "Urban share" in str(err.value)
     # Theil L takes logs too; Theil T and the Gini accept a zero.
@@ -367,27 +378,46 @@ def test_units_without_data_are_left_out_with_a_note(english: None) -> None:
 def test_spec_merges_over_the_default_and_checks_every_key(english: None,
                                                             tmp_path: Path) -> None:
     spec = load_spec({"inequality": {"group_by": "metro"}}, year=2010)
-    assert spec.group_by == "metro" and spec.years == (2010,)
-    assert spec.inequality["permutations"] == 999 and spec.sections == SECTIONS
+    assert spec.group_by == "metro" and spec.years == [2010]
+    assert spec.inequality.permutations == 999 and tuple(spec.sections) == SECTIONS
     assert load_spec(group_by="prefecture").group_by == "prefecture"
     bad = [({"inequalty": {}}, "inequalty"),
            ({"inequality": {"group_by": "county"}}, "inequality.group_by"),
-           ({"sections": ["inequality", "magic"]}, "sections[1]"),
+           ({"sections": ["inequality", "magic"]}, r"sections\[1\]"),
            ({"convergence": {"years": [2020, 2010]}}, "convergence.years"),
            ({"spatial": {"alpha": 2}}, "spatial.alpha"),
            ({"network": {"gdp": "gdp"}}, "network.gdp"),
-           ({"network": {"gdp": {"year": "2019"}}}, "network.gdp.year"),
+           ({"network": {"gdp": {"year": "2019x"}}}, "network.gdp.year"),
+           ({"network": {"core_periphery": "kcore"}}, "network.core_periphery"),
+           ({"structure": {"homogeneous": {"method": "cosine"}}},
+            "structure.homogeneous.method"),
            ({"people_circle": {"subsystems": {"a": {"indicators": {"x": 2}}}}},
-            "people_circle.subsystems.a.indicators")]
+            "people_circle")]
     for raw, where in bad:
-        with pytest.raises(DiagnoseError, match=re.escape(where)):
+        with pytest.raises(SpecError, match=where):
             load_spec(raw)
+    # every problem of a user file at once, with the file and the key paths
+    several = tmp_path / "several.yaml"
+    several.write_text("seed: -1\nspatial: {islands: sometimes, colour: red}\n"
+                       "network: {top_k: 0}\nstructure: {homogeneous: {k: -1}}\n",
+                       encoding="utf-8")
+    with pytest.raises(SpecError, match="5 problem") as err:
+        load_spec(several)
+    for where in ("seed", "spatial.islands", "spatial.colour", "network.top_k",
+                  "structure.homogeneous.k"):
+        assert f"key {where}:" in str(err.value)
+    assert str(several) in str(err.value)
     broken = tmp_path / "spec.yaml"
     broken.write_text("inequality: [unclosed\n", encoding="utf-8")
-    with pytest.raises(DiagnoseError, match="YAML"):
+    with pytest.raises(SpecError, match="YAML"):
         load_spec(broken)
-    with pytest.raises(DiagnoseError, match="no specification file"):
+    with pytest.raises(SpecError, match="file not found"):
         load_spec(tmp_path / "absent.yaml")
+    roles = tmp_path / "roles.yaml"
+    roles.write_text("groups: {}\ntiers: {rules: [], default: megacity}\npoles: []\n",
+                     encoding="utf-8")
+    with pytest.raises(SpecError, match=r"tiers\.default"):
+        load_spec({"structure": {"roles": str(roles)}})
     store = grid_store({2010: URBAN_2010, 2020: URBAN_2020})
     with pytest.raises(DiagnoseError, match="schooling_years"):
         run_diagnostics(store, load_spec(grid_spec(indicators=["schooling_years"])))
@@ -422,9 +452,9 @@ def test_cli_errors_exit_2_in_the_chosen_language(tmp_path: Path) -> None:
     result = runner.invoke(app, ["diagnose", "--spec", str(spec), "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "错误" in result.output and "inequality.group_by" in result.output
-    assert "取值 county 不可用" in result.output
+    assert "取值 'county' 不在允许范围内" in result.output
     result = runner.invoke(app, ["--lang", "en", "diagnose", "--spec", str(spec),
                                  "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert "Error" in result.output and "value county not allowed" in result.output
+    assert "Error" in result.output and "'county' is not one of" in result.output
     assert not (tmp_path / HTML_NAME).exists()

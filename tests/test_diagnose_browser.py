@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from cocity.datasets import open_store
 from cocity.metrics.diagnose import Diagnostics, load_spec, run_diagnostics
@@ -35,16 +36,6 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Diagnostics, Path]
         store.close()
     paths = write_diagnose_outputs(diag, tmp_path_factory.mktemp("diagnose"))
     return diag, paths["html"]
-
-
-
-
-
-
-
-
-
-
 
 
 def test_maps_and_charts_are_drawn_in_chinese_then_english(
@@ -99,13 +90,12 @@ def test_maps_and_charts_are_drawn_in_chinese_then_english(
 
 
 def test_screenshot_shows_the_maps(report: tuple[Diagnostics, Path], tmp_path: Path) -> None:
-    image_mod = pytest.importorskip("PIL.Image")
     _diag, path = report
     png = tmp_path / "diagnose.png"
     _, console = run_chromium(path, tmp_path, f"--screenshot={png}", size="1400,3000",
                               budget_ms=30000)
     assert_clean_console(console)
-    with image_mod.open(png) as im:
+    with Image.open(png) as im:
         rgb = im.convert("RGB")
         assert rgb.size == (1400, 3000)
         counts = {c: n for n, c in rgb.getcolors(maxcolors=1 << 24) or []}

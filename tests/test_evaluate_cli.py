@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cocity.cli import _register, app
+from cocity.evaluate.tables import read_table
 from tests.chromium import (
     assert_clean_console,
     figure,
@@ -53,17 +54,23 @@ def test_main_job_writes_both_editions_and_every_output(out: Path) -> None:
     assert levels["prefecture"]["units"] == 16 and levels["county"]["units"] == 144
     assert sum(levels["county"]["grade_counts"].values()) == 144
     book = openpyxl.load_workbook(run / "evaluation.xlsx", read_only=True)
-    assert {"county_ranking", "county_rectification", "prefecture_framework",
-            "notes"} <= set(book.sheetnames)
+    assert {"县级单元·排名", "县级单元·整改名单", "地级单元·指标体系", "说明",
+            "数据来源"} <= set(book.sheetnames)
+    book_en = openpyxl.load_workbook(run / "evaluation.en.xlsx", read_only=True)
+    assert {"County level · ranking", "County level · rectification", "notes",
+            "provenance"} <= set(book_en.sheetnames)
     import pandas as pd
 
     responses = pd.read_csv(run / "survey.csv")
     assert responses["simulated"].astype(str).str.lower().eq("true").all()
-    ranking = pd.read_csv(run / "tables" / "county_ranking.csv")
+    ranking = read_table(run / "tables" / "county_ranking.csv")
     assert ranking["reason_zh"].str.contains("评为").all()
     assert ranking["reason_en"].str.len().gt(10).all()
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["survey"]["simulated"] is True and manifest["replications"] == 300
+    assert manifest["provenance"]["survey"]["simulated"] is True
+    assert manifest["config"]["replications"]["asked"] == 300
+    # the Saltelli design ran N·(D + 2) with N a power of two: D = 2 inputs, N = 128
+    assert manifest["config"]["replications"]["run"] == {"prefecture": 512, "county": 512}
     assert manifest["outputs"]["json"]["file"] == "evaluation.json"
 
 
@@ -96,6 +103,37 @@ def test_terminal_summary(tmp_path: Path) -> None:
     assert "地级单元" in result.output and "模拟" in result.output
     run = next((tmp_path / "runs").iterdir())
     assert f"{run / 'report.html'}" in result.output  # whole, unbroken paths
+
+
+def test_quick_look_and_too_few_replications(tmp_path: Path) -> None:
+    quick = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "q"), "--replications", "0",
+                                "--no-pdf", "--no-previous", "--level", "prefecture"],
+                          terminal_width=200)
+    assert quick.exit_code == 0, quick.output
+    assert "未做不确定性分析" in quick.output
+    one = runner.invoke(app, ["evaluate", "--out", str(tmp_path / "o"), "--replications", "1",
+                              "--no-pdf", "--no-previous", "--level", "prefecture", "--lang",
+                              "en"], terminal_width=200)
+    assert one.exit_code == 0, one.output
+    assert "Only 1 uncertainty replication(s) were asked" in one.output
+    assert "ran 8" in one.output
+    assert "Prefecture level: 16 units evaluated (membership: full + partial; 16 of this" \
+        in one.output
+
+
+def test_an_edited_run_is_repaired_not_reused(tmp_path: Path) -> None:
+    args = ["evaluate", "--out", str(tmp_path), "--replications", "0", "--no-pdf",
+            "--no-previous", "--level", "prefecture"]
+    assert runner.invoke(app, args).exit_code == 0
+    run = next((tmp_path / "runs").iterdir())
+    ranking = run / "tables" / "prefecture_ranking.csv"
+    original = ranking.read_bytes()
+    ranking.write_bytes(original.replace(b",", b";", 3))
+    result = runner.invoke(app, [*args, "--lang", "en"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "tables/prefecture_ranking.csv (changed)" in result.output
+    assert "stored run repaired" in result.output
+    assert ranking.read_bytes() == original
 
 
 @pytest.mark.parametrize("args, message", [
@@ -141,7 +179,7 @@ def test_a_survey_with_invalid_codes_is_refused(tmp_path: Path) -> None:
 def test_report_page_draws_maps_and_charts(out: Path, tmp_path: Path) -> None:
     require_chromium()
     page = _run_folder(out, 2020) / "report.html"
-    dom, console = run_chromium(page, tmp_path, "--dump-dom", size="1400,12000",
+    dom, console = run_chromium(page, tmp_path, "--dump-dom", size="1400,20000",
                                 budget_ms=30000)
     assert_clean_console(console)
     for fig_id in ("fig-grades-prefecture", "fig-grades-county", "fig-scores-county",

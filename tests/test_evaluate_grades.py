@@ -26,6 +26,8 @@ from cocity.evaluate.grades import (
     rectification_list,
     reward_list,
 )
+from cocity.i18n import use_lang
+from cocity.spec import SpecError
 
 NAN = np.nan
 QUANTILE = {"kind": "quantile", "shares": {"excellent": 0.2, "good": 0.3, "pass": 0.35}}
@@ -86,7 +88,7 @@ def test_custom_grades_inline_labels() -> None:
         "rule": {"kind": "absolute", "cutoffs": {"A": 0.6, "B": 0.3}},
     })
     assert (r.reward, r.rectify) == (("A",), ("C",))
-    g = assign_grades(pd.Series({"x": 0.6, "y": 0.59, "z": 0.1}), r)
+    g = assign_grades(pd.Series({"x": 0.6, "y": 0.59, "z": 0.1}), rules=r)
     assert grades_of(g) == ["A", "B", "C"]
     assert r.label("B", "zh") == "乙"
 
@@ -95,68 +97,78 @@ def test_grading_error_is_a_cocity_error() -> None:
     assert issubclass(GradingError, CocityError)
 
 
-@pytest.mark.parametrize(("data", "fragment"), [
-    ([1, 2], "rules must be a mapping"),
-    ({"rule": ABSOLUTE, "colour": 1}, "unknown key(s) colour in rules"),
-    ({"grades": "excellent", "rule": ABSOLUTE}, "at least 2 grades"),
-    ({"grades": [{"code": "a", "zh": "a", "en": "a"}], "rule": ABSOLUTE}, "at least 2 grades"),
-    ({"grades": ["a", {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades item 1"),
+@pytest.mark.parametrize(("data", "key", "fragment"), [
+    ([1, 2], None, "expected a mapping"),
+    ({"rule": ABSOLUTE, "colour": 1}, "colour", "unknown key"),
+    ({"grades": "excellent", "rule": ABSOLUTE}, "grades", "expected a list"),
+    ({"grades": [{"code": "a", "zh": "a", "en": "a"}], "rule": ABSOLUTE}, "grades",
+     "at least 2 item"),
+    ({"grades": ["a", {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades[0]",
+     "expected a mapping"),
     ({"grades": [{"code": "", "zh": "a", "en": "a"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "code of grades item 1"),
+      "rule": ABSOLUTE}, "grades[0].code", "must not be empty"),
     ({"grades": [{"code": "a", "zh": "a", "en": "a"}, {"code": "a", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade code a appears twice"),
+      "rule": ABSOLUTE}, "grades[1]", "grade code a appears twice"),
     ({"grades": [{"code": "a", "label": "no.such.key"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade a: label"),
+      "rule": ABSOLUTE}, "grades[0]", "grade a: label"),
     ({"grades": [{"code": "a", "zh": "甲"}, {"code": "b", "zh": "b", "en": "b"}],
-      "rule": ABSOLUTE}, "grade a: label"),
+      "rule": ABSOLUTE}, "grades[0]", "grade a: label"),
     ({"grades": [{"code": "a", "zh": "a", "en": "a", "colour": 1},
-                 {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "in grades[1]"),
-    ({}, "rule is missing"),
-    ({"rule": "absolute"}, "rule must be a mapping"),
-    ({"rule": {"kind": "median"}}, "rule.kind must be absolute"),
-    ({"rule": {**ABSOLUTE, "shares": {}}}, "unknown key(s) shares in rule"),
-    ({"rule": {"kind": "absolute"}}, "rule.cutoffs must give one value"),
-    ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65}}},
+                 {"code": "b", "zh": "b", "en": "b"}], "rule": ABSOLUTE}, "grades[0].colour",
+     "unknown key"),
+    ({}, "rule", "required key missing"),
+    ({"rule": "absolute"}, "rule", "expected a mapping"),
+    ({"rule": {"kind": "median"}}, "rule.kind", "'median' is not one of 'absolute' or"),
+    ({"rule": {**ABSOLUTE, "shares": {}}}, "rule.shares", "unknown key(s) shares in rule"),
+    ({"rule": {"kind": "absolute"}}, "rule.cutoffs", "rule.cutoffs must give one value"),
+    ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65}}}, "rule.cutoffs",
      "rule.cutoffs must give one value"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65, "pass": 50,
-                                               "fail": 0}}}, "rule.cutoffs must give one"),
+                                               "fail": 0}}}, "rule.cutoffs",
+     "rule.cutoffs must give one"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": "80", "good": 65, "pass": 50}}},
-     "rule.cutoffs.excellent must be a finite number"),
+     "rule.cutoffs.excellent", "expected a number, got '80'"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": True, "good": 65, "pass": 50}}},
-     "rule.cutoffs.excellent must be a finite number"),
+     "rule.cutoffs.excellent", "expected a number, got True"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": NAN, "pass": 50}}},
-     "rule.cutoffs.good must be a finite number"),
+     "rule.cutoffs.good", "expected a finite number"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 80, "pass": 50}}},
-     "excellent is 80, good is 80"),
+     "rule.cutoffs.good", "excellent is 80, good is 80"),
     ({"rule": {"kind": "absolute", "cutoffs": {"excellent": 80, "good": 65, "pass": 70}}},
-     "good is 65, pass is 70"),
+     "rule.cutoffs.pass", "good is 65, pass is 70"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0, "good": 0.3, "pass": 0.35}}},
-     "rule.shares.excellent must lie strictly between 0 and 1"),
+     "rule.shares.excellent", "rule.shares.excellent must lie strictly between 0 and 1"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0.2, "good": 1.0, "pass": 0.35}}},
-     "rule.shares.good must lie strictly between 0 and 1"),
+     "rule.shares.good", "rule.shares.good must lie strictly between 0 and 1"),
     ({"rule": {**QUANTILE, "shares": {"excellent": 0.4, "good": 0.4, "pass": 0.3}}},
-     "sum to 1.1"),
-    ({"rule": {**QUANTILE, "ties": "dense"}}, "rule.ties must be average"),
-    ({"rule": ABSOLUTE, "improvement": 5}, "improvement must be a mapping"),
-    ({"rule": ABSOLUTE, "improvement": {"min_gain": 0}}, "improvement.min_gain must be a pos"),
+     "rule.shares", "sum to 1.1"),
+    ({"rule": {**QUANTILE, "ties": "dense"}}, "rule.ties", "'dense' is not one of 'average'"),
+    ({"rule": ABSOLUTE, "improvement": 5}, "improvement", "expected a mapping"),
+    ({"rule": ABSOLUTE, "improvement": {"min_gain": 0}}, "improvement.min_gain",
+     "must be greater than 0"),
     ({"rule": ABSOLUTE, "improvement": {"min_gain": 5, "max_loss": -2}},
-     "improvement.max_loss must be a positive"),
-    ({"rule": ABSOLUTE, "improvement": {"gain": 5}}, "unknown key(s) gain in improvement"),
+     "improvement.max_loss", "must be greater than 0"),
+    ({"rule": ABSOLUTE, "improvement": {"gain": 5}}, "improvement.gain", "unknown key"),
     ({"rule": ABSOLUTE, "rectification": {"deadline_months": 0}},
-     "rectification.deadline_months must be a positive integer"),
+     "rectification.deadline_months", "must be greater than 0"),
     ({"rule": ABSOLUTE, "rectification": {"deadline_months": 1.5}},
-     "rectification.deadline_months must be a positive integer"),
-    ({"rule": ABSOLUTE, "rectification": {"top_k": True}},
-     "rectification.top_k must be a positive integer"),
-    ({"rule": ABSOLUTE, "rectification": {"grades": ["bad"]}}, "rectification.grades must be"),
-    ({"rule": ABSOLUTE, "rectification": {"grades": []}}, "rectification.grades must be"),
-    ({"rule": ABSOLUTE, "reward": {"grades": "excellent"}}, "reward.grades must be"),
-    ({"rule": ABSOLUTE, "reward": {"grades": ["gold"]}}, "reward.grades must be"),
+     "rectification.deadline_months", "expected an integer"),
+    ({"rule": ABSOLUTE, "rectification": {"top_k": True}}, "rectification.top_k",
+     "expected an integer"),
+    ({"rule": ABSOLUTE, "rectification": {"grades": ["bad"]}}, "rectification.grades",
+     "rectification.grades must be"),
+    ({"rule": ABSOLUTE, "rectification": {"grades": []}}, "rectification.grades",
+     "at least 1 item"),
+    ({"rule": ABSOLUTE, "reward": {"grades": "excellent"}}, "reward.grades",
+     "expected a list"),
+    ({"rule": ABSOLUTE, "reward": {"grades": ["gold"]}}, "reward.grades",
+     "reward.grades must be"),
 ])
-def test_every_validation_error(data: Any, fragment: str) -> None:
-    with pytest.raises(GradingError) as err:
+def test_every_validation_error(data: Any, key: str | None, fragment: str) -> None:
+    with use_lang("en"), pytest.raises(SpecError, match="problem") as err:
         load_rules(data) if isinstance(data, dict) else GradingRules.from_dict(data)
-    assert any(fragment in issue for issue in err.value.issues), err.value.issues
+    assert any(i.key == key and fragment in i.message for i in err.value.issues), \
+        [(i.key, i.message) for i in err.value.issues]
 
 
 def test_all_problems_listed_at_once() -> None:
@@ -164,19 +176,27 @@ def test_all_problems_listed_at_once() -> None:
                                      "cutoffs": {"excellent": 60, "good": 65, "pass": 50}},
             "improvement": {"min_gain": -1}, "rectification": {"top_k": 0},
             "reward": {"grades": ["gold"]}}
-    with pytest.raises(GradingError) as err:
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
         load_rules(data)
-    assert len(err.value.issues) == 4
-    assert str(err.value).startswith("grading rules mine: 4 problem(s):")
+    # the shapes first (two), then — once the shapes hold — the rules between the parts
+    assert sorted(i.key or "" for i in err.value.issues) == [
+        "improvement.min_gain", "rectification.top_k"]
+    data["improvement"] = {"min_gain": 1}
+    data["rectification"] = {"top_k": 2}
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
+        load_rules(data)
+    assert sorted(i.key or "" for i in err.value.issues) == ["reward.grades",
+                                                             "rule.cutoffs.good"]
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(GradingError, match="cannot read"):
-        load_rules(tmp_path / "missing.yaml")
-    bad = tmp_path / "list.yaml"
-    bad.write_text("- 1\n- 2\n", encoding="utf-8")
-    with pytest.raises(GradingError, match="must be a mapping"):
-        load_rules(bad)
+    with use_lang("en"):
+        with pytest.raises(SpecError, match="file not found"):
+            load_rules(tmp_path / "missing.yaml")
+        bad = tmp_path / "list.yaml"
+        bad.write_text("- 1\n- 2\n", encoding="utf-8")
+        with pytest.raises(SpecError, match="expected a mapping"):
+            load_rules(bad)
 
 
 # ---------------------------------------------------------------------- assign_grades
@@ -185,7 +205,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_absolute_cutoffs_and_boundaries() -> None:
     s = pd.Series({"a": 100.0, "b": 80.0, "c": 79.99, "d": 65.0, "e": 64.999, "f": 50.0,
                    "g": 49.99, "h": 0.0, "i": 80.0})
-    g = assign_grades(s, rules_with())
+    g = assign_grades(s, rules=rules_with())
     # a score exactly at a cut-off reaches it
     assert grades_of(g) == ["excellent", "excellent", "good", "good", "pass", "pass", "fail",
                             "fail", "excellent"]
@@ -206,7 +226,7 @@ def test_absolute_cutoffs_and_boundaries() -> None:
 def test_quantile_without_ties() -> None:
     # n = 10: C·n = 2, 5, 8.5 → ranks 1–2 excellent, 3–5 good, 6–8 pass, 9–10 fail
     s = pd.Series(np.arange(10, 0, -1, dtype=float), index=list("abcdefghij"))
-    g = assign_grades(s, load_rules({"rule": QUANTILE}))
+    g = assign_grades(s, rules=load_rules({"rule": QUANTILE}))
     assert grades_of(g) == ["excellent"] * 2 + ["good"] * 3 + ["pass"] * 3 + ["fail"] * 2
     assert g.loc["c", "reason_params"] == {"rule": "quantile", "rank": 3.0, "n": 10,
                                            "ties": "average", "share_low": 0.2,
@@ -219,28 +239,28 @@ def test_quantile_ties_average_and_min() -> None:
     # n = 5: C·n = 1, 2.5, 4.25
     s = pd.Series({"a": 90.0, "b": 90.0, "c": 70.0, "d": 60.0, "e": 50.0})
     # average ranks 1.5, 1.5, 3, 4, 5: 1.5 > 1 so the tied pair is good; 3, 4 ≤ 4.25 pass
-    g = assign_grades(s, load_rules({"rule": QUANTILE}))
+    g = assign_grades(s, rules=load_rules({"rule": QUANTILE}))
     assert grades_of(g) == ["good", "good", "pass", "pass", "fail"]
     # min ranks 1, 1, 3, 4, 5: the tied pair shares rank 1 ≤ 1 → both excellent
-    g = assign_grades(s, load_rules({"rule": {**QUANTILE, "ties": "min"}}))
+    g = assign_grades(s, rules=load_rules({"rule": {**QUANTILE, "ties": "min"}}))
     assert grades_of(g) == ["excellent", "excellent", "pass", "pass", "fail"]
     # a tie straddling a boundary: average ranks 1, 2.5, 2.5, 4, 5; 2.5 ≤ 2.5 → both good
     # (good holds 2 units where ⌊2.5⌋ − ⌊1⌋ = 1 without the tie)
     s = pd.Series({"a": 90.0, "b": 80.0, "c": 80.0, "d": 60.0, "e": 50.0})
-    g = assign_grades(s, load_rules({"rule": QUANTILE}))
+    g = assign_grades(s, rules=load_rules({"rule": QUANTILE}))
     assert grades_of(g) == ["excellent", "good", "good", "pass", "fail"]
 
 
 def test_quantile_shares_summing_to_one_leave_fail_empty() -> None:
     r = load_rules({"rule": {"kind": "quantile",
                              "shares": {"excellent": 0.25, "good": 0.25, "pass": 0.5}}})
-    g = assign_grades(pd.Series({"a": 4.0, "b": 3.0, "c": 2.0, "d": 1.0}), r)
+    g = assign_grades(pd.Series({"a": 4.0, "b": 3.0, "c": 2.0, "d": 1.0}), rules=r)
     assert grades_of(g) == ["excellent", "good", "pass", "pass"]
 
 
 def test_nan_scores_are_kept_not_graded() -> None:
     s = pd.Series({"a": 90.0, "b": NAN, "c": 80.0, "d": 70.0, "e": 60.0, "f": 50.0})
-    g = assign_grades(s, load_rules({"rule": QUANTILE}))
+    g = assign_grades(s, rules=load_rules({"rule": QUANTILE}))
     # n = 5 evaluated units: C·n = 1, 2.5, 4.25
     assert grades_of(g) == ["excellent", None, "good", "pass", "pass", "fail"]
     assert g.loc["b", "reason"] == "not_evaluated"
@@ -256,7 +276,7 @@ def test_improvement_up_and_caps() -> None:
                    "once": 10.0, "absent": 60.0, "gone": NAN})
     prev = pd.Series({"up": 50.0, "top": 70.0, "exact": 65.3, "short": 55.0, "nopre": NAN,
                       "once": -100.0, "gone": 40.0})
-    g = assign_grades(s, r, prev)
+    g = assign_grades(s, rules=r, previous=prev)
     assert grades_of(g, "base_grade") == ["pass", "excellent", "good", "pass", "pass", "fail",
                                           "pass", None]
     # up: +10 → one up; top: capped at excellent; exact: 70.3 − 65.3 = 5 (within 1e-9)
@@ -276,7 +296,7 @@ def test_improvement_down_and_caps() -> None:
     r = rules_with(improvement={"min_gain": 5, "max_loss": 10})
     s = pd.Series({"down": 66.0, "bottom": 20.0, "exact": 70.0, "small": 81.0})
     prev = pd.Series({"down": 76.0, "bottom": 60.0, "exact": 80.0, "small": 90.0})
-    g = assign_grades(s, r, prev)
+    g = assign_grades(s, rules=r, previous=prev)
     # down: −10 → good to pass; bottom: −40 but already fail; exact: −10 → good to pass;
     # small: −9 stays excellent
     assert grades_of(g, "base_grade") == ["good", "fail", "good", "excellent"]
@@ -284,14 +304,14 @@ def test_improvement_down_and_caps() -> None:
     assert g["reason"].tolist() == ["declined", "declined_at_bottom", "declined", "cutoff"]
     # max_loss alone (no min_gain): a gain does nothing
     r = rules_with(improvement={"max_loss": 10})
-    g = assign_grades(pd.Series({"a": 70.0}), r, pd.Series({"a": 20.0}))
+    g = assign_grades(pd.Series({"a": 70.0}), rules=r, previous=pd.Series({"a": 20.0}))
     assert grades_of(g) == ["good"] and g.loc["a", "reason"] == "cutoff"
 
 
 def test_explain_both_languages() -> None:
     r = rules_with(improvement={"min_gain": 5, "max_loss": 10})
     s = pd.Series({"a": 64.99, "b": 40.0, "c": NAN, "d": 66.0})
-    g = assign_grades(s, r, pd.Series({"a": 59.0, "d": 76.0}))
+    g = assign_grades(s, rules=r, previous=pd.Series({"a": 59.0, "d": 76.0}))
     assert explain(g.loc["a"], "zh", r) == (
         "得分 64.99 达到合格线 50，评为合格；"
         "较上年提高 5.99 分（不少于 5 分），由合格上调一级为良好")
@@ -305,7 +325,7 @@ def test_explain_both_languages() -> None:
         "(at least 10): lowered one grade from Good to Pass")
     assert explain(g.loc["b"]) == "score 40.00 is below the Pass cut-off 50: Fail"  # COCITY_LANG
     q = load_rules({"rule": QUANTILE})
-    g = assign_grades(pd.Series({"a": 3.0, "b": 2.0, "c": 2.0, "d": 1.0}), q)
+    g = assign_grades(pd.Series({"a": 3.0, "b": 2.0, "c": 2.0, "d": 1.0}), rules=q)
     # n = 4: C·n = 0.8, 2, 3.4; average ranks 1, 2.5, 2.5, 4 → good (nobody is excellent:
     # rank 1 > 0.8), pass, pass, fail
     assert grades_of(g) == ["good", "pass", "pass", "fail"]
@@ -316,7 +336,7 @@ def test_explain_both_languages() -> None:
 def test_explain_quantile() -> None:
     q = load_rules({"rule": QUANTILE})
     s = pd.Series(np.arange(10, 0, -1, dtype=float), index=list("abcdefghij"))
-    g = assign_grades(s, q)
+    g = assign_grades(s, rules=q)
     assert explain(g.loc["a"], "zh", q) == (
         "名次 1（共 10 个单元，并列取平均名次）位于前 20%，评为优秀")
     assert explain(g.loc["d"], "en", q) == (
@@ -328,15 +348,16 @@ def test_explain_quantile() -> None:
 def test_bad_scores() -> None:
     r = rules_with()
     with pytest.raises(GradingError, match="more than once: a"):
-        assign_grades(pd.Series([1.0, 2.0], index=["a", "a"]), r)
+        assign_grades(pd.Series([1.0, 2.0], index=["a", "a"]), rules=r)
     with pytest.raises(GradingError, match="offending units: b"):
-        assign_grades(pd.Series({"a": 1.0, "b": np.inf}), r)
+        assign_grades(pd.Series({"a": 1.0, "b": np.inf}), rules=r)
     with pytest.raises(GradingError, match="offending units: a"):
-        assign_grades(pd.Series({"a": "x", "b": 1.0}), r)
+        assign_grades(pd.Series({"a": "x", "b": 1.0}), rules=r)
     with pytest.raises(GradingError, match="pandas Series"):
-        assign_grades([1.0, 2.0], r)  # type: ignore[arg-type]
+        assign_grades([1.0, 2.0], rules=r)  # type: ignore[arg-type]
     with pytest.raises(GradingError, match="previous lists these units more than once"):
-        assign_grades(pd.Series({"a": 1.0}), r, pd.Series([1.0, 2.0], index=["a", "a"]))
+        assign_grades(pd.Series({"a": 1.0}), rules=r,
+                      previous=pd.Series([1.0, 2.0], index=["a", "a"]))
 
 
 # -------------------------------------------------------------------- grade_uncertainty
@@ -352,8 +373,8 @@ def test_uncertainty_certain_and_straddling_units() -> None:
     S[:, 2] = 70.0
     S[0, 2] = 40.0                                  # fail in 1 of 20 replications (5 %)
     S[:, 3] = NAN
-    nominal = assign_grades(pd.Series([95.0, 81.0, 70.0, NAN], index=units), r)
-    gu = grade_uncertainty(S, units, r, nominal)
+    nominal = assign_grades(pd.Series([95.0, 81.0, 70.0, NAN], index=units), rules=r)
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal)
     assert list(gu.columns) == ["grade", "share_nominal", "grade_low", "grade_high",
                                 "uncertain", "share_excellent", "share_good", "share_pass",
                                 "share_fail", "rank_low", "rank_high"]
@@ -367,7 +388,7 @@ def test_uncertainty_certain_and_straddling_units() -> None:
     assert gu.loc["none", "uncertain"] is pd.NA
     assert gu.loc["rare", "share_fail"] == 0.05 and gu.loc["rare", "share_good"] == 0.95
     # a 95 % interval keeps that tail: fail to good
-    gu95 = grade_uncertainty(S, units, r, nominal, coverage=0.95)
+    gu95 = grade_uncertainty(S, units, rules=r, nominal=nominal, coverage=0.95)
     assert grades_of(gu95, "grade_low")[2] == "fail" and bool(gu95.loc["rare", "uncertain"])
     # ranks (ties share the best rank): far always 1, edge always 2 (79 or 81 < 95)
     assert gu.loc["far", "rank_low"] == 1 and gu.loc["far", "rank_high"] == 1
@@ -380,16 +401,16 @@ def test_uncertainty_quantile_reranks_each_replication() -> None:
     units = ["a", "b", "c", "d"]
     # n = 4: one unit per grade; a and b swap places in the second replication
     S = np.array([[4.0, 3.0, 2.0, 1.0], [3.0, 4.0, 2.0, 1.0]])
-    nominal = assign_grades(pd.Series(S[0], index=units), r)
-    gu = grade_uncertainty(S, units, r, nominal)
+    nominal = assign_grades(pd.Series(S[0], index=units), rules=r)
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal)
     assert gu["share_nominal"].tolist() == [0.5, 0.5, 1.0, 1.0]
     assert gu["share_excellent"].tolist() == [0.5, 0.5, 0.0, 0.0]
     assert grades_of(gu, "grade_low") == ["good", "good", "pass", "fail"]
     assert grades_of(gu, "grade_high") == ["excellent", "excellent", "pass", "fail"]
     assert gu["uncertain"].tolist() == [True, True, False, False]
-    # a's ranks are 1 and 2: linear 5th and 95th percentiles 1.05 and 1.95
-    assert gu.loc["a", "rank_low"] == pytest.approx(1.05)
-    assert gu.loc["a", "rank_high"] == pytest.approx(1.95)
+    # a's ranks are 1 and 2: the interval holds whole ranks — the 5th percentile taken at an
+    # observed rank from below (1) and the 95th from above (2), not 1.05 and 1.95
+    assert gu.loc["a", "rank_low"] == 1 and gu.loc["a", "rank_high"] == 2
 
 
 def test_uncertainty_applies_improvement_per_replication() -> None:
@@ -398,13 +419,13 @@ def test_uncertainty_applies_improvement_per_replication() -> None:
     # previous 55: replications at 62 gain 7 (pass → good), at 58 gain 3 (pass)
     S = np.array([[62.0], [62.0], [62.0], [58.0]])
     prev = pd.Series({"a": 55.0})
-    nominal = assign_grades(pd.Series({"a": 62.0}), r, prev)
-    gu = grade_uncertainty(S, units, r, nominal, previous=prev)
+    nominal = assign_grades(pd.Series({"a": 62.0}), rules=r, previous=prev)
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal, previous=prev)
     assert grades_of(gu) == ["good"]
     assert gu.loc["a", "share_good"] == 0.75 and gu.loc["a", "share_pass"] == 0.25
     assert bool(gu.loc["a", "uncertain"])
     # without the previous score every replication is pass
-    gu = grade_uncertainty(S, units, r, nominal)
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal)
     assert gu.loc["a", "share_pass"] == 1.0 and gu.loc["a", "share_nominal"] == 0.0
 
 
@@ -417,8 +438,8 @@ def test_uncertainty_agrees_with_assign_grades() -> None:
         S[2, 4] = NAN
         prev = pd.Series(rng.uniform(30, 100, 30), index=units)
         for row in S:
-            nominal = assign_grades(pd.Series(row, index=units), rules, prev)
-            gu = grade_uncertainty(row[None, :], units, rules, nominal, previous=prev)
+            nominal = assign_grades(pd.Series(row, index=units), rules=rules, previous=prev)
+            gu = grade_uncertainty(row[None, :], units, rules=rules, nominal=nominal, previous=prev)
             assert grades_of(gu, "grade_low") == grades_of(nominal)
             graded = nominal["grade"].notna().to_numpy()
             assert (gu["share_nominal"][graded] == 1.0).all()
@@ -429,39 +450,41 @@ def test_uncertainty_passes_rank_intervals_through() -> None:
     r = rules_with()
     units = ["a", "b"]
     S = np.array([[90.0, 60.0], [85.0, 70.0]])
-    nominal = assign_grades(pd.Series([88.0, 66.0], index=units), r)
+    nominal = assign_grades(pd.Series([88.0, 66.0], index=units), rules=r)
     summary = pd.DataFrame({"nominal_rank": [2, 1], "median_rank": [2, 1], "p05": [1.5, 1.0],
                             "p95": [2.0, 1.2]}, index=["b", "a"])   # any order
-    gu = grade_uncertainty(S, units, r, nominal, ranks=summary)
-    assert gu["rank_low"].tolist() == [1.0, 1.5] and gu["rank_high"].tolist() == [1.2, 2.0]
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal, ranks=summary)
+    # given bounds are rounded outwards to whole ranks: 1.5 → 1, 1.2 → 2
+    assert gu["rank_low"].tolist() == [1.0, 1.0] and gu["rank_high"].tolist() == [2.0, 2.0]
     own = pd.DataFrame({"rank_low": [1, 2], "rank_high": [1, 2]}, index=units)
-    gu = grade_uncertainty(S, units, r, nominal, ranks=own)
+    gu = grade_uncertainty(S, units, rules=r, nominal=nominal, ranks=own)
     assert gu["rank_high"].tolist() == [1.0, 2.0]
 
 
 def test_uncertainty_input_errors() -> None:
     r = rules_with()
     units = ["a", "b"]
-    nominal = assign_grades(pd.Series([88.0, 66.0], index=units), r)
+    nominal = assign_grades(pd.Series([88.0, 66.0], index=units), rules=r)
     S = np.array([[90.0, 60.0]])
     with pytest.raises(GradingError, match="R × n with n = 2"):
-        grade_uncertainty(np.array([90.0, 60.0]), units, r, nominal)
+        grade_uncertainty(np.array([90.0, 60.0]), units, rules=r, nominal=nominal)
     with pytest.raises(GradingError, match="R × n with n = 2"):
-        grade_uncertainty(np.ones((3, 3)), units, r, nominal)
+        grade_uncertainty(np.ones((3, 3)), units, rules=r, nominal=nominal)
     with pytest.raises(GradingError, match="finite numbers or NaN"):
-        grade_uncertainty(np.array([[np.inf, 1.0]]), units, r, nominal)
+        grade_uncertainty(np.array([[np.inf, 1.0]]), units, rules=r, nominal=nominal)
     for cov in (0.0, 1.0, 1.5):
         with pytest.raises(GradingError, match="coverage"):
-            grade_uncertainty(S, units, r, nominal, coverage=cov)
+            grade_uncertainty(S, units, rules=r, nominal=nominal, coverage=cov)
     with pytest.raises(GradingError, match="missing: b"):
-        grade_uncertainty(S, units, r, nominal.loc[["a"]])
+        grade_uncertainty(S, units, rules=r, nominal=nominal.loc[["a"]])
     with pytest.raises(GradingError, match="missing: grade"):
-        grade_uncertainty(S, units, r, nominal.drop(columns="grade"))
+        grade_uncertainty(S, units, rules=r, nominal=nominal.drop(columns="grade"))
     with pytest.raises(GradingError, match="rank_low and rank_high"):
-        grade_uncertainty(S, units, r, nominal, ranks=pd.DataFrame({"low": [1, 2]}, index=units))
+        grade_uncertainty(S, units, rules=r, nominal=nominal,
+                          ranks=pd.DataFrame({"low": [1, 2]}, index=units))
     other = nominal.assign(grade=["gold", "good"])
     with pytest.raises(GradingError, match="gold"):
-        grade_uncertainty(S, units, r, other)
+        grade_uncertainty(S, units, rules=r, nominal=other)
 
 
 # -------------------------------------------------------------------------------- lists
@@ -481,12 +504,12 @@ def unit_names() -> pd.DataFrame:
 def graded_example() -> pd.DataFrame:
     s = pd.Series({"511002": 85.0, "511011": 40.0, "511102": 90.0, "511111": 30.0,
                    "510100": NAN})
-    return assign_grades(s, rules_with())
+    return assign_grades(s, rules=rules_with())
 
 
 def test_reward_list() -> None:
     g = graded_example()
-    lst = reward_list(g, unit_names(), rules_with())
+    lst = reward_list(g, unit_names(), rules=rules_with())
     assert tuple(lst.columns) == LIST_COLUMNS
     assert lst["unit"].tolist() == ["511102", "511002"]          # by rank
     row = lst.iloc[1].to_dict()
@@ -499,14 +522,14 @@ def test_reward_list() -> None:
     # with grade uncertainty: intervals and the flag come along; uncertain units stay listed
     unc = pd.DataFrame({"rank_low": [1.0, 1.0], "rank_high": [2.0, 2.0],
                         "uncertain": [True, False]}, index=["511002", "511102"])
-    lst = reward_list(g, unit_names().set_index("code"), rules_with(), uncertainty=unc)
+    lst = reward_list(g, unit_names().set_index("code"), rules=rules_with(), uncertainty=unc)
     assert lst["uncertain"].tolist() == [False, True]
     assert lst["rank_high"].tolist() == [2.0, 2.0]
     # the same columns joined onto the graded frame work too
-    lst2 = reward_list(g.join(unc), unit_names(), rules_with())
+    lst2 = reward_list(g.join(unc), unit_names(), rules=rules_with())
     pd.testing.assert_frame_equal(lst, lst2)
     # rewarding two grades
-    lst = reward_list(g, unit_names(), rules_with(reward={"grades": ["excellent", "fail"]}))
+    lst = reward_list(g, unit_names(), rules=rules_with(reward={"grades": ["excellent", "fail"]}))
     assert lst["unit"].tolist() == ["511102", "511002", "511011", "511111"]
 
 
@@ -520,7 +543,8 @@ def test_rectification_list_shares() -> None:
                         "name_zh": ["学校", "医院", "养老", "未用"],
                         "name_en": ["Schools", "Hospitals", "Elderly care", "Unused"]})
     r = rules_with(rectification={"top_k": 2, "deadline_months": 12})
-    lst = rectification_list(g, unit_names(), obstacles, ind, r, dt.date(2021, 6, 30))
+    lst = rectification_list(g, unit_names(), obstacles=obstacles, indicator_names=ind, rules=r,
+                             publication_date=dt.date(2021, 6, 30))
     assert tuple(lst.columns) == (*LIST_COLUMNS, "obstacle_1", "obstacle_1_name_zh",
                                   "obstacle_1_name_en", "obstacle_1_pct", "obstacle_2",
                                   "obstacle_2_name_zh", "obstacle_2_name_en",
@@ -537,8 +561,9 @@ def test_rectification_list_shares() -> None:
     assert set(lst["publication_date"]) == {"2021-06-30"}
     assert set(lst["deadline"]) == {"2022-06-30"}
     # percentages (as obstacle_degree returns them) give the same list; an ISO string works
-    pct = rectification_list(g, unit_names(), obstacles * 100, ind.set_index("id"), r,
-                             "2021-06-30")
+    pct = rectification_list(g, unit_names(), obstacles=obstacles * 100,
+                             indicator_names=ind.set_index("id"), rules=r,
+                             publication_date="2021-06-30")
     pd.testing.assert_frame_equal(pct, lst)
 
 
@@ -549,21 +574,27 @@ def test_rectification_list_errors() -> None:
     r = rules_with()
     day = dt.date(2021, 6, 30)
     with pytest.raises(GradingError, match="lacks these units that must rectify: 511111"):
-        rectification_list(g, unit_names(), obstacles.loc[["511011"]], ind, r, day)
+        rectification_list(g, unit_names(), obstacles=obstacles.loc[["511011"]],
+                           indicator_names=ind, rules=r, publication_date=day)
     with pytest.raises(GradingError, match="lacks these indicators: x2"):
-        rectification_list(g, unit_names(), obstacles, ind.loc[["x1"]], r, day)
+        rectification_list(g, unit_names(), obstacles=obstacles, indicator_names=ind.loc[["x1"]],
+                           rules=r, publication_date=day)
     with pytest.raises(GradingError, match=r"row sums: 0\.7"):
-        rectification_list(g, unit_names(), obstacles * 0.7, ind, r, day)
+        rectification_list(g, unit_names(), obstacles=obstacles * 0.7, indicator_names=ind, rules=r,
+                           publication_date=day)
     with pytest.raises(GradingError, match="scale is ratio"):
-        rectification_list(g, unit_names(), obstacles, ind, r, day, scale="ratio")
+        rectification_list(g, unit_names(), obstacles=obstacles, indicator_names=ind, rules=r,
+                           publication_date=day, scale="ratio")
     with pytest.raises(GradingError, match="ISO string"):
-        rectification_list(g, unit_names(), obstacles, ind, r, "30/06/2021")
+        rectification_list(g, unit_names(), obstacles=obstacles, indicator_names=ind, rules=r,
+                           publication_date="30/06/2021")
     with pytest.raises(GradingError, match="lacks these units: 511011"):
-        rectification_list(g, unit_names().iloc[[0, 2, 3]], obstacles, ind, r, day)
+        rectification_list(g, unit_names().iloc[[0, 2, 3]], obstacles=obstacles,
+                           indicator_names=ind, rules=r, publication_date=day)
     with pytest.raises(GradingError, match="names lacks column"):
-        reward_list(g, unit_names().drop(columns="parent"), r)
+        reward_list(g, unit_names().drop(columns="parent"), rules=r)
     with pytest.raises(GradingError, match="graded lacks column"):
-        reward_list(g.drop(columns="rank"), unit_names(), r)
+        reward_list(g.drop(columns="rank"), unit_names(), rules=r)
 
 
 @pytest.mark.parametrize(("start", "months", "end"), [

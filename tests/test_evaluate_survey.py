@@ -30,6 +30,8 @@ from cocity.evaluate.survey import (
     simulate_survey,
     write_survey,
 )
+from cocity.i18n import use_lang
+from cocity.spec import SpecError
 
 A, B, C = "511002", "511011", "511111"  # tiny store: 内江市市中区, 东兴区, 沙湾区
 DOMAINS = ("education", "health", "elderly_care", "culture", "social_security", "transport")
@@ -197,9 +199,9 @@ def test_estimate_argument_errors(tiny_store: Store) -> None:
     s = read_survey(frame([1, 2], [1, 1], [A, A]), tiny_store, year=2020)
     with pytest.raises(SurveyInputError, match="happiness"):
         estimate(s, domains=["happiness"])
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match=r"置信水平须在 0 与 1 之间，实际为 1\.5"):
         estimate(s, level=1.5)
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="min_n=-1"):
         estimate(s, min_n=-1)
 
 
@@ -267,7 +269,7 @@ def test_every_problem_is_reported_at_once(tiny_store: Store, english: None) -> 
         "elderly_care": [1] * 5, "culture": [1] * 5, "social_security": [1] * 5,
         "sex": ["1", "3", "1", "1", "1"], "stratum": ["s", "s", None, "s", "s"],
     })
-    with pytest.raises(SurveyInputError) as info:
+    with pytest.raises(SurveyInputError, match=r"14 problem\(s\) in the survey") as info:
         read_survey(df, tiny_store, year=2020)
     err = info.value
     assert isinstance(err, CocityError)
@@ -303,19 +305,19 @@ def test_errors_name_the_file_and_spreadsheet_rows(tiny_store: Store, tmp_path: 
         "r1,511002,1,1,1,1,1,1,1\n"
         ",,,,,,,,\n"
         "r2,511002,1,1,6,1,1,1,1\n", encoding="utf-8")
-    with pytest.raises(SurveyInputError) as info:
+    with pytest.raises(SurveyInputError, match="第 4 行") as info:
         read_survey(path, tiny_store, year=2020)
     (issue,) = info.value.issues
     assert (issue.file, issue.row, issue.column) == (str(path), 4, "health")
     assert "第 4 行" in str(info.value)  # Chinese by default
     missing = tmp_path / "nope.csv"
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match=r"nope\.csv: 文件不存在"):
         read_survey(missing, tiny_store, year=2020)
 
 
 def test_missing_required_columns_are_listed_together(tiny_store: Store) -> None:
     df = pd.DataFrame({"unit": [A], "education": [3]})
-    with pytest.raises(SurveyInputError) as info:
+    with pytest.raises(SurveyInputError, match="respondent") as info:
         read_survey(df, tiny_store, year=2020)
     (issue,) = info.value.issues
     for col in ("respondent", "weight", "health", "transport"):
@@ -325,9 +327,9 @@ def test_missing_required_columns_are_listed_together(tiny_store: Store) -> None
 def test_level_restricts_unit_matching(tiny_store: Store) -> None:
     df = frame([3], [1], ["内江市"])
     assert read_survey(df, tiny_store, year=2020).responses["unit"].iloc[0] == "511000"
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="未知单元 '内江市'（层级 county）"):
         read_survey(df, tiny_store, year=2020, level="county")
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="未知的单元层级 'district'"):
         read_survey(df, tiny_store, year=2020, level="district")
 
 
@@ -335,9 +337,9 @@ def test_nonresponse_codes_are_configurable(tiny_store: Store) -> None:
     schema = {"nonresponse": {7: {"zh": "不适用", "en": "not applicable"}}}
     s = read_survey(frame([7, 3], [1, 1], [A, A]), tiny_store, year=2020, schema=schema)
     assert s.responses["education"].isna().tolist() == [True, False]
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="education"):  # 8 is now on no list
         read_survey(frame([8, 3], [1, 1], [A, A]), tiny_store, year=2020, schema=schema)
-    with pytest.raises(SurveyInputError):  # a non-response code on the scale
+    with use_lang("en"), pytest.raises(SpecError, match=r"key nonresponse\.3: the non-resp"):
         load_schema({"nonresponse": {3: {"zh": "x", "en": "x"}}})
 
 
@@ -401,9 +403,9 @@ def test_simulator_is_reproducible_and_flagged(chengyu: Store) -> None:
 
 
 def test_simulator_argument_errors(chengyu: Store) -> None:
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="1999 年缺少这些单元的常住人口"):
         simulate_survey(chengyu, year=1999)
-    with pytest.raises(SurveyInputError):
+    with pytest.raises(SurveyInputError, match="不小于 2 的整数，实际为 1"):
         simulate_survey(chengyu, year=2020, n_per_unit=1)
 
 
@@ -430,3 +432,40 @@ def test_xlsx_input(tiny_store: Store, tmp_path: Path) -> None:
     assert list(s.responses["unit"]) == [A, C]
     assert s.source == str(path)
     pd.testing.assert_frame_equal(s.responses, read_survey(df, tiny_store, year=2020).responses)
+
+
+def test_simulated_units_have_their_own_random_streams(chengyu: Store) -> None:
+    """A unit's simulated answers depend on the seed and its code only: surveying fewer units
+    (here three lose their population, so they are not surveyed) leaves the others' answers as
+    they were; another seed changes them."""
+    from cocity.datasets import load_into
+
+    full = simulate_survey(chengyu, year=2020, n_per_unit=10, seed=11).responses
+    fewer = Store.open(None)
+    load_into(fewer, "chengyu")
+    gone = ["510104", "500101", "511702"]
+    fewer.con.execute("DELETE FROM observations WHERE indicator = 'pop_total' AND year = 2020"
+                      " AND unit IN (SELECT unnest(?))", [gone])
+    part = simulate_survey(fewer, year=2020, n_per_unit=10, seed=11).responses
+    assert set(full["unit"]) - set(part["unit"]) == set(gone)
+    kept = full[~full["unit"].isin(gone)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part.reset_index(drop=True), kept)
+    other = simulate_survey(chengyu, year=2020, n_per_unit=10, seed=12).responses
+    domains = [c for c in ("education", "health") if c in full.columns]
+    assert domains and not full[domains].equals(other[domains])
+
+
+def test_schema_problems_come_back_together_with_their_keys(tmp_path: Path) -> None:
+    bad = tmp_path / "schema.yaml"
+    bad.write_text("likert: {min: 1, max: 5, labels: {1: {zh: 差, en: bad}}}\n"
+                   "checks: {min_n: -3, min_response: 2}\n"
+                   "simulation: {cuts: [0.5, 0.1]}\n", encoding="utf-8")
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
+        load_schema(bad)
+    assert {i.key for i in err.value.issues} == {"checks.min_n", "checks.min_response"}
+    assert all(i.file == str(bad) for i in err.value.issues)
+    bad.write_text("likert: {min: 1, max: 5, labels: {1: {zh: 差, en: bad}}}\n"
+                   "simulation: {cuts: [0.5, 0.1]}\n", encoding="utf-8")
+    with use_lang("en"), pytest.raises(SpecError, match="2 problem") as err:
+        load_schema(bad)
+    assert {i.key for i in err.value.issues} == {"likert.labels", "simulation.cuts"}

@@ -46,9 +46,9 @@ def test_generalised_by_hand_and_special_orders() -> None:
     np.testing.assert_allclose(A.generalised(Y2, W2, p=-1), A.harmonic(Y2, W2))
     # p = 1 accepts negative scores (it is the arithmetic mean): (-1 + 3)/2 = 1
     np.testing.assert_allclose(A.generalised([[-1.0, 3.0]], [1, 1], p=1), [1.0])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"generalised：需要非负值，但有\ 1\ 个值\ <\ 0（最"):
         A.generalised([[-1.0, 3.0]], [1, 1], p=2)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"广义均值的阶数\ p\ 须为有限数，实际为\ inf"):
         A.generalised(Y2, W2, p=np.inf)
 
 
@@ -85,7 +85,7 @@ def test_availability_threshold_and_renormalised_weights() -> None:
     assert np.isnan(out[2])           # no data at all: NaN whatever the threshold
     out = A.arithmetic(Y, W2, min_share=0.0)
     assert np.isnan(out[2])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"数据可用率阈值\ min_share\ 须在\ 0\ 与\ 1\ 之间"):
         A.arithmetic(Y, W2, min_share=1.5)
 
 
@@ -104,15 +104,15 @@ def test_all_missing_child_column() -> None:
 
 
 def test_input_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"arithmetic：子项得分须为至少二维的数组（单元\ ×"):
         A.arithmetic([1.0, 2.0], [1, 1])                      # not (n, k)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"arithmetic：权重形状\ \(2,\)\ 与子项数\ 3\ 不符"):
         A.arithmetic(Y2, [1, 1])                              # wrong weight length
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match="arithmetic：权重须为有限的非负数"):
         A.arithmetic(Y2, [1, -1, 1])                          # negative weight
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"arithmetic：权重全为\ 0，无法汇总"):
         A.arithmetic(Y2, [0, 0, 0])                           # all-zero weights
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match="arithmetic：子项得分含无穷大值"):
         A.arithmetic([[1.0, np.inf, 1.0]], W2)                # infinite score
 
 
@@ -142,14 +142,14 @@ def test_mpi_without_standardisation() -> None:
     # (90, 110): M = 100, S = 10, cv = .1 → 100 − 1 = 99
     np.testing.assert_allclose(A.mazziotta_pareto([[90.0, 110.0]], [1, 1], standardise=False),
                                [99.0])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"Mazziotta–Pareto\ 指数需要各单元的均值\ >\ 0（变"):
         A.mazziotta_pareto([[-5.0, 1.0]], [1, 1], standardise=False)   # mean ≤ 0
 
 
 def test_mpi_constant_child_and_bad_sign() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"mazziotta_pareto：第\ \[1\]\ 列（从\ 0\ 起）在各"):
         A.mazziotta_pareto([[1.0, 5.0], [2.0, 5.0]], [1, 1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"penalty_sign\ 须为\ \-1（均值减惩罚）或\ \+1（均"):
         A.mazziotta_pareto(Y_MPI, [1, 1], penalty_sign=0)
 
 
@@ -204,13 +204,13 @@ def test_orness_and_maximum_entropy_weights() -> None:
 
 def test_owa_parameter_errors() -> None:
     Y = np.array([[3.0, 1.0, 2.0]])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"OWA\ 需要且只需要\ order_weights\ 与\ orness\ 之"):
         A.owa(Y, [1, 1, 1])                                    # neither
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"OWA\ 需要且只需要\ order_weights\ 与\ orness\ 之"):
         A.owa(Y, [1, 1, 1], order_weights=[1, 0, 0], orness=0.5)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"OWA\ 顺序权重须为\ 3\ 个非负数且和为\ 1"):
         A.owa(Y, [1, 1, 1], order_weights=[0.5, 0.5])          # wrong length
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"orness\ 须在\ 0\ 与\ 1\ 之间，实际为\ 1\.5"):
         A.owa(Y, [1, 1, 1], orness=1.5)
 
 
@@ -285,11 +285,11 @@ def test_topsis_agrees_with_pymcdm() -> None:
 
 
 def test_topsis_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"topsis：某单元的全部可用子项在各单元间取值相同，"):
         A.topsis([[1.0, 2.0], [1.0, 2.0]], [1, 1])            # every child constant
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"topsis：需要非负值，但有\ 1\ 个值\ <\ 0（最小\ "):
         A.topsis([[-1.0, 2.0], [1.0, 3.0]], [1, 1])           # negative for vector norm
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r'TOPSIS\ 的\ normalise\ 须为\ "vector"\ 或\ "none'):
         A.topsis(Y2, W2, normalise="max")
 
 

@@ -71,24 +71,24 @@ def test_correlations_by_hand_and_against_scipy() -> None:
     assert sp.r.loc["p", "q"] == pytest.approx(ref[0])
     assert sp.p.loc["p", "q"] == pytest.approx(ref[1])
     assert sp.n.loc["p", "q"] == 29
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r'相关方法须为\ "pearson"\ 或\ "spearman"，实际为'):
         correlations(df, method="kendall")
 
 
 def test_spearman_sees_monotone_relations() -> None:
     x = np.arange(1.0, 8.0)
     df = pd.DataFrame({"x": x, "cube": x ** 3})
-    assert correlations(df, "spearman").r.loc["x", "cube"] == pytest.approx(1.0)
-    assert correlations(df, "pearson").r.loc["x", "cube"] < 0.99
+    assert correlations(df, method="spearman").r.loc["x", "cube"] == pytest.approx(1.0)
+    assert correlations(df, method="pearson").r.loc["x", "cube"] < 0.99
 
 
 def test_cronbach_alpha_by_hand() -> None:
     # variances 1 and 7/3, totals (3, 5, 8) variance 19/3 → α = 2·(1 − (10/3)/(19/3)) = 18/19
     df = pd.DataFrame({"i": [1.0, 2, 3, NAN], "j": [2.0, 3, 5, 9]})
     assert cronbach_alpha(df) == pytest.approx(18 / 19)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"Cronbach\ α\ 系数\ 至少需要\ 2\ 个指标，实际为\ "):
         cronbach_alpha(df[["i"]])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"Cronbach\ α\ 系数：总分方差为\ 0，无法计算"):
         cronbach_alpha(pd.DataFrame({"i": [1.0, 2], "j": [-1.0, -2]}))   # total constant
 
 
@@ -107,7 +107,7 @@ def test_pca_by_hand_and_sign_convention() -> None:
     np.testing.assert_allclose(neg.loadings["PC1"], [np.sqrt(0.8), -np.sqrt(0.8)])
     # covariance-based: eigenvalues of [[5/3, 1], [1, 5/3]] = 8/3 and 2/3
     np.testing.assert_allclose(pca_summary(df, standardise=False).eigenvalues, [8 / 3, 2 / 3])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"主成分分析：第\ \[1\]\ 列（从\ 0\ 起）在各单元间"):
         pca_summary(pd.DataFrame({"x": [1.0, 2, 3], "k": [1.0, 1, 1]}))
 
 
@@ -138,7 +138,7 @@ def test_strengths_and_weaknesses() -> None:
     assert row["indicator"].tolist() == ["p"] and row["rank"].tolist() == [1]
     worst = flipped[(flipped["unit"] == "U3") & (flipped["kind"] == "weakness")]
     assert worst["indicator"].tolist() == ["p"]
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"方向须为\ \+1\ 或\ \-1，且覆盖每个指标"):
         strengths_weaknesses(df, directions={"p": 1})
 
 
@@ -158,7 +158,7 @@ def test_removal_importance_with_an_arithmetic_build() -> None:
 
 
 def test_removal_importance_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"build\(mask\)\ 返回了\ \(2,\)\ 个得分，基准为\ "):
         removal_importance(lambda m: np.ones(3) if m.all() else np.ones(2), ["a", "b"])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"去掉\ a\ 后，没有与基准同时有得分的单元"):
         removal_importance(lambda m: np.ones(3) if m.all() else np.full(3, NAN), ["a", "b"])

@@ -16,15 +16,16 @@ from typer.testing import CliRunner
 
 import cocity
 import cocity.cli.index  # registers `cocity index`
-import cocity.index.build
+import cocity.index.run
 from cocity.cli import app
 from cocity.data.store import Store
 from cocity.datasets import open_store
-from cocity.index.build import Override, apply_overrides, parse_override
 from cocity.index.errors import IndexEngineError
 from cocity.index.framework import Framework
+from cocity.index.overrides import Override, apply_overrides, parse_override
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import UncertaintySpec, run_uncertainty
+from cocity.outputs import verify_outputs
 from tests.conftest import fill_tiny, tiny_boxes, tiny_catalog, tiny_observations, tiny_units
 
 runner = CliRunner()
@@ -123,7 +124,13 @@ def test_manifest_and_log(built: tuple[Path, str]) -> None:
     assert inputs["framework_sha256"] == hashlib.sha256(content).hexdigest()
     assert inputs["inputs_sha256"] == hashlib.sha256(panel_text + content).hexdigest()
     assert inputs["units"] == 144 and inputs["indicators"] == 9
-    assert inputs["data_source"] == "chengyu" and inputs["datum"] == "GCJ-02"
+    assert man["kind"] == "index build"
+    prov = man["provenance"]
+    assert prov["dataset"] == "chengyu" and prov["datum"] == "GCJ-02"
+    assert prov["workspace"] is None and prov["user_data"] is False and prov["imports"] == []
+    assert man["coverage"]["en"] == ("144 county-level units (Full member + Partly inside) "
+                                     "of 158 in the data")
+    assert verify_outputs(man, out) == []
     assert man["config"]["data"] == {"year": 2020, "level": "county",
                                      "membership": ["full", "partial"]}
     assert [next(iter(s)) for s in man["config"]["pipeline"]] == [
@@ -188,7 +195,7 @@ def test_set_changes_the_result_and_compare_reports_rank_changes(
     biggest = table["rank_change"].abs().idxmax()
     assert biggest in output and "--set normalise.method=rank" in output
     assert (tmp_path / "cmp" / "compare.xlsx").exists()
-    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["kind"] == "compare"
+    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["kind"] == "index compare"
 
 
 def test_uncertainty_command(tmp_path: Path) -> None:
@@ -217,8 +224,8 @@ def test_uncertainty_command(tmp_path: Path) -> None:
 
 
 def test_module_examples_run() -> None:
-    result = doctest.testmod(cocity.index.build, optionflags=doctest.ELLIPSIS)
-    assert result.attempted >= 6 and result.failed == 0
+    result = doctest.testmod(cocity.index.run, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 7 and result.failed == 0
 
 
 # ---------------------------------------------------------------------- a small workspace
@@ -300,7 +307,7 @@ def test_build_on_a_workspace_by_hand(workspace: Path, tmp_path: Path, english: 
 
 
 BAD_FRAMEWORK = FRAMEWORK.replace("{code: urban_share, parent: IDX, weight: 1, direction: 1}",
-                                  "{code: urban_share, parent: IDX, weight: 1}")
+                                  "{code: urban_share, parent: IDX, weight: 1, direction: 0}")
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -329,11 +336,13 @@ def test_rejected_requests_exit_2(workspace: Path, tmp_path: Path, english: None
      "framework indicators not in the workspace's catalog: no_such_indicator"),
     (FRAMEWORK.replace("code: urban_share", "code: illiteracy_rate"),
      "no values of illiteracy_rate in 2020 at County level"),
-    (BAD_FRAMEWORK, "indicator urban_share needs a direction"),
+    (BAD_FRAMEWORK, "nodes[2].direction: a direction is 1 (more is better) or -1 (less is "
+                    "better), not 0"),
     (FRAMEWORK.replace("level: county}", "level: county, membership: [partial]}"),
      "no units in the selection (level County, membership partial)"),
-    (FRAMEWORK.replace("data: {", "data: {years: [2020], "), "unknown key(s) years"),
-    (FRAMEWORK.replace("method: minmax", "method: minmax, low: [1"), "not valid YAML"),
+    (FRAMEWORK.replace("data: {", "data: {years: [2020], "), "data.years: unknown key"),
+    (FRAMEWORK.replace("method: minmax", "method: minmax, low: [1"),
+     "fw.yaml, row 5: YAML syntax error"),
 ])
 def test_framework_problems_exit_2(workspace: Path, tmp_path: Path, english: None, text: str,
                                    message: str) -> None:
@@ -374,7 +383,7 @@ def test_overrides_parse_and_apply() -> None:
     kept = apply_overrides(steps, ["normalise.high=10", "normalise.method=minmax"])
     assert kept[0] == {"normalise": {"method": "minmax", "low": 1, "high": 10}}
     assert steps[0]["normalise"]["high"] == 100  # the input is not changed
-    with pytest.raises(IndexEngineError):
+    with pytest.raises(IndexEngineError, match=r"\-\ \-\-set:\ 无法理解参数修改\ \'normalise\.met"):
         apply_overrides(steps, ["normalise.method.x=1"])
 
 
@@ -403,3 +412,93 @@ def test_units_without_enough_data_get_no_score_not_a_silent_nan(tmp_path: Path)
     traces = next(f for f in figures if f["id"] == "fig-map")["data"]
     assert "511111" in traces[0]["locations"]  # drawn grey, not coloured as a score
     assert "511111" not in traces[1]["locations"]
+
+
+# ---------------------------------------------------------------------- the command module
+LIGHT = ("typer", "rich", "cocity.i18n", "cocity.cli", "cocity.data.errors", "__future__")
+
+
+def module_level_imports(module: str) -> list[str]:
+    """Modules a CLI module imports at module level (``if TYPE_CHECKING:`` blocks left out)."""
+    import ast
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append(node.module or "")
+    stdlib = set(sys.stdlib_module_names)
+    return [m for m in found if m.split(".")[0] not in stdlib]
+
+
+def broad_handlers(module: str) -> list[str]:
+    """``except KeyError`` / ``except Exception`` (alone or in a tuple) in a module."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            names = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            out += [n.id for n in names if isinstance(n, ast.Name)
+                    and n.id in ("KeyError", "Exception", "BaseException")]
+    return out
+
+
+def test_index_cli_module_is_light_and_catches_nothing_broad() -> None:
+    heavy = [m for m in module_level_imports("cocity.cli.index")
+             if not any(m == ok or m.startswith(ok + ".") for ok in LIGHT)]
+    assert heavy == []
+    assert broad_handlers("cocity.cli.index") == []
+
+
+def test_every_index_command_says_which_units_it_covers(workspace: Path, tmp_path: Path,
+                                                        english: None) -> None:
+    fw = str(framework_file(tmp_path))
+    code, output = invoke("index", "build", fw, "-w", str(workspace), "--out", str(tmp_path / "b"))
+    assert code == 0 and "Covers: 4 county-level units of 4 in the data" in output, output
+    partial = framework_file(tmp_path, FRAMEWORK.replace("level: county}",
+                                                         "level: county, membership: [full]}"),
+                             "full.yaml")
+    code, output = invoke("index", "compare", str(partial), "-w", str(workspace), "--set",
+                          "normalise.method=rank", "--out", str(tmp_path / "c"))
+    assert code == 0, output
+    assert "Covers: 4 county-level units (Full member) of 4 in the data" in output
+    man = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert man["coverage"]["zh"] == "覆盖 4 个县级单元，数据中该层级共 4 个"
+    page = (tmp_path / "b" / "index.html").read_text(encoding="utf-8")
+    assert "4 county-level units of 4 in the data" in page
+
+
+def test_manifest_names_user_imports_in_its_provenance(tmp_path: Path, english: None) -> None:
+    """A value the user imported is in the provenance of the manifest and on the page."""
+    from cocity.data.importers import import_observations
+
+    ws = tmp_path / "ws"
+    store = Store.open(ws, create=True)
+    fill_tiny(store)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("unit,year,indicator,value\n511111,2020,urban_share,41.5\n", encoding="utf-8")
+    import_observations(store, csv, replace=True)
+    store.close()
+    out = tmp_path / "out"
+    code, output = invoke("index", "build", str(framework_file(tmp_path)), "-w", str(ws),
+                          "--out", str(out))
+    assert code == 0, output
+    man = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    prov = man["provenance"]
+    assert prov["user_data"] is True and prov["workspace"] == str(ws)
+    (entry,) = [i for i in prov["imports"] if i["file"].endswith("mine.csv")]
+    assert entry["replaced"] == 1 and entry["indicators"] == ["urban_share"]
+    assert entry["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert 'data-testid="user-data"' in page and entry["sha256"] in page

@@ -15,6 +15,7 @@ from cocity.index.coupling import (
     load_grade_table,
 )
 from cocity.index.errors import MethodInputError
+from cocity.spec import SpecError
 
 NAN = np.nan
 
@@ -75,11 +76,11 @@ def test_published_two_system_pairs_fit_the_ratio_reading() -> None:
 def test_weights_alpha() -> None:
     U = np.array([[0.2, 0.4, 0.8]])
     # .5·.2 + .3·.4 + .2·.8 = .38
-    np.testing.assert_allclose(development_index(U, [0.5, 0.3, 0.2]), [0.38])
-    with pytest.raises(MethodInputError):
-        development_index(U, [0.5, 0.3, 0.3])
-    with pytest.raises(MethodInputError):
-        development_index(U, [0.5, 0.5])
+    np.testing.assert_allclose(development_index(U, alpha=[0.5, 0.3, 0.2]), [0.38])
+    with pytest.raises(MethodInputError, match=r"子系统权重\ α\ 须为\ 3\ 个非负数且和为\ 1"):
+        development_index(U, alpha=[0.5, 0.3, 0.3])
+    with pytest.raises(MethodInputError, match=r"子系统权重\ α\ 须为\ 3\ 个非负数且和为\ 1"):
+        development_index(U, alpha=[0.5, 0.5])
 
 
 def test_equal_zero_and_missing_subsystems() -> None:
@@ -93,11 +94,11 @@ def test_equal_zero_and_missing_subsystems() -> None:
 
 
 def test_input_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"子系统综合得分\ U\ 须在\ \[0,\ 1\]\ 内（最小\ 0"):
         coupling_degree([[0.5, 1.2]])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"耦合协调度至少需要\ 2\ 个子系统，实际为\ 1"):
         coupling_degree([[0.5], [0.4]])                          # one subsystem
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r'未知耦合度公式\ \'improved\'；可选\ "traditional'):
         coupling_degree([[0.5, 0.4]], variant="improved")
 
 
@@ -113,10 +114,10 @@ def test_stacked_replications_equal_separate_calls() -> None:
     U = rng.uniform(0, 1, size=(4, 6, 3))
     alpha = rng.dirichlet(np.ones(3), size=4)
     for variant in ("traditional", "corrected"):
-        res = coupling_coordination(U, alpha, variant=variant)
+        res = coupling_coordination(U, alpha=alpha, variant=variant)
         assert res.D.shape == (4, 6)
         for r in range(4):
-            one = coupling_coordination(U[r], alpha[r], variant=variant)
+            one = coupling_coordination(U[r], alpha=alpha[r], variant=variant)
             np.testing.assert_allclose(res.D[r], one.D, rtol=1e-12)
             np.testing.assert_allclose(res.C[r], one.C, rtol=1e-12)
 
@@ -144,9 +145,9 @@ def test_default_table_lists_the_ten_grades() -> None:
 
 
 def test_grade_out_of_range() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"待分级的值须在\ \[0,\ 1\]\ 内（实际最小\ 1\.1，"):
         grade([1.1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"待分级的值须在\ \[0,\ 1\]\ 内（实际最小\ \-0\.1"):
         grade([-0.1])
 
 
@@ -154,26 +155,38 @@ def test_custom_table_closed_right_and_from_file(tmp_path: Path) -> None:
     table = {"name": "two", "closed": "right", "lower": 0.0, "upper": 1.0,
              "grades": [{"upper": 0.5, "zh": "低", "en": "Low"},
                         {"upper": 1.0, "zh": "高", "en": "High"}]}
-    g = grade([0.0, 0.5, 0.7], table, lang="en")
+    g = grade([0.0, 0.5, 0.7], table=table, lang="en")
     assert g.index.tolist() == [0, 0, 1]
     assert g.label.tolist() == ["Low", "Low", "High"]
     path = tmp_path / "two.yaml"
     path.write_text("name: two\nclosed: left\ngrades:\n"
                     "  - {upper: 0.5, zh: 低, en: Low}\n  - {upper: 1.0, zh: 高, en: High}\n",
                     encoding="utf-8")
-    assert grade([0.5], path).index.tolist() == [1]
+    assert grade([0.5], table=path).index.tolist() == [1]
 
 
-def test_invalid_tables() -> None:
-    bad = [
-        {"grades": []},
-        {"grades": [{"upper": 0.5, "zh": "a", "en": "a"}, {"upper": 0.4, "zh": "b", "en": "b"}]},
-        {"grades": [{"upper": 1.0}]},
-        {"closed": "both", "grades": [{"upper": 1.0, "zh": "a", "en": "a"}]},
-        {"upper": 1.0, "grades": [{"upper": 0.9, "zh": "a", "en": "a"}]},
-    ]
-    for table in bad:
-        with pytest.raises(MethodInputError):
-            load_grade_table(table)
-    with pytest.raises(MethodInputError):
+@pytest.mark.parametrize(("table", "message"), [
+    ({"grades": []}, r"key grades: needs at least 1 item"),
+    ({"grades": [{"upper": 0.5, "zh": "a", "en": "a"}, {"upper": 0.4, "zh": "b", "en": "b"}]},
+     "grade bounds must increase strictly"),
+    ({"grades": [{"upper": 1.0}]}, r"key grades\[0\]: each grade needs `label`"),
+    ({"grades": [{"upper": 1.0, "label": "index.a.grade.no_such"}]},
+     r"grades\[0\]: no label key index.a.grade.no_such"),
+    ({"closed": "both", "grades": [{"upper": 1.0, "zh": "a", "en": "a"}]},
+     r"key closed: 'both' is not one of 'left' or 'right'"),
+    ({"upper": 1.0, "grades": [{"upper": 0.9, "zh": "a", "en": "a"}]},
+     "the last grade must end at `upper`"),
+    ({"closed": "up", "grades": [{"uper": 1.0, "zh": "a", "en": "a"}]},
+     r"(?s)key closed: .*key grades\[0\]\.upper: required key missing.*"
+     r"key grades\[0\]\.uper: unknown key"),
+])
+def test_invalid_tables(table: dict, message: str, english: None) -> None:  # type: ignore[type-arg]
+    with pytest.raises(SpecError, match=message):
+        load_grade_table(table)
+
+
+def test_unknown_table_names_the_shipped_ones(tmp_path: Path, english: None) -> None:
+    with pytest.raises(MethodInputError, match=r"no_such_table .*\(coupling_default\)"):
         load_grade_table("no_such_table")
+    with pytest.raises(SpecError, match="file not found"):
+        load_grade_table(tmp_path / "missing.yaml")

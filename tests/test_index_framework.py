@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cocity.index.errors import FrameworkError
 from cocity.index.framework import Framework
+from cocity.index.framework_file import load_framework
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -52,13 +55,19 @@ def test_levels_weights_and_queries() -> None:
      "gap in levels): x"),
     (lambda r: [dict(x, weight=None) if x["code"] == "B" else x for x in r],
      "node B has no weight"),
+    (lambda r: [dict(x, direction=None) if x["code"] == "b1" else x for x in r],
+     "nodes[5].direction: indicator b1 needs a direction"),
     (lambda r: [dict(x, direction=0) if x["code"] == "b1" else x for x in r],
-     "indicator b1 needs a direction"),
+     "nodes[5].direction: a direction is 1 (more is better) or -1 (less is better), not 0"),
     (lambda r: [dict(x, weight=-1) if x["code"] == "b1" else x for x in r],
-     "not a non-negative number"),
+     "nodes[5].weight: must be at least 0.0, got -1"),
+    (lambda r: [dict(x, weight="heavy") if x["code"] == "b1" else x for x in r],
+     "nodes[5].weight: expected a number, got 'heavy'"),
+    (lambda r: [dict(x, method="geometrc") if x["code"] == "A" else x for x in r],
+     "nodes[1].method: step aggregate has no method geometrc (did you mean geometric?)"),
 ])
 def test_invalid_trees_are_rejected(change, message: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FrameworkError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(FrameworkError, match=re.escape(message)):
         Framework.from_records(change([dict(r) for r in TREE]))
 
 
@@ -67,9 +76,11 @@ def test_all_issues_are_reported_together() -> None:
         {"code": "a1", "parent": "A", "weight": 1, "direction": 1},
         {"code": "c1", "parent": "C", "weight": 1, "direction": 1},
     ]
-    with pytest.raises(FrameworkError) as err:
+    with pytest.raises(FrameworkError, match="duplicate node code a1") as err:
         Framework.from_records(bad)
-    assert len(err.value.issues) == 2
+    assert [(i.key, i.message) for i in err.value.issues] == [
+        ("nodes[6].code", "duplicate node code a1"), ("nodes[7].parent",
+                                                      "node c1 has unknown parent C")]
 
 
 def test_equal_weights_setting_allows_missing_weights() -> None:
@@ -98,5 +109,124 @@ def test_yaml_and_csv_files(tmp_path: Path) -> None:
     with pytest.raises(FrameworkError, match="absent from the data: v"):
         fw2.check_data(["u", "w"])
     (tmp_path / "empty.yaml").write_text("name_zh: x\n", encoding="utf-8")
-    with pytest.raises(FrameworkError, match="needs a `nodes` list"):
+    with pytest.raises(FrameworkError, match="needs a non-empty `nodes` list"):
         Framework.from_yaml(tmp_path / "empty.yaml")
+    csv.write_text("code,parent,weight,direction,colour\nIDX,,,,\nu,IDX,1,1,red\n",
+                   encoding="utf-8")
+    with pytest.raises(FrameworkError, match=r"key nodes\[1\]\.colour: unknown key"):
+        Framework.from_csv(csv)
+
+
+# ---------------------------------------------------------------------- directions
+def catalog_frame(**directions: int) -> pd.DataFrame:
+    """A catalog as ``Store.catalog()`` returns it (indexed by id), here only the directions."""
+    return pd.DataFrame({"direction": directions}).rename_axis("id")
+
+
+def test_a_leaf_without_direction_takes_the_catalogs() -> None:
+    records = [dict(r) for r in TREE]
+    for r in records:
+        r.pop("direction", None)
+    fw = Framework.from_records(records, directions=catalog_frame(a1=1, a2=-1, b1=1)["direction"])
+    assert list(fw.directions()) == [1, -1, 1]
+    own = [dict(r, direction=-1) if r["code"] == "a1" else r for r in records]
+    fw = Framework.from_records(own, directions=catalog_frame(a1=1, a2=-1, b1=1)["direction"])
+    assert list(fw.directions()) == [-1, -1, 1]  # the framework's own direction wins
+
+
+def test_a_descriptive_catalog_indicator_is_a_framework_error() -> None:
+    """Direction 0 in the catalog (a descriptive indicator: industry shares, land area) gives
+    a leaf without its own direction no orientation: refused, with the other problems."""
+    records = [dict(r) for r in TREE]
+    for r in records:
+        if r["code"] in ("a2", "b1"):
+            r.pop("direction")
+    records.append({"code": "c9", "parent": "Q", "weight": 1, "direction": 1})
+    catalog = catalog_frame(a1=1, a2=0, b1=-1)
+    with pytest.raises(FrameworkError, match="direction 0 in the catalog") as err:
+        Framework.from_records(records, directions=catalog["direction"])
+    assert [i.key for i in err.value.issues] == ["nodes[6].parent", "nodes[4].direction"]
+    records.pop()
+    with pytest.raises(FrameworkError, match=r"key nodes\[4\]\.direction: indicator a2 has "
+                                             r"direction 0 in the catalog") as err:
+        Framework.from_records(records, directions=catalog["direction"])
+    assert len(err.value.issues) == 1
+    records[4]["direction"] = 1  # stating the direction makes it usable
+    fw = Framework.from_records(records, directions=catalog["direction"])
+    assert list(fw.directions()) == [1, 1, -1]
+
+
+# ---------------------------------------------------------------------- framework files
+FILE = """\
+name_zh: 测试
+nodes:
+  - {code: IDX}
+  - {code: A, parent: IDX, weight: 1}
+  - {code: a1, parent: A, weight: 1}
+  - {code: a2, parent: A}
+data: {year: 2020, level: county}
+pipeline:
+  - normalise: {method: minmx}
+  - treat: {method: winsorise, max_winsorized: 3}
+  - aggregate: {by_level: {2: geometrc}}
+uncertainty:
+  inputs:
+    - {step: normalise, choices: [minmax, zscor]}
+"""
+
+
+def test_every_problem_of_a_framework_file_in_one_list(tmp_path: Path) -> None:
+    """Unknown methods and parameters of the pipeline and the uncertainty inputs come with the
+    tree's problems and the catalog's directions, each with its key path."""
+    path = tmp_path / "fw.yaml"
+    path.write_text(FILE.replace("name_zh: 测试", "name_zh: 测试\ncolour: blue"),
+                    encoding="utf-8")
+    with pytest.raises(FrameworkError, match="7 problem") as err:
+        load_framework(path, directions=catalog_frame(a1=0, a2=1)["direction"])
+    found = {i.key: i.message for i in err.value.issues}
+    assert set(found) == {"colour", "nodes[3].weight", "nodes[2].direction",
+                          "pipeline[0].normalise.method", "pipeline[1].treat",
+                          "pipeline[2].aggregate.by_level.2",
+                          "uncertainty.inputs[0].choices[1]"}
+    assert "minmx (did you mean minmax?)" in found["pipeline[0].normalise.method"]
+    assert "has no parameter(s) max_winsorized" in found["pipeline[1].treat"]
+    assert "direction 0 in the catalog" in found["nodes[2].direction"]
+    assert all(i.file == str(path) for i in err.value.issues)
+
+
+
+def test_the_pipeline_check_for_any_framework() -> None:
+    """``step_issues`` checks a ``pipeline:`` section on its own (the evaluation framework
+    calls it on its own section): every problem, each with its key path under ``key``."""
+    from cocity.index.steps import step_issues
+
+    section = [{"impute": {"method": "group_median", "groups": "province"}},
+               {"normalise": {"method": "minmx"}}, {"treat": {"method": "winsorise"}},
+               {"weight": {"method": "entropy", "level": 0}}, {"colour": {}}, "aggregate"]
+    issues = step_issues(section, origin="eval.yaml", key="levels.county.pipeline")
+    assert [(i.file, i.key) for i in issues] == [
+        ("eval.yaml", "levels.county.pipeline[0].impute.groups"),
+        ("eval.yaml", "levels.county.pipeline[1].normalise.method"),
+        ("eval.yaml", "levels.county.pipeline[3].weight.level"),
+        ("eval.yaml", "levels.county.pipeline[4]"),
+        ("eval.yaml", "levels.county.pipeline[5]")]
+    assert "did you mean minmax?" in issues[1].message
+    assert step_issues([{"normalise": {"method": "minmax", "low": 1}}, {"aggregate": {}}]) == []
+
+
+def test_the_engine_does_not_reach_into_reports_or_the_command_line() -> None:
+    """Data flows one way: index and access import neither cocity.report nor cocity.cli."""
+    import ast
+    import pkgutil
+
+    import cocity.access
+    import cocity.index
+
+    for package in (cocity.index, cocity.access):
+        for info in pkgutil.iter_modules(package.__path__):
+            path = Path(package.__path__[0]) / f"{info.name}.py"
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+            names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+            upstream = [m for m in names if m.startswith(("cocity.report", "cocity.cli"))]
+            assert upstream == [], (path.name, upstream)

@@ -56,7 +56,7 @@ def test_group_without_data_raises_or_falls_back(english: None) -> None:
     assert out[1, 0] == 3.0  # overall column mean
     out = I.group_median(X, groups=groups, fallback="median")
     assert out[1, 0] == 3.0
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"group_mean:\ group\ labels\ have\ shape\ \(3,\),"):
         I.group_mean(X, groups=groups[:3])
 
 
@@ -108,12 +108,12 @@ def test_linear_interpolates_without_extrapolating() -> None:
 
 
 def test_panel_input_checks() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"latest：数据须为至少\ 3\ 维的数组（最后两维为\ "):
         I.latest(X)  # 2-D: no year axis
     P = np.ones((3, 2, 1))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"linear：years\ 须为长度\ 3、严格递增的年份序列"):
         I.linear(P, years=[2010, 2010, 2011])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"linear：参数\ extrapolate\ 的值\ \'trend\'\ 无效"):
         I.linear(P, extrapolate="trend")
 
 
@@ -178,7 +178,7 @@ def test_impute_with_user_callable(english: None) -> None:
 
 
 def test_imputed_mask_shape_check() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"imputed_mask：数组形状由\ \(4,\ 2\)\ 变为\ \(2,"):
         I.imputed_mask(X, X[:2])
 
 

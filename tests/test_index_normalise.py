@@ -73,7 +73,7 @@ def test_distance_max_hand_and_zeros() -> None:
                                [[0], [0.5], [1]])
     with pytest.raises(MethodInputError, match="0"):
         N.distance_max([[0.0], [2.0]], [-1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"distance_max：第\ 0\ 列不是比率尺度（正向指标须"):
         N.distance_max([[-1.0], [2.0]], [1])
 
 
@@ -94,7 +94,7 @@ def test_distance_reference_hand() -> None:
                                100 * np.array([[0.5, 0.6], [1, nan], [1, 1], [2, 3]]))
     with pytest.raises(MethodInputError, match="1"):
         N.distance_reference(X, D, ref=1)  # reference value missing in column 1
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"distance_reference：参照单元行号\ 7\ 超出范围（"):
         N.distance_reference(X, D, ref=7)
 
 
@@ -151,15 +151,15 @@ def test_broadcast_over_replications(method: str) -> None:
 
 
 def test_bad_directions_and_input() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"minmax：指标方向只能为\ \+1（越大越好）或\ −1（"):
         N.minmax(X, [1, 0])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"minmax：参数\ directions\ 的形状\ \(3,\)\ 与指标"):
         N.minmax(X, [1, 1, 1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"minmax：数据含无穷大值——缺失值请用\ NaN\ 表示"):
         N.minmax([[1.0, np.inf], [2.0, 3.0]], [1, 1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"minmax：数据须为至少\ 2\ 维的数组（最后两维为\ "):
         N.minmax([1.0, 2.0], [1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"minmax：目标区间下限\ 1\ 须小于上限\ 1"):
         N.minmax(X, D, low=1, high=1)
 
 

@@ -39,7 +39,7 @@ def test_dimension_obstacles_by_hand() -> None:
     np.testing.assert_allclose(res.values[1], [0.0, 0.0])
     assert res.values[2, 0] == pytest.approx(100.0)
     assert np.isnan(res.values[2, 1])                          # its only indicator is missing
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"维度标签数\ 2\ 与指标数\ 3\ 不符"):
         dimension_obstacles(obs_deg, ["econ", "social"])
 
 
@@ -56,16 +56,16 @@ def test_top_obstacles_ties_by_column_order_and_padding() -> None:
     top = top_obstacles(obs_deg, k=4)
     assert top.index.tolist() == [[1, 0, 2, -1]]
     assert np.isnan(top.value[0, 3])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"k\ 须为正整数，实际为\ 0"):
         top_obstacles(obs_deg, k=0)
 
 
 def test_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"障碍度需要\ \[0,\ 1\]\ 内的标准化值（最小\ 0\.5"):
         obstacle_degree([[0.5, 1.5]], [1, 1])                  # not normalised to [0, 1]
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"障碍度的指标权重须为\ 2\ 个有限非负数"):
         obstacle_degree([[0.5, 0.5]], [1, -1])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"障碍度的指标权重须为\ 2\ 个有限非负数"):
         obstacle_degree([[0.5, 0.5]], [1, 1, 1])
 
 

@@ -49,7 +49,7 @@ def test_replay_changes_later_steps_only(fw: Framework, data: pd.DataFrame) -> N
     pipe = Pipeline(data, fw).normalise("minmax").aggregate()
     before = pipe.scores.copy()
     # Geometric mean of (A, B) with a zero is an error, and the pipeline stays as it was.
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"geometric\ needs\ positive\ values\ but\ 2\ valu"):
         pipe.aggregate(by_level={3: "geometric"})
     pd.testing.assert_frame_equal(pipe.scores, before)
     assert pipe.params["aggregate"]["by_level"] == {}

@@ -109,7 +109,7 @@ def test_fallback_boxcox_and_none() -> None:
     out, info = T.winsorise(TIES, max_winsorised=1, fallback="none")
     np.testing.assert_array_equal(out, TIES)  # nothing could be winsorised within the limit
     assert info["columns"][0]["failed_after"] is True
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"winsorise：参数\ fallback\ 的值\ \'sqrt\'\ 无效"):
         T.winsorise(TIES, fallback="sqrt")
 
 
@@ -121,7 +121,7 @@ def test_log_variants() -> None:
     out, info = T.log(-TIES, log_variant="ct_plus")
     np.testing.assert_allclose(out[:, 0], -np.log(-1 + 1.99 + x))
     assert info["columns"][0]["skew_after"] > info["columns"][0]["skew_before"]
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"log：参数\ log_variant\ 的值\ \'log10\'\ 无效，"):
         T.log(TIES, log_variant="log10")
 
 
@@ -142,9 +142,9 @@ def test_passing_columns_untouched_and_overrides() -> None:
     assert [c["override"] for c in info["columns"]] == ["none", "log", "boxcox"]
     out, _ = T.winsorise(Y)
     np.testing.assert_array_equal(out[:, 1:], Y[:, 1:])  # the rule passes: untouched
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"winsorise：overrides\ 中的列号\ 3\ 无效（应为\ 0"):
         T.winsorise(Y, overrides={3: "log"})
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"winsorise：参数\ overrides\[0\]\ 的值\ \'cube\'"):
         T.winsorise(Y, overrides={0: "cube"})
 
 

@@ -50,8 +50,10 @@ def test_equal_and_manual() -> None:
     np.testing.assert_allclose(W.manual(Y[0, :, :3], w=[2, 1, 1]), [0.5, 0.25, 0.25])
     per_rep = W.manual(Y[:, :, :2], w=[[1, 1], [3, 1]])
     np.testing.assert_allclose(per_rep, [[0.5, 0.5], [0.75, 0.25]])
-    for bad in ([1, -1, 1], [0, 0, 0], [1, 1], [1, nan, 1]):
-        with pytest.raises(MethodInputError):
+    for bad, message in (([1, -1, 1], "权重不能为负数"), ([0, 0, 0], "权重之和为 0"),
+                         ([1, 1], r"参数 w 的形状 \(2,\) 与指标数 3 不符"),
+                         ([1, nan, 1], "参数 w 须全部为有限数值")):
+        with pytest.raises(MethodInputError, match=f"manual：{message}"):
             W.manual(Y[0, :, :3], w=bad)
 
 
@@ -94,14 +96,14 @@ def test_entropy_constant_missing_direction_panel() -> None:
     # column 0 uses its 3 observed units: e = e(1, 2, 4) with ln 3
     d0, d2 = 1 - _e([1, 2, 4]), 1 - _e([1, 1, 2, 3])
     np.testing.assert_allclose(w[[0, 2]], np.array([d0, d2]) / (d0 + d2))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match="entropy：所有指标都没有差异（或彼此完全相关），无"):
         W.entropy(np.array([[1.0, 4.0], [2.0, 4.0]])[:, [1]])  # all constant
     with pytest.raises(MethodInputError, match="1"):
         W.entropy(np.array([[1.0, nan], [2.0, 5.0], [3.0, nan]]))  # one observed value
     # direction −1 on raw data = direction +1 on the mirrored column
     R = np.random.default_rng(0).uniform(1, 9, size=(6, 3))
     np.testing.assert_allclose(W.entropy(R, directions=[1, -1, 1]), W.entropy(R * [1, -1, 1]))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match="熵值法：不做标准化（standardise=False）时无法处理"):
         W.entropy(R, directions=[1, -1, 1], standardise=False)
     # panel: (T, n, m) pooled into T·n rows; with a replication axis the year axis is 1
     P = np.random.default_rng(1).uniform(1, 9, size=(3, 4, 2))
@@ -110,7 +112,7 @@ def test_entropy_constant_missing_direction_panel() -> None:
     got = W.entropy(stack, panel_axis=1)
     assert got.shape == (2, 2)
     np.testing.assert_allclose(got[1], W.entropy((P[::-1] ** 2).reshape(12, 2)))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"entropy：panel_axis\ =\ 1\ 不是数据（3\ 维）的前"):
         W.entropy(P, panel_axis=1)  # the unit axis is not a year axis
 
 
@@ -127,7 +129,7 @@ def test_entropy_agrees_with_pymcdm() -> None:
     np.testing.assert_allclose(W.entropy(X), entropy_weights(Z))
     Xz = X.copy()
     Xz[0, 0] = 0.0
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"sum_normalization\ requires\ all\ positive\ values\."):
         entropy_weights(Xz)  # the documented difference
     d = np.array([1 - _e(list(Xz[:, j])) for j in range(4)])  # the zero share contributes 0
     np.testing.assert_allclose(W.entropy(Xz, standardise=False, shift=0), d / d.sum())
@@ -196,11 +198,11 @@ def test_ahp_saaty_house_example(english: None) -> None:
 def test_ahp_three_methods_hand() -> None:
     # geometric: row products 15, 1, 1/15 → cube roots 2.4662, 1, 0.4055, normalised
     g = np.array([15 ** (1 / 3), 1.0, (1 / 15) ** (1 / 3)])
-    np.testing.assert_allclose(W.ahp_weights(B3, "geometric"), g / g.sum())
+    np.testing.assert_allclose(W.ahp_weights(B3, method="geometric"), g / g.sum())
     # arithmetic: column sums 23/15, 13/3, 9; row means of the normalised columns
     cs = np.array([23 / 15, 13 / 3, 9.0])
-    np.testing.assert_allclose(W.ahp_weights(B3, "arithmetic"), (B3 / cs).mean(axis=1))
-    assert W.ahp_weights(B3, "arithmetic")[0] == pytest.approx(0.6333, abs=1e-4)
+    np.testing.assert_allclose(W.ahp_weights(B3, method="arithmetic"), (B3 / cs).mean(axis=1))
+    assert W.ahp_weights(B3, method="arithmetic")[0] == pytest.approx(0.6333, abs=1e-4)
     # eigen: the textbook 0.637, 0.258, 0.105; λmax = 3.0385, CR = 0.0193/0.58 = 0.033
     np.testing.assert_allclose(W.ahp_weights(B3), [0.637, 0.258, 0.105], atol=5e-4)
     assert W.ahp_consistency(B3).cr == pytest.approx(0.0332, abs=1e-4)
@@ -214,17 +216,17 @@ def test_ahp_three_methods_hand() -> None:
 
 
 def test_ahp_input_errors() -> None:
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"AHP：判断矩阵须为方阵，实际形状\ \(2,\ 3\)"):
         W.ahp_weights(np.ones((2, 3)))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"AHP：判断矩阵不满足互反性：a\[0,1\]\ =\ 3，a\[1,"):
         W.ahp_weights([[1, 3], [3, 1]])  # not reciprocal
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match="AHP：判断矩阵的元素须全部为正的有限数"):
         W.ahp_weights([[1, -1], [-1, 1]])
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"AHP：判断矩阵为\ 3\ 阶，但有\ 4\ 个指标"):
         W.ahp(np.zeros((2, 4)), A=B3)  # 3 judgements for 4 indicators
-    with pytest.raises(MethodInputError):
-        W.ahp_weights(B3, "median")
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"ahp：参数\ method\ 的值\ \'median\'\ 无效，可选"):
+        W.ahp_weights(B3, method="median")
+    with pytest.raises(MethodInputError, match=r"AHP：判断矩阵阶数\ 16\ 超过\ Saaty\ 随机一致性指"):
         W.ahp_consistency(np.ones((16, 16)))
     # entered to two decimals (0.33 for 1/3, 0.13 for 1/8) is accepted
     W.ahp_weights([[1, 3, 8], [0.33, 1, 1], [0.13, 1, 1]])
@@ -277,7 +279,7 @@ def test_pca_sign_convention_and_reconstruction() -> None:
 
 def test_pca_errors_and_broadcast() -> None:
     X = _pca_data()
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"pca：第\ 0,\ 1,\ 2\ 列有缺失值——该方法需要完整数"):
         W.pca(np.where(np.eye(4, 3) == 1, nan, X))
     with pytest.raises(MethodInputError, match="2"):
         W.pca(np.column_stack([U, V, np.ones(4)]))
@@ -300,7 +302,7 @@ def test_optimised_balances_correlations_hand() -> None:
     np.testing.assert_allclose(W.optimised(X, objective="infomax"), [1 / 3, 2 / 3], atol=1e-4)
     stack = np.stack([X, X[:, ::-1]])
     np.testing.assert_allclose(W.optimised(stack), [[1 / 3, 2 / 3], [2 / 3, 1 / 3]], atol=1e-5)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"optimised：第\ 1\ 列指标为常数（或只有一个观测值"):
         W.optimised(np.column_stack([U, np.ones(4)]))
 
 
@@ -317,11 +319,11 @@ def test_combine_linear_multiplicative_and_by_name() -> None:
                                np.array([0.10, 0.06, 0.12]) / 0.28)
     got = W.combine(X, w1="ahp", params1={"A": B3}, w2="entropy")
     np.testing.assert_allclose(got, 0.5 * W.ahp_weights(B3) + 0.5 * W.entropy(X))
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"combine：参数\ alpha\ 的值\ 1\.5\ 无效，可选：\["):
         W.combine(X, w1=w1, w2=w2, alpha=1.5)
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"combine：权重之和为\ 0，无法归一化"):
         W.combine(X, w1=[1, 0, 0], w2=[0, 1, 0], how="multiplicative")
-    with pytest.raises(MethodInputError):
+    with pytest.raises(MethodInputError, match=r"combine：参数\ how\ 的值\ \'max\'\ 无效，可选：l"):
         W.combine(X, w1=w1, w2=w2, how="max")
 
 

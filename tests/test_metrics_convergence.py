@@ -77,11 +77,11 @@ def test_sigma_constant_series_and_bad_input() -> None:
     panel = pd.DataFrame([[1.0, 2.0, 4.0], [2.0, 4.0, 8.0]], columns=[2001, 2002, 2003])
     s = C.sigma_convergence(panel)                      # every year the same log spread
     assert s.slope == pytest.approx(0.0, abs=1e-15) and s.p_value == pytest.approx(1.0)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"σ\-convergence：至少需要 3 个年份，实际为 2"):
         C.sigma_convergence(panel.iloc[:, :2])          # 2 years: no trend p-value
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"σ\-convergence：需要取对数或负幂，要求全部为正值"):
         C.sigma_convergence(panel - 1.5)                # logs of negatives
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'未知离散度指标 .range.；可选 "sd_log"、"cv"、"gi'):
         C.sigma_convergence(panel, measure="range")  # type: ignore[arg-type]
 
 
@@ -109,10 +109,10 @@ def test_absolute_beta_speed_and_half_life_on_an_exact_case() -> None:
     later = C.beta_convergence(panel, start=2010)
     assert later.horizon == 5 and later.beta == pytest.approx(2 * beta, abs=1e-12)
     # 2005 → 2010: every unit grows by exactly 1 per year — nothing to explain
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"β\-convergence：各观测的增长率相同（无变异），β"):
         C.beta_convergence(panel, end=2010)
     steady = pd.DataFrame({2000: np.exp(ln0), 2001: np.exp(ln0 + 1), 2002: np.exp(ln0 + 2)})
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"panel β\-convergence：各观测的增长率相同（无变异"):
         C.beta_convergence_panel(steady)
     # robust errors are passed to statsmodels
     hc1 = C.beta_convergence(panel, cov_type="HC1")
@@ -135,7 +135,7 @@ def test_conditional_beta_recovers_the_controls() -> None:
     assert b.beta == pytest.approx(-0.02, abs=1e-12)
     assert b.params.loc["invest", "coef"] == pytest.approx(0.05, abs=1e-12)
     assert list(b.params.index) == ["const", "ln_y0", "invest"]
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"β\-convergence：控制变量缺少 1 个面板单元，或单"):
         C.beta_convergence(panel, controls=controls.iloc[:-1])            # a unit missing
 
 
@@ -205,12 +205,13 @@ def test_panel_fixed_effects_exact_case_and_missing_observations() -> None:
     assert b.speed == pytest.approx(-np.log(1 + beta * tau) / tau, abs=1e-10)
     holed = panel.copy()
     holed.iloc[0, 2] = np.nan
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"panel β\-convergence：有 2 处缺失值（NaN）；请先"):
         C.beta_convergence_panel(holed)
     dropped = C.beta_convergence_panel(holed, dropna=True)
     assert dropped.nobs == b.nobs - 2                     # the two intervals touching the hole
     assert dropped.beta == pytest.approx(beta, abs=1e-10)
-    with pytest.raises(MetricInputError):                 # uneven spacing
+    # uneven spacing
+    with pytest.raises(MetricInputError, match=r"panel β\-convergence：年份间隔须相等"):
         C.beta_convergence_panel(panel.rename(columns={2008: 2009}))
 
 
@@ -238,9 +239,9 @@ def test_kernel_density_matches_scipy_on_a_common_grid() -> None:
 def test_kernel_density_bad_input() -> None:
     panel = random_panel(n=5, years=3)
     panel[2011] = 7.0
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"kernel density：2011 年各单元取值全部相同，无法"):
         C.kernel_density_evolution(panel)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"kernel density：网格须为至少 2 个严格递增的有限"):
         C.kernel_density_evolution(random_panel(), grid=np.array([1.0, 0.5]))
 
 

@@ -342,14 +342,14 @@ def test_gap_ratio() -> None:
                                                                       "c": 12.5}
     np.testing.assert_allclose(I.gap_ratio([4.0, 9.0], [2.0, 3.0], kind="relative"), [1, 2])
     np.testing.assert_allclose(I.gap_ratio([4.0], [2.0], kind="log_ratio"), [np.log(2)])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"gap ratio：需要取对数或负幂，要求全部为正值，但"):
         I.gap_ratio([1.0, 2.0], [0.0, 1.0])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"差距比：两个序列的索引须包含相同且不重复的单元"):
         I.gap_ratio(urban, rural.rename({"c": "d"}))
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"gap ratio：a 含 1 个缺失值（NaN）；请先处理缺失"):
         I.gap_ratio([1.0, np.nan], [1.0, 1.0])
     np.testing.assert_allclose(I.gap_ratio([1.0, np.nan], [1.0, 1.0], dropna=True), [1.0])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'未知差距类型 .share.；可选 "ratio"、"difference"'):
         I.gap_ratio([1.0], [1.0], kind="share")  # type: ignore[arg-type]
 
 

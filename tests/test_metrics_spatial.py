@@ -8,7 +8,9 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import esda
 import geopandas as gpd
+import libpysal
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,9 +26,6 @@ from cocity.metrics.spatial import (
     moran,
 )
 from cocity.metrics.weights import SpatialWeights, knn, queen, rook
-
-esda = pytest.importorskip("esda")
-libpysal = pytest.importorskip("libpysal")
 
 RTOL = 1e-9
 ATOL = 1e-12
@@ -450,7 +449,7 @@ def test_islands_are_an_error(english: None) -> None:
 def test_too_few_units_is_an_error() -> None:
     w = SpatialWeights(np.array([[0, 1.0], [1, 0]]), ["a", "b"])
     for fn in (moran, geary, getis_ord_g, local_moran, local_g):
-        with pytest.raises(MetricInputError):
+        with pytest.raises(MetricInputError, match=r"至少需要 3 个单元，实际为 2"):
             fn([1.0, 2.0], w)
 
 
@@ -460,18 +459,18 @@ def test_series_are_aligned_to_the_weights(english: None) -> None:
     assert moran(y, w, permutations=0).value == pytest.approx(0.4)
     with pytest.raises(MetricInputError, match=r"1 unit.*u3"):
         moran(y.drop("u3"), w)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"duplicate unit ids: u0"):
         moran(pd.Series([1.0, 2.0, 3.0, 4.0], index=["u0", "u0", "u1", "u2"]), w)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"moran: values must be a 1\-D array matching the"):
         moran([1.0, 2.0, 3.0], w)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"moran: values must be a 1\-D array matching the"):
         moran(np.ones((2, 2)), w)
 
 
 def test_g_needs_non_negative_values_and_positive_other_sums() -> None:
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"getis_ord_g：需要非负取值，但有 1 个值 < 0（最小"):
         getis_ord_g([1.0, -2.0, 3.0, 4.0], line())
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"local_g：需要非负取值，但有 1 个值 < 0（最小 \-2"):
         local_g([1.0, -2.0, 3.0, 4.0], line())
     with pytest.raises(MetricInputError, match="u0"):
         local_g([5.0, 0.0, 0.0, 0.0], line())
@@ -481,17 +480,17 @@ def test_g_needs_non_negative_values_and_positive_other_sums() -> None:
 
 def test_bad_options() -> None:
     y = [1.0, 2.0, 3.0, 4.0]
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'备择假设须为 "directed"、"greater"、"lesser" 或'):
         moran(y, line(), alternative="both")
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"置换次数须为非负整数，实际为 \-1"):
         moran(y, line(), permutations=-1)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"显著性水平 alpha 须在 0 与 1 之间，实际为 1\.5"):
         local_moran(y, line(), alpha=1.5)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'未知的权重变换 .x.；可选 "r"（行标准化）、"b"（'):
         moran(y, line(), transform="x")
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'未知的权重变换 .x.；可选 "r"（行标准化）、"b"（'):
         local_g(y, line(), transform="x")
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"moran：需要 cocity 空间权重（SpatialWeights），"):
         moran(y, np.eye(4))
 
 

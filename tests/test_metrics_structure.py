@@ -18,13 +18,16 @@ from cocity.metrics.errors import MetricInputError
 from cocity.metrics.structure import (
     classify_roles,
     counts_from_shares,
+    excess_similarity,
     homogeneous_competition,
     krugman_pairwise,
     krugman_vs_rest,
     load_role_rules,
     location_quotients,
+    similarity_with_rest,
     structural_similarity,
 )
+from cocity.spec import SpecError
 
 # Three units, two sectors (counts):
 #        s1   s2   e_i   shares
@@ -164,29 +167,69 @@ def test_similarity_of_all_equal_structures_is_one() -> None:
     np.testing.assert_allclose(structural_similarity(E).to_numpy(), 1.0)
 
 
-def test_homogeneous_competition_list() -> None:
-    S = structural_similarity(E3)
-    out = homogeneous_competition(S, threshold=0.7)
-    assert out[["unit_a", "unit_b"]].values.tolist() == [["A", "B"], ["B", "C"]]
-    np.testing.assert_allclose(out["similarity"], [2 / math.sqrt(5), 1 / math.sqrt(2)])
-    assert homogeneous_competition(S).empty            # default 0.9: 0.894 is below
+# Two pairs of twins in two sectors: S_AB = S_CD = 1, S_AC = 0; every unit's rest of the
+# cluster is (1, 2) or (2, 1), so S_i· = 1/√5 and X_AB = 1 − 1/√5, X_AC = −1/√5. Over the six
+# pairs: mean = 1/3 − 1/√5, deviations +2/3 (twice) and −1/3 (four times), sd = √2/3.
+TWINS = pd.DataFrame({"s1": [1.0, 1.0, 0.0, 0.0], "s2": [0.0, 0.0, 1.0, 1.0]},
+                     index=list("ABCD"))
 
 
-def test_homogeneous_competition_is_strict_and_sorted() -> None:
-    units = ["p", "q", "r", "s"]
-    S = pd.DataFrame([[1, .9, .95, .95], [.9, 1, .5, .99], [.95, .5, 1, .2],
-                      [.95, .99, .2, 1]], index=units, columns=units, dtype=float)
-    out = homogeneous_competition(S, threshold=0.9)
-    # 0.9 itself is not "above"; ties (0.95) in matrix order.
-    assert out.values.tolist() == [["q", "s", .99], ["p", "r", .95], ["p", "s", .95]]
+def test_excess_similarity_by_hand() -> None:
+    r = similarity_with_rest(TWINS)
+    np.testing.assert_allclose(r, 1 / math.sqrt(5), rtol=1e-12)
+    X = excess_similarity(TWINS)
+    assert X.at["A", "B"] == pytest.approx(1 - 1 / math.sqrt(5), rel=1e-12)
+    assert X.at["A", "C"] == pytest.approx(-1 / math.sqrt(5), rel=1e-12)
+    np.testing.assert_allclose(np.diag(X.to_numpy()), 0.0)
+
+
+def test_homogeneous_competition_baseline_by_hand() -> None:
+    h = homogeneous_competition(TWINS, k=1.0)
+    mean, sd = 1 / 3 - 1 / math.sqrt(5), math.sqrt(2) / 3
+    assert (h.method, h.n_pairs) == ("baseline", 6)
+    assert h.mean == pytest.approx(mean, rel=1e-12) and h.sd == pytest.approx(sd, rel=1e-12)
+    assert h.cutoff == pytest.approx(mean + sd, rel=1e-12)
+    assert h.pairs[["unit_a", "unit_b"]].values.tolist() == [["A", "B"], ["C", "D"]]
+    np.testing.assert_allclose(h.pairs["excess"], 1 - 1 / math.sqrt(5), rtol=1e-12)
+    # LQ of s1 is 2 in A and B (share 1 against the cluster's 1/2): their shared sector
+    assert h.pairs["shared"].tolist() == ["s1", "s2"]
+    # k = 2 puts the cut-off at mean + 2·sd = 0.8289 > X_AB = 0.5528: nothing flagged
+    assert homogeneous_competition(TWINS, k=2.0).pairs.empty
+
+
+def test_a_common_block_fires_the_absolute_rule_but_not_the_baseline() -> None:
+    # A large sector every unit shares (90 of 100) makes S ≥ 0.987 for every pair: the
+    # 0.9 convention flags all six, the baseline only the two pairs that share the rest.
+    E = pd.DataFrame({"farm": [90.0] * 4, "x": [10.0, 10.0, 0.0, 0.0],
+                      "y": [0.0, 0.0, 10.0, 10.0]}, index=list("ABCD"))
+    absolute = homogeneous_competition(E, method="absolute", threshold=0.9)
+    assert len(absolute.pairs) == 6 and absolute.cutoff == 0.9
+    assert absolute.pairs["similarity"].min() == pytest.approx(8100 / 8200, rel=1e-12)
+    base = homogeneous_competition(E)
+    assert base.pairs[["unit_a", "unit_b"]].values.tolist() == [["A", "B"], ["C", "D"]]
+    rest = (8100 * 3 + 100) / (math.sqrt(8200) * math.sqrt(270 ** 2 + 10 ** 2 + 20 ** 2))
+    assert base.pairs["excess"].iloc[0] == pytest.approx(1 - rest, rel=1e-9)
+    # the shared specialisation is the sector that differs, not the common block
+    assert base.pairs["shared"].tolist() == ["x", "y"]
+
+
+def test_homogeneous_competition_absolute_is_strict_and_sorted() -> None:
+    E = pd.DataFrame({"a": [3.0, 3.0, 2.0], "b": [1.0, 1.0, 2.0]}, index=list("pqr"))
+    S = structural_similarity(E)
+    out = homogeneous_competition(E, method="absolute", threshold=float(S.at["p", "r"]))
+    # S_pq = 1 is above; S_pr = S_qr equals the threshold and is not "above"
+    assert out.pairs[["unit_a", "unit_b"]].values.tolist() == [["p", "q"]]
 
 
 def test_homogeneous_competition_bad_input(english: None) -> None:
-    S = structural_similarity(E3)
     with pytest.raises(MetricInputError, match=r"\(0, 1\]"):
-        homogeneous_competition(S, threshold=0)
-    with pytest.raises(MetricInputError, match="square"):
-        homogeneous_competition(S.iloc[:2])
+        homogeneous_competition(E3, method="absolute", threshold=0)
+    with pytest.raises(MetricInputError, match="unknown homogeneous-competition method"):
+        homogeneous_competition(E3, method="cosine")
+    with pytest.raises(MetricInputError, match="k must be"):
+        homogeneous_competition(E3, k=-1)
+    with pytest.raises(MetricInputError, match="at least 2"):
+        homogeneous_competition(E3.iloc[:1])
 
 
 # ----------------------------------------------------------------------------- roles
@@ -270,19 +313,27 @@ def test_role_rule_errors(english: None) -> None:
     bad_measure = {**RULES4, "poles": [
         {"pole": "x", "label": {"zh": "甲", "en": "X"},
          "all": [{"measure": "lq:nothing", "op": ">=", "value": 1}]}]}
-    with pytest.raises(MetricInputError, match="unknown measure 'lq:nothing'"):
+    with pytest.raises(SpecError, match=r"poles\[0\]\.all\[0\]\.measure: unknown measure "
+                                        r"'lq:nothing'"):
         load_role_rules(bad_measure)
     bad_op = {**RULES4, "poles": [{"pole": "manufacturing", "all": [
         {"measure": "lq:industry", "op": "=>", "value": 1}]}]}
-    with pytest.raises(MetricInputError, match="unknown comparison"):
+    with pytest.raises(SpecError, match=r"poles\[0\]\.all\[0\]\.op: '=>' is not one of"):
         load_role_rules(bad_op)
     no_label = {**RULES4, "poles": [{"pole": "spaceport", "all": [
         {"measure": "lq:industry", "op": ">=", "value": 1}]}]}
-    with pytest.raises(MetricInputError, match="no label"):
+    with pytest.raises(SpecError, match=r"poles\[0\] \(spaceport\): no label"):
         load_role_rules(no_label)
     bad_tier = {**RULES4, "tiers": {"rules": [], "default": "metropolis"}}
-    with pytest.raises(MetricInputError, match="metropolis"):
+    with pytest.raises(SpecError, match=r"tiers\.default: 'metropolis' is not one of"):
         load_role_rules(bad_tier)
+    # every problem at once, each with its key path
+    several = {**RULES4, "tiers": {"rules": [{"tier": "capital", "all": []}],
+                                   "default": "metropolis"}, "extra": 1}
+    with pytest.raises(SpecError, match="4 problem") as err:
+        load_role_rules(several)
+    for where in ("tiers.rules[0].tier", "tiers.rules[0].all", "tiers.default", "extra"):
+        assert where in str(err.value)
     groups = {**RULES4["groups"], "industry": {"sectors": ["steel"],  # type: ignore[dict-item]
                                                "label": {"zh": "钢", "en": "steel"}}}
     missing_sector = {**RULES4, "groups": groups}
@@ -343,9 +394,18 @@ def test_real_data_structural_facts(
     np.testing.assert_allclose(S.to_numpy(), S.to_numpy().T, atol=1e-15)
     np.testing.assert_allclose(np.diag(S.to_numpy()), 1.0)
     assert ((S.to_numpy() > 0) & (S.to_numpy() <= 1)).all()
-    warnings = homogeneous_competition(S)
-    assert warnings["similarity"].is_monotonic_decreasing
-    assert (warnings["similarity"] > 0.9).all()
+    # The 0.9 convention flags 98 of the 120 pairs; the baseline rule on the sectors cities
+    # compete for (farming left out) flags twelve, the cities of the circle's middle —
+    # 南充, 内江, 遂宁, 资阳, 广安 — sharing construction and local services, and 泸州–眉山.
+    assert len(homogeneous_competition(E, method="absolute").pairs) == 98
+    h = homogeneous_competition(E.drop(columns=["emp_share_agriculture"]))
+    assert h.n_pairs == 120 and len(h.pairs) == 12
+    assert h.pairs["excess"].is_monotonic_decreasing and (h.pairs["excess"] > 0).all()
+    flagged = set(units.loc[[*h.pairs["unit_a"], *h.pairs["unit_b"]], "name_en"])
+    assert flagged == {"Nanchong", "Neijiang", "Suining", "Ziyang", "Guang'an", "Luzhou",
+                       "Meishan"}
+    assert all("emp_share_construction" in sh or "emp_share_resident_services" in sh
+               for sh in h.pairs["shared"])
 
     K = krugman_vs_rest(E)
     assert ((K > 0) & (K < 2)).all()

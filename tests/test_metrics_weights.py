@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 import geopandas as gpd
+import libpysal
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,8 +25,6 @@ from cocity.metrics.weights import (
     queen,
     rook,
 )
-
-libpysal = pytest.importorskip("libpysal")
 
 
 def lp(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -153,7 +152,7 @@ def islanders() -> gpd.GeoDataFrame:
 
 
 def test_islands_raise_by_default_naming_them(english: None) -> None:
-    with pytest.raises(MetricInputError) as err:
+    with pytest.raises(MetricInputError, match=r"2 unit\(s\) have no neighbour \(islands\)") as err:
         queen(islanders())
     assert "2 unit(s) have no neighbour" in str(err.value)
     assert "far, up" in str(err.value) and 'islands="nearest"' in str(err.value)
@@ -185,7 +184,7 @@ def test_disconnected_components_are_reported_not_raised() -> None:
 
 
 def test_bad_island_policy() -> None:
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'islands 须为 "raise"（报错）、"nearest"（连接最'):
         queen(islanders(), islands="drop")
 
 
@@ -272,7 +271,7 @@ def test_geodataframe_of_points() -> None:
     gdf = gpd.GeoDataFrame({"code": ["a", "b", "c"]},
                            geometry=gpd.points_from_xy([0, 1, 3], [0, 0, 0]))
     assert knn(gdf, 1, metric="euclidean").neighbours("c") == {"b": 1.0}
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"距离权重需要点要素；面要素请先取代表点（如 \.rep"):
         knn(grid(2, 2), 1)
 
 
@@ -294,7 +293,7 @@ def test_transformations_and_moments_match_libpysal(counties: gpd.GeoDataFrame) 
     for attr in ("s0", "s1", "s2"):
         assert getattr(w, attr) == pytest.approx(getattr(ref, attr), rel=1e-12)
     assert w.transformed("r").transform == "R" and w.transformed("O") is w
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'未知的权重变换 .v.；可选 "r"（行标准化）、"b"（'):
         w.transformed("v")
 
 
@@ -315,51 +314,51 @@ def test_to_frame_and_summary() -> None:
 
 
 def test_matrix_validation() -> None:
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"空间权重矩阵须为 n × n 方阵且与 2 个单元编号对应"):
         SpatialWeights(np.ones((2, 3)), ["a", "b"])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"空间权重矩阵的对角线（自身权重）须为 0；G_i\* 会"):
         SpatialWeights(np.eye(2), ["a", "b"])  # self-weights
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"空间权重须为有限的非负数"):
         SpatialWeights(np.array([[0, -1.0], [1, 0]]), ["a", "b"])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"空间权重须为有限的非负数"):
         SpatialWeights(np.array([[0, np.nan], [1, 0]]), ["a", "b"])
     with pytest.raises(MetricInputError, match="a"):
         SpatialWeights(np.zeros((2, 2)), ["a", "a"])
     w = SpatialWeights(np.array([[0, 2.0], [1, 0]]), ["a", "b"])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"空间权重中没有单元 z"):
         w.neighbours("z")
 
 
 def test_point_validation(points: np.ndarray) -> None:
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"近邻数 k 须为 1 至 n−1（300 个单元时为 300−1）之"):
         knn(points, 0)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"近邻数 k 须为 1 至 n−1（3 个单元时为 3−1）之间的"):
         knn(points[:3], 3)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"大圆距离需要经纬度坐标（纬度在 ±90° 内）；投影坐"):
         knn(points, 2)  # latitudes up to 100: not lon/lat
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"距离阈值须为正的有限数，实际为 \-1\.0"):
         distance_band(points, -1.0, metric="euclidean")
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'距离类型须为 "haversine"（球面大圆距离，千米）或'):
         knn(points, 2, metric="manhattan")
     twins = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"有位置重合的点（距离为 0），反距离权重无定义"):
         inverse_distance(twins, 2.0, metric="euclidean")
     assert distance_band(twins, 2.0, metric="euclidean").nnz == 6
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"点坐标须为 \(n, 2\) 数组，实际形状 \(3, 3\)"):
         knn(np.zeros((3, 3)), 1)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"表中缺少坐标列 lon 或 lat"):
         knn(pd.DataFrame({"x": [1, 2]}), 1)
 
 
 def test_contiguity_validation() -> None:
     polys = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r'邻接规则须为 "queen"（后式）或 "rook"（车式），'):
         contiguity(polys, "bishop")
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"snap 容差须为有限的非负数（坐标单位，经纬度时为"):
         queen(polys, snap=-1.0)
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"min_length 须为有限的非负数，实际为 nan"):
         rook(polys, min_length=float("nan"))
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"单元编号数 1 与几何或点数 2 不符"):
         queen(polys, ids=["a"])
-    with pytest.raises(MetricInputError):
+    with pytest.raises(MetricInputError, match=r"邻接权重需要面要素（Polygon 或 MultiPolygon）"):
         queen([shapely.Point(0, 0), shapely.Point(1, 1)])

@@ -122,7 +122,7 @@ def test_clear_errors(tiny_store: Store, monkeypatch: pytest.MonkeyPatch) -> Non
         build_profile(tiny_store, level="prefecture")
     with pytest.raises(NoDataError, match="'illiteracy_rate' has no values"):
         build_profile(tiny_store, indicator="illiteracy_rate")
-    with pytest.raises(UnknownIndicatorError):
+    with pytest.raises(UnknownIndicatorError, match="nope"):
         build_profile(tiny_store, distributions=["nope"])
     with pytest.raises(EmptyWorkspaceError, match="no units"):
         build_profile(Store.open(None))

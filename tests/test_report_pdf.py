@@ -176,7 +176,7 @@ def test_interval_chart() -> None:
                                            whiskers[0].get("d", ""))[0])
     assert x0 < float(dots[0].get("cx", 0)) < x1
     assert (float(dots[0].get("cx", 0)) - x0) / (x1 - x0) == pytest.approx(1 / 3, abs=0.01)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="2 values for 3 labels"):
         interval_chart_svg(labels, [1, 2], [1, 2], [1, 2])
 
 
@@ -337,7 +337,7 @@ def test_write_pdf_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_missing_weasyprint_is_a_clear_error(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # import raises ImportError
-    with pytest.raises(PdfUnavailableError) as info:
+    with pytest.raises(PdfUnavailableError, match="pip install") as info:
         write_pdf("<p>x</p>", tmp_path / "x.pdf")
     message = str(info.value)
     assert isinstance(info.value, CocityError)

@@ -24,7 +24,7 @@ class Doc(Spec):
 
 
 def test_every_problem_is_reported_with_its_key_path() -> None:
-    with use_lang("en"), pytest.raises(SpecError) as err:
+    with use_lang("en"), pytest.raises(SpecError, match="4 problem") as err:
         load_spec(Doc, {"yeer": 2020, "levels": {"county": {"membership": ["ful"],
                                                               "min_n": -1}}})
     found = {(i.key, i.message) for i in err.value.issues}

@@ -55,48 +55,15 @@ def _os_error(exc: OSError, target: Path) -> OutputError:
 
 
 @contextmanager
-def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file handle for writing ``path`` atomically: the content goes to a temporary file in
-    the same folder, renamed over ``path`` when the block ends without error; on any error the
-    temporary file is removed and ``path`` is left as it was. An operating-system failure (full
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for the block to write (any writer: a file handle,
+    openpyxl, GDAL); renamed over ``path`` when the block ends without error, removed
+    otherwise, so ``path`` keeps its old content or none. An operating-system failure (full
     disk, no permission) becomes an :class:`OutputError` naming the file."""
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise _os_error(exc, target) from exc
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8",
-                                                             newline="")) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _os_error(exc, target) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(content: str | bytes, path: str | Path) -> Path:
-    """Write text (UTF-8) or bytes to ``path`` atomically (see :func:`atomic_output`)."""
-    with atomic_output(path, binary=isinstance(content, bytes)) as fh:
-        fh.write(content)
-    return Path(path)
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` for writers that need a file name (openpyxl, GDAL);
-    renamed over ``path`` when the block ends without error, removed otherwise."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix,
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix or ".tmp",
                                    dir=target.parent)
         os.close(fd)
         os.unlink(tmp)  # the writer creates the file itself
@@ -104,7 +71,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise _os_error(exc, target) from exc
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 → the usual mode
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -112,6 +79,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def atomic_output(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file handle for writing ``path`` atomically (see :func:`atomic_path`); the content
+    is flushed to disk before the rename."""
+    with atomic_path(path) as tmp:
+        try:
+            fh = (tmp.open("xb") if binary else tmp.open("x", encoding="utf-8", newline=""))
+        except OSError as exc:
+            raise _os_error(exc, Path(path)) from exc
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_atomic(content: str | bytes, path: str | Path) -> Path:
+    """Write text (UTF-8) or bytes to ``path`` atomically (see :func:`atomic_output`)."""
+    with atomic_output(path, binary=isinstance(content, bytes)) as fh:
+        fh.write(content)
+    return Path(path)
 
 
 def replace_folder(tmp: Path, final: Path) -> None:

@@ -60,6 +60,8 @@ def location(loc: tuple[Any, ...] | list[Any]) -> str:
     ``levels.county.membership[1]``."""
     out = ""
     for part in loc:
+        if part == "[key]":  # pydantic's marker of a mapping's key (the key itself precedes it)
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:
@@ -71,7 +73,8 @@ def location(loc: tuple[Any, ...] | list[Any]) -> str:
 _KNOWN = ("missing", "extra_forbidden", "int_parsing", "float_parsing", "bool_parsing",
           "string_type", "list_type", "dict_type", "literal_error", "greater_than",
           "greater_than_equal", "less_than", "less_than_equal", "too_short", "enum",
-          "int_type", "float_type", "date_from_datetime_parsing", "date_parsing", "value_error")
+          "int_type", "float_type", "date_from_datetime_parsing", "date_parsing", "value_error",
+          "model_type", "model_attributes_type", "finite_number", "string_too_short")
 
 
 def _message(err: Mapping[str, Any]) -> str:

@@ -55,19 +55,21 @@ GB 50180-2018 《城市居住区规划设计标准》, §1.0.3 and 表 4.0.1 (le
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
+import pydantic
 
 from cocity.access.errors import AccessInputError
 from cocity.access.kernel import CSRGraph, Router
 from cocity.access.network import Network
 from cocity.i18n import t
+from cocity.spec import Spec, validate_spec
+from cocity.spec import load_spec as _load_spec
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -132,73 +134,78 @@ class LifeCircleSpec:
         return str(entry.get(f"name_{lang}", facility_type))
 
 
-def _spec_error(detail: str, source: str) -> AccessInputError:
-    return AccessInputError(t("access.lc.err.spec", source=source, detail=detail))
+class FacilityDoc(Spec):
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+class LevelDoc(Spec):
+    """One level of the spec file."""
+
+    code: str
+    minutes: float = pydantic.Field(default=0.0, ge=0)
+    name_zh: str | None = None
+    name_en: str | None = None
+    walk_m: float = pydantic.Field(gt=0)
+    walk_m_min: float | None = pydantic.Field(default=None, gt=0)
+    facilities: dict[str, FacilityDoc | None] = pydantic.Field(min_length=1)
+
+
+class LifeCircleDoc(Spec):
+    """The life-circle spec file (``life_circles_gb50180.yaml``): levels from the finest
+    (shortest walk) to the coarsest, each with its facility checklist."""
+
+    standard: str = ""
+    levels: list[LevelDoc] = pydantic.Field(min_length=1)
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> LifeCircleDoc:
+        problems = []
+        codes = [lv.code for lv in self.levels]
+        if len(set(codes)) != len(codes):
+            problems.append(t("access.lc.err.spec_codes"))
+        seen: set[str] = set()
+        for i, lv in enumerate(self.levels):
+            if i and lv.walk_m < self.levels[i - 1].walk_m:
+                problems.append(t("access.lc.err.spec_order", level=lv.code))
+            twice = sorted(seen & set(lv.facilities))
+            problems += [t("access.lc.err.spec_duplicate", type=k) for k in twice]
+            seen |= set(lv.facilities)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 def parse_spec(data: Any, source: str = "<dict>") -> LifeCircleSpec:
-    """A :class:`LifeCircleSpec` from the YAML's mapping, validated."""
-    if not isinstance(data, dict) or not isinstance(data.get("levels"), list) \
-            or not data["levels"]:
-        raise _spec_error(t("access.lc.err.spec_levels"), source)
-    levels: list[Level] = []
-    seen: set[str] = set()
-    for raw in data["levels"]:
-        if not isinstance(raw, dict) or "code" not in raw or "walk_m" not in raw:
-            raise _spec_error(t("access.lc.err.spec_level", level=raw), source)
-        code = str(raw["code"])
-        try:
-            walk = float(raw["walk_m"])
-        except (TypeError, ValueError):
-            walk = float("nan")
-        if not (np.isfinite(walk) and walk > 0):
-            raise AccessInputError(t("access.lc.err.cutoff", level=code, value=raw["walk_m"]))
-        facilities = raw.get("facilities") or {}
-        if not isinstance(facilities, dict) or not facilities:
-            raise _spec_error(t("access.lc.err.spec_facilities", level=code), source)
-        fac: dict[str, dict[str, str]] = {}
-        for key, names in facilities.items():
-            k = str(key)
-            if k in seen:
-                raise _spec_error(t("access.lc.err.spec_duplicate", type=k), source)
-            seen.add(k)
-            names = names if isinstance(names, dict) else {}
-            fac[k] = {"name_zh": str(names.get("name_zh", k)),
-                      "name_en": str(names.get("name_en", k))}
-        if levels and walk < levels[-1].walk_m:
-            raise _spec_error(t("access.lc.err.spec_order", level=code), source)
-        levels.append(Level(code, float(raw.get("minutes", 0)), str(raw.get("name_zh", code)),
-                            str(raw.get("name_en", code)), walk, fac,
-                            float(raw["walk_m_min"]) if raw.get("walk_m_min") is not None
-                            else None))
-    if len({lv.code for lv in levels}) != len(levels):
-        raise _spec_error(t("access.lc.err.spec_codes"), source)
-    return LifeCircleSpec(str(data.get("standard", "")), levels, source)
+    """A :class:`LifeCircleSpec` from the YAML's mapping, validated (every problem at once as
+    a :class:`~cocity.spec.SpecError` naming ``source`` and the key path)."""
+    doc = validate_spec(LifeCircleDoc, data, origin=source)
+    return _spec_of(doc, source)
+
+
+def _spec_of(doc: LifeCircleDoc, source: str) -> LifeCircleSpec:
+    levels = [Level(lv.code, lv.minutes, lv.name_zh or lv.code, lv.name_en or lv.code,
+                    lv.walk_m, {k: {"name_zh": (f.name_zh if f and f.name_zh else k),
+                                    "name_en": (f.name_en if f and f.name_en else k)}
+                                for k, f in lv.facilities.items()}, lv.walk_m_min)
+              for lv in doc.levels]
+    return LifeCircleSpec(doc.standard, levels, source)
 
 
 def default_spec() -> LifeCircleSpec:
     """The shipped GB 50180-2018 spec."""
-    text = (resources.files(__package__) / SPEC_FILE).read_text(encoding="utf-8")
-    return parse_spec(yaml.safe_load(text), SPEC_FILE)
+    return load_spec()
 
 
-def load_spec(source: str | Path | dict[str, Any] | LifeCircleSpec | None = None
+def load_spec(source: str | Path | Mapping[str, Any] | LifeCircleSpec | None = None
               ) -> LifeCircleSpec:
     """The shipped spec (``None``), a YAML file (an edited copy), a mapping or a spec."""
-    if source is None:
-        return default_spec()
     if isinstance(source, LifeCircleSpec):
         return source
-    if isinstance(source, dict):
-        return parse_spec(source)
-    path = Path(source)
-    if not path.exists():
-        raise AccessInputError(t("access.net.err.no_file", path=str(path)))
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise _spec_error(str(exc).splitlines()[0], str(path)) from None
-    return parse_spec(data, str(path))
+    doc = _load_spec(LifeCircleDoc, source, package=__package__, default=SPEC_FILE)
+    origin = SPEC_FILE if source is None else ("<dict>" if isinstance(source, Mapping)
+                                               else str(source))
+    return _spec_of(doc, origin)
 
 
 # ----------------------------------------------------------------------------- results
@@ -259,6 +266,15 @@ class LifeCircles:
                                                         "covered_population"]].sum()
         g["share"] = g["covered_population"] / g["population"].where(g["population"] > 0)
         return g.reset_index()
+
+    def finest_level(self) -> pd.Series:
+        """Per home: the code of the finest level at which it is covered, ``none`` or
+        ``not_snapped``."""
+        out = pd.Series("none", index=self.homes.index, dtype=object)
+        for lv in reversed(self.spec.levels):
+            out[self.homes[f"covered_{lv.code}"]] = lv.code
+        out[~self.homes["snapped"]] = "not_snapped"
+        return out
 
     def gap_layer(self) -> gpd.GeoDataFrame:
         """The homes as points (network CRS) with ``missing`` (list of lacking types, finest

@@ -225,7 +225,7 @@ def _frame(values: Array, index: pd.Index, columns: pd.Index | None,
 # ----------------------------------------------------------------------------- simple sums
 
 
-def gravity(cost: Any, supply: Supply, decay: _decay.DecayFunction, *,
+def gravity(cost: Any, supply: Supply, *, decay: _decay.DecayFunction,
             cutoff: float = float("inf"), demand_ids: Ids = None, supply_ids: Ids = None,
             name: str = "gravity") -> pd.Series | pd.DataFrame:
     """Gravity (Hansen) accessibility: supply in reach, weighted by a distance decay.
@@ -249,7 +249,7 @@ def gravity(cost: Any, supply: Supply, decay: _decay.DecayFunction, *,
     return _frame(od.matrix(w) @ s, d_index, columns, name)
 
 
-def cumulative_opportunities(cost: Any, supply: Supply, cutoff: float, *,
+def cumulative_opportunities(cost: Any, supply: Supply, *, cutoff: float,
                              demand_ids: Ids = None, supply_ids: Ids = None,
                              name: str = "cumulative") -> pd.Series | pd.DataFrame:
     """Cumulative opportunities: the supply within the cutoff.
@@ -263,11 +263,11 @@ def cumulative_opportunities(cost: Any, supply: Supply, cutoff: float, *,
     supply only. Demand with no supply in reach gets 0.
     """
     d0 = _cutoff(cutoff, name)
-    return gravity(cost, supply, _decay.get("binary", d0=d0), cutoff=d0,
+    return gravity(cost, supply, decay=_decay.get("binary", d0=d0), cutoff=d0,
                    demand_ids=demand_ids, supply_ids=supply_ids, name=name)
 
 
-def nearest_k(cost: Any, k: int = 1, *, how: str = "kth", supply: ArrayLike | None = None,
+def nearest_k(cost: Any, *, k: int = 1, how: str = "kth", supply: ArrayLike | None = None,
               cutoff: float = float("inf"), demand_ids: Ids = None,
               name: str | None = None) -> pd.Series:
     """Travel cost to the ``k``-th nearest supply point, or mean cost to the ``k`` nearest.
@@ -316,7 +316,7 @@ def nearest_k(cost: Any, k: int = 1, *, how: str = "kth", supply: ArrayLike | No
 
 
 def fca_ratio(cost: Any, demand_cost: Any, demand: ArrayLike | pd.Series, supply: Supply,
-              cutoff: float, *, decay: _decay.DecayFunction | None = None,
+              *, cutoff: float, decay: _decay.DecayFunction | None = None,
               demand_ids: Ids = None, supply_ids: Ids = None,
               name: str = "fca") -> pd.Series | pd.DataFrame:
     """Floating catchment area ratio: supply over demand within one catchment around ``i``.
@@ -390,7 +390,7 @@ def _prepare(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cutoff: f
     return od, d0, p, s, d_idx, s_idx, columns
 
 
-def two_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cutoff: float, *,
+def two_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *, cutoff: float,
                  decay: _decay.DecayFunction | None = None, demand_ids: Ids = None,
                  supply_ids: Ids = None, name: str = "2sfca") -> CatchmentResult:
     """Two-step floating catchment area (2SFCA), with any distance decay.
@@ -436,12 +436,12 @@ def enhanced_2sfca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *,
     weighs 0.68); PySAL ``access``'s ``step_fn`` is ``closed="right"`` (10 minutes weighs 1).
     """
     fn = _decay.get("step", breaks=breaks, weights=weights, closed=closed)
-    return two_step_fca(cost, demand, supply, float(breaks[-1]), decay=fn,
+    return two_step_fca(cost, demand, supply, cutoff=float(breaks[-1]), decay=fn,
                         demand_ids=demand_ids, supply_ids=supply_ids, name=name)
 
 
-def gaussian_2sfca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cutoff: float,
-                   *, demand_ids: Ids = None, supply_ids: Ids = None,
+def gaussian_2sfca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *,
+                   cutoff: float, demand_ids: Ids = None, supply_ids: Ids = None,
                    name: str = "g2sfca") -> CatchmentResult:
     """Gaussian 2SFCA: the 2SFCA with Dai's Gaussian decay, 1 at the point and 0 at ``d0``.
 
@@ -455,12 +455,12 @@ def gaussian_2sfca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cut
     **Variant**: ``cutoff`` must be ``> 0`` (the decay's scale).
     """
     fn = _decay.get("gaussian", d0=_cutoff(cutoff, name))
-    return two_step_fca(cost, demand, supply, cutoff, decay=fn, demand_ids=demand_ids,
+    return two_step_fca(cost, demand, supply, cutoff=cutoff, decay=fn, demand_ids=demand_ids,
                         supply_ids=supply_ids, name=name)
 
 
-def three_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cutoff: float,
-                   *, decay: _decay.DecayFunction | None = None,
+def three_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *,
+                   cutoff: float, decay: _decay.DecayFunction | None = None,
                    selection_decay: _decay.DecayFunction | None = None,
                    demand_ids: Ids = None, supply_ids: Ids = None,
                    name: str = "3sfca") -> CatchmentResult:
@@ -496,7 +496,7 @@ def three_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cut
 # ----------------------------------------------------------------------------- normalised forms
 
 
-def spatial_access_ratio(access: pd.Series | pd.DataFrame | CatchmentResult,
+def spatial_access_ratio(access: pd.Series | pd.DataFrame | CatchmentResult, *,
                          weights: ArrayLike | pd.Series | None = None
                          ) -> pd.Series | pd.DataFrame:
     """Spatial access ratio (SPAR): accessibility over its mean, so 1 is the average.

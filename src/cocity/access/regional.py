@@ -18,12 +18,14 @@ modelled figure and is flagged as such.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+import pydantic
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -32,17 +34,82 @@ from cocity.data.store import Store
 from cocity.i18n import t
 from cocity.metrics.network import great_circle_km
 from cocity.metrics.weights import queen
-from cocity.specfiles import read_spec
+from cocity.spec import Spec
+from cocity.spec import load_spec as _load_spec
+
+SPEC_FILE = "regional_chengyu.yaml"
+Code = Annotated[str, pydantic.BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
+Positive = Annotated[float, pydantic.Field(gt=0)]
+NonNegative = Annotated[float, pydantic.Field(ge=0)]
 
 
-def default_spec() -> dict[str, Any]:
+class RoadSpec(Spec):
+    """The modelled road times: t = d · detour / v · 60."""
+
+    model_zh: str = ""
+    model_en: str = ""
+    detour: Positive
+    speed_kmh: Positive
+    snap_degrees: NonNegative = 1e-3
+
+
+class RailLink(Spec):
+    """A published rail link between the stations of two cities."""
+
+    from_: Code = pydantic.Field(alias="from")
+    to: Code
+    minutes: Positive
+    line: str = ""
+
+
+class RailSpec(Spec):
+    access_minutes: NonNegative = 0.0
+    egress_minutes: NonNegative = 0.0
+    stations: dict[Code, Code] = pydantic.Field(default_factory=dict)
+    links: list[RailLink] = pydantic.Field(default_factory=list)
+    source: str = ""
+
+    @pydantic.model_validator(mode="after")
+    def _stations_known(self) -> RailSpec:
+        unknown = sorted({c for link in self.links for c in (link.from_, link.to)}
+                         - set(self.stations))
+        if unknown:
+            raise ValueError(t("access.reg.no_station", cities=", ".join(unknown)))
+        return self
+
+
+class CoreSpec(Spec):
+    name_zh: str
+    name_en: str
+    counties: list[Code] = pydantic.Field(min_length=1)
+
+
+class RegionalSpec(Spec):
+    """The regional network and its commuting circles (``regional_chengyu.yaml``): road model,
+    rail links, one or two cores (the origin units of their circles) and the threshold."""
+
+    road: RoadSpec
+    rail: RailSpec = pydantic.Field(default_factory=RailSpec)
+    cores: dict[str, CoreSpec] = pydantic.Field(min_length=1, max_length=2)
+    threshold_minutes: Positive = 60.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as plain data, keyed as in the file (for manifests and copies)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def default_spec() -> RegionalSpec:
     """The shipped specification (``regional_chengyu.yaml``)."""
-    return read_spec(__package__ or "", "regional_chengyu.yaml")
+    return load_spec()
 
 
-def load_spec(source: str | Path | dict[str, Any] | None = None) -> dict[str, Any]:
-    """A specification from a mapping, a YAML file, or the shipped default."""
-    return read_spec(__package__ or "", "regional_chengyu.yaml", source)
+def load_spec(source: str | Path | Mapping[str, Any] | RegionalSpec | None = None
+              ) -> RegionalSpec:
+    """A specification from a mapping, a YAML file, or (``None``) the shipped default; every
+    problem at once as a :class:`~cocity.spec.SpecError` with its key path."""
+    if isinstance(source, RegionalSpec):
+        return source
+    return _load_spec(RegionalSpec, source, package=__package__, default=SPEC_FILE)
 
 
 def road_minutes(distance_km: np.ndarray, *, detour: float, speed_kmh: float) -> np.ndarray:
@@ -69,38 +136,37 @@ class RegionalNetwork:
             shape=(len(self.ids), len(self.ids)))
 
 
-def build_regional_network(store: Store, spec: dict[str, Any] | None = None) -> RegionalNetwork:
+def build_regional_network(store: Store,
+                           spec: RegionalSpec | Mapping[str, Any] | None = None
+                           ) -> RegionalNetwork:
     """Road links between contiguous county-level units plus the spec's rail links."""
-    spec = spec or default_spec()
-    road = spec["road"]
+    sp = load_spec(spec)
+    road = sp.road
     geo = store.geodata(level="county")
     geo = geo[geo.geometry.notna()].reset_index(drop=True)
     if len(geo) < 2:
         raise AccessInputError(t("access.reg.no_units"))
-    w = queen(geo.set_index("code").geometry, snap=float(road.get("snap_degrees", 1e-3)),
-              islands="nearest")
+    w = queen(geo.set_index("code").geometry, snap=road.snap_degrees, islands="nearest")
     coo = sparse.coo_matrix(w.matrix)
     ids = [str(i) for i in w.ids]
     points = geo.set_index("code").loc[ids, ["lon", "lat"]]
     dist = great_circle_km(points).to_numpy()
-    minutes = road_minutes(dist[coo.row, coo.col], detour=float(road["detour"]),
-                           speed_kmh=float(road["speed_kmh"]))
+    minutes = road_minutes(dist[coo.row, coo.col], detour=road.detour,
+                           speed_kmh=road.speed_kmh)
     edges = pd.DataFrame({"u": np.asarray(ids)[coo.row], "v": np.asarray(ids)[coo.col],
                           "minutes": minutes, "mode": "road", "modelled": True, "line": ""})
-    rail = spec.get("rail", {})
-    if rail.get("links"):
-        stations = {str(k): str(v) for k, v in rail.get("stations", {}).items()}
-        extra = float(rail.get("access_minutes", 0)) + float(rail.get("egress_minutes", 0))
+    rail = sp.rail
+    if rail.links:
+        extra = rail.access_minutes + rail.egress_minutes
         rows = []
-        for link in rail["links"]:
-            a, b = stations.get(str(link["from"])), stations.get(str(link["to"]))
-            if a is None or b is None or a not in ids or b not in ids:
-                raise AccessInputError(t("access.reg.bad_station", link=link))
-            if float(link["minutes"]) <= 0:
-                raise AccessInputError(t("access.reg.bad_station", link=link))
+        for link in rail.links:
+            a, b = rail.stations[link.from_], rail.stations[link.to]
+            if a not in ids or b not in ids:
+                raise AccessInputError(t("access.reg.bad_station", link=link.model_dump(
+                    by_alias=True)))
             for u, v in ((a, b), (b, a)):
-                rows.append({"u": u, "v": v, "minutes": float(link["minutes"]) + extra,
-                             "mode": "rail", "modelled": False, "line": str(link.get("line", ""))})
+                rows.append({"u": u, "v": v, "minutes": link.minutes + extra,
+                             "mode": "rail", "modelled": False, "line": link.line})
         edges = pd.concat([edges, pd.DataFrame(rows)], ignore_index=True)
     return RegionalNetwork(ids=ids, edges=edges)
 
@@ -139,15 +205,14 @@ def _rail_only_paths(net: RegionalNetwork, pred: np.ndarray, sources: set[int]) 
     return out
 
 
-def commuting_circles(net: RegionalNetwork, spec: dict[str, Any] | None = None) -> pd.DataFrame:
+def commuting_circles(net: RegionalNetwork,
+                      spec: RegionalSpec | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Minutes to each core and membership of each core's commuting circle, per unit."""
-    spec = spec or default_spec()
-    threshold = float(spec.get("threshold_minutes", 60))
-    if threshold <= 0:
-        raise AccessInputError(t("access.reg.bad_threshold", value=threshold))
+    sp = load_spec(spec)
+    threshold = sp.threshold_minutes
     out = pd.DataFrame(index=pd.Index(net.ids, name="unit"))
-    for name, core in spec["cores"].items():
-        times = travel_times(net, [str(c) for c in core["counties"]])
+    for name, core in sp.cores.items():
+        times = travel_times(net, list(core.counties))
         out[f"minutes_{name}"] = times["minutes"].round(1)
         out[f"modelled_{name}"] = times["modelled"]
         out[f"within_{name}"] = times["minutes"] <= threshold

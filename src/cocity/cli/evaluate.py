@@ -14,18 +14,19 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console, err_console, progress_bar
+from cocity.cli import app, console, fail, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
-from cocity.data.store import Store
-from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
+
+if TYPE_CHECKING:
+    from cocity.data.store import Store
 
 FrameworkOpt = Annotated[str | None, typer.Option(
     "--framework", "-f", help=both("eval.cli.opt.framework"), show_default=False)]
@@ -55,8 +56,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except (CocityError, OSError) as exc:
-        err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
+        raise fail(exc) from None
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -86,15 +86,21 @@ def evaluate(
     history: HistoryOpt = False,
 ) -> None:
     """The yearly public-service evaluation of the circle."""
+    from cocity.datasets import open_store
     from cocity.evaluate.framework import load_framework
 
     lang = current_lang()
     if history:
         _print_history(out, lang)
         return
+    warnings: list[str] = []
     with _errors():
         fw = load_framework(framework)
         pub = _date(publication_date)
+        if replications is not None and replications < 0:
+            from cocity.evaluate.errors import EvaluationError
+
+            raise EvaluationError(t("eval.err.replications", value=replications))
         store = open_store(workspace, read_only=True)
         try:
             with progress_bar(counts=True) as bar:
@@ -113,12 +119,12 @@ def evaluate(
                 prev_record = None
                 if previous and fw.previous is not None and fw.previous < year_:
                     prev_record = _previous_run(fw, store, out, replications, seed,
-                                                level, pdf, progress)
+                                                level, pdf, progress, warnings)
                 record = _run(fw, store, out, year_, sv, replications, seed, level, pdf, pub,
-                              prev_record, progress)
+                              prev_record, progress, warnings)
         finally:
             store.close()
-    _print_summary(record, prev_record, lang)
+    _print_summary(record, prev_record, lang, warnings)
 
 
 def _read_survey(path: Path, store: Store, year: int) -> Any:
@@ -127,33 +133,37 @@ def _read_survey(path: Path, store: Store, year: int) -> Any:
     return read_survey(path, store, year=year)
 
 
-def _writer(pdf: bool) -> Callable[..., Any]:
+def _writer(pdf: bool, warnings: list[str]) -> Callable[..., Any]:
     from cocity.report.evaluate_report import write_run_outputs
 
     def write(ev: Any, folder: Path) -> Any:
-        return write_run_outputs(ev, folder, pdf=pdf)
+        return write_run_outputs(ev, folder, pdf=pdf, warnings=warnings)
 
     return write
 
 
 def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications: int | None,
          seed: int | None, levels: list[str] | None, pdf: bool, pub: dt.date | None,
-         prev_record: Any, progress: Callable[[str, int, int], None]) -> Any:
+         prev_record: Any, progress: Callable[[str, int, int], None],
+         warnings: list[str]) -> Any:
     from cocity.evaluate.run import evaluate as run_evaluation
-    from cocity.evaluate.runs import previous_scores, save_run
+    from cocity.evaluate.runs import previous_run, save_run
 
-    prev = previous_scores(prev_record) if prev_record is not None else None
+    prev = previous_run(prev_record) if prev_record is not None else None
     ev = run_evaluation(fw, store, year=year, survey=survey, replications=replications,
                         seed=seed, previous=prev, publication_date=pub, levels=levels,
-                        previous_year=prev_record.year if prev_record is not None else None,
                         progress=progress)
     progress("write:", 0, 0)
-    return save_run(ev, out, _writer(pdf))
+    record = save_run(ev, out, _writer(pdf, warnings))
+    if record.status == "repaired":
+        warnings.append(t("eval.cli.term.repaired_files", files=", ".join(
+            f"{f} ({t('eval.file.' + why)})" for f, why in record.repaired)))
+    return record
 
 
 def _previous_run(fw: Any, store: Store, out: Path, replications: int | None,
                   seed: int | None, levels: list[str] | None, pdf: bool,
-                  progress: Callable[[str, int, int], None]) -> Any:
+                  progress: Callable[[str, int, int], None], warnings: list[str]) -> Any:
     """The stored run of the framework's previous edition, computed first if there is none."""
     from cocity.evaluate.runs import latest
 
@@ -162,30 +172,59 @@ def _previous_run(fw: Any, store: Store, out: Path, replications: int | None,
     if found is not None:
         return found
     return _run(fw, store, out, fw.previous, None, replications, seed, levels, pdf, None, None,
-                progress)
+                progress, warnings)
 
 
-def _print_summary(record: Any, prev_record: Any, lang: str) -> None:
+def _print_summary(record: Any, prev_record: Any, lang: str, warnings: list[str]) -> None:
     import json
 
     doc = json.loads(record.file("json").read_text(encoding="utf-8"))
     table = Table(title=escape(t("eval.cli.term.title", lang, year=record.year)),
                   title_justify="left")
-    for key in ("level", "units", "excellent", "good", "pass", "fail", "uncertain", "top"):
-        table.add_column(t(f"eval.cli.term.col.{key}", lang),
-                         justify="left" if key in ("level", "top") else "right")
+    codes = list(doc["grade_labels"])
+    for key in ("level", "units", *codes, "uncertain", "top"):
+        label = (doc["grade_labels"][key][lang] if key in codes
+                 else t(f"eval.cli.term.col.{key}", lang))
+        table.add_column(label, justify="left" if key in ("level", "top") else "right",
+                         overflow="fold")
     for lv in doc["levels"]:
         counts = lv["grade_counts"]
         top = lv["top"][:3]
         table.add_row(escape(lv[f"name_{lang}"]), str(lv["units"]),
-                      *(str(counts.get(g, 0)) for g in ("excellent", "good", "pass", "fail")),
-                      str(lv["uncertain"]),
+                      *(str(counts.get(g, 0)) for g in codes),
+                      str(lv["uncertain"]) if lv["replications"] else "—",
                       escape("、".join(u[f"name_{lang}"] for u in top) if lang == "zh"
                              else ", ".join(u[f"name_{lang}"] for u in top)))
     console.print(table)
-    if doc.get("simulated_survey"):
-        console.print(f"[yellow]※ {escape(t('eval.note.simulated', lang))}[/]")
-    state = t("eval.cli.term.reproduced" if record.reproduced else "eval.cli.term.new", lang)
+    for lv in doc["levels"]:
+        console.print(escape(t("eval.cli.term.units", lang, level=lv[f"name_{lang}"],
+                               n=lv["units"], total=lv["units_in_data"], membership=" + ".join(
+                                   t(f"eval.cli.term.membership.{m}", lang)
+                                   for m in lv["membership"]))), soft_wrap=True)
+        if lv.get("grade_counts_without_survey"):
+            counts = lv["grade_counts_without_survey"]
+            console.print(escape(t("eval.cli.term.without_survey", lang,
+                                   level=lv[f"name_{lang}"], counts=" / ".join(
+                                       str(counts.get(g, 0)) for g in codes))),
+                          soft_wrap=True)
+    from cocity.report.provenance import data_sentence, survey_sentence
+
+    prov = doc["provenance"]
+    console.print(escape(data_sentence(prov, lang)), soft_wrap=True)
+    if prov.get("imports"):
+        from cocity.report.provenance import import_lines
+
+        for line in import_lines(prov, lang):
+            console.print(f"  · {escape(line)}", soft_wrap=True)
+    style = "[yellow]※ " if doc.get("simulated_survey") else ""
+    console.print(f"{style}{escape(survey_sentence(prov.get('survey'), lang))}"
+                  f"{'[/]' if style else ''}", soft_wrap=True)
+    for note in doc["notes"]:
+        if note["kind"] in ("warning", "replications"):
+            console.print(escape(note[lang]), soft_wrap=True)
+    for text in warnings:
+        console.print(f"[yellow]{t('cli.warning', lang)}: {escape(text)}[/]", soft_wrap=True)
+    state = t(f"eval.cli.term.{record.status}", lang)
     console.print(f"{t('eval.cli.term.run', lang)}: {escape(record.id)} ({state})")
     if prev_record is not None:
         console.print(f"{t('eval.cli.term.previous', lang)}: {escape(prev_record.id)}")
@@ -213,9 +252,12 @@ def _print_history(out: Path, lang: str) -> None:
         table.add_column(t(f"eval.cli.term.h.{key}", lang), overflow="fold")
     for r in runs:
         m = r.manifest
-        survey = t("eval.r.simulated_tag", lang) if m["survey"]["simulated"] else str(
-            m["survey"]["source"])
+        sv = m["provenance"].get("survey", {})
+        survey = (t("eval.r.simulated_tag", lang) if sv.get("simulated")
+                  else str(sv.get("source") or "—"))
+        reps = m["config"]["replications"]
+        ran = max(reps["run"].values(), default=0)
         table.add_row(escape(r.id), str(r.year), m["created_utc"],
                       escape(f"{m['framework']['source']} ({m['framework']['sha256'][:10]})"),
-                      escape(survey), f"{m['replications']:,}")
+                      escape(survey), f"{ran:,} ({reps['asked']:,})")
     console.print(table)

@@ -1,5 +1,8 @@
 """``cocity index build|compare|uncertainty``: composite indices from a framework file.
 
+The command only parses and prints: the runs are :mod:`cocity.index.run`, their files
+:mod:`cocity.report.index_summary`; both (and NumPy, pandas) are imported inside the commands.
+
 Exit codes: 0 on success, 2 when the framework, the selection or a parameter change cannot be
 used (the message says which and how to fix it).
 """
@@ -10,9 +13,8 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -20,24 +22,10 @@ from rich.table import Table
 from cocity.cli import app, console, err_console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
-from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
-from cocity.index.build import (
-    BuildError,
-    FrameworkFile,
-    IndexRun,
-    build_index,
-    compare_runs,
-    default_out,
-    load_framework,
-    run_uncertainty_analysis,
-    write_compare,
-    write_outputs,
-    write_uncertainty,
-)
-from cocity.index.registry import UnknownMethodError
-from cocity.index.uncertainty import UncertaintyResult
-from cocity.report.index_summary import input_label
+
+if TYPE_CHECKING:
+    from cocity.index.run import IndexRun, UncertaintyRun
 
 index_app = typer.Typer(no_args_is_help=True, help=both("index.cli.help"))
 app.add_typer(index_app, name="index")
@@ -60,7 +48,7 @@ def _errors() -> Iterator[None]:
     """Print a rejected request as one localised message and exit with status 2."""
     try:
         yield
-    except (CocityError, UnknownMethodError, OSError) as exc:
+    except (CocityError, OSError) as exc:
         err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
@@ -77,8 +65,11 @@ def _spinner() -> Iterator[Callable[[str], None]]:
         yield step
 
 
-def _build(framework: str | FrameworkFile, workspace: Path | None, year: int | None,
+def _build(framework: str, workspace: Path | None, year: int | None,
            level: str | None, overrides: list[str], step: Callable[[str], None]) -> IndexRun:
+    from cocity.datasets import open_store
+    from cocity.index.run import build_index
+
     store = open_store(workspace, read_only=True)
     try:
         return build_index(framework, store, year=year, level=level, overrides=overrides,
@@ -88,15 +79,19 @@ def _build(framework: str | FrameworkFile, workspace: Path | None, year: int | N
 
 
 def _fmt(value: object, spec: str = ".2f") -> str:
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return format(value, spec)
 
 
 def _print_top(run: IndexRun, top: int) -> None:
+    from cocity.index.tables import nodes_table, ranking_table
+
     lang = current_lang()
-    ranking = run.ranking()
-    nodes = run.nodes()
+    ranking = ranking_table(run)
+    nodes = nodes_table(run)
     fw = run.framework
     dims = [c for lv in range(fw.n_levels - 1, 1, -1) for c in fw.level_codes(lv)]
     title = t("index.cli.top.title", name=nodes.at[run.root, f"name_{lang}"],
@@ -120,6 +115,7 @@ def _print_notes(run: IndexRun) -> None:
     notice = run.file.notice_zh if current_lang() == "zh" else run.file.notice_en
     if notice:
         console.print(f"[yellow]{escape(notice)}[/]")
+    console.print(escape(t("index.cli.covers", coverage=run.selection.coverage())))
     if run.dropped:
         text = t("index.cli.dropped", n=len(run.dropped), codes=", ".join(run.dropped))
         console.print(f"[yellow]{escape(text)}[/]")
@@ -150,6 +146,9 @@ def build(
 ) -> None:
     """Build an index, print its top units and write tables, log, manifest and HTML."""
     with _errors():
+        from cocity.index.run import default_out
+        from cocity.report.index_summary import write_outputs
+
         with _spinner() as step:
             run = _build(framework, workspace, year, level, list(set_ or []), step)
             step("index.cli.step.write")
@@ -178,15 +177,21 @@ def compare(
     """Compare two versions of an index: score and rank changes of every unit."""
     with _errors():
         if other is None and not set_ and not against:
-            raise BuildError(t("index.cli.err.nothing_to_compare"))
+            err_console.print(f"[bold red]{t('cli.error')}:[/] "
+                              f"{escape(t('index.cli.err.nothing_to_compare'))}")
+            raise typer.Exit(2)
+        from cocity.index.run import compare_runs, default_out
+        from cocity.report.index_summary import write_compare
+
         with _spinner() as step:
             base = _build(framework, workspace, year, level, list(against or []), step)
             step("index.cli.step.other")
             second = _build(other or framework, workspace, year, level, list(set_ or []),
                             lambda _key: None)
-            table = compare_runs(base, second, node)
+            table = compare_runs(base, second, node=node)
             step("index.cli.step.write")
             paths = write_compare(base, second, table, out or default_out(base.file))
+        console.print(escape(t("index.cli.covers", coverage=base.selection.coverage())))
         _print_compare(base, second, table, node or base.root, top)
         _print_files(paths)
 
@@ -196,8 +201,12 @@ def _version_label(run: IndexRun) -> str:
     return f"{run.file.source} {changes or '(' + t('index.cli.compare.as_file') + ')'}"
 
 
-def _print_compare(base: IndexRun, other: IndexRun, table: pd.DataFrame, node: str,
+def _print_compare(base: IndexRun, other: IndexRun, table: Any, node: str,
                    top: int) -> None:
+    import pandas as pd
+
+    from cocity.index.tables import nodes_table
+
     lang = current_lang()
     console.print(f"[bold]{t('index.cli.compare.base')}:[/] {escape(_version_label(base))}")
     console.print(f"[bold]{t('index.cli.compare.other')}:[/] {escape(_version_label(other))}")
@@ -212,7 +221,7 @@ def _print_compare(base: IndexRun, other: IndexRun, table: pd.DataFrame, node: s
     order = table.assign(_abs=table["rank_change"].astype(float).abs()).sort_values(
         ["_abs", "rank"], ascending=[False, True], kind="stable")
     shown = order.head(top)
-    name = base.nodes().at[node, f"name_{lang}"] if node in base.nodes().index else node
+    name = nodes_table(base).at[node, f"name_{lang}"] if node in nodes_table(base).index else node
     out = Table(title=escape(t("index.cli.compare.title", n=len(shown), node=name)),
                 title_justify="left")
     out.add_column(t("index.cli.col.code"))
@@ -241,7 +250,7 @@ def uncertainty(
         "--replications", "-n", help=both("index.cli.opt.replications"),
         show_default=False, min=2)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=both("index.cli.opt.seed"),
-                                             show_default=False)] = None,
+                                             show_default=False, min=0)] = None,
     workers: Annotated[int, typer.Option("--workers", help=both("index.cli.opt.workers"),
                                          min=1)] = 1,
     out: OutOpt = None,
@@ -249,29 +258,30 @@ def uncertainty(
 ) -> None:
     """Rank intervals and Sobol indices of an index under its uncertain inputs."""
     with _errors():
-        ff = load_framework(framework)
-        if not ff.uncertainty:
-            raise BuildError(t("index.cli.err.no_uncertainty", file=ff.source))
+        from cocity.index.run import default_out, run_uncertainty_analysis
+        from cocity.report.index_summary import write_uncertainty
+
         with _spinner() as step:
-            run = _build(ff, workspace, year, level, list(set_ or []), step)
+            run = _build(framework, workspace, year, level, list(set_ or []), step)
         with progress_bar(counts=True) as bar:
             task = bar.add_task(t("index.cli.step.uncertainty"), total=None)
 
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            result = run_uncertainty_analysis(run, replications=replications, seed=seed,
-                                              workers=workers, progress=progress)
+            unc = run_uncertainty_analysis(run, replications=replications, seed=seed,
+                                           workers=workers, progress=progress)
             bar.update(task, description=t("index.cli.step.write"))
-            paths = write_uncertainty(run, result, out or default_out(run.file),
-                                      replications=replications, seed=seed, workers=workers,
-                                      lang=current_lang())
+            paths = write_uncertainty(unc, out or default_out(run.file), lang=current_lang())
         _print_notes(run)
-        _print_uncertainty(run, result, top)
+        _print_uncertainty(unc, top)
         _print_files(paths)
 
 
-def _print_uncertainty(run: IndexRun, result: UncertaintyResult, top: int) -> None:
+def _print_uncertainty(unc: UncertaintyRun, top: int) -> None:
+    from cocity.index.uncertainty import input_label
+
+    run, result = unc.run, unc.result
     lang = current_lang()
     summary = result.rank_summary.join(run.units[["name_zh", "name_en"]])
     ranks = Table(title=escape(t("index.cli.unc.ranks_title", n=result.replications,

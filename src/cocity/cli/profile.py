@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,10 +13,10 @@ from rich.table import Table
 
 from cocity.cli import app, console, progress_bar
 from cocity.cli.workspace import WorkspaceOpt
-from cocity.datasets import open_store
 from cocity.i18n import both, current_lang, t
-from cocity.report.profile import Profile, build_profile
-from cocity.report.render import render_profile_html
+
+if TYPE_CHECKING:
+    from cocity.report.profile import Profile
 
 DEFAULT_OUT = Path("cocity-profile.html")
 # Progress steps: opening the store, the five stages of build_profile, rendering.
@@ -42,6 +43,10 @@ def profile(
     out: Path = OutOpt,
 ) -> None:
     """Profile a workspace: terminal summary and one self-contained bilingual HTML page."""
+    from cocity.datasets import open_store
+    from cocity.report.profile import build_profile
+    from cocity.report.render import render_profile_html
+
     lang = current_lang()
     progress = progress_bar()
     with progress:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from cocity.data.store import Store
 from cocity.evaluate.errors import EvaluationError
 from cocity.i18n import t
 from cocity.metrics import inequality
+
+if TYPE_CHECKING:
+    from cocity.access.regional import RegionalSpec
 
 POP = "pop_total"
 MEMBERS = ("full", "partial")
@@ -55,9 +58,10 @@ class Context:
 
     store: Store
     edition: Edition
-    network_spec: dict[str, Any]
+    network_spec: RegionalSpec
     survey: Any = None  # cocity.evaluate.survey.Survey or None
     cache: dict[str, Any] = field(default_factory=dict)
+    used: set[tuple[str, int]] = field(default_factory=set)  # (indicator, year) read
 
     # ------------------------------------------------------------------ units
     @property
@@ -80,6 +84,7 @@ class Context:
         if year is None:
             return None
         ids = [indicators] if isinstance(indicators, str) else list(indicators)
+        self.used.update((i, int(year)) for i in ids)
         key = f"values:{','.join(ids)}:{year}"
         if key not in self.cache:
             obs = self.store.observations(indicators=ids, years=[year])
@@ -244,9 +249,9 @@ def county_minutes(ctx: Context) -> pd.DataFrame:
     dist = dijkstra(net.matrix(), directed=True)
     geo = ctx.store.geodata(level="county").set_index("code").loc[net.ids]
     area_km2 = geo.geometry.to_crs("EPSG:6933").area.to_numpy() / 1e6
-    road = ctx.network_spec["road"]
-    inner = road_minutes((2.0 / 3.0) * np.sqrt(area_km2 / np.pi), detour=float(road["detour"]),
-                         speed_kmh=float(road["speed_kmh"]))
+    road = ctx.network_spec.road
+    inner = road_minutes((2.0 / 3.0) * np.sqrt(area_km2 / np.pi), detour=road.detour,
+                         speed_kmh=road.speed_kmh)
     np.fill_diagonal(dist, inner)
     ctx.cache["minutes"] = pd.DataFrame(dist, index=net.ids, columns=net.ids)
     return ctx.cache["minutes"]
@@ -259,8 +264,8 @@ def core_minutes_all(ctx: Context) -> pd.Series:
         from cocity.access.regional import build_regional_network, travel_times
 
         net = build_regional_network(ctx.store, ctx.network_spec)
-        times = [travel_times(net, [str(c) for c in core["counties"]])["minutes"]
-                 for core in ctx.network_spec["cores"].values()]
+        times = [travel_times(net, list(core.counties))["minutes"]
+                 for core in ctx.network_spec.cores.values()]
         ctx.cache["core_minutes"] = pd.concat(times, axis=1).min(axis=1)
     return ctx.cache["core_minutes"]
 

@@ -3,8 +3,9 @@ indicators say how they are derived (``measure``), at which levels they apply (`
 what they mean (``about_zh``/``about_en``), plus the editions (data years per evaluation year),
 the evaluated levels, the survey, the grading rules, the pipeline and the uncertainty design.
 
-:func:`load_framework` reads and validates a file (or the shipped default) and reports every
-problem at once; :meth:`EvalFramework.for_level` gives the index framework of one level and one
+:func:`load_framework` reads and validates a file (or the shipped default) through the typed
+specification layer and reports every problem at once, with its key path;
+:meth:`EvalFramework.for_level` gives the index framework of one level and one
 edition, without the indicators that do not apply or have no data there.
 """
 
@@ -16,20 +17,20 @@ import inspect
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import pydantic
 import yaml
 
+from cocity.data.errors import Issue
 from cocity.evaluate.derive import MEASURES, Edition
 from cocity.evaluate.errors import EvaluationError
 from cocity.i18n import t
-from cocity.index.framework import Framework, FrameworkError
+from cocity.index.framework import Framework
+from cocity.spec import OpenSpec, Spec, SpecError
 
 DEFAULT = "chengyu_public_services"
 LEVELS = ("prefecture", "county")
-TOP_KEYS = {"name_zh", "name_en", "notice_zh", "notice_en", "year", "previous", "editions",
-            "levels", "network", "survey", "grading", "weights", "aggregation", "pipeline",
-            "uncertainty", "nodes", "improvement_max_years"}
 
 
 def shipped() -> list[str]:
@@ -85,10 +86,10 @@ class EvalFramework:
         levels = node.get("levels")
         return levels is None or level in levels
 
-    def for_level(self, level: str, drop: set[str] | frozenset[str] = frozenset()
-                  ) -> Framework:
-        """The index framework of ``level`` without the leaves in ``drop`` (and without the
-        inner nodes left with no leaf)."""
+    def level_records(self, level: str, drop: set[str] | frozenset[str] = frozenset()
+                      ) -> list[dict[str, Any]]:
+        """The node records of ``level`` without the leaves in ``drop`` (and without the inner
+        nodes left with no leaf)."""
         keep = [n for n in self.nodes if not (n in self.leaves and
                                               (not self.applies(n, level) or
                                                str(n["code"]) in drop))]
@@ -100,12 +101,23 @@ class EvalFramework:
             if not empty:
                 break
             keep = [n for n in keep if n not in empty]
-        return Framework.from_records(copy.deepcopy(keep), settings=self.doc, source=self.source)
+        return copy.deepcopy(keep)
+
+    def for_level(self, level: str, drop: set[str] | frozenset[str] = frozenset()
+                  ) -> Framework:
+        """The index framework of ``level`` without the leaves in ``drop`` (and without the
+        inner nodes left with no leaf)."""
+        return Framework.from_records(self.level_records(level, drop), settings=self.doc,
+                                      source=self.source)
 
 
 def load_framework(ref: str | Path | None = None) -> EvalFramework:
     """Read and validate an evaluation framework: a YAML path, a shipped name, or None for
-    the default (``chengyu_public_services``)."""
+    the default (``chengyu_public_services``). Every problem of the file — YAML syntax, unknown
+    or mistyped keys anywhere, editions, levels, measures and their parameters, the tree of
+    each level, the pipeline's methods and parameters, the uncertainty section, the grading
+    rules — comes back at once as a :class:`~cocity.spec.SpecError`, each issue with the file
+    and its key path."""
     ref = DEFAULT if ref is None else ref
     path = Path(ref)
     if path.is_file():
@@ -119,82 +131,164 @@ def load_framework(ref: str | Path | None = None) -> EvalFramework:
                                 shipped=", ".join(shipped())))
     try:
         doc = yaml.safe_load(content.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise EvaluationError(t("eval.err.yaml", file=source, detail=str(exc))) from None
+    except UnicodeDecodeError:
+        raise SpecError([Issue(t("spec.err.encoding"), source)]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SpecError([Issue(t("spec.err.yaml", problem=getattr(exc, "problem", None)
+                                 or str(exc)), source,
+                               mark.line + 1 if mark is not None else None)]) from None
     if not isinstance(doc, dict):
-        raise EvaluationError(t("eval.err.not_mapping", file=source))
+        raise SpecError([Issue(t("spec.err.not_mapping", kind=type(doc).__name__), source)])
     fw = EvalFramework(source, content, doc)
-    validate(fw)
+    issues = framework_problems(fw)
+    if issues:
+        raise SpecError(issues)
     return fw
 
 
-def validate(fw: EvalFramework) -> None:
-    """Every problem of the file at once, as one :class:`EvaluationError`."""
+# ---------------------------------------------------------------------- the file, typed
+LevelName = Literal["prefecture", "county"]
+Membership = Literal["full", "partial", "outside"]
+
+
+class LevelSpec(Spec):
+    name_zh: str | None = None
+    name_en: str | None = None
+    membership: list[Membership] = pydantic.Field(
+        default_factory=lambda: list[Membership](["full", "partial"]))
+
+
+class SimulateSpec(Spec):
+    n_per_unit: Annotated[int, pydantic.Field(strict=True, ge=2)] = 60
+    seed: Annotated[int, pydantic.Field(strict=True)] = 0
+
+
+class SurveyOptions(Spec):
+    simulate: SimulateSpec = pydantic.Field(default_factory=SimulateSpec)
+    min_n: Annotated[int, pydantic.Field(strict=True, ge=0)] = 30
+    min_response: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.5
+
+
+class EvalFrameworkSpec(Spec):
+    """The top level of an evaluation framework file (the tree's own keys, the pipeline, the
+    uncertainty section and the grading rules are checked by their owners' checks)."""
+
+    name_zh: str = ""
+    name_en: str = ""
+    notice_zh: str | None = None
+    notice_en: str | None = None
+    year: Annotated[int, pydantic.Field(strict=True)]
+    previous: Annotated[int, pydantic.Field(strict=True)] | None = None
+    editions: Annotated[dict[int, dict[str, Annotated[int, pydantic.Field(strict=True)] | None]],
+                        pydantic.Field(min_length=1)]
+    levels: Annotated[dict[LevelName, LevelSpec], pydantic.Field(min_length=1)]
+    network: str | None = None
+    survey: SurveyOptions | None = None
+    grading: Any = None
+    improvement_max_years: Annotated[int, pydantic.Field(strict=True, ge=0)] = 1
+    weights: Any = None
+    aggregation: Any = None
+    pipeline: Any = None
+    uncertainty: Any = None
+    nodes: list[Any]
+
+
+class MeasureSpec(OpenSpec):
+    kind: str
+
+
+class EvalNodeExtras(Spec):
+    """The keys an evaluation framework adds to an index framework's node."""
+
+    measure: MeasureSpec | None = None
+    levels: list[LevelName] | None = None
+    about_zh: str | None = None
+    about_en: str | None = None
+    unit_zh: str | None = None
+    unit_en: str | None = None
+
+
+def framework_problems(fw: EvalFramework) -> list[Issue]:
+    """Every problem of an evaluation framework file, each with its key path."""
+    from cocity.index.framework import NodeSpec, framework_issues, join_key, validated
+    from cocity.index.steps import step_issues
+    from cocity.index.uncertainty import uncertainty_issues
+
     doc, src = fw.doc, fw.source
-    issues: list[str] = []
-    unknown = sorted(set(doc) - TOP_KEYS)
-    if unknown:
-        issues.append(t("eval.err.top_keys", file=src, keys=", ".join(unknown),
-                        allowed=", ".join(sorted(TOP_KEYS))))
-    for key in ("year", "editions", "levels", "nodes"):
-        if key not in doc:
-            issues.append(t("eval.err.missing_key", file=src, name=key))
-    if issues:
-        raise EvaluationError(issues)
-    editions = doc["editions"]
-    if not isinstance(editions, dict) or not editions:
-        issues.append(t("eval.err.editions", file=src))
-        editions = {}
-    for y in (doc.get("year"), doc.get("previous")):
-        if y is not None and y not in editions:
-            issues.append(t("eval.err.no_edition", year=y, source=src,
-                            known=", ".join(str(k) for k in editions)))
+    top, issues = validated(EvalFrameworkSpec, doc, src)
+    given = doc.get("nodes")
+    nodes: list[Any] = given if isinstance(given, list) else []
+    extra_keys = set(EvalNodeExtras.model_fields)
+    node_keys = set(NodeSpec.model_fields) | extra_keys
+    for i, node in enumerate(nodes):
+        if not isinstance(node, dict):
+            continue
+        where = f"nodes[{i}]"
+        for key in sorted(set(node) - node_keys, key=str):
+            issues.append(Issue(t("spec.err.extra_forbidden"), src, key=f"{where}.{key}"))
+        issues += validated(EvalNodeExtras, {k: v for k, v in node.items() if k in extra_keys},
+                            src, where)[1]
+    raw_editions = doc.get("editions")
+    editions: dict[Any, Any] = raw_editions if isinstance(raw_editions, dict) else {}
     sources = {str(k) for ed in editions.values() if isinstance(ed, dict) for k in ed}
-    levels = doc["levels"]
-    if not isinstance(levels, dict) or not set(levels) <= set(LEVELS) or not levels:
-        issues.append(t("eval.err.levels", file=src, allowed=", ".join(LEVELS)))
-        levels = {}
-    nodes = doc["nodes"]
-    if not isinstance(nodes, list) or not all(isinstance(n, dict) and "code" in n
-                                              for n in nodes):
-        raise EvaluationError([*issues, t("eval.err.nodes", file=src)])
-    for node in fw.leaves:
-        code = node["code"]
-        m = node.get("measure")
-        if not isinstance(m, dict) or "kind" not in m:
-            issues.append(t("eval.err.no_measure", file=src, code=code))
-            continue
-        kind = str(m["kind"])
-        if kind not in MEASURES:
-            issues.append(t("eval.err.unknown_measure", file=src, code=code, kind=kind,
-                            known=", ".join(sorted(MEASURES))))
-            continue
-        params = set(m) - {"kind"}
-        sig = inspect.signature(MEASURES[kind])
-        allowed = [p for p in sig.parameters if p not in ("ctx", "level", "units")]
-        bad = sorted(params - set(allowed))
-        if bad:
-            issues.append(t("eval.err.measure_params", file=src, code=code, kind=kind,
-                            params=", ".join(bad), allowed=", ".join(allowed) or "—"))
-        required = [p.name for p in sig.parameters.values()
-                    if p.default is inspect.Parameter.empty and p.kind == p.KEYWORD_ONLY]
-        lacking = sorted(set(required) - params)
-        if lacking:
-            issues.append(t("eval.err.measure_required", file=src, code=code, kind=kind,
-                            params=", ".join(lacking)))
-        if "source" in m and str(m["source"]) not in sources:
-            issues.append(t("eval.err.measure_source", file=src, code=code,
-                            source=m["source"], known=", ".join(sorted(sources))))
-        lv = node.get("levels")
-        if lv is not None and (not isinstance(lv, list) or not set(lv) <= set(LEVELS)):
-            issues.append(t("eval.err.node_levels", file=src, code=code,
-                            allowed=", ".join(LEVELS)))
-    if issues:
-        raise EvaluationError(issues)
-    for level in levels:
+    for key in ("year", "previous"):
+        year = doc.get(key)
+        if isinstance(year, int) and editions and year not in editions:
+            issues.append(Issue(t("eval.err.no_edition", year=year, source=src, known=", ".join(
+                str(y) for y in editions)), src, key=key))
+    for node in fw.leaves if nodes else []:
+        issues += _measure_issues(node, f"nodes[{nodes.index(node)}]", src, sources)
+    if doc.get("pipeline") is not None:
+        issues += step_issues(doc["pipeline"], origin=src, key="pipeline")
+    if doc.get("uncertainty") is not None:
+        issues += uncertainty_issues(doc["uncertainty"], origin=src)[1]
+    if doc.get("grading") is not None and not isinstance(doc["grading"], str):
+        from cocity.evaluate.grades import load_rules
+
         try:
-            fw.for_level(level)
-        except FrameworkError as exc:
-            issues.append(t("eval.err.level_tree", level=level, detail=str(exc)))
-    if issues:
-        raise EvaluationError(issues)
+            load_rules(doc["grading"])
+        except SpecError as exc:
+            issues += [Issue(i.message, src, key=join_key("grading", i.key))
+                       for i in exc.issues]
+    if issues or top is None:
+        return issues
+    for level in top.levels:
+        _, found = framework_issues(fw.level_records(level), settings=doc, source=src)
+        issues += [Issue(t("eval.err.level_tree", level=level, detail=i.message), src,
+                         key=i.key) for i in found]
+    return issues
+
+
+def _measure_issues(node: dict[str, Any], where: str, src: str, sources: set[str]
+                    ) -> list[Issue]:
+    """A leaf's measure: known, with the parameters its function takes, from a known source."""
+    code = node.get("code")
+    m = node.get("measure")
+    if not isinstance(m, dict) or "kind" not in m:
+        return [Issue(t("eval.err.no_measure", file=src, code=code), src,
+                      key=f"{where}.measure")]
+    kind = str(m["kind"])
+    if kind not in MEASURES:
+        return [Issue(t("eval.err.unknown_measure", file=src, code=code, kind=kind,
+                        known=", ".join(sorted(MEASURES))), src, key=f"{where}.measure.kind")]
+    out = []
+    params = set(m) - {"kind"}
+    sig = inspect.signature(MEASURES[kind])
+    allowed = [p for p in sig.parameters if p not in ("ctx", "level", "units")]
+    bad = sorted(params - set(allowed))
+    if bad:
+        out.append(Issue(t("eval.err.measure_params", file=src, code=code, kind=kind,
+                           params=", ".join(bad), allowed=", ".join(allowed) or "—"), src,
+                         key=f"{where}.measure.{bad[0]}"))
+    required = [p.name for p in sig.parameters.values()
+                if p.default is inspect.Parameter.empty and p.kind == p.KEYWORD_ONLY]
+    lacking = sorted(set(required) - params)
+    if lacking:
+        out.append(Issue(t("eval.err.measure_required", file=src, code=code, kind=kind,
+                           params=", ".join(lacking)), src, key=f"{where}.measure"))
+    if "source" in m and str(m["source"]) not in sources:
+        out.append(Issue(t("eval.err.measure_source", file=src, code=code, source=m["source"],
+                           known=", ".join(sorted(sources))), src,
+                         key=f"{where}.measure.source"))
+    return out

@@ -37,24 +37,23 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
+import pydantic
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
-from cocity.data.errors import CocityError
+from cocity.data.errors import CocityError, Issue
 from cocity.i18n import current_lang, labels, t
 from cocity.index.obstacles import top_obstacles
+from cocity.spec import Spec, SpecError, load_spec, read_yaml, validate_spec
 
 KINDS = ("absolute", "quantile")
 TIES = ("average", "min")
@@ -76,8 +75,6 @@ LIST_COLUMNS = (
 CHANGE_TOL = 1e-9
 _RANK_TOL = 1e-9
 _K = "evaluate.grades."
-_TOP_KEYS = ("name", "description", "grades", "rule", "improvement", "rectification", "reward")
-_RULE_KEYS = {"absolute": ("kind", "cutoffs"), "quantile": ("kind", "shares", "ties")}
 
 
 class GradingError(CocityError, ValueError):
@@ -146,8 +143,9 @@ class GradingRules:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GradingRules:
-        """Rules from a mapping shaped like ``grading.yaml``; raises :class:`GradingError`
-        listing every problem. Missing sections: ``grades`` → the shipped four grades,
+        """Rules from a mapping shaped like ``grading.yaml``; raises
+        :class:`~cocity.spec.SpecError` listing every problem with its key. Missing sections:
+        ``grades`` → the shipped four grades,
         ``improvement`` → off, ``rectification`` → the lowest grade, 12 months, top 3,
         ``reward`` → the best grade; ``rule`` is required."""
         return _parse(data)
@@ -174,195 +172,162 @@ def _msg(key: str, **fmt: object) -> str:
     return t(_K + "err." + key, None, **fmt)
 
 
-def _number(value: Any, where: str, issues: list[str]) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        issues.append(_msg("number", where=where, value=value))
-        return None
-    return float(value)
+# ---------------------------------------------------------------- the rules file, typed
+Finite = Annotated[float, pydantic.Field(strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, pydantic.Field(strict=True, allow_inf_nan=False, gt=0)]
+Count = Annotated[int, pydantic.Field(strict=True, gt=0)]
 
 
-def _positive(value: Any, where: str, issues: list[str]) -> float | None:
-    if value is None:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or value <= 0):
-        issues.append(_msg("positive", where=where, value=value))
-        return None
-    return float(value)
+class GradeSpec(Spec):
+    code: Annotated[str, pydantic.Field(min_length=1)]
+    label: str | None = None
+    zh: str | None = None
+    en: str | None = None
 
 
-def _positive_int(value: Any, where: str, issues: list[str]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        issues.append(_msg("positive_int", where=where, value=value))
-        return 1
-    return int(value)
+class RuleSpec(Spec):
+    """``absolute``: ``cutoffs`` per grade but the lowest; ``quantile``: ``shares`` (and
+    ``ties``)."""
+
+    kind: Literal["absolute", "quantile"]
+    cutoffs: dict[str, Finite] | None = None
+    shares: dict[str, Finite] | None = None
+    ties: Literal["average", "min"] | None = None
 
 
-def _section(data: Mapping[str, Any], key: str, allowed: Sequence[str],
-             issues: list[str]) -> Mapping[str, Any] | None:
-    """``data[key]`` if it is a mapping with known keys (problems recorded), else ``None``."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        issues.append(_msg("not_mapping", where=key, value=value))
-        return None
-    _unknown(value, allowed, key, issues)
-    return value
+class ImprovementSpec(Spec):
+    min_gain: Positive | None = None
+    max_loss: Positive | None = None
 
 
-def _unknown(value: Mapping[str, Any], allowed: Sequence[str], where: str,
-             issues: list[str]) -> None:
-    extra = [str(k) for k in value if k not in allowed]
-    if extra:
-        issues.append(_msg("unknown_keys", where=where, keys=", ".join(extra),
-                           allowed=", ".join(allowed)))
+class RectificationSpec(Spec):
+    grades: Annotated[list[str], pydantic.Field(min_length=1)] | None = None
+    deadline_months: Count = 12
+    top_k: Count = 3
 
 
-def _parse_grades(raw: Any, issues: list[str]) -> tuple[Grade, ...]:
-    if not isinstance(raw, list) or len(raw) < 2:
-        issues.append(_msg("grades_list", value=raw))
-        return ()
+class RewardSpec(Spec):
+    grades: Annotated[list[str], pydantic.Field(min_length=1)] | None = None
+
+
+class GradingSpec(Spec):
+    """The grading rules file (``grading.yaml``): its shape, checked by :mod:`cocity.spec`; the
+    rules between its parts are checked by :func:`_rules_of`."""
+
+    name: str = "custom"
+    description: str | None = None
+    grades: Annotated[list[GradeSpec], pydantic.Field(min_length=2)] | None = None
+    rule: RuleSpec
+    improvement: ImprovementSpec | None = None
+    rectification: RectificationSpec = pydantic.Field(default_factory=RectificationSpec)
+    reward: RewardSpec = pydantic.Field(default_factory=RewardSpec)
+
+
+def _grades_of(spec: GradingSpec, add: Callable[[str, str], None]) -> tuple[Grade, ...]:
+    entries = spec.grades if spec.grades is not None else [
+        GradeSpec.model_validate(g) for g in _shipped()["grades"]]
     grades: list[Grade] = []
-    for i, entry in enumerate(raw, start=1):
-        if not isinstance(entry, Mapping):
-            issues.append(_msg("grade_entry", i=i, value=entry))
-            continue
-        _unknown(entry, ("code", "label", "zh", "en"), f"grades[{i}]", issues)
-        code = entry.get("code")
-        if not isinstance(code, str) or not code.strip():
-            issues.append(_msg("grade_code", i=i, value=code))
-            continue
-        if code in (g.code for g in grades):
-            issues.append(_msg("grade_dup", code=code))
-            continue
-        key = entry.get("label")
-        if key is not None:
-            entry_labels = labels().get(str(key))
-            if entry_labels is None:
-                issues.append(_msg("grade_label", code=code))
-                continue
-            grades.append(Grade(code, entry_labels["zh"], entry_labels["en"], str(key)))
-        elif isinstance(entry.get("zh"), str) and isinstance(entry.get("en"), str):
-            grades.append(Grade(code, entry["zh"], entry["en"]))
+    for i, entry in enumerate(entries):
+        where = f"grades[{i}]"
+        if entry.code in (g.code for g in grades):
+            add(where, _msg("grade_dup", code=entry.code))
+        elif entry.label is not None and entry.label in labels():
+            found = labels()[entry.label]
+            grades.append(Grade(entry.code, found["zh"], found["en"], entry.label))
+        elif entry.label is None and entry.zh and entry.en:
+            grades.append(Grade(entry.code, entry.zh, entry.en))
         else:
-            issues.append(_msg("grade_label", code=code))
+            add(where, _msg("grade_label", code=entry.code))
     return tuple(grades)
 
 
-def _grade_refs(value: Any, where: str, codes: Sequence[str], issues: list[str]) -> tuple[str, ...]:
-    if (not isinstance(value, list) or not value
-            or any(not isinstance(v, str) or v not in codes for v in value)):
-        issues.append(_msg("grade_refs", where=where, codes=", ".join(codes), value=value))
+def _thresholds(spec: GradingSpec, codes: tuple[str, ...],
+                add: Callable[[str, str], None]) -> tuple[float, ...]:
+    rule = spec.rule
+    field, other = ("cutoffs", "shares") if rule.kind == "absolute" else ("shares", "cutoffs")
+    if getattr(rule, other) is not None:
+        add(f"rule.{other}", _msg("unknown_keys", where="rule", keys=other,
+                                  allowed=", ".join(("kind", field) if rule.kind == "absolute"
+                                                    else ("kind", field, "ties"))))
+    if rule.kind == "absolute" and rule.ties is not None:
+        add("rule.ties", _msg("unknown_keys", where="rule", keys="ties",
+                              allowed="kind, cutoffs"))
+    values = getattr(rule, field) or {}
+    if set(values) != set(codes[:-1]):
+        add(f"rule.{field}", _msg("rule_values", field=field, expected=", ".join(codes[:-1]),
+                                  value=", ".join(map(str, values)) or "—"))
         return ()
-    return tuple(dict.fromkeys(value))
-
-
-def _parse_rule(raw: Any, codes: tuple[str, ...],
-                issues: list[str]) -> tuple[str, tuple[float, ...], str]:
-    if raw is None:
-        issues.append(_msg("rule_missing"))
-        return "absolute", (), "average"
-    if not isinstance(raw, Mapping):
-        issues.append(_msg("not_mapping", where="rule", value=raw))
-        return "absolute", (), "average"
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        issues.append(_msg("rule_kind", value=kind))
-        return "absolute", (), "average"
-    _unknown(raw, _RULE_KEYS[kind], "rule", issues)
-    field = "cutoffs" if kind == "absolute" else "shares"
-    values = raw.get(field)
-    ties = raw.get("ties", "average")
-    if kind == "quantile" and ties not in TIES:
-        issues.append(_msg("ties", value=ties))
-    if not isinstance(values, Mapping):
-        issues.append(_msg("rule_values", field=field, expected=", ".join(codes[:-1]),
-                           value=values))
-        return kind, (), "average"
-    if codes and set(values) != set(codes[:-1]):
-        issues.append(_msg("rule_values", field=field, expected=", ".join(codes[:-1]),
-                           value=", ".join(str(k) for k in values)))
-        return kind, (), "average"
-    checked = [_number(values[c], f"rule.{field}.{c}", issues) for c in codes[:-1]]
-    if any(v is None for v in checked):
-        return kind, (), "average"
-    nums = tuple(float(v) for v in checked if v is not None)
-    if kind == "absolute":
+    nums = tuple(float(values[c]) for c in codes[:-1])
+    if rule.kind == "absolute":
         for (a, va), (b, vb) in zip(zip(codes, nums, strict=False),
                                     zip(codes[1:], nums[1:], strict=False), strict=False):
             if not va > vb:
-                issues.append(_msg("cutoffs_order", upper=a, upper_value=va, lower=b,
-                                   lower_value=vb))
+                add(f"rule.cutoffs.{b}", _msg("cutoffs_order", upper=a, upper_value=va,
+                                               lower=b, lower_value=vb))
     else:
         for c, v in zip(codes, nums, strict=False):
             if not 0 < v < 1:
-                issues.append(_msg("share_range", code=c, value=v))
+                add(f"rule.shares.{c}", _msg("share_range", code=c, value=v))
         if sum(nums) > 1 + 1e-9:
-            issues.append(_msg("share_sum", total=sum(nums)))
-    return kind, nums, str(ties)
+            add("rule.shares", _msg("share_sum", total=sum(nums)))
+    return nums
 
 
-def _parse(data: Mapping[str, Any]) -> GradingRules:
-    if not isinstance(data, Mapping):
-        raise GradingError([_msg("not_mapping", where="rules", value=data)], name="?")
-    name = str(data.get("name", "custom"))
-    issues: list[str] = []
-    _unknown(data, _TOP_KEYS, "rules", issues)
-    if data.get("grades") is None:
-        grades = _parse_grades(_shipped().get("grades"), issues)
-    else:
-        grades = _parse_grades(data.get("grades"), issues)
+def _rules_of(spec: GradingSpec, origin: str) -> GradingRules:
+    """The rules of a well-shaped file, after the checks between its parts (grade labels and
+    codes, thresholds per grade, their order and range, the grades named by the lists); every
+    problem at once as a :class:`~cocity.spec.SpecError`."""
+    problems: list[Issue] = []
+
+    def add(key: str, message: str) -> None:
+        problems.append(Issue(message, origin, key=key))
+
+    grades = _grades_of(spec, add)
     codes = tuple(g.code for g in grades)
-    kind, thresholds, ties = _parse_rule(data.get("rule"), codes, issues)
+    thresholds = _thresholds(spec, codes, add) if len(codes) >= 2 else ()
+    refs: dict[str, tuple[str, ...]] = {}
+    for where, given, default in (("rectification.grades", spec.rectification.grades,
+                                   list(codes[-1:])),
+                                  ("reward.grades", spec.reward.grades, list(codes[:1]))):
+        chosen = given if given is not None else default
+        unknown = [c for c in chosen if c not in codes]
+        if unknown:
+            add(where, _msg("grade_refs", where=where, codes=", ".join(codes), value=chosen))
+        refs[where] = tuple(dict.fromkeys(chosen))
+    if problems:
+        raise SpecError(problems)
+    imp = spec.improvement or ImprovementSpec()
+    return GradingRules(
+        grades=grades, kind=spec.rule.kind, thresholds=thresholds,
+        ties=spec.rule.ties or "average",
+        min_gain=imp.min_gain, max_loss=imp.max_loss, rectify=refs["rectification.grades"],
+        deadline_months=spec.rectification.deadline_months, top_k=spec.rectification.top_k,
+        reward=refs["reward.grades"], name=spec.name)
 
-    min_gain = max_loss = None
-    imp = _section(data, "improvement", ("min_gain", "max_loss"), issues)
-    if imp is not None:
-        min_gain = _positive(imp.get("min_gain"), "improvement.min_gain", issues)
-        max_loss = _positive(imp.get("max_loss"), "improvement.max_loss", issues)
 
-    rect = _section(data, "rectification", ("grades", "deadline_months", "top_k"), issues) or {}
-    rectify = _grade_refs(rect.get("grades", list(codes[-1:])), "rectification.grades", codes,
-                          issues)
-    months = _positive_int(rect.get("deadline_months", 12), "rectification.deadline_months",
-                           issues)
-    top_k = _positive_int(rect.get("top_k", 3), "rectification.top_k", issues)
-
-    rew = _section(data, "reward", ("grades",), issues) or {}
-    reward = _grade_refs(rew.get("grades", list(codes[:1])), "reward.grades", codes, issues)
-    if issues:
-        raise GradingError(issues, name=name)
-    return GradingRules(grades=grades, kind=kind, thresholds=thresholds, ties=ties,
-                        min_gain=min_gain, max_loss=max_loss, rectify=rectify,
-                        deadline_months=months, top_k=top_k, reward=reward, name=name)
+def _parse(data: Mapping[str, Any], origin: str = "<rules>") -> GradingRules:
+    return _rules_of(validate_spec(GradingSpec, data, origin=origin), origin)
 
 
 @cache
 def _shipped() -> dict[str, Any]:
-    text = resources.files("cocity.evaluate").joinpath("grading.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text) or {}
-    return data
+    data, _ = read_yaml(package="cocity.evaluate", default="grading.yaml")
+    return dict(data or {})
 
 
 def load_rules(source: GradingRules | str | Path | Mapping[str, Any] | None = None
                ) -> GradingRules:
     """Grading rules: ``None`` → the shipped ``grading.yaml``; a path to a YAML file; a mapping
-    (as :meth:`GradingRules.from_dict`); rules already loaded are returned as they are."""
+    (as :meth:`GradingRules.from_dict`); rules already loaded are returned as they are. Every
+    problem of a file comes back at once as a :class:`~cocity.spec.SpecError` naming the key."""
     if isinstance(source, GradingRules):
         return source
     if source is None:
-        return GradingRules.from_dict(_shipped())
+        return _parse(_shipped(), "grading.yaml")
     if isinstance(source, Mapping):
-        return GradingRules.from_dict(source)
-    path = Path(source)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise GradingError([_msg("read", path=path, error=exc)]) from None
-    if not isinstance(data, Mapping):
-        raise GradingError([_msg("not_mapping", where=str(path), value=data)])
-    return GradingRules.from_dict(data)
+        return _parse(source)
+    spec = load_spec(GradingSpec, source)
+    return _rules_of(spec, str(source))
 
 
 # ------------------------------------------------------------------------------ the rule
@@ -425,11 +390,16 @@ def _codes(rules: GradingRules, levels: NDArray[np.int64], index: pd.Index) -> p
     return pd.Series(pd.Categorical(codes, dtype=rules.dtype), index=index)
 
 
-def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[str, Any] | None
-                  = None, previous: pd.Series | None = None) -> pd.DataFrame:
+def assign_grades(scores: pd.Series, *,
+                  rules: GradingRules | str | Path | Mapping[str, Any] | None = None,
+                  previous: pd.Series | None = None,
+                  change: pd.Series | None = None) -> pd.DataFrame:
     """Grade every unit of ``scores`` (indexed by unit code) with ``rules``.
 
     ``previous``: last run's scores by unit (units missing there have no previous score).
+    ``change``: the change to judge instead of ``score − previous`` (e.g. a like-for-like
+    change computed on the indicators two editions share, :mod:`cocity.evaluate.compare`);
+    ``previous`` is then taken as ``score − change``. Give one of the two.
     Returns a frame indexed by unit (order of ``scores``) with columns
 
     - ``score``, ``previous``, ``change`` (``score − previous``, ``NaN`` if either is missing);
@@ -444,13 +414,17 @@ def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[
     """
     rules = load_rules(rules)
     s = _check_series(scores, "scores")
+    if change is not None:
+        if previous is not None:
+            raise GradingError([_msg("previous_and_change")])
+        previous = s - _check_series(change, "change").reindex(s.index)
     prev = (_check_series(previous, "previous").reindex(s.index) if previous is not None
             else pd.Series(np.nan, index=s.index))
     S = np.asarray(s.to_numpy(dtype=np.float64), dtype=np.float64)
     P = np.asarray(prev.to_numpy(dtype=np.float64), dtype=np.float64)
     base, level, qranks = _levels(rules, S[None, :], P if previous is not None else None)
     base, level = base[0], level[0]
-    change = S - P
+    delta = S - P
     n = int(np.sum(~np.isnan(S)))
     cum = np.concatenate([[0.0], np.cumsum(rules.thresholds)])
     reasons: list[str] = []
@@ -474,20 +448,20 @@ def assign_grades(scores: pd.Series, rules: GradingRules | str | Path | Mapping[
                      share_low=float(cum[b]), share_high=float(cum[b + 1]) if b < G - 1 else 1.0)
         if level[i] < b:
             code = "improved"
-            p.update(change=float(change[i]), min_gain=rules.min_gain)
+            p.update(change=float(delta[i]), min_gain=rules.min_gain)
         elif level[i] > b:
             code = "declined"
-            p.update(change=float(change[i]), max_loss=rules.max_loss)
-        elif rules.min_gain is not None and change[i] >= rules.min_gain - CHANGE_TOL:
+            p.update(change=float(delta[i]), max_loss=rules.max_loss)
+        elif rules.min_gain is not None and delta[i] >= rules.min_gain - CHANGE_TOL:
             code = "improved_at_top"
-            p.update(change=float(change[i]), min_gain=rules.min_gain)
-        elif rules.max_loss is not None and change[i] <= -rules.max_loss + CHANGE_TOL:
+            p.update(change=float(delta[i]), min_gain=rules.min_gain)
+        elif rules.max_loss is not None and delta[i] <= -rules.max_loss + CHANGE_TOL:
             code = "declined_at_bottom"
-            p.update(change=float(change[i]), max_loss=rules.max_loss)
+            p.update(change=float(delta[i]), max_loss=rules.max_loss)
         reasons.append(code)
         params.append(p)
     out = pd.DataFrame({
-        "score": S, "previous": P, "change": change,
+        "score": S, "previous": P, "change": delta,
         "rank": _ranks(S, "min"),
     }, index=pd.Index(s.index, name="unit"))
     out["base_grade"] = _codes(rules, base, out.index)
@@ -537,6 +511,7 @@ def explain(row: Mapping[str, Any] | pd.Series, lang: str | None = None,
 def grade_uncertainty(
     replicated_scores: ArrayLike,
     units: Sequence[str] | pd.Index,
+    *,
     rules: GradingRules | str | Path | Mapping[str, Any] | None,
     nominal: pd.DataFrame,
     previous: pd.Series | None = None,
@@ -568,7 +543,9 @@ def grade_uncertainty(
       from ``ranks`` if given (columns ``rank_low``/``rank_high``, or ``p05``/``p95`` as in
       :attr:`UncertaintyResult.rank_summary`, matched by unit), else computed from the
       replications: ranks with ties sharing the best rank, their ``(1 − coverage)/2`` and
-      ``(1 + coverage)/2`` percentiles (linear interpolation).
+      ``(1 + coverage)/2`` percentiles taken at observed ranks (NumPy's ``lower`` and
+      ``higher`` methods), so that the interval holds whole ranks; given bounds are rounded
+      outwards.
 
     Units never graded (``NaN`` in every replication) get ``NaN`` shares and grades and
     ``uncertain`` ``<NA>``.
@@ -628,18 +605,22 @@ def grade_uncertainty(
 
 def _rank_interval(S: NDArray[np.float64], idx: pd.Index, coverage: float,
                    ranks: pd.DataFrame | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Whole-rank interval: given bounds rounded outwards (⌊low⌋, ⌈high⌉), or the
+    replications' rank percentiles taken at observed ranks (``lower`` / ``higher``)."""
     if ranks is not None:
         for low, high in (("rank_low", "rank_high"), ("p05", "p95")):
             if low in ranks.columns and high in ranks.columns:
                 got = ranks.reindex(idx)
-                return got[low].to_numpy(dtype=float), got[high].to_numpy(dtype=float)
+                return (np.floor(got[low].to_numpy(dtype=float)),
+                        np.ceil(got[high].to_numpy(dtype=float)))
         raise GradingError([_msg("ranks_columns")])
     tail = (1.0 - float(coverage)) / 2.0
     R = _ranks(S, "min")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # a unit never graded: all-NaN column
-        q = np.nanpercentile(R, [100 * tail, 100 * (1 - tail)], axis=0)
-    return q[0], q[1]
+        lo = np.nanpercentile(R, 100 * tail, axis=0, method="lower")
+        hi = np.nanpercentile(R, 100 * (1 - tail), axis=0, method="higher")
+    return lo, hi
 
 
 # ------------------------------------------------------------------------------- lists
@@ -697,7 +678,7 @@ def _base_list(graded: pd.DataFrame, names: pd.DataFrame, rules: GradingRules,
     return out[list(LIST_COLUMNS)]
 
 
-def reward_list(graded: pd.DataFrame, names: pd.DataFrame,
+def reward_list(graded: pd.DataFrame, names: pd.DataFrame, *,
                 rules: GradingRules | str | Path | Mapping[str, Any] | None = None,
                 uncertainty: pd.DataFrame | None = None) -> pd.DataFrame:
     """The units that earn the subsidy: those whose ``grade`` is one of ``rules.reward``.
@@ -753,6 +734,7 @@ def _obstacle_factor(obstacles: pd.DataFrame, scale: str) -> float:
 def rectification_list(
     graded: pd.DataFrame,
     names: pd.DataFrame,
+    *,
     obstacles: pd.DataFrame,
     indicator_names: pd.DataFrame,
     rules: GradingRules | str | Path | Mapping[str, Any] | None,
@@ -790,7 +772,7 @@ def rectification_list(
     factor = _obstacle_factor(obstacles, scale)
     frame = obstacles.set_axis(obstacles.index.astype(str), axis=0)
     values = frame.loc[list(out["unit"])].to_numpy(dtype=float).reshape(len(out), len(cols))
-    top = top_obstacles(values, rules.top_k)
+    top = top_obstacles(values, k=rules.top_k)
     ids = np.array([*cols, None], dtype=object)
     zh = np.array([*inds.loc[cols, "name_zh"], None], dtype=object)
     en = np.array([*inds.loc[cols, "name_en"], None], dtype=object)

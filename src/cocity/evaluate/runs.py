@@ -1,37 +1,45 @@
-"""Versioned annual runs: each run is one immutable folder under ``<root>/runs/``, named
-``<year>-<first 12 hex digits of the inputs hash>``, holding the result tables, the workbook,
-the JSON document, the report (HTML, PDF) and ``manifest.json`` (inputs hash, framework hash,
-seed, replications, code and library versions, and the SHA-256 of every output).
+"""Versioned annual runs: each run is one folder under ``<root>/runs/``, named
+``<year>-<first 12 hex digits of the inputs hash>``, holding the result tables, the workbooks,
+the JSON document, the report (HTML, PDF) and ``manifest.json`` (:func:`cocity.outputs.manifest`:
+the provenance of the data and the survey, inputs hash, framework hash, seed, replications
+asked and run, code fingerprint, library versions and the size and SHA-256 of every output).
 
-A run folder is written into a temporary folder and renamed when complete, and never changed
-afterwards. Asking for a run whose inputs hash already exists re-computes it and checks that the
-results (every CSV table and the JSON document) are byte-identical to the stored ones: the run
-is *reproduced*, and the stored folder is kept. Different results for the same inputs raise
-:class:`EvaluationError` (this would be a reproducibility bug).
+A run folder is written into a temporary folder and renamed when complete. Asking again for a
+run whose inputs hash is stored re-computes it and checks that the results (every CSV table and
+the JSON document) are byte-identical to those the stored manifest lists — different results
+for the same inputs raise :class:`EvaluationError` (a reproducibility bug) — and then checks the
+stored files on disk against their manifest:
+
+- every file present and unchanged, nothing the new run writes missing from the stored run →
+  the stored folder is kept (*reproduced*);
+- a file edited, appended to or deleted since the run was written, or an output the stored run
+  lacks (e.g. a PDF skipped for want of a CJK font) → the folder is rewritten with the
+  re-computed, identical results (*repaired*, the record names the files), because the next
+  edition's comparison reads these files.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from cocity.evaluate.errors import EvaluationError
-from cocity.evaluate.run import Evaluation, code_sha256
+from cocity.evaluate.run import Evaluation, Previous, code_sha256
+from cocity.evaluate.tables import read_table
 from cocity.i18n import t
-from cocity.outputs import dumps, sha256_file, versions
+from cocity.outputs import manifest, replace_folder, verify_outputs, write_json
 
 Writer = Callable[[Evaluation, Path], dict[str, Path]]
 CHECKED = (".csv", ".json")  # outputs whose bytes must reproduce exactly
 MANIFEST = "manifest.json"
+KIND = "cocity evaluate"
 
 
 def run_id(ev: Evaluation) -> str:
@@ -40,13 +48,19 @@ def run_id(ev: Evaluation) -> str:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A run folder as registered."""
+    """A run folder as registered. ``status``: ``new``, ``reproduced`` (the stored folder
+    kept) or ``repaired`` (rewritten; ``repaired`` lists the files found edited or missing)."""
 
     id: str
     year: int
     path: Path
     manifest: dict[str, Any]
-    reproduced: bool = False
+    status: str = "new"
+    repaired: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def reproduced(self) -> bool:
+        return self.status != "new"
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -56,28 +70,31 @@ class RunRecord:
         return self.path / self.manifest["outputs"][key]["file"]
 
 
-def _manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]) -> dict[str, Any]:
-    return {
-        "kind": "cocity evaluate",
-        "run": rid,
-        "year": ev.year,
-        "edition": ev.edition.sources,
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "inputs_sha256": ev.inputs_sha256(),
-        "framework": {"source": ev.framework.source, "sha256": ev.framework.sha256},
-        "dataset": ev.source,
-        "survey": {"source": getattr(ev.survey, "source", None),
-                   "simulated": ev.simulated_survey,
-                   "respondents": (len(ev.survey.responses) if ev.survey is not None else 0)},
-        "seed": ev.seed,
-        "replications": ev.replications,
-        "publication_date": ev.publication_date.isoformat(),
-        "previous": {k: len(v) for k, v in ev.previous_scores.items()},
-        "versions": versions(),
-        "code_sha256": code_sha256(),
-        "outputs": {k: {"file": str(p.relative_to(folder)), "sha256": sha256_file(p)}
-                    for k, p in sorted(paths.items())},
-    }
+def run_manifest(ev: Evaluation, rid: str, folder: Path, paths: dict[str, Path]
+                 ) -> dict[str, Any]:
+    """The manifest of a run written into ``folder``."""
+    return manifest(
+        KIND, outputs=paths, root=folder, provenance=ev.provenance,
+        config={"seed": ev.seed, "publication_date": ev.publication_date.isoformat(),
+                "replications": {"asked": ev.replications_asked,
+                                 "run": {lv: r.replications_run
+                                         for lv, r in ev.levels.items()}}},
+        run=rid, year=ev.year, edition=ev.edition.sources, inputs_sha256=ev.inputs_sha256(),
+        framework={"source": ev.framework.source, "sha256": ev.framework.sha256},
+        previous=(None if ev.previous is None else {"year": ev.previous.year,
+                                                     "run": ev.previous.run}),
+        code_sha256=code_sha256())
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("kind") == KIND else None
 
 
 def registry(root: str | Path) -> list[RunRecord]:
@@ -86,9 +103,9 @@ def registry(root: str | Path) -> list[RunRecord]:
     out = []
     if runs.is_dir():
         for folder in sorted(runs.iterdir()):
-            mf = folder / MANIFEST
-            if folder.is_dir() and not folder.name.startswith(".") and mf.is_file():
-                m = json.loads(mf.read_text(encoding="utf-8"))
+            m = _read_manifest(folder) if folder.is_dir() and not folder.name.startswith(
+                ".") else None
+            if m is not None:
                 out.append(RunRecord(str(m["run"]), int(m["year"]), folder, m))
     return sorted(out, key=lambda r: (r.year, r.manifest.get("created_utc", "")))
 
@@ -100,19 +117,35 @@ def latest(root: str | Path, year: int, framework_sha: str | None = None) -> Run
     return runs[-1] if runs else None
 
 
-def previous_scores(record: RunRecord) -> dict[str, pd.Series]:
-    """The index score of every unit per level, read from a stored run."""
-    out = {}
-    for key, entry in record.manifest["outputs"].items():
-        if key.startswith("csv:") and key.endswith("_ranking"):
-            level = key[len("csv:"):-len("_ranking")]
-            frame = pd.read_csv(record.path / entry["file"], dtype={"unit": str})
-            out[level] = frame.set_index("unit")["score"].astype(float)
-    return out
+def previous_run(record: RunRecord) -> Previous:
+    """A stored run as the previous edition of a new one: the index score of every unit per
+    level (full precision, from the JSON document) and the indicator values it used (after
+    imputation, from ``tables/<level>_indicators.csv``). The files are first checked against
+    the run's manifest; an edited or missing file is refused."""
+    problems = verify_outputs(record.manifest, record.path)
+    if problems:
+        raise EvaluationError(t("eval.err.previous_edited", run=record.id,
+                                files=", ".join(f"{f} ({t('eval.file.' + p)})"
+                                                for f, p in problems)))
+    doc = json.loads(record.file("json").read_text(encoding="utf-8"))
+    scores: dict[str, pd.Series] = {}
+    values: dict[str, pd.DataFrame] = {}
+    for lv in doc["levels"]:
+        level = str(lv["level"])
+        scores[level] = pd.Series({str(r["unit"]): float(r["score"]) for r in lv["ranking"]},
+                                  dtype=float)
+        key = f"csv:{level}_indicators"
+        if key in record.manifest["outputs"]:
+            long = read_table(record.file(key))
+            wide = long.pivot(index="unit", columns="indicator", values="value_used")
+            wide.index = wide.index.astype(str)
+            values[level] = wide[[c for c in lv["indicators"] if c in wide.columns]]
+    return Previous(record.year, record.id, scores, values)
 
 
 def save_run(ev: Evaluation, root: str | Path, writer: Writer) -> RunRecord:
-    """Write ``ev`` as a new immutable run folder, or verify it reproduces the stored one."""
+    """Write ``ev`` as a new run folder, or verify it reproduces the stored one (see the
+    module docstring)."""
     rid = run_id(ev)
     runs = Path(root) / "runs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -120,22 +153,27 @@ def save_run(ev: Evaluation, root: str | Path, writer: Writer) -> RunRecord:
     tmp = Path(tempfile.mkdtemp(prefix=f".{rid}.", dir=runs))
     try:
         paths = writer(ev, tmp)
-        manifest = _manifest(ev, rid, tmp, paths)
-        (tmp / MANIFEST).write_text(dumps(manifest), encoding="utf-8")
-        if final.exists():
-            stored = json.loads((final / MANIFEST).read_text(encoding="utf-8"))
-            differ = [k for k, v in manifest["outputs"].items()
-                      if v["file"].endswith(CHECKED)
-                      and stored["outputs"].get(k, {}).get("sha256") != v["sha256"]]
+        new = run_manifest(ev, rid, tmp, paths)
+        stored = _read_manifest(final) if final.exists() else None
+        if stored is not None:
+            differ = [k for k, v in new["outputs"].items()
+                      if v["file"].endswith(CHECKED) and k in stored["outputs"]
+                      and stored["outputs"][k]["sha256"] != v["sha256"]]
             if differ:
                 raise EvaluationError(t("eval.err.not_reproduced", run=rid,
                                         files=", ".join(differ)))
-            return RunRecord(rid, ev.year, final, stored, reproduced=True)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o777 & ~mask)
-        os.replace(tmp, final)
-        return RunRecord(rid, ev.year, final, manifest)
+            problems = verify_outputs(stored, final)
+            problems += [(v["file"], "lacking") for k, v in new["outputs"].items()
+                         if k not in stored["outputs"]]
+            if not problems:
+                return RunRecord(rid, ev.year, final, stored, status="reproduced")
+            write_json(new, tmp / MANIFEST)
+            replace_folder(tmp, final)
+            return RunRecord(rid, ev.year, final, new, status="repaired",
+                             repaired=tuple(problems))
+        write_json(new, tmp / MANIFEST)
+        replace_folder(tmp, final)
+        return RunRecord(rid, ev.year, final, new)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -16,15 +16,17 @@ schema replaces the top-level sections it names.
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pydantic
 from scipy import stats
 
 from cocity.data.errors import AmbiguousUnitError, Issue, UnitNotFoundError, ValidationError
@@ -33,7 +35,7 @@ from cocity.data.schema import LEVELS
 from cocity.data.store import Store
 from cocity.data.units import normalize
 from cocity.i18n import t
-from cocity.specfiles import read_spec
+from cocity.spec import Spec, SpecError, read_yaml, validate_spec
 
 OVERALL = "overall"
 """The pseudo-domain: per respondent, the mean of the items they answered."""
@@ -104,75 +106,128 @@ def _lang() -> str:
     return current_lang()
 
 
+class Named(Spec):
+    zh: str
+    en: str
+    aliases: list[str] = pydantic.Field(default_factory=list)
+
+
+class Bilingual(Spec):
+    zh: str
+    en: str
+
+
+class Demographic(Spec):
+    zh: str
+    en: str
+    codes: Annotated[dict[str, Bilingual], pydantic.Field(min_length=1)]
+
+
+class Likert(Spec):
+    min: Annotated[int, pydantic.Field(strict=True)]
+    max: Annotated[int, pydantic.Field(strict=True)]
+    labels: dict[int, Bilingual]
+
+
+class Checks(Spec):
+    min_n: Annotated[int, pydantic.Field(strict=True, ge=0)] = 30
+    min_response: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.5
+
+
+class Simulation(Spec):
+    mu: float = 0.0
+    sigma_unit: Annotated[float, pydantic.Field(ge=0)] = 0.3
+    sigma_domain: Annotated[float, pydantic.Field(ge=0)] = 0.3
+    sigma_respondent: Annotated[float, pydantic.Field(gt=0)] = 1.0
+    cuts: list[float] = pydantic.Field(default_factory=list)
+    nonresponse_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.0
+
+
+class SurveySpec(Spec):
+    """The survey schema file (``survey.yaml``), checked by :mod:`cocity.spec`."""
+
+    columns: dict[Literal["respondent", "unit", "weight"], Named]
+    design: dict[Literal["stratum", "psu"], Named]
+    domains: Annotated[dict[str, Bilingual], pydantic.Field(min_length=1)]
+    likert: Likert
+    nonresponse: dict[int, Bilingual] = pydantic.Field(default_factory=dict)
+    demographics: dict[str, Demographic] = pydantic.Field(default_factory=dict)
+    checks: Checks = pydantic.Field(default_factory=Checks)
+    simulation: Simulation = pydantic.Field(default_factory=Simulation)
+
+
 def load_schema(schema: str | Path | Mapping[str, Any] | SurveySchema | None = None
                 ) -> SurveySchema:
     """The shipped schema, with the top-level sections of ``schema`` (mapping or YAML file)
-    replacing its own."""
+    replacing its own; every problem at once as a :class:`~cocity.spec.SpecError` naming the
+    file and key."""
     if isinstance(schema, SurveySchema):
         return schema
-    spec = dict(read_spec(__package__ or "cocity.evaluate", "survey.yaml"))
-    where = "survey.yaml"
+    shipped, where = read_yaml(package=__package__ or "cocity.evaluate", default="survey.yaml")
+    data = dict(shipped or {})
     if schema is not None:
-        user = read_spec(__package__ or "cocity.evaluate", "survey.yaml",
-                         dict(schema) if isinstance(schema, Mapping) else schema)
-        spec.update(user)
-        where = str(schema) if not isinstance(schema, Mapping) else where
-    try:
-        return _parse_schema(spec)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SurveyInputError([Issue(t("survey.err.schema", problem=exc), file=where,
-                                      hint=t("survey.err.schema.hint"))]) from exc
+        user, where = (dict(schema), "<schema>") if isinstance(schema, Mapping) else \
+            read_yaml(schema)
+        if not isinstance(user, Mapping):
+            raise SpecError([Issue(t("spec.err.not_mapping", kind=type(user).__name__),
+                                   where)])
+        data.update(user)
+    return _schema_of(validate_spec(SurveySpec, data, origin=where), where)
 
 
-def _bilingual(entry: Any, what: str) -> dict[str, str]:
-    if not (isinstance(entry, Mapping) and isinstance(entry.get("zh"), str)
-            and isinstance(entry.get("en"), str)):
-        raise ValueError(f"{what}: needs zh and en names")
-    return {"zh": entry["zh"], "en": entry["en"]}
+def _schema_of(spec: SurveySpec, origin: str) -> SurveySchema:
+    """The schema of a well-shaped file after the checks between its parts: all three
+    identification columns, a scale of at least two codes with one label each, non-response
+    codes off the scale, no column defined twice, one simulation cut-point fewer than codes."""
+    problems: list[Issue] = []
 
+    def add(key: str, message: str) -> None:
+        problems.append(Issue(message, origin, key=key))
 
-def _parse_schema(spec: Mapping[str, Any]) -> SurveySchema:
     names: dict[str, dict[str, str]] = {}
     aliases: dict[str, tuple[str, ...]] = {}
-    for section, keys in (("columns", _ID_COLUMNS), ("design", _DESIGN_COLUMNS)):
+    for section, keys, given in (("columns", _ID_COLUMNS, spec.columns),
+                                 ("design", _DESIGN_COLUMNS, spec.design)):
         for key in keys:
-            entry = spec[section][key]
-            names[key] = _bilingual(entry, f"{section}.{key}")
-            aliases[key] = tuple(str(a) for a in entry.get("aliases", []) or [])
-    domains = tuple(str(d) for d in spec["domains"])
-    if not domains:
-        raise ValueError("domains: at least one is needed")
+            entry = given.get(key)  # type: ignore[call-overload]
+            if entry is None:
+                add(f"{section}.{key}", t("spec.err.missing"))
+                continue
+            names[key] = {"zh": entry.zh, "en": entry.en}
+            aliases[key] = tuple(entry.aliases)
+    domains = tuple(str(d) for d in spec.domains)
     for d in domains:
-        names[d] = _bilingual(spec["domains"][d], f"domains.{d}")
+        names[d] = spec.domains[d].model_dump()
         aliases[d] = ()
-    lk = spec["likert"]
-    lo, hi = int(lk["min"]), int(lk["max"])
+    lo, hi = spec.likert.min, spec.likert.max
     if hi - lo < 1:
-        raise ValueError("likert: max must exceed min")
-    labels = {int(k): _bilingual(v, f"likert.labels.{k}") for k, v in lk["labels"].items()}
-    if set(labels) != set(range(lo, hi + 1)):
-        raise ValueError(f"likert.labels: one label for each of {lo}..{hi}")
-    nonresp = {int(k): _bilingual(v, f"nonresponse.{k}")
-               for k, v in (spec.get("nonresponse") or {}).items()}
-    clash = sorted(c for c in nonresp if lo <= c <= hi)
-    if clash:
-        raise ValueError(f"nonresponse: codes {clash} lie on the scale {lo}..{hi}")
+        add("likert.max", t("survey.err.schema.scale", low=lo, high=hi))
+    labels_ = {int(k): v.model_dump() for k, v in spec.likert.labels.items()}
+    if set(labels_) != set(range(lo, hi + 1)):
+        add("likert.labels", t("survey.err.schema.labels", low=lo, high=hi))
+    nonresp = {int(k): v.model_dump() for k, v in spec.nonresponse.items()}
+    for code in sorted(c for c in nonresp if lo <= c <= hi):
+        add(f"nonresponse.{code}", t("survey.err.schema.on_scale", code=code, low=lo, high=hi))
     demo: dict[str, dict[str, dict[str, str]]] = {}
-    for col, entry in (spec.get("demographics") or {}).items():
-        names[str(col)] = _bilingual(entry, f"demographics.{col}")
-        aliases[str(col)] = ()
-        demo[str(col)] = {_code_text(k): _bilingual(v, f"demographics.{col}.{k}")
-                          for k, v in entry["codes"].items()}
+    for col, entry in spec.demographics.items():
+        names[col] = {"zh": entry.zh, "en": entry.en}
+        aliases[col] = ()
+        demo[col] = {_code_text(k): v.model_dump() for k, v in entry.codes.items()}
     used = set(_ID_COLUMNS) | set(_DESIGN_COLUMNS) | {"simulated"}
     for col in (*domains, *demo):
         if col in used:
-            raise ValueError(f"column {col!r} defined twice")
+            add(f"domains.{col}" if col in domains else f"demographics.{col}",
+                t("survey.err.schema.twice", column=col))
         used.add(col)
-    checks = spec.get("checks") or {}
-    min_n, min_response = int(checks.get("min_n", 30)), float(checks.get("min_response", 0.5))
-    _check_thresholds(min_n, min_response)
-    return SurveySchema(domains, names, aliases, lo, hi, labels, nonresp, demo, min_n,
-                        min_response, dict(spec.get("simulation") or {}))
+    cuts = spec.simulation.cuts
+    if spec.simulation.cuts and (len(cuts) != hi - lo or any(
+            b <= a for a, b in itertools.pairwise(cuts))):
+        add("simulation.cuts", t("survey.err.schema.cuts", n=hi - lo))
+    if problems:
+        raise SpecError(problems)
+    return SurveySchema(domains, names, aliases, lo, hi, labels_, nonresp, demo,
+                        spec.checks.min_n, spec.checks.min_response,
+                        spec.simulation.model_dump())
 
 
 def _check_thresholds(min_n: object, min_response: object) -> None:
@@ -770,6 +825,11 @@ def check_survey(survey: Survey, units: Sequence[str] | pd.DataFrame, *,
 
 
 # ====================================================================== simulation
+def _stream(seed: int, *key: int) -> np.random.Generator:
+    """The generator of one independent stream of ``seed`` (``SeedSequence`` spawn key)."""
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=key))
+
+
 def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_unit: int = 60,
                     seed: int = 0,
                     schema: str | Path | Mapping[str, Any] | SurveySchema | None = None
@@ -796,8 +856,11 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     groups of units (e.g. prefectures) are population-weighted. Units without a population in
     ``year`` are not surveyed (they get no responses); with none at all, an error.
 
-    Reproducible: the same store, arguments and seed give an identical frame (NumPy
-    ``default_rng(seed)``, draws in a fixed order).
+    **Random streams.** Independent streams from the one ``seed``
+    (``numpy.random.SeedSequence(seed, spawn_key=…)``): one for the domain effects and one per
+    unit, keyed by the unit's code — so a unit's answers do not change when other units are
+    added to or removed from the survey. The same store, arguments and seed give an identical
+    frame.
     """
     sch = load_schema(schema)
     if level not in LEVELS:
@@ -832,19 +895,32 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
         raise SurveyInputError([Issue(
             t("survey.err.schema", problem=f"simulation.cuts: {k - 1} increasing cut-points"),
             hint=t("survey.err.schema.hint"))])
-    rng = np.random.default_rng(seed)
     n_units, n_dom = len(codes), len(sch.domains)
     total = n_units * n_per_unit
-    unit_effect = rng.normal(0.0, float(par.get("sigma_unit", 0.3)), n_units)
-    domain_effect = rng.normal(0.0, float(par.get("sigma_domain", 0.3)), n_dom)
-    noise = rng.normal(0.0, float(par.get("sigma_respondent", 1.0)), (total, n_dom))
-    unit_of = np.repeat(np.arange(n_units), n_per_unit)
-    latent = float(par.get("mu", 0.0)) + unit_effect[unit_of][:, None] + domain_effect + noise
-    answers = (sch.likert_min + np.searchsorted(cuts, latent)).astype(np.int64)
+    sigma_u = float(par.get("sigma_unit", 0.3))
+    sigma_e = float(par.get("sigma_respondent", 1.0))
+    share_nr = float(par.get("nonresponse_share", 0.0))
     nr_codes = np.array(sorted(sch.nonresponse), dtype=np.int64)
-    if len(nr_codes):
-        missing = rng.random((total, n_dom)) < float(par.get("nonresponse_share", 0.0))
-        answers = np.where(missing, rng.choice(nr_codes, size=(total, n_dom)), answers)
+    demo = {col: np.array(list(allowed), dtype=object)
+            for col, allowed in sch.demographics.items()}
+    domain_effect = _stream(seed, 0).normal(0.0, float(par.get("sigma_domain", 0.3)), n_dom)
+    latent = np.empty((total, n_dom))
+    answers_nr = np.zeros((total, n_dom), dtype=np.int64)
+    nr_mask = np.zeros((total, n_dom), dtype=bool)
+    drawn: dict[str, list[Any]] = {col: [] for col in demo}
+    for u, code in enumerate(codes):
+        rng = _stream(seed, 1, int(code) if code.isdigit() else u)
+        block = slice(u * n_per_unit, (u + 1) * n_per_unit)
+        latent[block] = (float(par.get("mu", 0.0)) + rng.normal(0.0, sigma_u) + domain_effect
+                        + rng.normal(0.0, sigma_e, (n_per_unit, n_dom)))
+        if len(nr_codes):
+            nr_mask[block] = rng.random((n_per_unit, n_dom)) < share_nr
+            answers_nr[block] = rng.choice(nr_codes, size=(n_per_unit, n_dom))
+        for col, allowed in demo.items():
+            drawn[col].extend(rng.choice(allowed, size=n_per_unit))
+    unit_of = np.repeat(np.arange(n_units), n_per_unit)
+    answers = (sch.likert_min + np.searchsorted(cuts, latent)).astype(np.int64)
+    answers = np.where(nr_mask, answers_nr, answers)
     frame: dict[str, object] = {
         "respondent": [f"{c}-{i:04d}" for c in codes for i in range(1, n_per_unit + 1)],
         "unit": np.repeat(codes, n_per_unit),
@@ -852,8 +928,8 @@ def simulate_survey(store: Store, *, year: int, level: str = "county", n_per_uni
     }
     for j, d in enumerate(sch.domains):
         frame[d] = answers[:, j]
-    for col, allowed in sch.demographics.items():
-        frame[col] = rng.choice(np.array(list(allowed), dtype=object), size=total)
+    for col in demo:
+        frame[col] = np.asarray(drawn[col], dtype=object)
     frame["stratum"] = np.repeat(codes, n_per_unit)
     frame["simulated"] = True
     raw = pd.DataFrame(frame)

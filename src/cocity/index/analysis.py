@@ -90,7 +90,7 @@ class Correlations:
     n: pd.DataFrame
 
 
-def correlations(df: pd.DataFrame, method: str = "pearson") -> Correlations:
+def correlations(df: pd.DataFrame, *, method: str = "pearson") -> Correlations:
     """Pairwise correlations with p-values (``scipy.stats.pearsonr`` / ``spearmanr``).
 
     Each pair uses the units observed on both (pairwise deletion). ``r`` and ``p`` are ``NaN``
@@ -212,7 +212,7 @@ def _oriented(df: pd.DataFrame, directions: Mapping[str, int] | pd.Series | None
     return num * d
 
 
-def strengths_weaknesses(df: pd.DataFrame, k: int = 3,
+def strengths_weaknesses(df: pd.DataFrame, *, k: int = 3,
                          directions: Mapping[str, int] | pd.Series | None = None,
                          ) -> pd.DataFrame:
     """Each unit's ``k`` strongest and ``k`` weakest indicators, by rank among the units.

@@ -21,14 +21,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-import yaml
+import pydantic
 from numpy.typing import ArrayLike, NDArray
 
-from cocity.i18n import current_lang, t
+from cocity.i18n import current_lang, labels, t
 from cocity.index.errors import MethodInputError
+from cocity.spec import Spec, load_spec
 
 Array = NDArray[np.float64]
 
@@ -104,7 +105,7 @@ def coupling_degree(U: ArrayLike, *, variant: str = "traditional") -> Array:
     return np.where(missing, np.nan, np.clip(C, 0.0, 1.0))
 
 
-def development_index(U: ArrayLike, alpha: ArrayLike | None = None) -> Array:
+def development_index(U: ArrayLike, *, alpha: ArrayLike | None = None) -> Array:
     """Comprehensive development index ``T = Σ_i α_i U_i`` (综合发展指数 / 综合协调指数).
 
     ``alpha`` (``(n,)`` or ``(..., n)``): the subsystems' contributions, non-negative and
@@ -131,7 +132,7 @@ class Coupling:
     D: Array
 
 
-def coupling_coordination(U: ArrayLike, alpha: ArrayLike | None = None, *,
+def coupling_coordination(U: ArrayLike, *, alpha: ArrayLike | None = None,
                           variant: str = "traditional") -> Coupling:
     """``C``, ``T`` and the coupling coordination degree ``D = sqrt(C · T)`` (耦合协调度).
 
@@ -145,7 +146,7 @@ def coupling_coordination(U: ArrayLike, alpha: ArrayLike | None = None, *,
     ``[0, 1]``; grade it with :func:`grade`.
     """
     C = coupling_degree(U, variant=variant)
-    T = development_index(U, alpha)
+    T = development_index(U, alpha=alpha)
     return Coupling(C=C, T=T, D=np.sqrt(C * T))
 
 
@@ -169,54 +170,69 @@ class GradeTable:
         return self.labels[i][lang or current_lang()]
 
 
-def _table_error(name: str, reason: str) -> MethodInputError:
-    return MethodInputError(t("index.a.err.grade_table", name=name,
-                              reason=t(f"index.a.err.grade_table.{reason}")))
+class GradeSpec(Spec):
+    """One class of a grade table: its upper bound and its label (an ``i18n`` key, or the
+    text in both languages)."""
+
+    upper: float
+    label: str | None = None
+    zh: str | None = None
+    en: str | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _labelled(self) -> GradeSpec:
+        if self.label is not None:
+            if self.label not in labels():
+                raise ValueError(t("index.a.err.grade_label", name=self.label))
+        elif self.zh is None or self.en is None:
+            raise ValueError(t("index.a.err.grade_table.label"))
+        return self
 
 
-def _label_of(entry: Mapping[str, Any], name: str) -> Mapping[str, str]:
-    if "label" in entry:
-        key = str(entry["label"])
-        return {"zh": t(key, "zh"), "en": t(key, "en")}
-    if "zh" in entry and "en" in entry:
-        return {"zh": str(entry["zh"]), "en": str(entry["en"])}
-    raise _table_error(name, "label")
+class GradeTableSpec(Spec):
+    """A grade table file (``grades/*.yaml``): classes in increasing order on
+    ``[lower, upper]``, intervals closed on the ``left`` or the ``right``."""
+
+    name: str = "custom"
+    closed: Literal["left", "right"] = "left"
+    lower: float = 0.0
+    upper: float | None = None
+    grades: list[GradeSpec] = pydantic.Field(min_length=1)
+
+    @pydantic.model_validator(mode="after")
+    def _bounds(self) -> GradeTableSpec:
+        edges = (self.lower, *(g.upper for g in self.grades))
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ValueError(t("index.a.err.grade_table.increasing"))
+        if self.upper is not None and self.upper != edges[-1]:
+            raise ValueError(t("index.a.err.grade_table.end"))
+        return self
+
+    def table(self) -> GradeTable:
+        labels_ = tuple({"zh": t(g.label, "zh"), "en": t(g.label, "en")} if g.label else
+                        {"zh": str(g.zh), "en": str(g.en)} for g in self.grades)
+        return GradeTable(name=self.name, edges=(self.lower, *(g.upper for g in self.grades)),
+                          labels=labels_, closed=self.closed)
 
 
-def grade_table_from_mapping(data: Mapping[str, Any]) -> GradeTable:
-    """A :class:`GradeTable` from a mapping shaped like ``grades/coupling_default.yaml``."""
-    name = str(data.get("name", "custom"))
-    grades = data.get("grades")
-    if not isinstance(grades, list) or not grades:
-        raise _table_error(name, "grades")
-    closed = str(data.get("closed", "left"))
-    if closed not in ("left", "right"):
-        raise _table_error(name, "closed")
-    try:
-        edges = (float(data.get("lower", 0.0)), *tuple(float(g["upper"]) for g in grades))
-    except (KeyError, TypeError, ValueError):
-        raise _table_error(name, "upper") from None
-    if any(b <= a for a, b in itertools.pairwise(edges)):
-        raise _table_error(name, "increasing")
-    if "upper" in data and float(data["upper"]) != edges[-1]:
-        raise _table_error(name, "end")
-    labels = tuple(_label_of(g, name) for g in grades)
-    return GradeTable(name=name, edges=edges, labels=labels, closed=closed)
+def shipped_grade_tables() -> list[str]:
+    folder = resources.files("cocity.index").joinpath("grades")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
 def load_grade_table(source: str | Path | Mapping[str, Any] = "coupling_default") -> GradeTable:
-    """A grade table: a built-in name (``"coupling_default"``), a YAML file, or a mapping."""
+    """A grade table: a built-in name (``"coupling_default"``), a YAML file, or a mapping;
+    every problem at once as a :class:`~cocity.spec.SpecError` with its key path."""
     if isinstance(source, Mapping):
-        return grade_table_from_mapping(source)
+        return load_spec(GradeTableSpec, source).table()
     path = Path(source)
-    if path.suffix in (".yaml", ".yml") and path.exists():
-        text = path.read_text(encoding="utf-8")
-    else:
-        res = resources.files("cocity.index").joinpath("grades", f"{source}.yaml")
-        if not res.is_file():
-            raise _table_error(str(source), "unknown")
-        text = res.read_text(encoding="utf-8")
-    return grade_table_from_mapping(yaml.safe_load(text) or {})
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return load_spec(GradeTableSpec, path).table()
+    if str(source) not in shipped_grade_tables():
+        raise MethodInputError(t("index.a.err.grade_table", name=str(source), reason=t(
+            "index.a.err.grade_table.unknown", shipped=", ".join(shipped_grade_tables()))))
+    return load_spec(GradeTableSpec, package="cocity.index",
+                     default=f"grades/{source}.yaml").table()
 
 
 @dataclass(frozen=True)
@@ -227,8 +243,9 @@ class Grades:
     label: NDArray[np.object_]
 
 
-def grade(D: ArrayLike, table: GradeTable | str | Path | Mapping[str, Any] | None = None,
-          *, lang: str | None = None) -> Grades:
+def grade(D: ArrayLike, *,
+          table: GradeTable | str | Path | Mapping[str, Any] | None = None,
+          lang: str | None = None) -> Grades:
     """Grade each value of ``D`` with ``table`` (default: 廖重斌 1999 ten classes).
 
     Default table: ``[0, 0.1)`` 极度失调, ``[0.1, 0.2)`` 严重失调, 中度失调, 轻度失调, 濒临失调,

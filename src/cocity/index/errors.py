@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cocity.data.errors import CocityError
+from collections.abc import Iterable
+
+from cocity.data.errors import CocityError, Issue
+from cocity.spec import SpecError
 
 
 class IndexEngineError(CocityError, ValueError):
@@ -17,9 +20,15 @@ class ConsistencyError(IndexEngineError):
     """An AHP judgement matrix whose consistency ratio is not below the limit."""
 
 
-class FrameworkError(IndexEngineError):
-    """An indicator framework that is not a valid tree; carries every issue found."""
+class BuildError(IndexEngineError):
+    """An index cannot be built as asked: the data selection (no such level, no units, no
+    values), a node, a missing section, a step that fails on the data."""
 
-    def __init__(self, issues: list[str]):
-        self.issues = list(issues)
-        super().__init__("\n".join(f"  - {i}" for i in self.issues))
+
+class FrameworkError(SpecError, IndexEngineError):
+    """A framework (tree, settings, ``data``/``pipeline``/``uncertainty`` sections, ``--set``
+    changes) that cannot be used; ``issues`` lists every problem found, each with its file and
+    key path."""
+
+    def __init__(self, issues: Iterable[Issue | str]):
+        super().__init__([i if isinstance(i, Issue) else Issue(str(i)) for i in issues])

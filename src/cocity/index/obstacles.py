@@ -100,7 +100,7 @@ class TopObstacles:
     value: Array
 
 
-def top_obstacles(obstacle: ArrayLike, k: int = 3) -> TopObstacles:
+def top_obstacles(obstacle: ArrayLike, *, k: int = 3) -> TopObstacles:
     """Each unit's ``k`` main obstacles, largest first, shape ``(..., n, k)``.
 
     Ties are broken by column order (the indicator listed first in the framework comes first;

@@ -53,7 +53,7 @@ class Pipeline:
         self.log: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ steps
-    def denominate(self, by: dict[str, str], scale: float | dict[str, float] = 1.0) -> Pipeline:
+    def denominate(self, by: dict[str, str], *, scale: float | dict[str, float] = 1.0) -> Pipeline:
         """Divide indicators by denominators: ``by`` maps indicator → denominator column."""
         return self._set("denominate", {"by": dict(by), "scale": scale})
 
@@ -73,14 +73,14 @@ class Pipeline:
         """Bring indicators to a common scale, oriented so that higher is better."""
         return self._set("normalise", {"method": method, **params})
 
-    def weight(self, method: str = "manual", level: int = 1, **params: Any) -> Pipeline:
+    def weight(self, method: str = "manual", *, level: int = 1, **params: Any) -> Pipeline:
         """Weights of the nodes at ``level`` within each parent, from a ``weight`` method
         computed on the normalised (level 1) or aggregated (higher levels) scores."""
         self.weight_params[int(level)] = {"method": method, **params}
         self._replay("weight")
         return self
 
-    def aggregate(self, by_level: dict[int, str] | None = None,
+    def aggregate(self, *, by_level: dict[int, str] | None = None,
                   min_share: dict[int, float] | None = None,
                   params: dict[int, dict[str, Any]] | None = None) -> Pipeline:
         """Aggregate up the tree. ``by_level`` overrides the framework's method of a level,
@@ -142,7 +142,7 @@ class Pipeline:
         new._replay(ORDER[0])
         return new
 
-    def compare(self, other: Pipeline, node: str | None = None) -> pd.DataFrame:
+    def compare(self, other: Pipeline, *, node: str | None = None) -> pd.DataFrame:
         """Scores and ranks of ``node`` (default: the index) in both versions, with changes."""
         node = node or self.framework.root
         a, b = self.scores[node], other.scores[node]
@@ -288,7 +288,7 @@ class Pipeline:
         self._run_aggregate(record=False, up_to=level)
         return self.scores[self.framework.level_codes(level)]
 
-    def _run_aggregate(self, record: bool = True, up_to: int | None = None) -> None:
+    def _run_aggregate(self, *, record: bool = True, up_to: int | None = None) -> None:
         fw = self.framework
         p = self.params.get("aggregate", {})
         by_level = {int(k): v for k, v in p.get("by_level", {}).items()}

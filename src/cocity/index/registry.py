@@ -26,8 +26,12 @@ Cores take and return arrays: no pandas, no files, no printing. The pipeline wra
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from cocity.data.errors import CocityError
+from cocity.i18n import t
 
 KINDS = ("impute", "treat", "normalise", "weight", "aggregate")
 
@@ -35,7 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 
 
-class UnknownMethodError(KeyError):
+class UnknownMethodError(CocityError, KeyError):
+    """No method of that name is registered (the message lists the available ones)."""
+
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -62,6 +68,18 @@ def get(kind: str, name: str) -> Callable[..., Any]:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY.get(kind, {})))
         raise UnknownMethodError(f"unknown {kind} method {name!r}; available: {known}") from None
+
+
+def unknown_method(kind: str, name: str, *, step: str | None = None) -> str | None:
+    """``None`` when ``name`` is a registered ``kind`` method, else the message that says so,
+    with the closest name and the available ones (``step``: the pipeline step named)."""
+    names = available(kind)
+    if name in names:
+        return None
+    close = difflib.get_close_matches(str(name), names, n=1)
+    return t("index.cli.err.unknown_method", step=step or kind, method=name,
+             available=", ".join(names),
+             hint=t("index.cli.err.did_you_mean", name=close[0]) if close else "")
 
 
 def available(kind: str) -> list[str]:

@@ -24,6 +24,12 @@ nominal ranking, R̄_s = (1/n) Σ_i |rank_i(s) − rank_i(nominal)| (Saisana, Sa
 bootstrap confidence intervals come from SALib's ``sobol.analyze`` (Saltelli 2010 / Jansen
 estimators). Per-unit rank distributions are summarised by the median and the 5–95 % interval.
 
+Randomness: one seed, four independent streams — ``numpy.random.SeedSequence(seed).spawn(4)``,
+one child per role (the design's scrambling, the weight sets, the data sets, the bootstrap; see
+:func:`streams`). The design's columns are the inputs sorted by name. So a result depends on
+the seed and the inputs, not on the order in which the inputs are listed nor on the number of
+worker processes (workers only aggregate; they draw nothing).
+
 Speed: the steps before weighting run once per distinct (data set, treat, normalise)
 combination, not once per replication; weighting and aggregation then run for all replications
 of a combination at once, on arrays with a leading replication axis (the method conventions of
@@ -33,22 +39,80 @@ of a combination at once, on arrays with a leading replication axis (the method 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pydantic
 from scipy.stats import rankdata
 
+from cocity.data.errors import Issue
 from cocity.i18n import t
 from cocity.index import registry
-from cocity.index.errors import MethodInputError
-from cocity.index.framework import Framework
+from cocity.index.errors import FrameworkError, MethodInputError
+from cocity.index.framework import Framework, validated
 from cocity.index.pipeline import Pipeline
+from cocity.spec import Spec
 
 STEPS = ("data", "treat", "normalise", "aggregate", "weights")
+#: the random streams of an analysis, one per role, spawned from the seed in this order
+STREAMS = ("design", "weights", "data", "bootstrap")
+
+
+def streams(seed: int) -> dict[str, np.random.SeedSequence]:
+    """Independent random streams of one analysis: ``SeedSequence(seed).spawn(4)``, one child
+    per role of :data:`STREAMS` — the Saltelli design (its scrambling), the perturbed weight
+    sets, the perturbed data sets and the bootstrap of the Sobol' confidence intervals. A role
+    always gets the same child, whatever the order of the uncertain inputs, and no two roles
+    share one."""
+    return dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS)), strict=True))
+
+
+class UncertainInputSpec(Spec):
+    """One item of ``uncertainty.inputs``."""
+
+    step: Literal["data", "treat", "normalise", "aggregate", "weights"]
+    choices: list[Any] = pydantic.Field(default_factory=list)
+    level: int | None = pydantic.Field(default=None, ge=2)
+    param: str | None = None
+    range: tuple[float, float] | None = None
+    noise: float = pydantic.Field(default=0.25, gt=0, lt=1)
+    sets: int = pydantic.Field(default=100, ge=1)
+
+    @pydantic.model_validator(mode="after")
+    def _complete(self) -> UncertainInputSpec:
+        if self.step in ("normalise", "aggregate") and len(self.choices) < 2:
+            raise ValueError(t("index.u.few_choices", step=self.step))
+        if self.step == "treat" and (self.range is None or not self.param):
+            raise ValueError(t("index.u.treat_range"))
+        if self.step == "aggregate" and self.level is None:
+            raise ValueError(t("index.u.no_level"))
+        return self
+
+
+class UncertaintySection(Spec):
+    """The ``uncertainty:`` section of a framework file."""
+
+    replications: int = pydantic.Field(default=2000, ge=2)
+    seed: int = pydantic.Field(default=0, ge=0)
+    inputs: list[UncertainInputSpec] = pydantic.Field(min_length=1)
+
+    @pydantic.model_validator(mode="after")
+    def _distinct(self) -> UncertaintySection:
+        names = [_input_name(i.step, i.level, i.param) for i in self.inputs]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(t("index.u.twice", names=", ".join(twice)))
+        return self
+
+
+def _input_name(step: str, level: int | None, param: str | None) -> str:
+    if step == "aggregate":
+        return f"aggregate.level{level}"
+    return f"{step}.{param}" if param else step
 
 
 @dataclass(frozen=True)
@@ -65,11 +129,7 @@ class UncertainInput:
 
     @property
     def name(self) -> str:
-        if self.step == "aggregate":
-            return f"aggregate.level{self.level}"
-        if self.param:
-            return f"{self.step}.{self.param}"
-        return self.step
+        return _input_name(self.step, self.level, self.param)
 
     def value(self, u: np.ndarray) -> np.ndarray:
         """Map unit-cube coordinates to choice indices, set indices or parameter values."""
@@ -88,29 +148,58 @@ class UncertaintySpec:
     seed: int = 0
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> UncertaintySpec:
-        """Read the ``uncertainty:`` section of a framework file."""
-        inputs = []
-        for item in d.get("inputs", []):
-            step = item.get("step")
-            if step not in STEPS:
-                raise MethodInputError(t("index.u.bad_step", step=step, steps=", ".join(STEPS)))
-            choices = tuple(item.get("choices", ()))
-            rng = tuple(item["range"]) if "range" in item else None
-            if step in ("normalise", "aggregate") and len(choices) < 2:
-                raise MethodInputError(t("index.u.few_choices", step=step))
-            if step == "treat" and (rng is None or not item.get("param")):
-                raise MethodInputError(t("index.u.treat_range"))
-            if step == "aggregate" and item.get("level") is None:
-                raise MethodInputError(t("index.u.no_level"))
-            inputs.append(UncertainInput(
-                step=step, choices=choices, level=item.get("level"), param=item.get("param"),
-                range=(float(rng[0]), float(rng[1])) if rng else None,
-                noise=float(item.get("noise", 0.25)), sets=int(item.get("sets", 100))))
-        if not inputs:
-            raise MethodInputError(t("index.u.no_inputs"))
-        return cls(inputs=inputs, replications=int(d.get("replications", 2000)),
-                   seed=int(d.get("seed", 0)))
+    def from_dict(cls, d: Mapping[str, Any], *, origin: str = "<uncertainty>",
+                  key: str = "uncertainty") -> UncertaintySpec:
+        """Read the ``uncertainty:`` section of a framework file; every problem at once as a
+        :class:`~cocity.index.errors.FrameworkError` (keys under ``key``)."""
+        return cls.from_section(section_of(d, origin=origin, key=key))
+
+    @classmethod
+    def from_section(cls, sec: UncertaintySection) -> UncertaintySpec:
+        inputs = [UncertainInput(step=i.step, choices=tuple(i.choices), level=i.level,
+                                 param=i.param, range=i.range, noise=i.noise, sets=i.sets)
+                  for i in sec.inputs]
+        return cls(inputs=inputs, replications=sec.replications, seed=sec.seed)
+
+
+def uncertainty_issues(d: Any, *, origin: str, key: str = "uncertainty"
+                       ) -> tuple[UncertaintySection | None, list[Issue]]:
+    """The validated section and every problem: types and keys, the cross-field rules of each
+    input, and the method names of normalisation and aggregation choices."""
+    if not isinstance(d, Mapping):
+        return None, [Issue(t("spec.err.not_mapping", kind=type(d).__name__), origin, key=key)]
+    sec, issues = validated(UncertaintySection, d, origin, key)
+    if sec is None:
+        return None, issues
+    for i, item in enumerate(sec.inputs):
+        if item.step not in ("normalise", "aggregate"):
+            continue
+        kind = "normalise" if item.step == "normalise" else "aggregate"
+        for j, choice in enumerate(item.choices):
+            name = choice.get("method", "minmax") if isinstance(choice, Mapping) else choice
+            problem = registry.unknown_method(kind, str(name), step=item.step)
+            if problem:
+                issues.append(Issue(problem, origin, key=f"{key}.inputs[{i}].choices[{j}]"))
+    return (None, issues) if issues else (sec, [])
+
+
+def section_of(d: Any, *, origin: str, key: str = "uncertainty") -> UncertaintySection:
+    sec, issues = uncertainty_issues(d, origin=origin, key=key)
+    if sec is None:
+        raise FrameworkError(issues)
+    return sec
+
+
+def input_label(name: str, lang: str | None = None) -> str:
+    """Readable name of an uncertain input (``normalise``, ``aggregate.level3``, ``weights``,
+    ``treat.max_winsorised``)."""
+    step, _, rest = name.partition(".")
+    if step == "aggregate" and rest.startswith("level"):
+        return t("index.cli.page.input.aggregate", lang, level=rest[len("level"):])
+    if step in ("treat", "normalise", "weights", "data"):
+        label = t(f"index.cli.page.input.{step}", lang)
+        return t("index.cli.page.input.param", lang, step=label, param=rest) if rest else label
+    return name
 
 
 @dataclass
@@ -146,33 +235,54 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
     return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
 
 
-def saltelli_samples(spec: UncertaintySpec, replications: int | None = None,
-                     seed: int | None = None) -> tuple[dict[str, Any], np.ndarray]:
-    """SALib problem and the (N·(D+2), D) unit-cube sample, N a power of two."""
+def design_order(spec: UncertaintySpec) -> list[UncertainInput]:
+    """The inputs in the order of the design's columns: sorted by name, so that the sample
+    (and every result) does not depend on the order in which a file lists the inputs."""
+    return sorted(spec.inputs, key=lambda i: i.name)
+
+
+def saltelli_samples(spec: UncertaintySpec, *, replications: int | None = None,
+                     seed: int | np.random.SeedSequence | None = None
+                     ) -> tuple[dict[str, Any], np.ndarray]:
+    """SALib problem and the (N·(D+2), D) unit-cube sample, N a power of two, the columns in
+    :func:`design_order`; the scrambling of the Sobol' sequence draws from the ``design``
+    stream of ``seed`` (default: the spec's)."""
     from SALib.sample import sobol as sobol_sample
 
-    d = len(spec.inputs)
+    ordered = design_order(spec)
+    d = len(ordered)
     total = replications or spec.replications
     n_base = 2 ** max(1, math.ceil(math.log2(max(2, total / (d + 2)))))
-    problem = {"num_vars": d, "names": [i.name for i in spec.inputs],
-               "bounds": [[0.0, 1.0]] * d}
+    problem = {"num_vars": d, "names": [i.name for i in ordered], "bounds": [[0.0, 1.0]] * d}
+    stream = _stream(spec.seed if seed is None else seed, "design")
     u = sobol_sample.sample(problem, n_base, calc_second_order=False,
-                            seed=spec.seed if seed is None else seed)
+                            seed=np.random.default_rng(stream))
     return problem, np.clip(u, 0.0, np.nextafter(1.0, 0.0))
 
 
-def data_sets(raw: pd.DataFrame, se: pd.DataFrame, sets: int, seed: int) -> np.ndarray:
-    """(sets, n, m) perturbed copies of ``raw``: x + N(0, se) per cell, seeded; cells without a
-    standard error (or a missing value) are left as they are."""
+def _stream(seed: int | np.random.SeedSequence, role: str) -> np.random.SeedSequence:
+    """The stream of ``role``: spawned from an integer seed, or a stream given as it is."""
+    return seed if isinstance(seed, np.random.SeedSequence) else streams(int(seed))[role]
+
+
+def data_sets(raw: pd.DataFrame, se: pd.DataFrame, *, sets: int,
+              seed: int | np.random.SeedSequence) -> np.ndarray:
+    """(sets, n, m) perturbed copies of ``raw``: x + N(0, se) per cell, from the ``data``
+    stream of ``seed`` (an integer) or the stream ``seed``; cells without a standard error (or
+    a missing value) are left as they are."""
     sd = se.reindex(index=raw.index, columns=raw.columns).to_numpy(float)
     sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.0)
-    noise = np.random.default_rng(seed).standard_normal((sets, *raw.shape)) * sd
+    rng = np.random.default_rng(_stream(seed, "data"))
+    noise = rng.standard_normal((sets, *raw.shape)) * sd
     return raw.to_numpy(float)[None, :, :] + noise
 
 
-def weight_sets(n_nodes: int, noise: float, sets: int, seed: int) -> np.ndarray:
-    """(sets, n_nodes) multiplicative weight factors drawn from U(1 − noise, 1 + noise)."""
-    return np.random.default_rng(seed).uniform(1 - noise, 1 + noise, size=(sets, n_nodes))
+def weight_sets(n_nodes: int, *, noise: float, sets: int,
+                seed: int | np.random.SeedSequence) -> np.ndarray:
+    """(sets, n_nodes) multiplicative weight factors drawn from U(1 − noise, 1 + noise), from
+    the ``weights`` stream of ``seed`` (an integer) or the stream ``seed``."""
+    rng = np.random.default_rng(_stream(seed, "weights"))
+    return rng.uniform(1 - noise, 1 + noise, size=(sets, n_nodes))
 
 
 @dataclass(frozen=True)
@@ -261,6 +371,12 @@ def run_uncertainty(
 ) -> UncertaintyResult:
     """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it.
 
+    Every random draw comes from one stream of :func:`streams` (``seed``, default the spec's):
+    the design, the weight sets, the data sets and the bootstrap each have their own, so the
+    results depend neither on the order of the inputs nor on ``workers`` (the worker processes
+    only aggregate, deterministically, the configuration groups they are given; results are
+    collected in group order).
+
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
     input."""
     from SALib.analyze import sobol as sobol_analyze
@@ -268,11 +384,13 @@ def run_uncertainty(
     fw = pipe.framework
     node = node or fw.root
     seed = spec.seed if seed is None else seed
+    rngs = streams(seed)
     if "normalise" not in pipe.params:
         raise MethodInputError(t("index.p.normalise_first"))
     tree = _Tree.of(fw)
-    problem, u = saltelli_samples(spec, replications, seed)
-    values = {inp.name: inp.value(u[:, j]) for j, inp in enumerate(spec.inputs)}
+    problem, u = saltelli_samples(spec, replications=replications, seed=rngs["design"])
+    column = {name: j for j, name in enumerate(problem["names"])}
+    values = {inp.name: inp.value(u[:, column[inp.name]]) for inp in spec.inputs}
     samples = pd.DataFrame(values)
     total = len(samples)
 
@@ -280,7 +398,8 @@ def run_uncertainty(
     factors = np.ones((total, len(tree.codes)))
     for inp in spec.inputs:
         if inp.step == "weights":
-            table = weight_sets(len(tree.codes), inp.noise, inp.sets, seed)
+            table = weight_sets(len(tree.codes), noise=inp.noise, sets=inp.sets,
+                                seed=rngs["weights"])
             factors = factors * table[values[inp.name]]
     # Aggregation method per replication and level.
     methods = np.full((total, len(tree.levels)), "", dtype=object)
@@ -297,7 +416,7 @@ def run_uncertainty(
                     .get("params", {}).items()}
 
     # Configurations of the steps before weighting: (data set, treat value, normalise choice).
-    perturbed = _data_sets(pipe, spec, data_se, seed)
+    perturbed = _data_sets(pipe, spec, data_se, rngs["data"])
     keys = pd.DataFrame(index=samples.index)
     for inp in spec.inputs:
         if inp.step in ("data", "treat", "normalise"):
@@ -335,21 +454,24 @@ def run_uncertainty(
                                scores=scores, ranks=_ranks(scores), nominal_rank=nominal)
     if sobol:
         y = result.mean_rank_shift
-        si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
-        result.sobol = pd.DataFrame({"S1": si["S1"], "S1_conf": si["S1_conf"],
-                                     "ST": si["ST"], "ST_conf": si["ST_conf"]},
-                                    index=pd.Index(problem["names"], name="input"))
+        # SALib seeds its bootstrap with a non-zero integer (0 would mean "unseeded")
+        boot = int(rngs["bootstrap"].generate_state(1, np.uint32)[0]) or 1
+        si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=boot)
+        indices = pd.DataFrame({"S1": si["S1"], "S1_conf": si["S1_conf"],
+                                "ST": si["ST"], "ST_conf": si["ST_conf"]},
+                               index=pd.Index(problem["names"], name="input"))
+        result.sobol = indices.reindex(pd.Index([i.name for i in spec.inputs], name="input"))
     return result
 
 
 def _data_sets(pipe: Pipeline, spec: UncertaintySpec, data_se: pd.DataFrame | None,
-               seed: int) -> np.ndarray | None:
+               stream: np.random.SeedSequence) -> np.ndarray | None:
     inp = next((i for i in spec.inputs if i.step == "data"), None)
     if inp is None:
         return None
     if data_se is None:
         raise MethodInputError(t("index.u.no_data_se"))
-    return data_sets(pipe.raw, data_se, inp.sets, seed)
+    return data_sets(pipe.raw, data_se, sets=inp.sets, seed=stream)
 
 
 def _variant(pipe: Pipeline, spec: UncertaintySpec, key: Any, columns: list[str],
@@ -382,14 +504,14 @@ def _step_change(pipe: Pipeline, inp: UncertainInput, value: Any) -> dict[str, A
     return {**pipe.params.get("treat", {}), inp.param: v}
 
 
-def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series,
+def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, *, sample: pd.Series,
                         seed: int | None = None,
                         data_se: pd.DataFrame | None = None) -> pd.Series:
     """The baseline: one replication by rebuilding the whole pipeline (for tests and
     benchmarks — it must give the same scores as the vectorised engine)."""
     fw = pipe.framework
-    seed = spec.seed if seed is None else seed
-    perturbed = _data_sets(pipe, spec, data_se, seed)
+    rngs = streams(spec.seed if seed is None else seed)
+    perturbed = _data_sets(pipe, spec, data_se, rngs["data"])
     tree = _Tree.of(fw)
     changes: dict[str, Any] = {}
     factor = np.ones(len(tree.codes))
@@ -401,7 +523,8 @@ def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, sample: pd.Series
         elif inp.step == "aggregate":
             by_level[inp.level] = inp.choices[int(value)]
         elif inp.step == "weights":
-            factor = factor * weight_sets(len(tree.codes), inp.noise, inp.sets, seed)[int(value)]
+            factor = factor * weight_sets(len(tree.codes), noise=inp.noise, sets=inp.sets,
+                                          seed=rngs["weights"])[int(value)]
         elif inp.step == "data":
             assert perturbed is not None
             pipe = pipe.with_data(pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,

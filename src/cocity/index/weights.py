@@ -141,7 +141,7 @@ def ahp_consistency(A: ArrayLike, *, rtol: float = 0.05) -> AHPConsistency:
     return AHPConsistency(k=k, lambda_max=lam, ci=ci, ri=ri, cr=ci / ri)
 
 
-def ahp_weights(A: ArrayLike, method: str = "eigen", *, rtol: float = 0.05) -> Array:
+def ahp_weights(A: ArrayLike, *, method: str = "eigen", rtol: float = 0.05) -> Array:
     """Priority vector of a pairwise comparison matrix (no consistency check; see :func:`ahp`)."""
     a = _check_pairwise(A, rtol)
     if method == "eigen":
@@ -180,7 +180,7 @@ def ahp(X: ArrayLike, *, A: ArrayLike, method: str = "eigen", allow_inconsistent
     if cons.cr >= cr_limit and not allow_inconsistent:
         raise ConsistencyError(t("index.m.ahp_inconsistent", cr=f"{cons.cr:.3f}",
                                  limit=cr_limit, ci=f"{cons.ci:.3f}", ri=cons.ri))
-    w = ahp_weights(a, method, rtol=rtol)
+    w = ahp_weights(a, method=method, rtol=rtol)
     return np.broadcast_to(w, (*lead, m)).copy()
 
 

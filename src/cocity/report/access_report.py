@@ -1,5 +1,9 @@
 """The reports of ``cocity access``: 1-hour commuting circles, 15-minute life circles and
-accessibility measures.
+accessibility measures — pages and the files of a run. The runs themselves are
+:mod:`cocity.access.commute`, :mod:`cocity.access.lifecircle_run` and
+:mod:`cocity.access.measure_run`; here they are only rendered and written (every file through
+:mod:`cocity.outputs`, the manifest last, with the provenance of the store's data where one is
+read).
 
 Each command writes its tables (CSV files and one XLSX workbook), a GeoPackage and one
 self-contained bilingual HTML page. Like the other pages, a page holds both languages (简体中文
@@ -8,7 +12,7 @@ Content-Security-Policy that forbids every request, and is written atomically; i
 ``index_base.html.j2``. Figures are built in both languages with
 :func:`cocity.report.render.bilingual_figure`.
 
-- **Commuting circles** (:func:`build_commute`, :func:`write_commute_outputs`): minutes from each
+- **Commuting circles** (:func:`write_commute_outputs`): minutes from each
   core to every county-level unit (:func:`cocity.access.regional.commuting_circles`), one map of
   the minutes per core, one map of the membership of the circles, rail links drawn between
   their station units. Road times are modelled, and the page and the tables say so. With
@@ -19,18 +23,14 @@ Content-Security-Policy that forbids every request, and is written atomically; i
   unit, the gaps, a chart of the coverage per type and a map of the homes coloured by the finest
   level at which they are covered, over the street network (planar coordinates of the network's
   CRS, metres).
-- **Accessibility measures** (:class:`MeasureParams`, :func:`build_measure`,
-  :func:`write_measure_outputs`): one measure of :mod:`cocity.access.measures` on a sparse cost
-  matrix; the score per demand point (and the ratios R_j of the 2SFCA family per supply point),
-  summary statistics, a histogram and, with coordinates, a map of the points (no GeoPackage).
+- **Accessibility measures** (:func:`write_measure_outputs`): one measure of
+  :mod:`cocity.access.measures` on a sparse cost matrix; the score per demand point (and the
+  ratios R_j of the 2SFCA family per supply point), summary statistics, a histogram and, with
+  coordinates, a map of the points (no GeoPackage).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import inspect
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,22 +40,13 @@ import plotly.graph_objects as go
 import plotly.offline
 import yaml
 from markupsafe import Markup
-from scipy import sparse
 
 import cocity
-from cocity.access import decay as _decay
-from cocity.access import measures
-from cocity.access.errors import AccessInputError
-from cocity.access.regional import (
-    RegionalNetwork,
-    build_regional_network,
-    commuting_circles,
-    commuting_share_circles,
-)
-from cocity.data.store import Store
+from cocity.access.commute import Commute, commute_comparison, commute_counts
+from cocity.access.measure_run import STAT_KEYS, MeasureRun, measure_stats
 from cocity.i18n import LANGS, t
-from cocity.outputs import dumps, sha256_file, versions, write_csv, write_gpkg, write_xlsx
-from cocity.outputs import write_atomic as write_text
+from cocity.outputs import manifest as make_manifest
+from cocity.outputs import sha256_bytes, sha256_file, write_csv, write_gpkg, write_json, write_xlsx
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.render import (
@@ -69,12 +60,16 @@ from cocity.report.render import (
 from cocity.report.style import CHART_CONFIG, FONT_STACK, MAP_CONFIG, chart_layout
 
 if TYPE_CHECKING:
-    # the street-network side needs numba; imported by the caller only when it routes
+    # the street-network side needs numba; imported only when a run routes
     from cocity.access.life_circles import LifeCircles
+    from cocity.access.lifecircle_run import LifeCircleRun
     from cocity.access.network import Network
 
 MAP_HEIGHT = 560
 CIRCLE_COLORS = {"both": "#7b3294", "first": "#d95f02", "second": "#1b9e77", "none": "#e3e3e3"}
+DEMAND_COLOR = "Viridis"
+SUPPLY_COLOR = "#d6604d"
+NO_ACCESS_COLOR = "#9e9e9e"
 NO_FLOWS_COLOR = "#8c8c8c"
 SHARE_COLORS = {**CIRCLE_COLORS, "no_flows": NO_FLOWS_COLOR}
 RAIL_COLOR = "#1f2328"
@@ -102,147 +97,6 @@ def _plotlyjs() -> Markup:
 
 
 # ---------------------------------------------------------------------- commuting circles
-@dataclass
-class Commute:
-    """Commuting circles of a workspace: ``table`` (one row per county-level unit: ``unit``,
-    names, ``minutes_<core>``, ``modelled_<core>``, ``within_<core>``, ``circle``), the
-    regional ``network``, the county boundaries ``geo`` and the spec used.
-
-    With commuting origin–destination data (``flows``: ``origin``, ``destination`` as unit
-    codes, ``commuters``), the table also has ``share_<core>`` (share of the unit's outgoing
-    commuters working in the core; empty where the data hold no outgoing commuters),
-    ``within_share_<core>``, ``no_flows`` and ``circle_share`` (membership by commuting share,
-    :func:`cocity.access.regional.commuting_share_circles`)."""
-
-    table: pd.DataFrame
-    network: RegionalNetwork
-    geo: Any
-    spec: dict[str, Any]
-    threshold: float
-    datum: str
-    source: str
-    flows: pd.DataFrame | None = None
-    share_threshold: float | None = None
-    flows_source: str = ""
-
-    @property
-    def cores(self) -> list[str]:
-        return [str(c) for c in self.spec["cores"]]
-
-    @property
-    def has_shares(self) -> bool:
-        return self.flows is not None
-
-    def core_name(self, core: str, lang: str) -> str:
-        return str(self.spec["cores"][core].get(f"name_{lang}", core))
-
-    def core_units(self) -> dict[str, list[str]]:
-        return {core: [str(u) for u in self.spec["cores"][core]["counties"]]
-                for core in self.cores}
-
-    def circle_label(self, circle: str, lang: str) -> str:
-        cores = self.cores
-        if circle == "both":
-            return t("access.cli.commute.circle.both", lang, threshold=self.threshold)
-        if circle == "none":
-            return t("access.cli.commute.circle.none", lang, threshold=self.threshold)
-        return t("access.cli.commute.circle.one", lang, core=self.core_name(
-            cores[0] if circle == "first" else cores[1], lang), threshold=self.threshold)
-
-    @property
-    def share_pct(self) -> str:
-        """The commuting-share threshold as a percentage, e.g. ``10%``."""
-        return f"{100 * (self.share_threshold or 0):g}%"
-
-    def share_label(self, circle: str, lang: str) -> str:
-        """The label of a membership class by commuting share."""
-        share = self.share_pct
-        if circle in ("both", "none", "no_flows"):
-            return t(f"access.cli.commute.share.{circle}", lang, share=share)
-        return t("access.cli.commute.share.one", lang, core=self.core_name(
-            self.cores[0] if circle == "first" else self.cores[1], lang), share=share)
-
-
-def _circle_classes(within: np.ndarray, n_cores: int) -> np.ndarray:
-    """``both``/``first``/``second``/``none`` from a units × cores membership matrix."""
-    if n_cores == 2:
-        return np.select([within.all(axis=1), within[:, 0], within[:, 1]],
-                         ["both", "first", "second"], "none")
-    return np.where(within.any(axis=1), "first", "none")
-
-
-def build_commute(store: Store, spec: dict[str, Any], *, source: str = "",
-                  flows: pd.DataFrame | None = None, share_threshold: float = 0.10,
-                  flows_source: str = "") -> Commute:
-    """The regional network and the commuting circles of ``spec`` on the store's counties;
-    with ``flows`` (origin and destination as county codes, commuters) also the membership by
-    commuting share at ``share_threshold``."""
-    net = build_regional_network(store, spec)
-    circles = commuting_circles(net, spec)
-    units = store.units(level="county").set_index("code")
-    table = circles.reset_index()
-    table.insert(1, "name_zh", table["unit"].map(units["name_zh"]))
-    table.insert(2, "name_en", table["unit"].map(units["name_en"]))
-    table.insert(3, "parent", table["unit"].map(units["parent"]))
-    cores = [str(c) for c in spec["cores"]]
-    within = table[[f"within_{c}" for c in cores]].to_numpy(bool)
-    table["circle"] = _circle_classes(within, len(cores))
-    table["nearest_core"] = [cores[i] for i in np.argmin(
-        table[[f"minutes_{c}" for c in cores]].to_numpy(float), axis=1)]
-    geo = store.geodata(level="county")
-    geo = geo[geo.geometry.notna()].reset_index(drop=True)
-    c = Commute(table, net, geo, spec, float(spec.get("threshold_minutes", 60)),
-                str(geo.attrs.get("datum", "")), source)
-    if flows is not None:
-        c.flows = flows.reset_index(drop=True)
-        c.share_threshold = float(share_threshold)
-        c.flows_source = flows_source
-        _add_shares(c)
-    return c
-
-
-def _add_shares(c: Commute) -> None:
-    """Columns of the membership by commuting share (see :class:`Commute`)."""
-    assert c.flows is not None and c.share_threshold is not None
-    members = c.core_units()
-    shares = commuting_share_circles(c.flows[["origin", "destination", "commuters"]], members,
-                                     threshold=c.share_threshold)
-    codes = c.table["unit"].astype(str)
-    found = shares.reindex(codes)
-    no_flows = ~found["no_flows"].eq(False).to_numpy()
-    within = np.empty((len(codes), len(c.cores)), dtype=bool)
-    for j, core in enumerate(c.cores):
-        c.table[f"share_{core}"] = np.where(no_flows, np.nan,
-                                            found[f"share_{core}"].to_numpy(float))
-        within[:, j] = found[f"within_{core}"].eq(True).to_numpy() | codes.isin(
-            members[core]).to_numpy()
-        c.table[f"within_share_{core}"] = within[:, j]
-    c.table["no_flows"] = no_flows
-    circle = _circle_classes(within, len(c.cores))
-    c.table["circle_share"] = np.where(no_flows & (circle == "none"), "no_flows", circle)
-
-
-def commute_comparison(c: Commute) -> pd.DataFrame:
-    """Units in a core's circle by time but not by commuting share (``time_only``) and the
-    reverse (``share_only``); units without outgoing commuters in the data are left out."""
-    cols = ["core", "difference", "unit", "name_zh", "name_en", "minutes", "share"]
-    if not c.has_shares:
-        return pd.DataFrame(columns=cols)
-    tab = c.table[~c.table["no_flows"]]
-    parts = []
-    for core in c.cores:
-        time_in = tab[f"within_{core}"].to_numpy(bool)
-        share_in = tab[f"within_share_{core}"].to_numpy(bool)
-        for kind, sel in (("time_only", time_in & ~share_in), ("share_only", share_in & ~time_in)):
-            sub = tab[sel]
-            parts.append(pd.DataFrame({
-                "core": core, "difference": kind, "unit": sub["unit"].to_numpy(),
-                "name_zh": sub["name_zh"].to_numpy(), "name_en": sub["name_en"].to_numpy(),
-                "minutes": sub[f"minutes_{core}"].to_numpy(float),
-                "share": sub[f"share_{core}"].to_numpy(float)}))
-    return pd.concat(parts, ignore_index=True)[cols]
-
-
 def _rail_traces(c: Commute, lang: str) -> list[go.Scattergeo]:
     edges = c.network.edges
     rail = edges[edges["mode"] == "rail"]
@@ -262,7 +116,7 @@ def _rail_traces(c: Commute, lang: str) -> list[go.Scattergeo]:
 
 def _core_trace(c: Commute, lang: str) -> go.Scattergeo:
     pts = c.geo.set_index("code")
-    codes = [str(u) for core in c.cores for u in c.spec["cores"][core]["counties"]
+    codes = [str(u) for core in c.cores for u in c.spec.cores[core].counties
              if str(u) in pts.index]
     sub = pts.loc[codes]
     return go.Scattergeo(
@@ -378,13 +232,6 @@ def commute_figures(c: Commute, lang: str = "zh") -> list[dict[str, Any]]:
     return figs
 
 
-def commute_counts(c: Commute, column: str = "circle") -> list[tuple[str, int]]:
-    """Units per membership class of ``column`` (``circle`` or ``circle_share``)."""
-    counts = c.table[column].value_counts()
-    keys = SHARE_COLORS if column == "circle_share" else CIRCLE_COLORS
-    return [(k, int(counts.get(k, 0))) for k in keys]
-
-
 def _comparison_lists(c: Commute) -> dict[str, dict[str, list[dict[Any, Any]]]]:
     """:func:`commute_comparison` as records by core and kind of difference."""
     comp = commute_comparison(c)
@@ -409,19 +256,20 @@ def _flows_manifest(c: Commute) -> dict[str, Any]:
     }
 
 
-def commute_manifest(c: Commute, paths: dict[str, Path]) -> dict[str, Any]:
-    spec_text = yaml.safe_dump(c.spec, allow_unicode=True, sort_keys=True)
-    return {
-        "kind": "access commute",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "spec_source": c.source, "spec_sha256": hashlib.sha256(spec_text.encode()).hexdigest(),
-        "spec": c.spec, "threshold_minutes": c.threshold, "datum": c.datum,
-        "units": len(c.table),
-        "within": {core: int(c.table[f"within_{core}"].sum()) for core in c.cores},
-        **({"flows": _flows_manifest(c)} if c.has_shares else {}),
-        "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
-    }
+def commute_manifest(c: Commute, paths: dict[str, Path], root: Path) -> dict[str, Any]:
+    """The manifest of a commute run (:func:`cocity.outputs.manifest`): the provenance of the
+    workspace's data, the spec as used (and its hash), the units covered and the counts."""
+    spec = c.spec.as_dict()
+    spec_text = yaml.safe_dump(spec, allow_unicode=True, sort_keys=True)
+    return make_manifest(
+        "access commute", outputs=paths, root=root, provenance=c.provenance,
+        config={"spec": spec, "threshold_minutes": c.threshold,
+                "share_threshold": c.share_threshold if c.has_shares else None},
+        spec_source=c.source, spec_sha256=sha256_bytes(spec_text.encode()), datum=c.datum,
+        units=len(c.table), units_in_data=c.units_in_data,
+        coverage={"zh": c.coverage("zh"), "en": c.coverage("en")},
+        within={core: int(c.table[f"within_{core}"].sum()) for core in c.cores},
+        **({"flows": _flows_manifest(c)} if c.has_shares else {}))
 
 
 def commute_html(c: Commute, lang: str = "zh", *, manifest: dict[str, Any] | None = None,
@@ -437,12 +285,12 @@ def commute_html(c: Commute, lang: str = "zh", *, manifest: dict[str, Any] | Non
         topojson_json=script_json(list(TOPOJSON_NAMES)),
         geo_json=script_json(commute_geojson(c)), figures_json=script_json(figs),
         title_zh=t("access.cli.commute.title", "zh"), title_en=t("access.cli.commute.title", "en"),
-        notice_zh=t("access.cli.commute.notice", "zh", model=c.spec["road"].get("model_zh", "")),
-        notice_en=t("access.cli.commute.notice", "en", model=c.spec["road"].get("model_en", "")),
+        notice_zh=t("access.cli.commute.notice", "zh", model=c.spec.road.model_zh),
+        notice_en=t("access.cli.commute.notice", "en", model=c.spec.road.model_en),
         c=c, counts=commute_counts(c), colors=CIRCLE_COLORS, rail=rail,
         share_counts=commute_counts(c, "circle_share") if c.has_shares else [],
         share_colors=SHARE_COLORS, comparison=_comparison_lists(c),
-        manifest=manifest or commute_manifest(c, {}), files=files or [],
+        manifest=manifest or commute_manifest(c, {}, Path(".")), files=files or [],
         rows=c.table.sort_values(f"minutes_{c.cores[0]}"),
         names=c.geo.set_index("code")[["name_zh", "name_en"]].to_dict("index"))
 
@@ -451,7 +299,7 @@ COMMUTE_NAMES = {"csv": "commute.csv", "xlsx": "commute.xlsx", "gpkg": "commute.
                  "html": "commute.html", "manifest": "commute.json"}
 
 
-def write_commute_outputs(c: Commute, out: str | Path, lang: str = "zh") -> dict[str, Path]:
+def write_commute_outputs(c: Commute, out: str | Path, *, lang: str = "zh") -> dict[str, Path]:
     """``commute.csv``/``.xlsx`` (the table; the workbook also lists the links and, with
     commuting data, the comparison of the two memberships and the flows as read), the
     GeoPackage ``commute.gpkg`` (layer ``counties``), ``commute.html`` and the manifest
@@ -469,24 +317,14 @@ def write_commute_outputs(c: Commute, out: str | Path, lang: str = "zh") -> dict
     paths["gpkg"] = write_gpkg({"counties": layer.drop(columns="code")},
                                folder / COMMUTE_NAMES["gpkg"])
     files = [COMMUTE_NAMES[k] for k in ("csv", "xlsx", "gpkg", "manifest")]
-    html = commute_html(c, lang, manifest=commute_manifest(c, paths), files=files)
+    html = commute_html(c, lang, manifest=commute_manifest(c, paths, folder), files=files)
     paths["html"] = write_atomic(html, folder / COMMUTE_NAMES["html"])
-    paths["manifest"] = write_text(dumps(commute_manifest(c, paths)),
+    paths["manifest"] = write_json(commute_manifest(c, paths, folder),
                                    folder / COMMUTE_NAMES["manifest"])
     return paths
 
 
 # ---------------------------------------------------------------------- life circles
-def finest_level(res: LifeCircles) -> pd.Series:
-    """Per home: the code of the finest level at which it is covered, ``none`` or
-    ``not_snapped``."""
-    out = pd.Series("none", index=res.homes.index, dtype=object)
-    for lv in reversed(res.spec.levels):
-        out[res.homes[f"covered_{lv.code}"]] = lv.code
-    out[~res.homes["snapped"]] = "not_snapped"
-    return out
-
-
 def _class_label(res: LifeCircles, cls: str, lang: str) -> str:
     if cls in ("none", "not_snapped"):
         return t(f"access.cli.lc.class.{cls}", lang)
@@ -506,7 +344,7 @@ def lifecircle_map_figure(res: LifeCircles, network: Network, lang: str = "zh") 
         ys = np.column_stack([network.y[a], network.y[b], np.full(len(a), np.nan)]).ravel()
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=t("access.cli.lc.streets", lang),
                                  line={"color": EDGE_COLOR, "width": 1}, hoverinfo="skip"))
-    cls = finest_level(res)
+    cls = res.finest_level()
     colors = {lv.code: LEVEL_COLORS[i % len(LEVEL_COLORS)]
               for i, lv in enumerate(res.spec.levels)}
     colors.update(none=NOT_COVERED_COLOR, not_snapped=NOT_SNAPPED_COLOR)
@@ -565,22 +403,27 @@ def lifecircle_figures(res: LifeCircles, network: Network,
              **bilingual_figure(lifecircle_types_figure, res, lang=lang)}]
 
 
-def lifecircle_manifest(res: LifeCircles, inputs: dict[str, str],
-                        paths: dict[str, Path]) -> dict[str, Any]:
-    return {
-        "kind": "access lifecircle",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "spec_source": res.spec.source, "standard": res.spec.standard,
-        "levels": [{"code": lv.code, "walk_m": lv.walk_m, "types": list(lv.facilities)}
-                   for lv in res.spec.levels],
-        "inputs": {k: {"file": v, "sha256": sha256_file(Path(v)) if Path(v).is_file() else None}
-                   for k, v in inputs.items()},
-        "max_snap_m": res.max_snap, "include_snap": res.include_snap, "crs": res.crs,
-        "summary": res.summary().to_dict("records"),
-        "notes": [{"zh": n.text("zh"), "en": n.text("en")} for n in res.notes],
-        "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
-    }
+def _input_files(inputs: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {k: {"file": v, "sha256": sha256_file(Path(v)) if Path(v).is_file() else None}
+            for k, v in inputs.items()}
+
+
+def lifecircle_manifest(run: LifeCircleRun, paths: dict[str, Path],
+                        root: Path) -> dict[str, Any]:
+    """The manifest of a life-circle run (:func:`cocity.outputs.manifest`; no store is read,
+    so the inputs are the files with their hashes)."""
+    res = run.result
+    return make_manifest(
+        "access lifecircle", outputs=paths, root=root,
+        config={"max_snap_m": res.max_snap, "include_snap": res.include_snap},
+        spec_source=res.spec.source, standard=res.spec.standard,
+        levels=[{"code": lv.code, "walk_m": lv.walk_m, "types": list(lv.facilities)}
+                for lv in res.spec.levels],
+        inputs=_input_files(run.inputs), crs=res.crs,
+        coverage={"zh": run.coverage("zh"), "en": run.coverage("en")},
+        summary=res.summary().to_dict("records"),
+        notes=[{"zh": n.text("zh"), "en": n.text("en")} for n in res.notes]
+        + [{"zh": zh, "en": en} for zh, en in run.notes])
 
 
 def lifecircle_html(res: LifeCircles, network: Network, lang: str = "zh", *,
@@ -612,23 +455,22 @@ LC_TABLES = ("homes", "by_unit", "by_type", "by_unit_type", "gaps", "far_homes",
 
 
 def lifecircle_tables(res: LifeCircles) -> dict[str, pd.DataFrame]:
-    cls = finest_level(res)
+    cls = res.finest_level()
     homes = res.homes.assign(finest_level=cls)
     return {"homes": homes, "by_unit": res.by_unit, "by_type": res.by_type,
             "by_unit_type": res.by_unit_type, "gaps": res.gaps, "far_homes": res.far_homes,
             "far_facilities": res.far_facilities}
 
 
-def write_lifecircle_outputs(res: LifeCircles, network: Network, out: str | Path, *,
-                             inputs: dict[str, str], lang: str = "zh",
-                             extra_notes: list[tuple[str, str]] | None = None
-                             ) -> dict[str, Path]:
+def write_lifecircle_outputs(run: LifeCircleRun, out: str | Path, *,
+                             lang: str = "zh") -> dict[str, Path]:
     """``tables/<name>.csv`` and ``lifecircle.xlsx`` (homes, coverage by unit / type /
     unit × type, gaps, points not snapped), ``lifecircle.gpkg`` (layers ``homes``: coverage,
     finest level and the lacking types as text; ``gaps``: one point per home and lacking
     type), ``lifecircle.html`` and the manifest ``lifecircle.json``."""
     import geopandas as gpd
 
+    res, network = run.result, run.network
     folder = Path(out)
     tables = lifecircle_tables(res)
     paths: dict[str, Path] = {}
@@ -638,7 +480,7 @@ def write_lifecircle_outputs(res: LifeCircles, network: Network, out: str | Path
                                index=dict.fromkeys(tables, False))
     homes = res.gap_layer()
     homes["missing"] = homes["missing"].map(",".join)
-    homes["finest_level"] = finest_level(res).to_numpy()
+    homes["finest_level"] = res.finest_level().to_numpy()
     home_xy = res.homes.set_index("home")[["x", "y"]]
     gaps = res.gaps.join(home_xy, on="home")
     gap_layer = gpd.GeoDataFrame(gaps, geometry=gpd.points_from_xy(gaps["x"], gaps["y"]),
@@ -647,287 +489,16 @@ def write_lifecircle_outputs(res: LifeCircles, network: Network, out: str | Path
                                folder / "lifecircle.gpkg")
     files = ["lifecircle.xlsx", f"tables/*.csv ({len(tables)})", "lifecircle.gpkg",
              "lifecircle.json"]
-    html = lifecircle_html(res, network, lang, manifest=lifecircle_manifest(res, inputs, paths),
-                           files=files, extra_notes=extra_notes)
+    html = lifecircle_html(res, network, lang, manifest=lifecircle_manifest(run, paths, folder),
+                           files=files, extra_notes=run.notes)
     paths["html"] = write_atomic(html, folder / "lifecircle.html")
-    paths["manifest"] = write_text(dumps(lifecircle_manifest(res, inputs, paths)),
+    paths["manifest"] = write_json(lifecircle_manifest(run, paths, folder),
                                    folder / "lifecircle.json")
     return paths
 
 
 
 # ---------------------------------------------------------------------- accessibility measures
-MEASURE_METHODS = ("gravity", "cumulative_opportunities", "nearest_k", "fca_ratio",
-                   "two_step_fca", "enhanced_2sfca", "gaussian_2sfca", "three_step_fca")
-#: measures of the 2SFCA family: they have supply-side ratios R_j
-CATCHMENT_METHODS = ("two_step_fca", "enhanced_2sfca", "gaussian_2sfca", "three_step_fca")
-_NEEDS_THRESHOLD = ("cumulative_opportunities", "fca_ratio", "two_step_fca", "gaussian_2sfca",
-                    "three_step_fca")
-_TAKES_DECAY = ("gravity", "fca_ratio", "two_step_fca", "three_step_fca")
-SPAR_MODES = ("none", "mean", "demand")
-#: the command-line option of each decay or method parameter
-PARAM_OPTIONS = {"beta": "--beta", "sigma": "--sigma", "h": "--bandwidth", "d_min": "--d-min",
-                 "breaks": "--breaks", "weights": "--weights", "closed": "--closed",
-                 "d0": "--threshold"}
-E2SFCA_PARAMS = ("breaks", "weights", "closed")
-DEMAND_COLOR = "Viridis"
-SUPPLY_COLOR = "#d6604d"
-NO_ACCESS_COLOR = "#9e9e9e"
-
-
-def _options(params: list[str] | set[str]) -> str:
-    return ", ".join(PARAM_OPTIONS.get(p, p) for p in sorted(params))
-
-
-@dataclass
-class MeasureParams:
-    """What ``cocity access measure`` was asked to compute.
-
-    ``params`` holds the decay parameters the user gave (``beta``, ``sigma``, ``h``,
-    ``d_min``, ``breaks``, ``weights``, ``closed``); for ``enhanced_2sfca`` ``breaks``,
-    ``weights`` and ``closed`` are the method's zones. A decay with a catchment scale ``d0``
-    (binary, linear, Gaussian) takes the threshold, Epanechnikov takes it as ``h`` unless
-    ``--bandwidth`` is given."""
-
-    method: str
-    threshold: float | None = None
-    decay: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    k: int | None = None
-    how: str | None = None
-    spar: str = "none"
-
-    def check(self) -> None:
-        """Refuse a combination of options that the method would not use or cannot run."""
-        m = self.method
-        if m not in MEASURE_METHODS:
-            raise AccessInputError(t("access.cli.measure.err.method", value=m,
-                                     names=", ".join(MEASURE_METHODS)))
-        if self.threshold is not None and not self.threshold > 0:
-            raise AccessInputError(t("access.cli.measure.err.threshold_positive",
-                                     value=self.threshold))
-        if m == "enhanced_2sfca" and self.threshold is not None:
-            raise AccessInputError(t("access.cli.measure.err.threshold_e2sfca"))
-        if m in _NEEDS_THRESHOLD and self.threshold is None:
-            raise AccessInputError(t("access.cli.measure.err.threshold_needed", method=m))
-        if m == "gravity" and self.decay is None:
-            raise AccessInputError(t("access.cli.measure.err.decay_needed", method=m))
-        if m not in _TAKES_DECAY and self.decay is not None:
-            raise AccessInputError(t("access.cli.measure.err.decay_not_used", method=m))
-        if m != "nearest_k" and (self.k is not None or self.how is not None):
-            raise AccessInputError(t("access.cli.measure.err.nearest_only", method=m))
-        if self.spar not in SPAR_MODES:
-            raise AccessInputError(t("access.cli.measure.err.spar", value=self.spar,
-                                     names=", ".join(SPAR_MODES)))
-        if m == "nearest_k" and self.spar != "none":
-            raise AccessInputError(t("access.cli.measure.err.spar_nearest"))
-        if self.decay is None:
-            allowed = set(E2SFCA_PARAMS) if m == "enhanced_2sfca" else set()
-            extra = set(self.params) - allowed
-            if extra:
-                raise AccessInputError(t("access.cli.measure.err.params_unused", method=m,
-                                         options=_options(extra)))
-        if m == "enhanced_2sfca":
-            _decay.get("step", **self.params)  # checks the zones now
-        self.decay_function()
-
-    def decay_function(self) -> _decay.DecayFunction | None:
-        """The decay with its parameters bound, or ``None`` (``f ≡ 1`` or the method's own)."""
-        if self.decay is None:
-            return None
-        name = self.decay
-        if name not in _decay.DECAYS:
-            raise AccessInputError(t("access.m.err.unknown_decay", name=name,
-                                     names=", ".join(_decay.DECAYS)))
-        sig = inspect.signature(_decay.DECAYS[name])
-        accepted = list(sig.parameters)[1:]
-        params = dict(self.params)
-        if "d0" in accepted:
-            params["d0"] = self.threshold
-        if name == "epanechnikov" and "h" not in params:
-            params["h"] = self.threshold
-        extra = {p for p, v in params.items() if p not in accepted and v is not None}
-        if extra:
-            raise AccessInputError(t("access.cli.measure.err.decay_param_unused", decay=name,
-                                     options=_options(extra)))
-        missing = [p for p in accepted if params.get(p) is None
-                   and sig.parameters[p].default is inspect.Parameter.empty]
-        if missing:
-            raise AccessInputError(t("access.cli.measure.err.decay_param_missing", decay=name,
-                                     options=_options(missing)))
-        return _decay.get(name, **{p: v for p, v in params.items() if v is not None})
-
-    def cutoff(self) -> float | None:
-        """How far a search on a network has to go: the catchment (``None``: unbounded)."""
-        if self.method == "enhanced_2sfca":
-            return float(self.params.get("breaks", _decay.LUO_QI_2009_BREAKS)[-1])
-        return self.threshold
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "threshold": self.threshold,
-                               "decay": self.decay, "decay_params": dict(self.params)}
-        if self.method == "enhanced_2sfca":
-            out["decay_params"] = {"breaks": list(_decay.LUO_QI_2009_BREAKS),
-                                   "weights": list(_decay.LUO_QI_2009_WEIGHTS),
-                                   "closed": "left", **self.params}
-        if self.method == "nearest_k":
-            out.update(k=self.k or 1, how=self.how or "kth")
-        out["spar"] = self.spar
-        return out
-
-
-def compute_measure(cost: sparse.csr_matrix, demand: pd.Series, supply: pd.Series,
-                    p: MeasureParams, *, demand_cost: sparse.csr_matrix | None = None
-                    ) -> tuple[pd.Series, measures.CatchmentResult | None]:
-    """The measure ``p.method`` on a demand × supply cost matrix (rows in the order of
-    ``demand``, columns in the order of ``supply``; both Series indexed by id). Returns the
-    score per demand point and, for the 2SFCA family, the full result with the ratios."""
-    p.check()
-    fn = p.decay_function()
-    d_ids, s_ids = demand.index, supply.index
-    res: measures.CatchmentResult | None = None
-    m = p.method
-    if m == "gravity":
-        assert fn is not None
-        score = measures.gravity(cost, supply.to_numpy(float), fn, cutoff=p.threshold
-                                 if p.threshold is not None else float("inf"),
-                                 demand_ids=d_ids, supply_ids=s_ids)
-    elif m == "cumulative_opportunities":
-        score = measures.cumulative_opportunities(cost, supply.to_numpy(float),
-                                                  float(p.threshold or 0), demand_ids=d_ids,
-                                                  supply_ids=s_ids)
-    elif m == "nearest_k":
-        score = measures.nearest_k(cost, p.k or 1, how=p.how or "kth",
-                                   supply=supply.to_numpy(float),
-                                   cutoff=p.threshold if p.threshold is not None
-                                   else float("inf"), demand_ids=d_ids)
-    elif m == "fca_ratio":
-        if demand_cost is None:
-            raise AccessInputError(t("access.cli.measure.err.demand_cost_needed"))
-        score = measures.fca_ratio(cost, demand_cost, demand.to_numpy(float),
-                                   supply.to_numpy(float), float(p.threshold or 0), decay=fn,
-                                   demand_ids=d_ids, supply_ids=s_ids)
-    elif m == "two_step_fca":
-        res = measures.two_step_fca(cost, demand.to_numpy(float), supply.to_numpy(float),
-                                    float(p.threshold or 0), decay=fn, demand_ids=d_ids,
-                                    supply_ids=s_ids)
-    elif m == "enhanced_2sfca":
-        res = measures.enhanced_2sfca(cost, demand.to_numpy(float), supply.to_numpy(float),
-                                      demand_ids=d_ids, supply_ids=s_ids, **p.params)
-    elif m == "gaussian_2sfca":
-        res = measures.gaussian_2sfca(cost, demand.to_numpy(float), supply.to_numpy(float),
-                                      float(p.threshold or 0), demand_ids=d_ids,
-                                      supply_ids=s_ids)
-    else:
-        res = measures.three_step_fca(cost, demand.to_numpy(float), supply.to_numpy(float),
-                                      float(p.threshold or 0), decay=fn, demand_ids=d_ids,
-                                      supply_ids=s_ids)
-    if res is not None:
-        score = res.access
-    assert isinstance(score, pd.Series)
-    return score.rename("access"), res
-
-
-@dataclass
-class MeasureRun:
-    """A finished ``cocity access measure``: ``demand`` (``id``, ``demand``, coordinates when
-    known, ``snapped``/``snap`` on a network, ``access``, ``spar``) and ``supply`` (``id``,
-    ``capacity``, coordinates, ``ratio``, ``catchment_demand`` and ``status`` for the 2SFCA
-    family); ``cost_unit`` is ``minutes``, ``metres`` or ``cost`` (a user's table)."""
-
-    params: MeasureParams
-    demand: pd.DataFrame
-    supply: pd.DataFrame
-    source: str
-    cost_unit: str
-    pairs: int
-    inputs: dict[str, str]
-    coords: str | None = None          # "xy", "lonlat" or None
-    crs: str | None = None
-    notes: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def has_ratios(self) -> bool:
-        return "ratio" in self.supply.columns
-
-    @property
-    def lower_is_better(self) -> bool:
-        return self.params.method == "nearest_k"
-
-    def method_name(self, lang: str) -> str:
-        return t(f"access.cli.measure.method.{self.params.method}", lang)
-
-
-def build_measure(cost: sparse.csr_matrix, demand: pd.DataFrame, supply: pd.DataFrame,
-                  p: MeasureParams, *, source: str, cost_unit: str, inputs: dict[str, str],
-                  demand_cost: sparse.csr_matrix | None = None, coords: str | None = None,
-                  crs: str | None = None,
-                  notes: list[tuple[str, str]] | None = None) -> MeasureRun:
-    """Run the measure on prepared frames (``demand``: ``id``, ``demand``; ``supply``:
-    ``id``, ``capacity``; rows in the order of the cost matrix) and collect the tables."""
-    d = demand.reset_index(drop=True)
-    s = supply.reset_index(drop=True)
-    score, res = compute_measure(cost, pd.Series(d["demand"].to_numpy(float), index=d["id"]),
-                                 pd.Series(s["capacity"].to_numpy(float), index=s["id"]), p,
-                                 demand_cost=demand_cost)
-    d["access"] = score.to_numpy(float)
-    if p.spar != "none":
-        spar = measures.spatial_access_ratio(
-            score, weights=d["demand"].to_numpy(float) if p.spar == "demand" else None)
-        d["spar"] = np.asarray(spar, dtype=float)
-    out_notes = list(notes or [])
-    if res is not None:
-        s["ratio"] = np.asarray(res.ratio, dtype=float)
-        s["catchment_demand"] = res.catchment_demand.to_numpy(float)
-        status = np.full(len(s), "ok", dtype=object)
-        status[s["id"].isin(res.unreached).to_numpy()] = "unreached"
-        status[s["id"].isin(res.zero_demand).to_numpy()] = "zero_demand"
-        s["status"] = status
-        for key in ("unreached", "zero_demand"):
-            n = int((status == key).sum())
-            if n:
-                out_notes.append(_bi_note(f"access.cli.measure.note.{key}", n=n))
-    if p.method == "nearest_k":
-        none = int(np.isinf(d["access"]).sum())
-    else:
-        none = int((d["access"] == 0).sum())
-    if none:
-        pop = float(d.loc[np.isinf(d["access"]) if p.method == "nearest_k"
-                          else d["access"] == 0, "demand"].sum())
-        out_notes.append(_bi_note("access.cli.measure.note.no_supply", n=none, pop=pop))
-    return MeasureRun(p, d, s, source, cost_unit, int(cost.nnz), inputs, coords, crs,
-                      out_notes)
-
-
-def _bi_note(key: str, **fmt: Any) -> tuple[str, str]:
-    return t(key, "zh", **fmt), t(key, "en", **fmt)
-
-
-def measure_stats(run: MeasureRun) -> dict[str, float]:
-    """Summary statistics of the scores (finite values; demand-weighted mean)."""
-    a = run.demand["access"].to_numpy(float)
-    w = run.demand["demand"].to_numpy(float)
-    ok = np.isfinite(a)
-    v = a[ok]
-    q = np.quantile(v, [0.0, 0.25, 0.5, 0.75, 1.0]) if len(v) else np.full(5, np.nan)
-    wsum = float(w[ok].sum())
-    none = np.isinf(a) if run.lower_is_better else a == 0
-    total = float(w.sum())
-    return {
-        "n": float(len(a)), "finite": float(ok.sum()),
-        "mean": float(v.mean()) if len(v) else float("nan"),
-        "weighted_mean": float((v * w[ok]).sum() / wsum) if wsum > 0 else float("nan"),
-        "std": float(v.std(ddof=1)) if len(v) > 1 else float("nan"),
-        "min": float(q[0]), "p25": float(q[1]), "median": float(q[2]), "p75": float(q[3]),
-        "max": float(q[4]), "no_supply": float(none.sum()),
-        "no_supply_share": float(w[none].sum() / total) if total > 0 else float("nan"),
-    }
-
-
-STAT_KEYS = ("n", "mean", "weighted_mean", "std", "min", "p25", "median", "p75", "max",
-             "no_supply", "no_supply_share")
-
-
 def _score_label(run: MeasureRun, lang: str) -> str:
     if run.lower_is_better:
         return t("access.cli.measure.score_nearest", lang,
@@ -1014,20 +585,16 @@ def measure_figures(run: MeasureRun, lang: str = "zh") -> list[dict[str, Any]]:
     return figs
 
 
-def measure_manifest(run: MeasureRun, paths: dict[str, Path]) -> dict[str, Any]:
-    return {
-        "kind": "access measure",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "parameters": run.params.as_dict(), "cost_source": run.source,
-        "cost_unit": run.cost_unit, "pairs": run.pairs, "crs": run.crs,
-        "inputs": {k: {"file": v, "sha256": sha256_file(Path(v)) if Path(v).is_file() else None}
-                   for k, v in run.inputs.items()},
-        "demand_points": len(run.demand), "supply_points": len(run.supply),
-        "summary": measure_stats(run),
-        "notes": [{"zh": zh, "en": en} for zh, en in run.notes],
-        "versions": versions(),
-        "outputs": {k: {"file": p.name, "sha256": sha256_file(p)} for k, p in paths.items()},
-    }
+def measure_manifest(run: MeasureRun, paths: dict[str, Path], root: Path) -> dict[str, Any]:
+    """The manifest of a measure run (:func:`cocity.outputs.manifest`; no store is read, so
+    the inputs are the files with their hashes)."""
+    return make_manifest(
+        "access measure", outputs=paths, root=root, config=run.params.as_dict(),
+        parameters=run.params.as_dict(), cost_source=run.source, cost_unit=run.cost_unit,
+        pairs=run.pairs, crs=run.crs, inputs=_input_files(run.inputs),
+        demand_points=len(run.demand), supply_points=len(run.supply),
+        coverage={"zh": run.coverage("zh"), "en": run.coverage("en")},
+        summary=measure_stats(run), notes=[{"zh": zh, "en": en} for zh, en in run.notes])
 
 
 MAX_SUPPLY_ROWS = 500
@@ -1053,7 +620,8 @@ def measure_html(run: MeasureRun, lang: str = "zh", *, manifest: dict[str, Any],
         max_rows=MAX_SUPPLY_ROWS, manifest=manifest, files=files or [])
 
 
-def write_measure_outputs(run: MeasureRun, out: str | Path, lang: str = "zh") -> dict[str, Path]:
+def write_measure_outputs(run: MeasureRun, out: str | Path, *,
+                          lang: str = "zh") -> dict[str, Path]:
     """``measure.csv`` (one row per demand point), ``measure_supply.csv`` (the ratios of the
     2SFCA family), ``measure.xlsx`` (the same and the summary), ``measure.html`` and the
     manifest ``measure.json`` into folder ``out``."""
@@ -1069,7 +637,7 @@ def write_measure_outputs(run: MeasureRun, out: str | Path, lang: str = "zh") ->
     paths["xlsx"] = write_xlsx(sheets, folder / "measure.xlsx",
                                index=dict.fromkeys(sheets, False))
     files = [p.name for p in paths.values()] + ["measure.json"]
-    html = measure_html(run, lang, manifest=measure_manifest(run, paths), files=files)
+    html = measure_html(run, lang, manifest=measure_manifest(run, paths, folder), files=files)
     paths["html"] = write_atomic(html, folder / "measure.html")
-    paths["manifest"] = write_text(dumps(measure_manifest(run, paths)), folder / "measure.json")
+    paths["manifest"] = write_json(measure_manifest(run, paths, folder), folder / "measure.json")
     return paths

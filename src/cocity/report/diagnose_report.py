@@ -10,8 +10,6 @@ is written atomically. Figures are built in both languages with
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +25,10 @@ from plotly.subplots import make_subplots
 
 import cocity
 from cocity.i18n import LANGS, t
-from cocity.metrics.diagnose import Diagnostics, result_tables
-from cocity.outputs import dumps, versions, write_csv, write_xlsx
+from cocity.metrics import quantities as qty
+from cocity.metrics.diagnose_result import Diagnostics
+from cocity.metrics.diagnose_tables import result_tables
+from cocity.outputs import dumps, manifest, sha256_bytes, write_csv, write_xlsx
 from cocity.outputs import write_atomic as write_text
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
 from cocity.report.profile import geojson_of
@@ -126,12 +126,6 @@ def _grey(frame: pd.DataFrame, geo: dict[str, dict[str, Any]], level: str, label
         meta={"geo": level})
 
 
-def _unit(diag: Diagnostics, indicator: str, lang: str) -> str:
-    value = diag.catalog.at[indicator, f"unit_{lang}"]
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else str(value)
-
-
 # ---------------------------------------------------------------------- maps
 def indicator_map_figure(diag: Diagnostics, geo: dict[str, dict[str, Any]], indicator: str,
                          year: int, lang: str = "zh") -> go.Figure:
@@ -141,7 +135,7 @@ def indicator_map_figure(diag: Diagnostics, geo: dict[str, dict[str, Any]], indi
     v = diag.values[(diag.values["indicator"] == indicator) & (diag.values["year"] == year)]
     values = units["code"].map(v.set_index(v["unit"].astype(str))["value"])
     have, missing = units[values.notna()], units[values.isna()]
-    name, unit = diag.indicator_name(indicator, lang), _unit(diag, indicator, lang)
+    name, unit = diag.indicator_name(indicator, lang), diag.indicator_unit(indicator, lang)
     fig = go.Figure()
     if not missing.empty:
         fig.add_trace(_grey(missing, geo, level, t("diagnose.page.no_data", lang), name))
@@ -236,7 +230,7 @@ def network_figure(diag: Diagnostics, geo: dict[str, dict[str, Any]],
     assert diag.network is not None
     nw = diag.network
     level = nw.level
-    pts = diag.units.loc[list(nw.units.index), ["lon", "lat", "name_zh", "name_en"]]
+    pts = nw.units[["lon", "lat"]].join(diag.units[["name_zh", "name_en"]])
     fig = go.Figure()
     if level in geo:
         codes = [f["properties"]["code"] for f in geo[level]["features"]]
@@ -251,7 +245,8 @@ def network_figure(diag: Diagnostics, geo: dict[str, dict[str, Any]],
     for i, e in enumerate(nw.edges.itertuples()):
         a, b = pts.loc[str(e.a)], pts.loc[str(e.b)]
         text = (f"{a[f'name_{lang}']} – {b[f'name_{lang}']}<br>"
-                f"{link_l}: {e.weight:,.4g}")
+                f"{link_l}: {qty.human(e.weight)} {nw.unit[lang]} · "
+                f"{qty.human(e.distance_km, sig=3)} km")
         fig.add_trace(go.Scattergeo(
             lon=[a["lon"], b["lon"]], lat=[a["lat"], b["lat"]], mode="lines",
             line={"width": 1 + 9 * float(e.weight) / top,  # type: ignore[arg-type]
@@ -271,7 +266,7 @@ def network_figure(diag: Diagnostics, geo: dict[str, dict[str, Any]],
                          "width": np.where(core, 3, 1).tolist()}},
         name=t("diagnose.page.units_points", lang),
         customdata=np.column_stack([pts["name_zh"], pts["name_en"], pts.index,
-                                    [f"{v:,.4g}" for v in total],
+                                    [f"{qty.human(v)} {nw.unit[lang]}" for v in total],
                                     np.where(core, t("diagnose.page.core_yes", lang), "")]),
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]} (%{customdata[2]})<br>"
                        f"{tl}: %{{customdata[3]}} %{{customdata[4]}}<extra></extra>")))
@@ -504,19 +499,13 @@ def _sector_label(diag: Diagnostics, sector: str, lang: str) -> str:
     return name
 
 
-def _lisa_counts(diag: Diagnostics, year: int) -> pd.DataFrame:
-    assert diag.spatial is not None
-    lisa = diag.spatial.lisa[diag.spatial.lisa["year"] == year]
-    counts = lisa.groupby(["indicator", "cluster"]).size().unstack(fill_value=0)
-    return counts.reindex(index=list(diag.spec.indicators), columns=list(LISA_COLORS),
-                          fill_value=0)
-
-
 def page_context(diag: Diagnostics, lang: str, files: list[str]) -> dict[str, Any]:
-    """What the template needs besides the figures."""
+    """What the template needs besides the figures (selections of the results, no
+    computation of its own)."""
     year = diag.spec.main_year
     ctx: dict[str, Any] = {"diag": diag, "spec": diag.spec, "year": year, "files": files,
-                           "lisa_colors": LISA_COLORS}
+                           "lisa_colors": LISA_COLORS, "hum": qty.human, "pv": qty.pvalue,
+                           "fx": qty.fixed}
     if diag.inequality is not None:
         q = diag.inequality
         ctx["theil_groups"] = {
@@ -531,10 +520,18 @@ def page_context(diag: Diagnostics, lang: str, files: list[str]) -> dict[str, An
         ctx["sectors"] = [(c, _sector_label(diag, c, "zh"), _sector_label(diag, c, "en"))
                           for c in s.lq.columns]
         ctx["warnings_shown"] = s.warnings.head(20)
+        h, hs = s.homogeneity, diag.spec.structure.homogeneous
+        ctx["warnings_rule"] = {lg: t(
+            f"diagnose.page.warnings_rule.{h.method}", lg, pairs=h.n_pairs, n=len(s.warnings),
+            k=f"{hs.k:g}", mean=qty.fixed(h.mean, 4), sd=qty.fixed(h.sd, 4),
+            cutoff=qty.fixed(h.cutoff, 4), lq=f"{hs.shared_lq:g}",
+            excluded=("、" if lg == "zh" else ", ").join(
+                _sector_label(diag, c, lg) for c in s.excluded) or "—") for lg in LANGS}
     if diag.network is not None:
         ctx["links_shown"] = diag.network.edges.head(10)
     if diag.spatial is not None:
-        ctx["lisa_counts"] = _lisa_counts(diag, year)
+        ctx["lisa_counts"] = diag.spatial.cluster_counts(year, list(diag.spec.indicators),
+                                                         list(LISA_COLORS))
     if diag.people_circle is not None:
         sc = diag.people_circle.scores
         last = int(diag.people_circle.summary["year"].max())
@@ -564,36 +561,64 @@ def diagnose_html(diag: Diagnostics, lang: str = "zh", *, manifest: dict[str, An
         geo_json=script_json({GEO_PREFIX + lv: fc for lv, fc in geo.items()}),
         figures_json=script_json(figs), figure_ids=[f["id"] for f in figs],
         title_zh=t("diagnose.page.title", "zh"), title_en=t("diagnose.page.title", "en"),
-        notice_zh=None, notice_en=None, manifest=manifest or build_manifest(diag, {}),
+        notice_zh=None, notice_en=None, manifest=manifest or diagnose_manifest(diag, {}, "."),
         sector_label=_sector_label, bi_labels=_bi_labels,
         **page_context(diag, lang, files or []))
 
 
 # ---------------------------------------------------------------------- files
-def build_manifest(diag: Diagnostics, paths: dict[str, Path]) -> dict[str, Any]:
-    """What was run on what: the merged spec, its hash, the data source, headline figures,
-    notes, versions and the hashes of the files written."""
+def diagnose_manifest(diag: Diagnostics, paths: dict[str, Path],
+                      root: str | Path) -> dict[str, Any]:
+    """The run manifest (:func:`cocity.outputs.manifest`): the provenance of the data read,
+    the merged spec and its hash, the units each section covers, headline figures, notes,
+    versions and every output file with its size and SHA-256."""
     values_csv = diag.values.to_csv(index=False, lineterminator="\n").encode("utf-8")
-    return {
-        "kind": "diagnose",
-        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "spec_source": diag.spec.source,
-        "spec_sha256": diag.spec.sha256,
-        "spec": diag.spec.raw,
-        "data_source": diag.source,
-        "datum": diag.datum,
-        "values_sha256": hashlib.sha256(values_csv).hexdigest(),
-        "sections": list(diag.spec.sections),
-        "headline": diag.headline(),
-        "notes": [{"section": n.section, "zh": n.text("zh"), "en": n.text("en")}
-                  for n in diag.notes],
-        "versions": versions(),
-        "outputs": {k: {"file": str(p.name), "sha256": hashlib.sha256(p.read_bytes())
-                        .hexdigest()} for k, p in paths.items()},
-    }
+    return manifest(
+        "diagnose", outputs=paths, root=root, provenance=diag.provenance,
+        config=diag.spec.raw, spec_source=diag.spec.source, spec_sha256=diag.spec.sha256,
+        values_sha256=sha256_bytes(values_csv), sections=list(diag.spec.sections),
+        unit_sets={k: u.record() for k, u in diag.unit_sets.items()},
+        headline=diag.headline(),
+        notes=[{"section": n.section, "zh": n.text("zh"), "en": n.text("en")}
+               for n in diag.notes])
 
 
-def write_diagnose_outputs(diag: Diagnostics, out: str | Path,
+def _number_format(values: pd.Series) -> str | None:
+    """An Excel number format for a column: none for text, whole numbers with thousands
+    separators, decimals by magnitude (never scientific)."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    top = float(values.abs().max()) if len(values) else 0.0
+    return "#,##0.0" if top >= 1000 else "#,##0.000" if top >= 1 else "0.0000"
+
+
+def workbook_sheets(tables: dict[str, pd.DataFrame], lang: str
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, str]]]:
+    """The tables as workbook sheets: each column holding a quantity is headed with its unit
+    of measure in ``lang`` (from the ``columns`` data dictionary), and every numeric column
+    gets a number format. Sheet names are cut to Excel's 31 characters."""
+    units = tables["columns"]
+    sheets: dict[str, pd.DataFrame] = {}
+    formats: dict[str, dict[str, str]] = {}
+    for name, frame in tables.items():
+        sheet = name[:31]
+        mine = units[units["table"] == name]
+        unit_of = dict(zip(mine["column"], mine[f"unit_{lang}"], strict=True))
+        numeric = [c for c in frame.columns if _number_format(frame[c]) is not None]
+        heads = {}
+        for c in frame.columns:
+            unit = unit_of.get(str(c), unit_of.get("*") if c in numeric else None)
+            heads[c] = f"{c}（{unit}）" if unit and lang == "zh" else \
+                f"{c} ({unit})" if unit else str(c)
+        sheets[sheet] = frame.rename(columns=heads)
+        formats[sheet] = {heads[c]: fmt for c in frame.columns
+                          if (fmt := _number_format(frame[c])) is not None}
+    return sheets, formats
+
+
+def write_diagnose_outputs(diag: Diagnostics, out: str | Path, *,
                            lang: str = "zh") -> dict[str, Path]:
     """Write every result table as ``tables/<name>.csv`` and as a sheet of ``diagnose.xlsx``,
     the page ``diagnose.html`` and, last, ``diagnose.json`` (the manifest with the other
@@ -604,10 +629,13 @@ def write_diagnose_outputs(diag: Diagnostics, out: str | Path,
     for name, frame in tables.items():
         paths[f"csv:{name}"] = write_csv(frame, folder / TABLES_DIR / f"{name}.csv",
                                          index=False)
-    paths["xlsx"] = write_xlsx({name[:31]: frame for name, frame in tables.items()},
-                               folder / XLSX_NAME, index={n[:31]: False for n in tables})
+    sheets, formats = workbook_sheets(tables, lang)
+    paths["xlsx"] = write_xlsx(sheets, folder / XLSX_NAME, index={n: False for n in sheets},
+                               number_formats=formats)
     files = [XLSX_NAME, f"{TABLES_DIR}/*.csv ({len(tables)})", MANIFEST_NAME]
-    html = diagnose_html(diag, lang, manifest=build_manifest(diag, paths), files=files)
+    html = diagnose_html(diag, lang, manifest=diagnose_manifest(diag, paths, folder),
+                         files=files)
     paths["html"] = write_atomic(html, folder / HTML_NAME)
-    paths["manifest"] = write_text(dumps(build_manifest(diag, paths)), folder / MANIFEST_NAME)
+    paths["manifest"] = write_text(dumps(diagnose_manifest(diag, paths, folder)),
+                                   folder / MANIFEST_NAME)
     return paths

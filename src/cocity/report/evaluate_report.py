@@ -3,28 +3,35 @@
 :func:`write_run_outputs` writes, into one run folder:
 
 - ``tables/<level>_<table>.csv`` — ranking (scores, 5–95 % intervals, dimension scores, grade,
-  uncertain flag, change), rewards, rectification (with obstacles and deadline), indicator
-  values (derived, imputed flag, normalised, obstacle degree), framework, survey estimates,
-  sensitivity; ``notes.csv``;
+  uncertain flag, like-for-like change, grades without a simulated survey), rewards,
+  rectification (with obstacles and deadline), indicator values (derived, imputed flag,
+  normalised, obstacle degree), framework, survey estimates, sensitivity; ``notes.csv`` and
+  ``provenance.csv`` — headers ``中文 (key)``, see :mod:`cocity.evaluate.tables`;
 - ``survey.csv`` — the survey responses used (the simulated ones flagged in every row);
-- ``evaluation.xlsx`` — the same tables, one sheet each, for officials;
+- ``evaluation.xlsx`` (简体中文) and ``evaluation.en.xlsx`` (English) — the same tables, one
+  sheet each, with labels, grade names and number formats for officials;
 - ``evaluation.json`` — the same content for machines (deterministic: no timestamps);
 - ``report.html`` — one self-contained bilingual page (简体中文 first, switch in the page; no
   network request): headline, grade and score maps on the real boundaries, rankings with
   uncertainty intervals, dimension profiles, reward and rectification lists, year-on-year
   change, methodology appendix;
 - ``report.pdf`` (简体中文) and ``report.en.pdf`` (English) — the same report for print
-  (WeasyPrint, static SVG figures).
+  (WeasyPrint, static SVG figures; maps labelled — city names, county ranks keyed to the
+  ranking table). Without a CJK font no PDF is written and a warning says why.
 
-Anything depending on a simulated survey says so wherever it shows.
+The provenance statements come from the run's provenance record
+(:mod:`cocity.report.provenance`); anything depending on a simulated survey says so wherever
+it shows.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,19 +40,26 @@ from markupsafe import Markup
 
 import cocity
 from cocity.evaluate.run import Evaluation, LevelResult
-from cocity.evaluate.tables import jsonable, ranking, result_tables
+from cocity.evaluate.tables import (
+    csv_frame,
+    jsonable,
+    number_formats,
+    ranking,
+    result_tables,
+    sheet_frame,
+)
 from cocity.i18n import LANGS, t
-from cocity.outputs import versions, write_csv, write_xlsx
-from cocity.outputs import write_atomic as write_text
+from cocity.outputs import versions, write_atomic, write_csv, write_xlsx
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, map_layout
 from cocity.report.profile import geojson_of
+from cocity.report.provenance import data_sentence, import_lines, survey_sentence
 from cocity.report.render import (
     GEO_PREFIX,
     TOPOJSON_NAMES,
+    _pair,
     bilingual_figure,
     script_json,
     template_environment,
-    write_atomic,
 )
 from cocity.report.style import CHART_CONFIG, FONT_STACK, MAP_CONFIG, chart_layout
 
@@ -54,10 +68,14 @@ GRADE_COLORS = {"excellent": "#1a9850", "good": "#91cf60", "pass": "#fee08b",
 DIM_COLORS = ("#1f5f99", "#e08214", "#7b3294", "#1b9e77")
 UNCERTAIN_COLOR = "#222222"
 PRINT_MAX_ROWS = 60
+NETWORK_MEASURES = ("e2sfca", "core_minutes", "core_share")
 
 
 def yes(value: Any) -> bool:
-    """True for a true flag; False for false, missing (NA, NaN, None) or absent."""
+    """True for a true flag; False for false, missing (NA, NaN, None) or absent (a template's
+    undefined value, e.g. no ``uncertain`` column without an uncertainty analysis)."""
+    if isinstance(value, jinja2.Undefined):
+        return False
     try:
         return bool(pd.notna(value) and value)
     except (TypeError, ValueError):
@@ -68,30 +86,25 @@ def grade_color(code: str) -> str:
     return GRADE_COLORS.get(code, "#bdbdbd")
 
 
-def display_names(ev: Evaluation, frame: pd.DataFrame, lang: str) -> list[str]:
-    """Unit names for chart axes, made unique: a name shared by several units (市中区) gets
-    its prefecture's name added."""
-    names = frame[f"name_{lang}"].astype(str)
-    dup = names.duplicated(keep=False)
-    units = ev.geo.set_index("code") if ev.geo is not None else None
-    out = []
-    for name, parent, is_dup in zip(names, frame["parent"], dup, strict=True):
-        if is_dup and units is not None and parent in units.index:
-            p = str(units.at[parent, f"name_{lang}"])
-            out.append(f"{name}（{p}）" if lang == "zh" else f"{name} ({p})")
-        else:
-            out.append(name)
-    return out
+def level_ranking(ev: Evaluation, res: LevelResult) -> pd.DataFrame:
+    """The ranking of a level (:func:`cocity.evaluate.tables.ranking`), computed once."""
+    if "ranking" not in res.cache:
+        res.cache["ranking"] = ranking(res, ev.rules, simulated=ev.simulated_survey)
+    out: pd.DataFrame = res.cache["ranking"]
+    return out.copy()
 
 
 # ---------------------------------------------------------------------- geometry
 def level_geo(ev: Evaluation, res: LevelResult) -> Any:
-    """Boundaries of the evaluated units; a prefecture partly in the circle is drawn as the
-    union of its member counties (its part of the circle)."""
+    """Boundaries of the evaluated units, named as the evaluation names them; a prefecture
+    partly in the circle is drawn as the union of its member counties (its part of the
+    circle)."""
     geo = ev.geo
     if geo is None:
         return None
     own = geo[geo["code"].isin(res.units.index)].copy()
+    for lang in LANGS:
+        own[f"name_{lang}"] = own["code"].map(res.units[f"name_{lang}"])
     if res.level == "prefecture":
         county = geo[geo["level"] == "county"]
         for code in res.units.index[res.units["membership"] == "partial"]:
@@ -103,7 +116,7 @@ def level_geo(ev: Evaluation, res: LevelResult) -> Any:
 
 
 def _hover(ev: Evaluation, res: LevelResult, lang: str) -> pd.DataFrame:
-    g = ranking(res, ev.previous_scores.get(res.level), ev.rules)
+    g = level_ranking(ev, res)
     out = pd.DataFrame(index=g.index)
     out["name"] = g[f"name_{lang}"].astype(str)
     out["grade"] = [ev.rules.label(str(c), lang) if isinstance(c, str) else "—"
@@ -112,14 +125,13 @@ def _hover(ev: Evaluation, res: LevelResult, lang: str) -> pd.DataFrame:
     if "score_low" in g:
         out["interval"] = [f"{a:.1f}–{b:.1f}" for a, b in zip(g["score_low"], g["score_high"],
                                                                strict=True)]
-        out["ranks"] = [f"{int(r)} ({a:.0f}–{b:.0f})" for r, a, b in
+        out["ranks"] = [f"{r} ({a}–{b})" for r, a, b in
                         zip(g["rank"], g["rank_low"], g["rank_high"], strict=True)]
     else:
         out["interval"] = "—"
-        out["ranks"] = [f"{int(r)}" for r in g["rank"]]
+        out["ranks"] = [f"{r}" for r in g["rank"]]
     unc = g["uncertain"] if "uncertain" in g else pd.Series(False, index=g.index)
-    out["uncertain"] = [t("eval.r.uncertain_yes", lang) if bool(u) is True else ""
-                        for u in unc.fillna(False)]
+    out["uncertain"] = [t("eval.r.uncertain_yes", lang) if yes(u) else "" for u in unc]
     return out
 
 
@@ -148,8 +160,7 @@ def grade_map_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.F
                                        "uncertain"]].to_numpy() if sel else np.empty((0, 6)),
             hovertemplate=_hovertemplate(lang), meta={"geo": res.level}))
     unc = res.graded.get("uncertain")
-    pts = res.units.loc[[u for u in res.units.index if unc is not None and
-                         bool(pd.notna(unc.get(u)) and unc.get(u))]]
+    pts = res.units.loc[[u for u in res.units.index if unc is not None and yes(unc.get(u))]]
     fig.add_trace(go.Scattergeo(
         lon=pts["lon"], lat=pts["lat"], mode="markers",
         name=t("eval.r.uncertain_marker", lang),
@@ -159,12 +170,24 @@ def grade_map_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.F
     return map_layout(fig, _bbox(ev, res))
 
 
+def score_range(values: pd.Series, step: float = 5.0) -> tuple[float, float]:
+    """The colour range of a score map: the scores' range widened to multiples of ``step``,
+    so that the colours spread over the differences that exist (not over 0–100)."""
+    v = values.dropna().astype(float)
+    if v.empty:
+        return 0.0, 100.0
+    lo = max(0.0, math.floor(float(v.min()) / step) * step)
+    hi = min(100.0, math.ceil(float(v.max()) / step) * step)
+    return (lo, hi) if hi > lo else (max(0.0, lo - step), min(100.0, hi + step))
+
+
 def score_map_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     hover = _hover(ev, res, lang)
+    z = res.graded["score"].reindex(hover.index)
+    lo, hi = score_range(z)
     fig = go.Figure(go.Choropleth(
         geojson=GEO_PREFIX + res.level, featureidkey=FEATURE_ID_KEY, locations=hover.index,
-        z=res.graded["score"].reindex(hover.index).to_numpy(float), zmin=0, zmax=100,
-        colorscale="Viridis", showscale=True,
+        z=z.to_numpy(float), zmin=lo, zmax=hi, colorscale="Viridis", showscale=True,
         colorbar={"title": {"text": t("eval.r.col.score", lang)}, "thickness": 14, "len": 0.6},
         marker={"line": {"color": "white", "width": 0.6}},
         customdata=hover[["name", "grade", "score", "interval", "ranks", "uncertain"]].to_numpy(),
@@ -188,9 +211,8 @@ def _cutoffs(ev: Evaluation) -> list[tuple[str, float]]:
 def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     """Index score of every unit with its 5–95 % interval, coloured by grade, cut-offs as
     vertical lines."""
-    g = ranking(res, ev.previous_scores.get(res.level), ev.rules).iloc[::-1]
-    g["label"] = display_names(ev, g, lang)
-    names = g["label"].tolist()
+    g = level_ranking(ev, res).iloc[::-1]
+    names = g[f"name_{lang}"].astype(str).tolist()
     fig = go.Figure()
     for code in ev.rules.codes:
         sel = g[g["grade"].astype(object) == code]
@@ -205,7 +227,7 @@ def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fi
                    "arrayminus": (sel["score"] - sel["score_low"]).to_numpy(float),
                    "color": "#777", "thickness": 1.2, "width": 0}
         fig.add_trace(go.Scatter(
-            x=sel["score"], y=sel["label"], mode="markers",
+            x=sel["score"], y=sel[f"name_{lang}"].astype(str), mode="markers",
             name=ev.rules.label(code, lang), error_x=err,
             marker={"color": grade_color(code), "size": 8, "line": {"color": "#333", "width": 0.6}},
             hovertemplate=f"%{{y}}: %{{x:.1f}}<extra>{ev.rules.label(code, lang)}</extra>"))
@@ -219,13 +241,13 @@ def interval_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fi
 
 def profile_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
     """Dimension scores of every unit (grouped bars), in rank order."""
-    g = ranking(res, ev.previous_scores.get(res.level), ev.rules).iloc[::-1]
+    g = level_ranking(ev, res).iloc[::-1]
     fw = res.framework
     fig = go.Figure()
     for i, dim in enumerate(res.dimensions()):
         node = fw.nodes[dim]
         fig.add_trace(go.Bar(
-            y=display_names(ev, g, lang), x=g[f"score_{dim}"], orientation="h",
+            y=g[f"name_{lang}"].astype(str), x=g[f"score_{dim}"], orientation="h",
             name=node.name_zh if lang == "zh" else node.name_en,
             marker={"color": DIM_COLORS[i % len(DIM_COLORS)]},
             hovertemplate="%{y}: %{x:.1f}<extra>%{fullData.name}</extra>"))
@@ -235,16 +257,19 @@ def profile_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Fig
 
 
 def change_figure(ev: Evaluation, res: LevelResult, lang: str = "zh") -> go.Figure:
-    """This run's score against the previous run's, the diagonal = no change."""
-    g = ranking(res, ev.previous_scores.get(res.level), ev.rules)
+    """This run's score against the previous run's on the indicators both share, the
+    diagonal = no change."""
+    g = level_ranking(ev, res)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 100], y=[0, 100], mode="lines", hoverinfo="skip",
                              line={"color": "#aaa", "dash": "dash"},
                              name=t("eval.r.no_change", lang)))
+    now = res.comparison.current
     for code in ev.rules.codes:
         sel = g[g["grade"].astype(object) == code]
         fig.add_trace(go.Scatter(
-            x=sel["previous_score"], y=sel["score"], mode="markers",
+            x=sel["previous_score"], y=(now.reindex(sel.index) if now is not None
+                                        else sel["score"]), mode="markers",
             name=ev.rules.label(code, lang), text=sel[f"name_{lang}"].astype(str),
             marker={"color": grade_color(code), "size": 8, "line": {"color": "#333", "width": 0.5}},
             hovertemplate="%{text}: %{x:.1f} → %{y:.1f}<extra></extra>"))
@@ -272,7 +297,7 @@ def unit_profiles(ev: Evaluation) -> dict[str, Any]:
                     rows.append({"code": code, "zh": "  " + fw.nodes[code].name_zh,
                                  "en": "  " + fw.nodes[code].name_en, "dim": False})
         scores = res.scores[[r["code"] for r in rows]]
-        rk = ranking(res, rules=ev.rules)
+        rk = level_ranking(ev, res)
         values = np.round(scores.reindex(rk.index).to_numpy(float), 2)
         units = [{"code": str(u), "zh": str(r["name_zh"]), "en": str(r["name_en"]),
                   "rank": int(r["rank"]), "score": round(float(r["score"]), 2),
@@ -297,27 +322,41 @@ def page_figures(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
                      **bilingual_figure(interval_figure, ev, res, lang=lang)})
         figs.append({"id": f"fig-profile-{level}", "lazy": True, "config": CHART_CONFIG,
                      **bilingual_figure(profile_figure, ev, res, lang=lang)})
-        if ev.previous_scores.get(level) is not None:
+        if res.comparison.comparable and res.comparison.previous is not None:
             figs.append({"id": f"fig-change-{level}", "lazy": True, "config": CHART_CONFIG,
                          **bilingual_figure(change_figure, ev, res, lang=lang)})
     return figs
 
 
 # ---------------------------------------------------------------------- document
+def _counts(ev: Evaluation, grades: pd.Series) -> dict[str, int]:
+    counts = grades.astype(object).value_counts()
+    return {c: int(counts.get(c, 0)) for c in ev.rules.codes}
+
+
 def level_summary(ev: Evaluation, res: LevelResult) -> dict[str, Any]:
     g = res.graded
-    counts = g["grade"].astype(object).value_counts()
-    top = ranking(res, rules=ev.rules).head(5)
+    top = level_ranking(ev, res).head(5)
     unc = g["uncertain"] if "uncertain" in g else pd.Series(False, index=g.index)
+    cmp = res.comparison
     return {
         "level": res.level, "name_zh": ev.framework.level_label(res.level, "zh"),
         "name_en": ev.framework.level_label(res.level, "en"), "units": len(g),
-        "grade_counts": {c: int(counts.get(c, 0)) for c in ev.rules.codes},
-        "uncertain": int(unc.fillna(False).astype(bool).sum()),
+        "units_in_data": res.in_data,
+        "membership": list(ev.framework.doc["levels"][res.level].get(
+            "membership", ["full", "partial"])),
+        "grade_counts": _counts(ev, g["grade"]),
+        "grade_counts_without_survey": (_counts(ev, res.without_survey["grade"])
+                                        if res.without_survey is not None else None),
+        "uncertain": int(sum(yes(v) for v in unc)),
+        "replications": res.replications_run,
         "top": [{"unit": u, "name_zh": r["name_zh"], "name_en": r["name_en"],
                  "score": round(float(r["score"]), 6)} for u, r in top.iterrows()],
         "indicators": list(res.framework.indicators),
         "left_out": res.left_out,
+        "comparison": {"kind": cmp.kind, "shared": cmp.shared,
+                       "current_only": cmp.current_only, "previous_only": cmp.previous_only},
+        "saturated": res.saturated,
     }
 
 
@@ -336,14 +375,19 @@ def document(ev: Evaluation, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     return {
         "kind": "cocity evaluation", "year": ev.year, "edition": ev.edition.sources,
         "previous_year": ev.previous_year,
+        "previous_run": ev.previous.run if ev.previous is not None else None,
         "framework": {"source": fw.source, "sha256": fw.sha256,
                       "name_zh": fw.doc.get("name_zh"), "name_en": fw.doc.get("name_en")},
-        "inputs_sha256": ev.inputs_sha256(), "dataset": ev.source, "datum": ev.datum,
+        "inputs_sha256": ev.inputs_sha256(), "provenance": ev.provenance, "datum": ev.datum,
         "simulated_survey": ev.simulated_survey,
-        "survey_source": getattr(ev.survey, "source", None),
-        "seed": ev.seed, "replications": ev.replications,
+        "seed": ev.seed,
+        "replications": {"asked": ev.replications_asked,
+                         "run": {lv: r.replications_run for lv, r in ev.levels.items()}},
+        "improvement_applies": ev.improvement_applies,
         "publication_date": ev.publication_date.isoformat(),
-        "grading": ev.rules.to_dict(), "cocity_version": cocity.__version__,
+        "grading": ev.rules.to_dict(),
+        "grade_labels": {c: {lg: ev.rules.label(c, lg) for lg in LANGS} for c in ev.rules.codes},
+        "cocity_version": cocity.__version__,
         "notes": jsonable(tables["notes"]), "levels": levels,
     }
 
@@ -366,6 +410,14 @@ def uncertainty_inputs(ev: Evaluation, lang: str) -> str:
     return sep.join(parts) or "—"
 
 
+def replications_text(ev: Evaluation, lang: str) -> str:
+    """What the uncertainty analysis ran, per level (or that it did not run)."""
+    ran = {lv: r.replications_run for lv, r in ev.levels.items()}
+    if not any(ran.values()):
+        return t("eval.note.no_uncertainty", lang)
+    return t("eval.r.replications", lang, asked=ev.replications_asked, ran=max(ran.values()))
+
+
 def method_intro(ev: Evaluation, lang: str) -> str:
     """The appendix's opening sentence, from the framework: its pipeline steps and the weights
     of the dimensions (those of the first level evaluated)."""
@@ -382,9 +434,23 @@ def method_intro(ev: Evaluation, lang: str) -> str:
     return t("eval.r.method_intro", lang, steps=steps or "—", weights=weights)
 
 
+def provenance_statements(ev: Evaluation, lang: str) -> dict[str, Any]:
+    """The provenance of the run in words (from its provenance record)."""
+    used_sources = [k for k, v in ev.edition.sources.items() if v is not None
+                    and k != "survey"] + ["boundaries"]
+    network = any(ev.framework.leaf(c)["measure"]["kind"] in NETWORK_MEASURES
+                  for res in ev.levels.values() for c in res.framework.indicators)
+    return {"data": data_sentence(ev.provenance, lang, sources=used_sources),
+            "imports": import_lines(ev.provenance, lang),
+            "survey": survey_sentence(ev.provenance.get("survey"), lang),
+            "network": t("prov.network", lang) if network else "",
+            "not_official": t("prov.not_official", lang) if ev.simulated_survey else "",
+            "framework_notice": str(ev.framework.doc.get(f"notice_{lang}") or "")}
+
+
 def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFrame]
                    ) -> dict[str, Any]:
-    rk = ranking(res, ev.previous_scores.get(res.level), ev.rules)
+    rk = level_ranking(ev, res)
     fw = res.framework
     dims = [(d, fw.nodes[d].name_zh, fw.nodes[d].name_en) for d in res.dimensions()]
     survey = None
@@ -394,29 +460,32 @@ def _level_context(ev: Evaluation, res: LevelResult, tables: dict[str, pd.DataFr
         survey = ov.reindex(res.units.index)
     survey_dims = {fw.ancestor(c, fw.n_levels - 1) for c in fw.indicators
                    if ev.framework.leaf(c)["measure"]["kind"] == "survey"}
+    has_change = res.comparison.comparable and "score_change" in rk
     return {
         "simulated_dims": survey_dims if ev.simulated_survey else set(),
         "level": res.level, "res": res, "summary": level_summary(ev, res), "rows": rk,
         "dims": dims, "rewards": res.rewards, "rect": res.rectification,
         "framework": tables[f"{res.level}_framework"], "survey": survey,
-        "has_previous": ev.previous_scores.get(res.level) is not None,
+        "has_previous": has_change, "comparison": res.comparison,
+        "without_survey": res.without_survey is not None,
         "top_k": ev.rules.top_k,
         "sobol": res.uncertainty.sobol if res.uncertainty is not None else None,
-        "movers": _movers(rk),
+        "movers": _movers(rk) if has_change else {},
+        "saturated": res.saturated,
     }
 
 
 def _movers(rk: pd.DataFrame, n: int = 5) -> dict[str, pd.DataFrame]:
+    """The largest rises (change > 0) and the largest falls (change < 0) only."""
     if "score_change" not in rk:
         return {}
     ch = rk.dropna(subset=["score_change"]).sort_values("score_change")
-    return {"up": ch.iloc[::-1].head(n), "down": ch.head(n)}
+    return {"up": ch[ch["score_change"] > 0].iloc[::-1].head(n),
+            "down": ch[ch["score_change"] < 0].head(n)}
 
 
 def _grade_label(ev: Evaluation) -> Any:
     def label(code: Any) -> Markup:
-        from cocity.report.render import _pair  # the shared bilingual span
-
         if not isinstance(code, str):
             return Markup("—")
         return _pair(ev.rules.label(code, "zh"), ev.rules.label(code, "en"))
@@ -439,96 +508,136 @@ def report_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh
         topojson_json=script_json(list(TOPOJSON_NAMES)), geo_json=script_json(geo),
         figures_json=script_json(figs), figure_ids={f["id"] for f in figs},
         title_zh=str(fw.doc.get("name_zh", "")), title_en=str(fw.doc.get("name_en", "")),
-        notice_zh=str(fw.doc.get("notice_zh") or ""), notice_en=str(fw.doc.get("notice_en") or ""),
+        notice_zh=None, notice_en=None,
+        prov={lg: provenance_statements(ev, lg) for lg in LANGS},
         ev=ev, levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         grade_label=_grade_label(ev), colors=GRADE_COLORS, explain=explain,
         notes=ev.notes, files=files or [], versions=versions(), yes=yes,
         unc_zh=uncertainty_inputs(ev, "zh"), unc_en=uncertainty_inputs(ev, "en"),
+        reps_zh=replications_text(ev, "zh"), reps_en=replications_text(ev, "en"),
         profiles_json=script_json(unit_profiles(ev)), dim_colors=list(DIM_COLORS),
         intro_zh=method_intro(ev, "zh"), intro_en=method_intro(ev, "en"),
         cutoffs=_cutoffs(ev))
 
 
 # ---------------------------------------------------------------------- print (PDF)
-def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh") -> str:
-    """The report as a print page in one language, figures as inline SVG."""
-    from cocity.report.pdf import PRINT_CSS
+def _short_name(name: str, lang: str) -> str:
+    """A city's name for a map label: 成都市 → 成都, Chengdu City → Chengdu."""
+    if lang == "zh":
+        return name[:-1] if name.endswith("市") and len(name) > 2 else name
+    return name.split(" ")[0]
+
+
+def _print_figures(ev: Evaluation, res: LevelResult, lang: str) -> dict[str, Markup]:
     from cocity.report.svg import bar_chart_svg, choropleth_svg, interval_chart_svg
 
-    figures: dict[str, dict[str, Markup]] = {}
-    for level, res in ev.levels.items():
-        geo = level_geo(ev, res)
-        grades = res.graded["grade"].astype(object)
-        values = pd.Series({u: ev.rules.label(str(g), lang) for u, g in grades.items()
-                            if isinstance(g, str)})
-        colors = {ev.rules.label(c, lang): grade_color(c) for c in ev.rules.codes}
-        outline = None
-        if level == "county":
-            outline = level_geo(ev, ev.levels["prefecture"]) if "prefecture" in ev.levels \
-                else None
-        uncertain = [str(u) for u, v in res.graded.get("uncertain", pd.Series(dtype=object)).items()
-                     if pd.notna(v) and bool(v)]
-        figs = {"map": Markup(choropleth_svg(
-            geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
-            highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
-            outline=outline, width=640, lang=lang))}
-        figs["cover"] = Markup(choropleth_svg(
-            geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
-            title=ev.framework.level_label(level, lang)))
-        rk = ranking(res, ev.previous_scores.get(level), ev.rules)
-        if len(rk) > PRINT_MAX_ROWS and "uncertain" in rk:
-            # a long level prints only the units whose grade is uncertain (the table has all)
-            rk = rk[rk["uncertain"].fillna(False).astype(bool)].head(PRINT_MAX_ROWS)
-        has_iv = "score_low" in rk
-        figs["intervals"] = Markup(interval_chart_svg(
-            display_names(ev, rk, lang), rk["score"].tolist(),
-            rk["score_low" if has_iv else "score"].tolist(),
-            rk["score_high" if has_iv else "score"].tolist(),
-            colors=[grade_color(str(g)) for g in rk["grade"].astype(object)],
-            axis_title=t("eval.r.axis.score", lang), width=640, domain=(0, 100),
-            row_height=16))
-        if level == "prefecture":
-            fw = res.framework
-            figs["profile"] = Markup(bar_chart_svg(
-                display_names(ev, rk, lang),
-                {(fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en):
-                 rk[f"score_{d}"].tolist() for d in res.dimensions()},
-                colors=list(DIM_COLORS), axis_title=t("eval.r.axis.score", lang), width=640,
-                domain=(0, 100)))
-        figures[level] = figs
-    template = template_environment().get_template("evaluate_print.html.j2")
-    from cocity.evaluate.grades import explain
+    level = res.level
+    geo = level_geo(ev, res)
+    grades = res.graded["grade"].astype(object)
+    values = pd.Series({u: ev.rules.label(str(g), lang) for u, g in grades.items()
+                        if isinstance(g, str)})
+    colors = {ev.rules.label(c, lang): grade_color(c) for c in ev.rules.codes}
+    outline = None
+    if level == "county" and "prefecture" in ev.levels:
+        outline = level_geo(ev, ev.levels["prefecture"])
+    uncertain = [str(u) for u, v in res.graded.get("uncertain", pd.Series(dtype=object)).items()
+                 if yes(v)]
+    rk = level_ranking(ev, res)
+    if level == "prefecture":
+        labels = {str(u): _short_name(str(n), lang) for u, n in rk[f"name_{lang}"].items()}
+    else:  # counties: their rank, keyed to the ranking table
+        labels = {str(u): str(r) for u, r in rk["rank"].items()}
+    figs = {"map": Markup(choropleth_svg(
+        geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
+        highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
+        outline=outline, width=680, lang=lang, labels=labels))}
+    figs["cover"] = Markup(choropleth_svg(
+        geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
+        title=ev.framework.level_label(level, lang)))
+    figs["scores"] = Markup(choropleth_svg(
+        geo, res.graded["score"].astype(float), bins=5,
+        legend_title=t("eval.r.col.score", lang), outline=outline, width=640, lang=lang,
+        number_format=".0f", labels=labels))
+    chart = rk
+    if len(chart) > PRINT_MAX_ROWS and "uncertain" in chart:
+        # a long level prints only the units whose grade is uncertain (the table has all)
+        chart = chart[[yes(v) for v in chart["uncertain"]]].head(PRINT_MAX_ROWS)
+    has_iv = "score_low" in chart
+    figs["intervals"] = Markup(interval_chart_svg(
+        chart[f"name_{lang}"].astype(str).tolist(), chart["score"].tolist(),
+        chart["score_low" if has_iv else "score"].tolist(),
+        chart["score_high" if has_iv else "score"].tolist(),
+        colors=[grade_color(str(g)) for g in chart["grade"].astype(object)],
+        axis_title=t("eval.r.axis.score", lang), width=640, domain=(0, 100),
+        row_height=16))
+    if level == "prefecture":
+        fw = res.framework
+        figs["profile"] = Markup(bar_chart_svg(
+            rk[f"name_{lang}"].astype(str).tolist(),
+            {(fw.nodes[d].name_zh if lang == "zh" else fw.nodes[d].name_en):
+             rk[f"score_{d}"].tolist() for d in res.dimensions()},
+            colors=list(DIM_COLORS), axis_title=t("eval.r.axis.score", lang), width=640,
+            domain=(0, 100), bar_height=6))
+    return figs
 
+
+def report_print_html(ev: Evaluation, tables: dict[str, pd.DataFrame], lang: str = "zh") -> str:
+    """The report as a print page in one language, figures as inline SVG."""
+    from cocity.evaluate.grades import explain
+    from cocity.report.pdf import PRINT_CSS
+
+    figures = {level: _print_figures(ev, res, lang) for level, res in ev.levels.items()}
+    template = template_environment().get_template("evaluate_print.html.j2")
     return template.render(
         lang=lang, L=lambda key, **fmt: t(key, lang, **fmt), print_css=Markup(PRINT_CSS),
         title=str(ev.framework.doc.get(f"name_{lang}", "")),
-        notice=str(ev.framework.doc.get(f"notice_{lang}") or ""), ev=ev,
+        prov=provenance_statements(ev, lang), ev=ev,
         levels=[_level_context(ev, r, tables) for r in ev.levels.values()],
         figures=figures, grade=lambda c: ev.rules.label(str(c), lang) if isinstance(c, str)
         else "—", explain=explain, version=cocity.__version__, yes=yes, colors=GRADE_COLORS,
-        unc_inputs=uncertainty_inputs(ev, lang), intro=method_intro(ev, lang))
+        unc_inputs=uncertainty_inputs(ev, lang), reps=replications_text(ev, lang),
+        intro=method_intro(ev, lang))
 
 
 # ---------------------------------------------------------------------- files
 def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
-                      pdf: bool = True) -> dict[str, Path]:
+                      pdf: bool = True, warnings: list[str] | None = None
+                      ) -> dict[str, Path]:
     """Every output of a run into ``folder`` (see the module docstring); returns their paths
-    keyed ``csv:<table>``, ``xlsx``, ``json``, ``html``, ``pdf``."""
+    keyed ``csv:<table>``, ``xlsx``, ``xlsx:en``, ``json``, ``html``, ``pdf``, ``pdf:en``.
+    A PDF that cannot be made readable (no CJK font) is left out and the reason appended to
+    ``warnings``."""
+    from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+
     out = Path(folder)
     tables = result_tables(ev)
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
-        paths[f"csv:{name}"] = write_csv(frame, out / "tables" / f"{name}.csv", index=False)
+        paths[f"csv:{name}"] = write_csv(csv_frame(frame, ev, name),
+                                         out / "tables" / f"{name}.csv")
     if ev.survey is not None:
         from cocity.evaluate.survey import write_survey
 
         paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
-    paths["xlsx"] = write_xlsx(tables, out / "evaluation.xlsx",
-                               index=dict.fromkeys(tables, False))
-    paths["json"] = write_text(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
-                                          sort_keys=False, allow_nan=False) + "\n",
-                               out / "evaluation.json")
-    files = ["evaluation.xlsx", "evaluation.json", f"tables/*.csv ({len(tables)})"]
+    for lg in LANGS:
+        key, name = ("xlsx", "evaluation.xlsx") if lg == "zh" else (f"xlsx:{lg}",
+                                                                    f"evaluation.{lg}.xlsx")
+        sheets = {_sheet_name(ev, n, lg): sheet_frame(f, ev, lg, n) for n, f in tables.items()}
+        formats = {_sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
+                   for n, f in tables.items()}
+        paths[key] = write_xlsx(sheets, out / name, number_formats=formats)
+    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
+                                            sort_keys=False, allow_nan=False) + "\n",
+                                 out / "evaluation.json")
+    if pdf:
+        try:
+            require_cjk_font()
+        except PdfUnavailableError as exc:
+            pdf = False
+            if warnings is not None:
+                warnings.append(str(exc))
+    files = ["evaluation.xlsx", "evaluation.en.xlsx", "evaluation.json",
+             f"tables/*.csv ({len(tables)})"]
     if ev.survey is not None:
         files.append("survey.csv")
     if pdf:
@@ -542,3 +651,12 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
             key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
             paths[key] = write_pdf(report_print_html(ev, tables, lg), out / name)
     return paths
+
+
+def _sheet_name(ev: Evaluation, table: str, lang: str) -> str:
+    """A workbook sheet's name: ``县级单元·排名`` / ``County level · ranking``."""
+    level, _, kind = table.partition("_")
+    if level not in ev.levels:
+        return t(f"eval.sheet.{table}", lang)[:31]
+    return t("eval.sheet.level", lang, level=ev.framework.level_label(level, lang),
+             table=t(f"eval.sheet.{kind}", lang))[:31]

@@ -1,5 +1,7 @@
-"""HTML pages of composite-index runs: the summary of ``cocity index build`` and the page of
-``cocity index uncertainty``.
+"""The outputs of composite-index runs: the files of ``cocity index build``, ``compare`` and
+``uncertainty`` — tables (CSV, XLSX), the pipeline log, the HTML page and, last, the manifest
+(:func:`cocity.outputs.manifest`, with the provenance of the data read) — and the pages
+themselves: the summary of a build and the page of an uncertainty analysis.
 
 Like the data profile, each page is one self-contained file: both languages (简体中文 first,
 switched in the page), plotly.js inline once, boundaries embedded once, a Content-Security-Policy
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +26,16 @@ from plotly.colors import sample_colorscale
 
 import cocity
 from cocity.i18n import LANGS, t
+from cocity.index.tables import (
+    log_entries,
+    nodes_table,
+    ranking_table,
+    scores_table,
+    uncertainty_tables,
+)
+from cocity.index.uncertainty import input_label
+from cocity.outputs import jsonable, write_csv, write_json, write_xlsx
+from cocity.outputs import manifest as make_manifest
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, hover_names, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.render import (
@@ -43,9 +56,7 @@ from cocity.report.style import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from cocity.index.build import IndexRun
+    from cocity.index.run import IndexRun, UncertaintyRun
     from cocity.index.uncertainty import UncertaintyResult
 
 ROW_HEIGHT = 15  # pixels per unit in the bar and rank charts
@@ -125,7 +136,7 @@ def index_map_figure(run: IndexRun, geo: dict[str, dict[str, Any]],
 
 # ---------------------------------------------------------------------- charts
 def _node_name(run: IndexRun, code: str, lang: str) -> str:
-    return str(run.nodes().at[code, f"name_{lang}"])
+    return str(nodes_table(run).at[code, f"name_{lang}"])
 
 
 def _chart_layout(fig: go.Figure, n: int, x_title: str) -> go.Figure:
@@ -145,7 +156,7 @@ def _chart_layout(fig: go.Figure, n: int, x_title: str) -> go.Figure:
 
 def index_bar_figure(run: IndexRun, lang: str = "zh") -> go.Figure:
     """Index scores, highest first, one bar per unit, coloured like the map."""
-    ranking = run.ranking()
+    ranking = ranking_table(run)
     ranking = ranking[ranking[run.root].notna()]
     codes = list(ranking.index)
     names = ranking[f"name_{lang}"].astype(str).tolist()
@@ -215,18 +226,6 @@ def rank_interval_figure(run: IndexRun, result: UncertaintyResult,
     return fig
 
 
-def input_label(name: str, lang: str) -> str:
-    """Readable name of an uncertain input (``normalise``, ``aggregate.level3``, ``weights``,
-    ``treat.max_winsorised``)."""
-    step, _, rest = name.partition(".")
-    if step == "aggregate" and rest.startswith("level"):
-        return t("index.cli.page.input.aggregate", lang, level=rest[len("level"):])
-    if step in ("treat", "normalise", "weights"):
-        label = t(f"index.cli.page.input.{step}", lang)
-        return t("index.cli.page.input.param", lang, step=label, param=rest) if rest else label
-    return name
-
-
 def sobol_figure(result: UncertaintyResult, lang: str = "zh") -> go.Figure:
     """First- and total-order Sobol indices of every uncertain input, with their intervals."""
     sob = result.sobol
@@ -262,7 +261,7 @@ def _step_outcome(run: IndexRun, entry: dict[str, Any]) -> tuple[str, str]:
                  for lg in LANGS}
     elif step == "treat":
         done = [c for c in entry.get("indicators", []) if c["treatment"] != "none"]
-        nodes = run.nodes()
+        nodes = nodes_table(run)
         texts = {lg: "; ".join(
             t("index.cli.page.treated", lg, indicator=nodes.at[c["indicator"], f"name_{lg}"],
               treatment=c["treatment"],
@@ -275,14 +274,12 @@ def _step_outcome(run: IndexRun, entry: dict[str, Any]) -> tuple[str, str]:
 
 
 def _params_text(params: dict[str, Any]) -> str:
-    from cocity.outputs import jsonable as _jsonable
-
-    return json.dumps(_jsonable(params), ensure_ascii=False)
+    return json.dumps(jsonable(params), ensure_ascii=False)
 
 
 def _common(run: IndexRun, lang: str) -> dict[str, Any]:
     fw = run.framework
-    root = run.nodes().loc[run.root]
+    root = nodes_table(run).loc[run.root]
     members = run.selection.membership
     return {
         "lang": lang, "version": cocity.__version__, "font_stack": FONT_STACK,
@@ -294,6 +291,8 @@ def _common(run: IndexRun, lang: str) -> dict[str, Any]:
         "sel": run.selection, "membership_keys": list(members) if members else [],
         "n_units": int(run.scores[run.root].notna().sum()),
         "n_indicators": len(fw.indicators),
+        "coverage_zh": run.selection.coverage("zh"),
+        "coverage_en": run.selection.coverage("en"),
     }
 
 
@@ -301,7 +300,7 @@ def _figures_json(figs: list[dict[str, Any]]) -> Markup:
     return script_json(figs)
 
 
-def index_summary_html(run: IndexRun, manifest: dict[str, Any], lang: str = "zh") -> str:
+def index_summary_html(run: IndexRun, manifest: dict[str, Any], *, lang: str = "zh") -> str:
     """The summary page of a build as a string; ``lang`` is the language shown first."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
@@ -313,10 +312,10 @@ def index_summary_html(run: IndexRun, manifest: dict[str, Any], lang: str = "zh"
     figs.append({"id": "fig-bar", "config": CHART_CONFIG,
                  **bilingual_figure(index_bar_figure, run, lang=lang)})
     fw = run.framework
-    nodes = run.nodes()
+    nodes = nodes_table(run)
     dims = [c for lv in range(fw.n_levels - 1, 1, -1) for c in fw.level_codes(lv)]
-    ranking = run.ranking()
-    log = run.log()
+    ranking = ranking_table(run)
+    log = log_entries(run)
     steps = [{"step": e["step"], "params": _params_text(e["params"]),
               "level": e.get("level"), "outcome": _step_outcome(run, e)} for e in log]
     rows = [{"code": str(code), "rank": "—" if pd.isna(r["rank"]) else str(int(r["rank"])),
@@ -333,15 +332,10 @@ def index_summary_html(run: IndexRun, manifest: dict[str, Any], lang: str = "zh"
     )
 
 
-def render_index_summary(run: IndexRun, manifest: dict[str, Any], path: str | Path,
-                         lang: str = "zh") -> Path:
-    """Write the summary page of a build to ``path`` (atomically) and return the path."""
-    return write_atomic(index_summary_html(run, manifest, lang), path)
-
-
-def uncertainty_html(run: IndexRun, result: UncertaintyResult, manifest: dict[str, Any],
+def uncertainty_html(unc: UncertaintyRun, manifest: dict[str, Any], *,
                      lang: str = "zh") -> str:
     """The page of an uncertainty analysis: rank intervals and Sobol indices."""
+    run, result = unc.run, unc.result
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}")
     figs = [{"id": "fig-ranks", "config": CHART_CONFIG,
@@ -361,7 +355,84 @@ def uncertainty_html(run: IndexRun, result: UncertaintyResult, manifest: dict[st
     )
 
 
-def render_uncertainty(run: IndexRun, result: UncertaintyResult, manifest: dict[str, Any],
-                       path: str | Path, lang: str = "zh") -> Path:
-    """Write the uncertainty page to ``path`` (atomically) and return the path."""
-    return write_atomic(uncertainty_html(run, result, manifest, lang), path)
+# ---------------------------------------------------------------------- the files of a run
+def build_manifest(run: IndexRun, paths: dict[str, Path], root: Path) -> dict[str, Any]:
+    """The manifest of a build: the provenance of the data read, the configuration, the
+    inputs and their hashes, the units covered, and every file in ``paths``."""
+    return make_manifest("index build", outputs=paths, root=root, provenance=run.provenance,
+                    config=run.config(), inputs=run.inputs(),
+                    coverage={"zh": run.selection.coverage("zh"),
+                              "en": run.selection.coverage("en")})
+
+
+def write_outputs(run: IndexRun, out: str | Path, *, lang: str = "zh") -> dict[str, Path]:
+    """Write the build's files into folder ``out``: ``ranking.csv`` (one row per unit),
+    ``scores.csv`` (every unit × node, bilingual names), ``index.xlsx`` (ranking, scores,
+    framework, pipeline and input data sheets), ``log.json``, ``index.html`` and, last,
+    ``manifest.json`` with the hashes of the others. Returns the paths by key."""
+    folder = Path(out)
+    ranking, long, nodes = ranking_table(run), scores_table(run), nodes_table(run)
+    log = log_entries(run)
+    steps = pd.DataFrame([{"step": e["step"], "params": _params_text(e["params"])}
+                          for e in log], columns=["step", "params"])
+    data = run.units[["name_zh", "name_en"]].join(run.panel)
+    data.index.name = "code"
+    paths = {
+        "ranking_csv": write_csv(ranking, folder / "ranking.csv", index=True),
+        "scores_csv": write_csv(long, folder / "scores.csv", index=False),
+        "xlsx": write_xlsx({"ranking": ranking, "scores": long, "framework": nodes,
+                            "pipeline": steps, "data": data}, folder / "index.xlsx",
+                           index={"ranking": True, "framework": True, "data": True}),
+        "log": write_json(log, folder / "log.json"),
+    }
+    page = index_summary_html(run, build_manifest(run, paths, folder), lang=lang)
+    paths["html"] = write_atomic(page, folder / "index.html")
+    paths["manifest"] = write_json(build_manifest(run, paths, folder), folder / "manifest.json")
+    return paths
+
+
+def write_compare(base: IndexRun, other: IndexRun, table: pd.DataFrame,
+                  out: str | Path) -> dict[str, Path]:
+    """Write a comparison: ``compare.csv``, ``compare.xlsx`` and the manifest
+    ``compare.json`` (both runs' inputs, configuration and provenance, versions and output
+    hashes)."""
+    folder = Path(out)
+    paths = {"csv": write_csv(table, folder / "compare.csv", index=True),
+             "xlsx": write_xlsx({"compare": table}, folder / "compare.xlsx",
+                                index={"compare": True})}
+    doc = make_manifest("index compare", outputs=paths, root=folder, provenance=base.provenance,
+                   base={"inputs": base.inputs(), "config": base.config()},
+                   other={"inputs": other.inputs(), "config": other.config(),
+                          "provenance": other.provenance})
+    paths["manifest"] = write_json(doc, folder / "compare.json")
+    return paths
+
+
+def uncertainty_manifest(unc: UncertaintyRun, paths: dict[str, Path],
+                         root: Path) -> dict[str, Any]:
+    return make_manifest("index uncertainty", outputs=paths, root=root,
+                    provenance=unc.run.provenance, config=unc.config(),
+                    inputs=unc.run.inputs(),
+                    coverage={"zh": unc.run.selection.coverage("zh"),
+                              "en": unc.run.selection.coverage("en")})
+
+
+def write_uncertainty(unc: UncertaintyRun, out: str | Path, *,
+                      lang: str = "zh") -> dict[str, Path]:
+    """Write ``uncertainty_ranks.csv``, ``uncertainty_sobol.csv``, ``uncertainty.xlsx`` (ranks,
+    Sobol indices and the sampled input values), ``uncertainty.html`` and, last,
+    ``uncertainty.json`` (the manifest)."""
+    folder = Path(out)
+    ranks, sobol = uncertainty_tables(unc)
+    paths = {
+        "ranks_csv": write_csv(ranks, folder / "uncertainty_ranks.csv", index=True),
+        "sobol_csv": write_csv(sobol, folder / "uncertainty_sobol.csv", index=True),
+        "xlsx": write_xlsx({"ranks": ranks, "sobol": sobol, "samples": unc.result.samples},
+                           folder / "uncertainty.xlsx",
+                           index={"ranks": True, "sobol": True, "samples": True}),
+    }
+    page = uncertainty_html(unc, uncertainty_manifest(unc, paths, folder), lang=lang)
+    paths["html"] = write_atomic(page, folder / "uncertainty.html")
+    paths["manifest"] = write_json(uncertainty_manifest(unc, paths, folder),
+                                   folder / "uncertainty.json")
+    return paths

@@ -78,6 +78,61 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
+def cjk_font_count() -> int:
+    """How many fonts covering Chinese (``:lang=zh``) fontconfig finds — the fonts WeasyPrint
+    would use — through the fontconfig library itself (no ``fc-list`` needed); 0 without
+    fontconfig."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("fontconfig")
+    if name is None:
+        return 0
+    try:
+        fc = ctypes.CDLL(name)
+    except OSError:
+        return 0
+
+    class FontSet(ctypes.Structure):
+        _fields_ = [("nfont", ctypes.c_int), ("sfont", ctypes.c_int),
+                    ("fonts", ctypes.c_void_p)]
+
+    fc.FcInitLoadConfigAndFonts.restype = ctypes.c_void_p
+    fc.FcNameParse.restype = ctypes.c_void_p
+    fc.FcNameParse.argtypes = [ctypes.c_char_p]
+    fc.FcObjectSetBuild.restype = ctypes.c_void_p
+    fc.FcObjectSetBuild.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    fc.FcFontList.restype = ctypes.POINTER(FontSet)
+    fc.FcFontList.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    for free in ("FcPatternDestroy", "FcObjectSetDestroy", "FcConfigDestroy"):
+        getattr(fc, free).argtypes = [ctypes.c_void_p]
+    fc.FcFontSetDestroy.argtypes = [ctypes.POINTER(FontSet)]
+    config = fc.FcInitLoadConfigAndFonts()
+    if not config:
+        return 0
+    pattern = fc.FcNameParse(b":lang=zh")
+    objects = fc.FcObjectSetBuild(b"family", None)
+    found = fc.FcFontList(config, pattern, objects)
+    count = int(found.contents.nfont) if found else 0
+    if found:
+        fc.FcFontSetDestroy(found)
+    fc.FcObjectSetDestroy(objects)
+    fc.FcPatternDestroy(pattern)
+    fc.FcConfigDestroy(config)
+    return count
+
+
+def require_cjk_font() -> None:
+    """Raise :class:`PdfUnavailableError` when no font covers Chinese: WeasyPrint would draw
+    boxes for every Chinese character, so no PDF is better than an unreadable one."""
+    if cjk_font_count() == 0:
+        raise PdfUnavailableError(both("error.pdf_no_cjk_font"))
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
 LOCAL_SCHEMES = ("data", "file")
 
 
@@ -104,11 +159,15 @@ def write_pdf(html: str, path: str | Path, *, base_url: str | Path | None = None
     The page is A4 with page numbers in the footer (``PAGE_CSS``, which the document's own
     styles, e.g. :data:`PRINT_CSS`, may override); fonts come from the system through
     fontconfig and are embedded as subsets. ``base_url`` resolves relative URLs (a folder or
-    file; only local files and ``data:`` URLs are loaded). The PDF is written to a temporary
+    file; only local files and ``data:`` URLs are loaded). A document with Chinese text and
+    no font covering Chinese raises :class:`PdfUnavailableError` (no PDF with boxes for
+    glyphs). The PDF is written to a temporary
     file beside ``path`` and renamed into place, so a failure leaves the old file or none and
     no temporary file behind.
     """
     weasyprint = _weasyprint()
+    if _has_cjk(html):
+        require_cjk_font()
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     base = None

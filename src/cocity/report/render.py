@@ -113,8 +113,10 @@ def _pair(zh: object, en: object) -> Markup:
 
 
 def _num(value: object, spec: str = ",") -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return "—"
+    if spec == "d":
+        return format(round(float(value)), "d")  # type: ignore[arg-type]
     return format(value, spec)
 
 

@@ -364,6 +364,7 @@ def choropleth_svg(
     number_format: NumberFormat = None,
     tolerance: float | None = None,
     lang: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> str:
     """A choropleth map of ``values`` (indexed by unit code) over the units of ``geo`` (a
     GeoDataFrame in EPSG:4326 axes with a ``code`` column, or indexed by code).
@@ -376,7 +377,10 @@ def choropleth_svg(
     outlined in red (``highlight_label`` adds them to the legend); ``outline`` (another
     GeoDataFrame, e.g. prefectures over counties) is drawn as borders on top. Boundaries are
     simplified to about half a pixel (``tolerance`` in degrees overrides). Each unit is one
-    ``<path class="unit" data-code=…>`` with its name as a tooltip.
+    ``<path class="unit" data-code=…>`` with its name as a tooltip. ``labels`` (unit code →
+    text: a name, or a number keyed to a table) are written on the units, at a point inside
+    each (``shapely.point_on_surface``), with a white halo, so that a reader finds a unit on
+    paper.
     """
     codes = _unit_codes(geo)
     geoms = list(geo.geometry)
@@ -456,6 +460,8 @@ def choropleth_svg(
                     f'stroke-width="1.6" stroke-linejoin="round">')
         body.extend(f'<path fill-rule="evenodd" d="{d}"/>' for d in highlighted)
         body.append("</g>")
+    if labels:
+        body.extend(_map_labels(labels, [codes[i] for i in drawn], simple, proj))
     if items:
         x = width - legend_w + pad
         y = title_h + pad
@@ -472,6 +478,24 @@ def choropleth_svg(
             y += line_h
         body.append("</g>")
     return _document(width, height, body, title, "cocity-map")
+
+
+def _map_labels(labels: Mapping[str, str], codes: Sequence[str], geoms: Sequence[Any],
+               proj: _Projection) -> list[str]:
+    """Text labels at a point inside each labelled unit, with a white halo."""
+    chosen = [(str(labels[c]), g) for c, g in zip(codes, geoms, strict=True)
+              if c in labels and labels[c] not in (None, "")]
+    if not chosen:
+        return []
+    size = 7 if len(chosen) > 40 else 9
+    pts = proj(shapely.get_coordinates(shapely.point_on_surface(
+        np.asarray([g for _, g in chosen], dtype=object))))
+    out = [f'<g class="labels" font-size="{size}" text-anchor="middle" stroke="#ffffff" '
+           f'stroke-width="2" stroke-linejoin="round" paint-order="stroke" fill="{TEXT_COLOR}">']
+    out += [f'<text class="map-label" x="{_n(x)}" y="{_n(y + size / 3)}">{esc(text)}</text>'
+            for (text, _), (x, y) in zip(chosen, pts, strict=True)]
+    out.append("</g>")
+    return out
 
 
 # ---------------------------------------------------------------------- charts
