@@ -4,6 +4,7 @@ empty folder (issue #10, point 7: a workspace for any cluster from the command l
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shlex
 from collections.abc import Iterator
@@ -87,11 +88,14 @@ def test_the_walkthrough_builds_a_workspace_and_its_profile(folder: Path) -> Non
             "(110100), Tianjin Municipality 1 (120100), Hebei Province 3") in listing
 
 
-@pytest.mark.xfail(reason="needs evaluate on foreign workspaces (lead)", strict=False)
 def test_the_walkthrough_evaluates_with_its_own_framework(folder: Path) -> None:
     _, commands = files_and_commands()
     with contextlib.chdir(folder):
         result = run(commands[-1])
     assert result.exit_code == 0, result.output
-    reports = list((folder / "out" / "evaluate" / "runs").glob("2020-*/report.html"))
-    assert len(reports) == 1
+    runs = list((folder / "out" / "evaluate" / "runs").glob("2020-*"))
+    assert len(runs) == 1 and (runs[0] / "report.html").stat().st_size > 0
+    doc = json.loads((runs[0] / "evaluation.json").read_text(encoding="utf-8"))
+    assert doc["provenance"]["user_data"] is True  # the report says the values are imports
+    assert [i["kind"] for i in doc["provenance"]["imports"]] == [
+        "units", "catalog", "boundaries", "observations"]
