@@ -226,3 +226,11 @@ def test_every_new_data_label_has_both_languages_with_the_same_fields() -> None:
         fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
                   for lang in ("zh", "en")]
         assert fields[0] == fields[1], key
+
+
+def test_cells_holding_only_whitespace_are_blank(store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "ws.csv", HEADER + "东兴区,2021,pop_total,\u3000\n"
+                     '沙湾区,2021,pop_total,"  "\n东兴区,2021,urban_share,\t\n'
+                     "沙湾区,2021,urban_share,7\n")
+    result = import_observations(store, path)
+    assert (result.records, result.blank) == (1, 3)

@@ -109,21 +109,23 @@ def distinct(cells: np.ndarray) -> tuple[np.ndarray, list[Cell]]:
     """(index of each cell into the distinct cells, the distinct cells in order of first
     appearance). Blank cells share one entry; cells are told apart by type as well as value
     (``1`` is not ``1.0`` nor ``True``), so that each distinct cell is diagnosed as written."""
-    n = len(cells)
-    if n == 0:
+    if len(cells) == 0:
         return np.zeros(0, dtype=np.int64), []
     series = pd.Series(cells, dtype=object)
     values, _ = pd.factorize(series, use_na_sentinel=False)
-    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
-        key = values.astype(np.int64)
-    else:
+    if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
         kinds, _ = pd.factorize(series.map(type))
-        key = values.astype(np.int64) * (int(kinds.max()) + 1) + kinds
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[inverse.ravel()], [cells[int(i)] for i in first[order]]
+        values, _ = pd.factorize(values.astype(np.int64) * (int(kinds.max()) + 1) + kinds)
+    codes = values.astype(np.int64)
+    return codes, [cells[int(i)] for i in first_of(codes)]
+
+
+def first_of(codes: np.ndarray) -> np.ndarray:
+    """The index of the first occurrence of each code 0…k−1 (codes numbered by first
+    appearance, as :func:`pandas.factorize` numbers them)."""
+    first = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
 
 
 def _objects(values: Sequence[object]) -> np.ndarray:
@@ -333,8 +335,7 @@ def read_long(grid: Grid, matcher: IndicatorMatcher, *, header_rows: int | None,
     uom_cells = cells[:, cols["uom"]] if "uom" in cols else np.full(n, None, dtype=object)
     ii, iu = distinct(ind_cells)
     ui, uu = distinct(uom_cells)
-    pairs, inverse = np.unique(ii * (len(uu) + 1) + ui, return_inverse=True)
-    inverse = inverse.ravel()
+    inverse, pairs = pd.factorize(ii * (len(uu) + 1) + ui)
     hits = [_long_indicator(matcher, iu[int(k) // (len(uu) + 1)], uu[int(k) % (len(uu) + 1)],
                             labels_of) for k in pairs]
     ids = _objects([ind if not errors else None for ind, _, errors, _ in hits])

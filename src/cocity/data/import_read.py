@@ -217,7 +217,7 @@ def _read_csv(path: Path, ext: str) -> Grid:
         return _read_csv_records(path, text, delimiter)  # ragged or unusual: record by record
     cells = frame.to_numpy(dtype=object)
     if cells.size:
-        if _blank_field(delimiter).search(text):  # some field holds only whitespace
+        if _may_hold_blank_fields(text, delimiter):
             blank = np.column_stack([frame[c].str.strip().eq("").to_numpy(dtype=bool)
                                      for c in frame.columns])
         else:
@@ -227,11 +227,15 @@ def _read_csv(path: Path, ext: str) -> Grid:
     return _trim(Grid(str(path), cells, numbers))
 
 
-def _blank_field(delimiter: str) -> re.Pattern[str]:
-    """A field holding only whitespace, quoted or not (found in the text before parsing, so
-    that files without one skip the per-cell test)."""
-    d = re.escape(delimiter)
-    return re.compile(rf'(?:^|{d})[^\S\r\n{d}]+(?={d}|\r?$)|"\s+"', re.MULTILINE)
+# Every whitespace character but line breaks, and the quote: a text holding none of them has no
+# field made only of whitespace (quoted or not), so its blank cells are exactly the empty ones.
+_SPACE_OR_QUOTE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\r\n")
+_SPACE_OR_QUOTE += '"'
+
+
+def _may_hold_blank_fields(text: str, delimiter: str) -> bool:
+    """Whether some field could hold only whitespace (then cells are stripped to find them)."""
+    return any(c in text for c in _SPACE_OR_QUOTE if c != delimiter)
 
 
 def _read_csv_records(path: Path, text: str, delimiter: str) -> Grid:

@@ -283,8 +283,7 @@ def _units(recs: Records, file: str, units: UnitResolver, issues: list[Issue]
     pair = or_none(use_code & (recs.name is not None), name_cells)
     ci, cu = distinct(cells)
     pi, pu = distinct(pair)
-    pairs, inverse = np.unique(ci * (len(pu) + 1) + pi, return_inverse=True)
-    inverse = inverse.ravel()
+    inverse, pairs = pd.factorize(ci * (len(pu) + 1) + pi)
     resolved = np.full(len(pairs), None, dtype=object)
     errors: dict[int, CellError] = {}
     for j, k in enumerate(pairs):

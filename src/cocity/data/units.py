@@ -88,13 +88,14 @@ class UnitIndex:
         found = set(self._by_key.get(raw, set()))
         if found:
             return found
-        # Qualified by parent: <parent key><child key>.
-        for pkey, parents in self._by_key.items():
-            if len(pkey) < len(raw) and raw.startswith(pkey):
-                rest = raw[len(pkey):]
-                for child in self._by_key.get(rest, set()):
-                    if any(child in self._children[p] for p in parents):
-                        found.add(child)
+        # Qualified by parent: <parent key><child key> (every split of the text is tried).
+        for cut in range(1, len(raw)):
+            parents = self._by_key.get(raw[:cut])
+            if not parents:
+                continue
+            for child in self._by_key.get(raw[cut:], set()):
+                if any(child in self._children[p] for p in parents):
+                    found.add(child)
         return found
 
     def resolve(self, text: object, level: str | None = None) -> str:
