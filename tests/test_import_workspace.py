@@ -263,6 +263,16 @@ def test_indicators_show_descriptive_directions(monkeypatch: pytest.MonkeyPatch)
     assert "描述性 21 个" in " ".join(zh.output.split())
 
 
+def test_init_says_which_units_the_workspace_holds(tmp_path: Path) -> None:
+    full = runner.invoke(app, ["init", str(tmp_path / "a")])
+    assert full.exit_code == 0
+    text = " ".join(full.output.split())
+    assert "16 prefecture-level units" in text and "158 county-level units" in text
+    empty = runner.invoke(app, ["init", str(tmp_path / "b"), "--dataset", "none"])
+    assert "holds no units yet: import them with `cocity import units`" in " ".join(
+        empty.output.split())
+
+
 def test_init_refuses_an_unknown_dataset_and_leaves_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path / "ws"), "--dataset", "jingjinji"])
     assert result.exit_code == 2

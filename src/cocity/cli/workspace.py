@@ -49,6 +49,7 @@ def init(
     try:
         if dataset != "none":
             load_into(store, dataset)
+        loaded = store.units()
     except BaseException as exc:
         store.close()
         (path / DB_NAME).unlink(missing_ok=True)
@@ -57,6 +58,8 @@ def init(
         raise
     store.close()
     console.print(t("cli.init.done", path=path, dataset=dataset))
+    for line in unit_summary(loaded, loaded, None)[:-1] or [t("cli.init.empty")]:
+        console.print(escape(line))
 
 
 def _label(prefix: str, value: object) -> str:
