@@ -307,3 +307,13 @@ def test_cli_writes_report_and_summary(tmp_path: Path, monkeypatch: pytest.Monke
     assert res.exit_code == 2 and "village" in res.output
     res = runner.invoke(app, ["profile", "-w", str(tmp_path / "missing")])
     assert res.exit_code != 0 and not (tmp_path / "missing").exists()
+
+
+def test_a_metropolitan_area_of_another_cluster_is_shown_by_its_name(tiny_store: Store
+                                                                      ) -> None:
+    """Metro identifiers are the user's data: one without a label shows as it is."""
+    from cocity.report.render import profile_html
+
+    tiny_store.con.execute("UPDATE units SET metro = 'jingjin' WHERE level = 'county'")
+    page = profile_html(build_profile(tiny_store))
+    assert ">jingjin<" in page

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 import cocity
 from cocity.data.schema import LEVELS
-from cocity.i18n import LANGS, t
+from cocity.i18n import LANGS, labels, t
 from cocity.outputs import write_atomic
 from cocity.report.charts import distribution_figure
 from cocity.report.maps import choropleth_figure, membership_figure
@@ -102,6 +102,14 @@ def page_figures(profile: Profile, lang: str = "zh") -> list[dict[str, Any]]:
 def _bi(key: str, **fmt: object) -> Markup:
     """Both languages of a label, one shown at a time by the page's language switch."""
     return _pair(t(key, "zh", **fmt), t(key, "en", **fmt))
+
+
+def _bi_or(key: str, default: object) -> Markup:
+    """:func:`_bi` of ``key``, or ``default`` as it is when no such label exists (an
+    identifier of the user's data, e.g. a metropolitan area of another cluster)."""
+    if key in labels():
+        return _bi(key)
+    return _pair(default, default)
 
 
 def _pair(zh: object, en: object) -> Markup:
@@ -214,7 +222,7 @@ def template_environment() -> jinja2.Environment:
         loader=jinja2.PackageLoader("cocity.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(bi=_bi, pair=_pair, num=_num, t=t, fmt=d3_format,
+    env.globals.update(bi=_bi, bi_or=_bi_or, pair=_pair, num=_num, t=t, fmt=d3_format,
                        split=lambda text: _pair(*_split_pair(text)))
     return env
 
