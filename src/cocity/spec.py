@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
-from cocity.data.errors import CocityError, Issue
+from cocity.data.errors import Issue, IssuesError
 from cocity.i18n import t
 
 
@@ -44,15 +44,11 @@ class OpenSpec(pydantic.BaseModel):
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-class SpecError(CocityError):
+class SpecError(IssuesError):
     """A specification cannot be used; ``issues`` lists every problem found."""
 
-    def __init__(self, issues: list[Issue], max_shown: int = 25):
-        self.issues = list(issues)
-        shown = "\n".join(f"  - {i}" for i in self.issues[:max_shown])
-        more = len(self.issues) - max_shown
-        tail = "\n  " + t("error.more", n=more) if more > 0 else ""
-        super().__init__(f"{t('spec.err.title', n=len(self.issues))}\n{shown}{tail}")
+    headline = "spec.err.title"
+    max_shown = 25
 
 
 def location(loc: tuple[Any, ...] | list[Any]) -> str:

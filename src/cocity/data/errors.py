@@ -71,14 +71,25 @@ class WorkspaceReadOnlyError(WorkspaceError):
     """A write was attempted on a workspace opened read-only."""
 
 
-class ValidationError(CocityError):
-    """Input rejected; carries every issue found (the store was not changed)."""
+class IssuesError(CocityError):
+    """An input rejected with every problem found (``issues``); nothing was changed. The
+    message is a headline (label ``headline``) and the issues, at most ``max_shown`` of them
+    (the rest counted with label ``more``). Subclasses name their headline."""
 
-    def __init__(self, issues: list[Issue], max_shown: int = 20):
-        self.issues = list(issues)
+    headline = "error.validation"
+    more = "error.more"
+    max_shown = 20
+
+    def __init__(self, issues: list[Issue], max_shown: int | None = None):
         from cocity.i18n import t
 
-        shown = "\n".join(f"  - {i}" for i in self.issues[:max_shown])
-        more = len(self.issues) - max_shown
-        tail = "\n  " + t("error.more", n=more) if more > 0 else ""
-        super().__init__(f"{t('error.validation', n=len(self.issues))}\n{shown}{tail}")
+        self.issues = list(issues)
+        limit = self.max_shown if max_shown is None else max_shown
+        shown = "\n".join(f"  - {i}" for i in self.issues[:limit])
+        rest = len(self.issues) - limit
+        tail = "\n  " + t(self.more, n=rest) if rest > 0 else ""
+        super().__init__(f"{t(self.headline, n=len(self.issues))}\n{shown}{tail}")
+
+
+class ValidationError(IssuesError):
+    """Input rejected; carries every issue found (the store was not changed)."""

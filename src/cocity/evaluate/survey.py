@@ -56,12 +56,9 @@ _ROWS_SHOWN = 10
 class SurveyInputError(ValidationError):
     """Survey data (or an argument about it) rejected; ``issues`` holds every problem found."""
 
-    def __init__(self, issues: list[Issue], max_shown: int = 30):
-        self.issues = list(issues)
-        shown = "\n".join(f"  - {i}" for i in self.issues[:max_shown])
-        more = len(self.issues) - max_shown
-        tail = "\n  " + t("survey.err.more", n=more) if more > 0 else ""
-        Exception.__init__(self, f"{t('survey.err.headline', n=len(self.issues))}\n{shown}{tail}")
+    headline = "survey.err.headline"
+    more = "survey.err.more"
+    max_shown = 30
 
 
 def _fail(key: str, hint_key: str | None = None, **fmt: object) -> SurveyInputError:
