@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,13 +264,8 @@ def import_units(store: Store, path: str | Path, *, sheet: str | None = None,
                  progress: Progress | None = None) -> ImportResult:
     """Validate a table of units and write it in one transaction (logged); see the module
     documentation for the columns. Raises :class:`ValidationError` listing every problem."""
-    path = Path(path)
-    if progress:
-        progress("read", 0, 1)
-    frame, ignored, notes = read_units(store, path, sheet=sheet, replace=replace)
-    if progress:
-        progress("read", 1, 1)
-    return _write(store, "units", frame, path, ignored, notes, dry_run)
+    return _import(store, path, "units", read_units, sheet=sheet, replace=replace,
+                   dry_run=dry_run, progress=progress)
 
 
 # ------------------------------------------------------------------ catalog
@@ -349,16 +345,26 @@ def import_catalog(store: Store, path: str | Path, *, sheet: str | None = None,
                    progress: Progress | None = None) -> ImportResult:
     """Validate an indicator catalog and write it in one transaction (logged); see the module
     documentation for the columns. Raises :class:`ValidationError` listing every problem."""
-    path = Path(path)
-    if progress:
-        progress("read", 0, 1)
-    frame, ignored, notes = read_catalog(store, path, sheet=sheet, replace=replace)
-    if progress:
-        progress("read", 1, 1)
-    return _write(store, "catalog", frame, path, ignored, notes, dry_run)
+    return _import(store, path, "catalog", read_catalog, sheet=sheet, replace=replace,
+                   dry_run=dry_run, progress=progress)
 
 
 # ------------------------------------------------------------------ shared
+def _import(store: Store, path: str | Path, kind: str,
+            read: Callable[..., tuple[pd.DataFrame, list[str], list[str]]], *,
+            sheet: str | None, replace: bool, dry_run: bool,
+            progress: Progress | None) -> ImportResult:
+    """Read and validate a definitions file with ``read``, then write it (or not, with
+    ``dry_run``)."""
+    file = Path(path)
+    if progress:
+        progress("read", 0, 1)
+    frame, ignored, notes = read(store, file, sheet=sheet, replace=replace)
+    if progress:
+        progress("read", 1, 1)
+    return _write(store, kind, frame, file, ignored, notes, dry_run)
+
+
 def _conflicts(store: Store, table: str, frame: pd.DataFrame,
                rows: list[tuple[int, dict[str, Cell]]], name: str, shown: dict[str, str],
                replace: bool) -> list[Issue]:
