@@ -21,13 +21,14 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
-import yaml
 
 from cocity.i18n import current_lang
+from cocity.spec import Spec, load_spec
+
+M = TypeVar("M", bound=Spec)
 
 _SYNONYMS = {"％": "%", "pct": "%", "‰": "‰"}
 _NO_UOM = {"", "无", "none", "-", "—"}
@@ -42,17 +43,51 @@ def uom_key(text: object) -> str:
     return _SYNONYMS.get(key, key)
 
 
-def _load(name: str) -> Any:
-    return yaml.safe_load(resources.files(__package__).joinpath(name).read_text(encoding="utf-8"))
+class _Bilingual(Spec):
+    zh: str
+    en: str
+
+
+class _UomSpec(Spec):
+    dimensions: dict[str, dict[str, float]]
+    implied_by_value_kind: dict[str, str]
+
+
+class _KindBounds(Spec):
+    low: float
+    high: float
+    reason: _Bilingual
+
+
+class _UnitBounds(Spec):
+    spellings: list[str]
+    low: float | None = None
+    high: float | None = None
+    reason: _Bilingual
+
+
+class _BoundsSpec(Spec):
+    value_kinds: dict[str, _KindBounds]
+    units: list[_UnitBounds]
+
+
+class _AliasesSpec(Spec):
+    aliases: dict[str, str]
+    not_in_catalog: dict[str, _Bilingual]
+
+
+def _load(model: type[M], name: str) -> M:
+    """A shipped table of this package, typed (:func:`cocity.spec.load_spec`)."""
+    return load_spec(model, package=__package__, default=name)
 
 
 @cache
 def _scales() -> tuple[dict[str, tuple[str, float]], dict[str, str]]:
     """``{unit key: (dimension, scale)}`` and the units implied by value kinds."""
-    doc = _load("uom.yaml")
-    scales = {uom_key(u): (dim, float(s)) for dim, units in doc["dimensions"].items()
+    doc = _load(_UomSpec, "uom.yaml")
+    scales = {uom_key(u): (dim, float(s)) for dim, units in doc.dimensions.items()
               for u, s in units.items()}
-    return scales, {k: uom_key(v) for k, v in doc["implied_by_value_kind"].items()}
+    return scales, {k: uom_key(v) for k, v in doc.implied_by_value_kind.items()}
 
 
 def is_unit(text: object) -> bool:
@@ -115,33 +150,30 @@ class Bounds:
 
 
 @cache
-def _bounds_doc() -> dict[str, Any]:
-    doc: dict[str, Any] = _load("bounds.yaml")
-    return doc
+def _bounds_doc() -> _BoundsSpec:
+    return _load(_BoundsSpec, "bounds.yaml")
 
 
 def bounds_for(value_kind: str, unit_zh: object, unit_en: object) -> Bounds:
     """The range values of an indicator of ``value_kind`` measured in the catalog unit
     (``unit_zh`` / ``unit_en``) must respect: the kind's range, tightened by the unit's."""
     doc = _bounds_doc()
-    kind = doc["value_kinds"][value_kind]
-    low, high = float(kind["low"]), float(kind["high"])
-    reason = kind["reason"]
+    kind = doc.value_kinds[value_kind]
+    low, high, reason = kind.low, kind.high, kind.reason
     keys = {uom_key(unit_zh), uom_key(unit_en)} - {""}
-    for rule in doc["units"]:
-        if keys & {uom_key(s) for s in rule["spellings"]}:
-            if "low" in rule and float(rule["low"]) > low:
-                low = float(rule["low"])
-            if "high" in rule and float(rule["high"]) < high:
-                high = float(rule["high"])
-            reason = rule["reason"]
+    for rule in doc.units:
+        if keys & {uom_key(s) for s in rule.spellings}:
+            if rule.low is not None and rule.low > low:
+                low = rule.low
+            if rule.high is not None and rule.high < high:
+                high = rule.high
+            reason = rule.reason
             break
-    return Bounds(low, high, str(reason["zh"]), str(reason["en"]))
+    return Bounds(low, high, reason.zh, reason.en)
 
 
 @cache
 def header_aliases() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """``({header: indicator id}, {header: {zh, en} meaning})`` from ``header_aliases.yaml``."""
-    doc = _load("header_aliases.yaml")
-    return ({str(k): str(v) for k, v in doc["aliases"].items()},
-            {str(k): dict(v) for k, v in doc["not_in_catalog"].items()})
+    doc = _load(_AliasesSpec, "header_aliases.yaml")
+    return (dict(doc.aliases), {k: v.model_dump() for k, v in doc.not_in_catalog.items()})
