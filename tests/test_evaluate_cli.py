@@ -222,3 +222,25 @@ def test_pdfs_carry_chinese_and_english_text_in_cjk_fonts(out: Path, tmp_path: P
     (png,) = tmp_path.glob("page*.png")
     colors = Image.open(png).convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colors) > 50  # a drawn map, not a blank page
+
+
+@pytest.mark.parametrize("name", ["report.pdf", "report.en.pdf"])
+def test_pdf_pages_are_filled_and_tables_fit(out: Path, tmp_path: Path, name: str) -> None:
+    """No page but the last is more than half empty, and nothing is drawn beyond the right
+    margin (a table too wide for the page)."""
+    import numpy as np
+    from PIL import Image
+
+    run = _run_folder(out, 2020)
+    subprocess.run([_poppler("pdftoppm"), "-r", "30", "-gray", str(run / name),
+                    str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.pgm"))
+    assert len(pages) > 5
+    for page in pages:
+        ink = np.asarray(Image.open(page)) < 200
+        h, w = ink.shape
+        rows = np.where(ink[: int(h * 0.93)].any(axis=1))[0]  # above the page number
+        if page != pages[-1]:
+            assert rows.max() > 0.5 * h, f"{page.name} is more than half empty"
+        cols = np.where(ink.any(axis=0))[0]
+        assert cols.max() < w - 0.05 * w, f"{page.name} draws into the right margin"
