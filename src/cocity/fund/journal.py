@@ -1,0 +1,257 @@
+"""The journal: writing one balanced, hash-chained, idempotent entry inside a transaction.
+
+This is the ledger's lower level. :class:`~cocity.fund.ledger.Ledger` builds the postings of
+each operation and calls :func:`write_entry` inside one ``Records.transaction()``. Every
+invariant is checked here in code first (to give a precise bilingual message) and enforced by
+the database as well (migration ``0001_fund_ledger``), so that a bug or a hand-written SQL
+statement cannot break the books either.
+
+How an entry is written (the order matters):
+
+1. :func:`lock_accounts` — the rows of every account the entry touches, ``SELECT … FOR UPDATE``
+   in ascending id order (PostgreSQL; one order for everyone, so writers cannot deadlock on
+   them). On SQLite the transaction began with ``BEGIN IMMEDIATE`` and already holds the
+   database's single write lock.
+2. :func:`replay` — the idempotency key (I3): a key already posted with the same body returns
+   the original result and writes nothing; with another body it is refused. A concurrent
+   writer of the same key is either waited for (it holds a row lock taken in step 1) or, if it
+   touched other accounts, caught by the UNIQUE key at step 5 — the operation is then re-run
+   and finds the key.
+3. Code checks: at least two postings, Σ = 0 (I1), no flagged account below zero (I4), from the
+   locked balances.
+4. The postings, in ascending account order. A trigger adds each to its account's cached
+   balance (in the account's normal direction); ``CHECK (NOT no_overdraft OR balance >= 0)``
+   refuses an overdraft in the database (I4).
+5. The chain lock (PostgreSQL: a transaction advisory lock; SQLite: the write lock it holds),
+   the previous entry's ``seq`` and ``hash``, then the entry's header row — LAST. Its hash is
+   SHA-256 of the previous hash and the canonical JSON of its content (:func:`entry_content`):
+   every audit field, the reversed entry, the disbursement request it posts (with the maker's
+   fields) and its postings as ``(account code, amount)``. The lock is held until COMMIT, so
+   the chain's order is the commit order.
+
+Why the header comes last (I1 in the database): SQLite has no deferred triggers. The header's
+BEFORE INSERT trigger checks that the entry's postings — all of them, since they were written
+first — sum to zero; a posting whose header already exists is refused by another trigger (the
+header closes the entry); and the foreign key postings → entries is ``DEFERRABLE INITIALLY
+DEFERRED``, checked at COMMIT, so a transaction that wrote postings without their header cannot
+commit. Together: every committed posting belongs to a closed, balanced entry. PostgreSQL uses
+the same order and triggers and, in addition, a deferred constraint trigger that re-checks each
+new entry's balance at COMMIT. Append-only (I2): triggers refuse UPDATE and DELETE of entries
+and postings; the chain's links (``seq`` without gaps, ``prev_hash`` = previous ``hash``) are
+checked by a trigger as well; the hashes are recomputed by ``Ledger.verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from cocity.fund.ledger_errors import (
+    AppendOnlyError,
+    IdempotencyConflictError,
+    LedgerError,
+    MakerCheckerError,
+    OverdraftError,
+    RequestStateError,
+    ReversalError,
+    UnbalancedEntryError,
+)
+from cocity.records.schema import fund_accounts, fund_entries, fund_postings, fund_requests
+
+GENESIS = "0" * 64
+# the key of PostgreSQL's transaction advisory lock over the chain ("cocity-ch")
+CHAIN_LOCK = 0x636F63697479636E
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who, in which role, when, why and on which document (I7)."""
+
+    actor: str
+    role: str
+    reason: str
+    document: str
+    time: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The result of a posting operation: the entry, its chain position and hash, and
+    ``replayed`` — True when the key had been posted before with the same body (nothing new
+    was written)."""
+
+    entry_id: int
+    seq: int
+    kind: str
+    key: str
+    hash: str
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    code: str
+    kind: str
+    normal: int
+    no_overdraft: bool
+    balance: int
+
+
+def canonical(obj: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def body_sha(kind: str, body: Mapping[str, Any], *, actor: str, role: str, reason: str,
+             document: str) -> str:
+    """The fingerprint an idempotency key is compared on: the operation, its content and its
+    audit fields (not the time)."""
+    doc = {"kind": kind, "body": body, "actor": actor, "role": role, "reason": reason,
+           "document": document}
+    return hashlib.sha256(canonical(doc).encode()).hexdigest()
+
+
+def entry_content(entry: Mapping[str, Any], postings: Iterable[tuple[str, int]],
+                  request: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What an entry's hash covers: the header's fields, the request it posts, its postings."""
+    fields = ("id", "seq", "kind", "key", "body_sha", "actor", "role", "time", "reason",
+              "document", "reverses", "request_id")
+    out: dict[str, Any] = {f: entry[f] for f in fields}
+    out["postings"] = sorted([str(c), int(a)] for c, a in postings)
+    out["request"] = None if request is None else {
+        f: request[f] for f in ("id", "key", "unit_code", "use_id", "amount", "actor", "role",
+                                "reason", "document", "time")}
+    return out
+
+
+def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
+    """SHA-256 of the previous hash, a newline and the canonical JSON of the content."""
+    return hashlib.sha256((prev_hash + "\n" + canonical(content)).encode()).hexdigest()
+
+
+def lock_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, AccountRow]:
+    """The account rows ``ids``, locked for the transaction in ascending id order."""
+    wanted = sorted(set(ids))
+    q = (sa.select(fund_accounts.c.id, fund_accounts.c.code, fund_accounts.c.kind,
+                   fund_accounts.c.normal, fund_accounts.c.no_overdraft,
+                   fund_accounts.c.balance)
+         .where(fund_accounts.c.id.in_(wanted)).order_by(fund_accounts.c.id))
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return {r.id: AccountRow(r.id, r.code, r.kind, int(r.normal), bool(r.no_overdraft),
+                             int(r.balance)) for r in conn.execute(q)}
+
+
+def replay(conn: Connection, key: str, sha: str, *, kind: str,
+           request_id: int | None = None) -> Posted | None:
+    """The original result when ``key`` was posted with the same body; ``None`` when the key
+    is new; :class:`IdempotencyConflictError` when it was used for something else."""
+    row = conn.execute(sa.select(fund_entries).where(fund_entries.c.key == key)).first()
+    if row is not None:
+        if row.body_sha != sha or row.kind != kind:
+            raise IdempotencyConflictError(ikey=key, kind=row.kind, time=row.time)
+        return Posted(int(row.id), int(row.seq), row.kind, row.key, row.hash, replayed=True)
+    req = conn.execute(sa.select(fund_requests.c.id, fund_requests.c.time)
+                       .where(fund_requests.c.key == key)).first()
+    if req is not None and req.id != request_id:
+        raise IdempotencyConflictError(ikey=key, kind="request", time=req.time)
+    return None
+
+
+def _next_id(conn: Connection) -> int:
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(sa.text("SELECT nextval('fund_entry_id_seq')")).scalar_one())
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(fund_entries.c.id), 0) + 1))
+               .scalar_one())
+
+
+def chain_head(conn: Connection) -> tuple[int, str]:
+    """``(seq, hash)`` of the last entry (``(0, GENESIS)`` for an empty journal)."""
+    row = conn.execute(sa.select(fund_entries.c.seq, fund_entries.c.hash)
+                       .order_by(fund_entries.c.seq.desc()).limit(1)).first()
+    return (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+
+
+def check_postings(postings: Sequence[tuple[int, int]], accounts: Mapping[int, AccountRow]
+                   ) -> None:
+    """I1 and I4 in code: at least two postings, Σ = 0, no flagged account below zero."""
+    if len(postings) < 2 or sum(a for _, a in postings) != 0:
+        debit = sum(a for _, a in postings if a > 0)
+        credit = -sum(a for _, a in postings if a < 0)
+        raise UnbalancedEntryError(debit=debit, credit=credit, n=len(postings))
+    change: dict[int, int] = {}
+    for account_id, amount in postings:
+        change[account_id] = change.get(account_id, 0) + amount
+    for account_id, delta in sorted(change.items()):
+        acc = accounts[account_id]
+        after = acc.balance + delta * acc.normal
+        if acc.no_overdraft and after < 0:
+            raise OverdraftError(account=acc.code, balance=acc.balance, need=-delta * acc.normal)
+
+
+def write_entry(conn: Connection, *, kind: str, key: str, sha: str,
+                postings: Sequence[tuple[int, int]], accounts: Mapping[int, AccountRow],
+                audit: Audit, reverses: int | None = None,
+                request: Mapping[str, Any] | None = None) -> Posted:
+    """Write one entry (see the module docstring); ``accounts`` must be the rows locked by
+    :func:`lock_accounts` for every account of ``postings`` (``(account id, signed amount)``,
+    positive = debit). Call :func:`replay` first."""
+    if any(not isinstance(a, int) or isinstance(a, bool) or a == 0 for _, a in postings):
+        raise UnbalancedEntryError("fund.err.zero_posting")
+    check_postings(postings, accounts)
+    entry_id = _next_id(conn)
+    rows = sorted(postings)
+    conn.execute(fund_postings.insert(), [
+        {"entry_id": entry_id, "account_id": a, "amount": amt} for a, amt in rows])
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+    seq, prev = chain_head(conn)
+    header: dict[str, Any] = {
+        "id": entry_id, "seq": seq + 1, "kind": kind, "key": key, "body_sha": sha,
+        "actor": audit.actor, "role": audit.role, "time": audit.time, "reason": audit.reason,
+        "document": audit.document, "reverses": reverses,
+        "request_id": None if request is None else int(request["id"])}
+    content = entry_content(header, [(accounts[a].code, amt) for a, amt in rows], request)
+    header["prev_hash"] = prev
+    header["hash"] = entry_hash(prev, content)
+    conn.execute(fund_entries.insert(), header)
+    return Posted(entry_id, seq + 1, kind, key, header["hash"])
+
+
+# -- what the database says, in words ---------------------------------------------------------
+def is_retryable(exc: sa.exc.DBAPIError) -> bool:
+    """A conflict with a concurrent writer that a fresh attempt resolves (PostgreSQL): a
+    deadlock or serialisation failure, or a unique value (a key, a chain position, a
+    reversal, a request's entry, a chart row) taken meanwhile — the new attempt re-reads the
+    state and replays, refuses or proceeds."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40P01", "40001", "23505") or (
+        code is not None and "cocity:chain" in str(exc.orig))
+
+
+def refusal(exc: sa.exc.DBAPIError) -> LedgerError | None:
+    """The ledger's refusal for an error raised by the database's own checks, else ``None``
+    (what the code checks first never reaches the database; these are the backstops)."""
+    text = str(exc.orig)
+    if "cocity:append_only" in text:
+        rest = text.split("cocity:append_only", 1)[1].split()
+        return AppendOnlyError(table=rest[0] if rest else "?")
+    if "cocity:reversal" in text:
+        return ReversalError("fund.err.db.reversal")
+    if "cocity:unbalanced" in text or "cocity:entry_closed" in text \
+            or "FOREIGN KEY constraint failed" in text or "fund_postings_entry_id_fkey" in text:
+        return UnbalancedEntryError("fund.err.db.unbalanced")
+    if "ck_fund_accounts_overdraft" in text:
+        return OverdraftError("fund.err.db.overdraft")
+    if "ck_fund_requests_maker_checker" in text:
+        return MakerCheckerError("fund.err.db.maker_checker")
+    if "cocity:request_resolved" in text:
+        return RequestStateError("fund.err.db.request_resolved")
+    return None

@@ -1,0 +1,93 @@
+"""The tables of the records store as SQLAlchemy Core objects, for queries. They describe the
+schema the newest migration (``migrations/versions``) leaves; the migrations, not this module,
+create and change the database (a test checks that the two agree)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+_T = sa.Text()
+
+fund_meta = sa.Table(
+    "fund_meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", _T, nullable=False),
+    sa.Column("created", _T, nullable=False))
+
+fund_sources = sa.Table(
+    "fund_sources", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name_zh", _T, nullable=False),
+    sa.Column("name_en", _T, nullable=False),
+    sa.Column("created", _T, nullable=False))
+
+fund_uses = sa.Table(
+    "fund_uses", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name_zh", _T, nullable=False),
+    sa.Column("name_en", _T, nullable=False),
+    sa.Column("created", _T, nullable=False))
+
+fund_units = sa.Table(
+    "fund_units", metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name_zh", _T, nullable=False),
+    sa.Column("name_en", _T, nullable=False),
+    sa.Column("created", _T, nullable=False))
+
+fund_accounts = sa.Table(
+    "fund_accounts", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("code", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("normal", sa.SmallInteger, nullable=False),
+    sa.Column("no_overdraft", sa.Boolean, nullable=False),
+    sa.Column("source_id", sa.String(64)),
+    sa.Column("use_id", sa.String(64)),
+    sa.Column("unit_code", sa.String(64)),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+    sa.Column("created", _T, nullable=False))
+
+fund_requests = sa.Table(
+    "fund_requests", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("body_sha", sa.String(64), nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("use_id", sa.String(64), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False),
+    sa.Column("document", _T, nullable=False),
+    sa.Column("time", _T, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("checker", _T),
+    sa.Column("checker_role", _T),
+    sa.Column("checked_time", _T),
+    sa.Column("check_reason", _T))
+
+fund_entries = sa.Table(
+    "fund_entries", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("body_sha", sa.String(64), nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("time", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False),
+    sa.Column("document", _T, nullable=False),
+    sa.Column("reverses", sa.BigInteger),
+    sa.Column("request_id", sa.BigInteger),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True))
+
+fund_postings = sa.Table(
+    "fund_postings", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("entry_id", sa.BigInteger, nullable=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False))
