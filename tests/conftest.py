@@ -80,3 +80,47 @@ def fill_tiny(store: Store) -> Store:
 @pytest.fixture
 def tiny_store() -> Store:
     return fill_tiny(Store.open(None))
+
+
+# -- the records store and the fund's ledger: every test parametrised over SQLite and a REAL
+# PostgreSQL server started here (tests/postgres.py); without PostgreSQL those tests fail.
+LEDGER_UNITS = {"510300": ("自贡市", "Zigong"), "510400": ("攀枝花市", "Panzhihua"),
+                "500101": ("万州区", "Wanzhou")}
+WHO = {"actor": "wang", "role": "fund_manager"}
+CHECKER = {"actor": "li", "role": "fund_approver"}
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def records_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    """A new, empty records database: an SQLite file, or a database on the test server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "records.sqlite")
+    return request.getfixturevalue("postgres_server").create_database()
+
+
+@pytest.fixture
+def records(records_url: str):
+    from cocity.records import open_records
+
+    opened = open_records(records_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def ledger(records):
+    """A ledger with the shipped chart and three recipient units."""
+    from cocity.fund.ledger import Ledger
+
+    book = Ledger(records)
+    book.open_fund(units=LEDGER_UNITS)
+    return book

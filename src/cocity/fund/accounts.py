@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 
@@ -69,13 +69,20 @@ class Name(Spec):
     name_en: str = pydantic.Field(min_length=1)
 
 
-def _check_ids(value: dict[str, Name]) -> dict[str, Name]:
-    bad = [k for k in value if not ID_PATTERN.match(k)]
-    if bad:
-        raise ValueError(t("fund.chart.bad_id", ids=", ".join(map(repr, bad))))
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(t("fund.chart.bad_id", ids=repr(value)))
+    return value
+
+
+def _not_empty(value: dict[str, Name]) -> dict[str, Name]:
     if not value:
         raise ValueError(t("fund.chart.empty"))
     return value
+
+
+Ident = Annotated[str, pydantic.AfterValidator(_check_id)]
+Names = Annotated[dict[Ident, Name], pydantic.AfterValidator(_not_empty)]
 
 
 class Chart(Spec):
@@ -83,11 +90,8 @@ class Chart(Spec):
 
     name_zh: str = pydantic.Field(min_length=1)
     name_en: str = pydantic.Field(min_length=1)
-    sources: dict[str, Name]
-    uses: dict[str, Name]
-
-    _ids_sources = pydantic.field_validator("sources")(_check_ids)
-    _ids_uses = pydantic.field_validator("uses")(_check_ids)
+    sources: Names
+    uses: Names
 
 
 def load_chart(source: str | Path | Mapping[str, Any] | None = None) -> Chart:
