@@ -5,7 +5,9 @@ as metadata (seq, id, kind, key, actor, role, document, reversed entry, request,
 reason as narration; every account is opened on the first entry's day; at the end, one
 ``balance`` assertion per account (the day after the last entry) states the ledger's balance,
 so ``bean-check`` verifies independently that the postings add up to the ledger's balances.
-Amounts are fen written as yuan with two decimals, currency CNY.
+Amounts are fen written as yuan with two decimals, currency CNY; the balance assertions carry a
+third decimal (``12.340``) because beancount's tolerance for a balance is twice the precision
+inferred from its digits — 0.01 yuan at two decimals, which would let a one-fen error pass.
 
 Accounts (beancount's five roots; the ledger's normal sides map onto them):
 
@@ -24,6 +26,8 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from cocity.fund import accounts as acc
 from cocity.outputs import write_atomic
@@ -80,17 +84,16 @@ def beancount_text(ledger: Ledger) -> str:
     for code in balances["account"]:
         out.append(f"{first} open {account_name(code)} {CURRENCY}")
     out.append("")
-    for seq, rows in journal.groupby("seq", sort=True):
+    for _, rows in journal.groupby("seq", sort=True):
         head = rows.iloc[0]
         out.append(f"{str(head['time'])[:10]} * {_quote(head['actor'])} "
                    f"{_quote(head['reason'])}")
-        meta = {"seq": int(seq), "entry": int(head["entry_id"]), "kind": head["kind"],
+        meta = {"seq": int(head["seq"]), "entry": int(head["entry_id"]), "kind": head["kind"],
                 "key": head["key"], "role": head["role"], "time": head["time"],
                 "document": head["document"]}
-        if head["reverses"] is not None and str(head["reverses"]) != "<NA>":
-            meta["reverses"] = int(head["reverses"])
-        if head["request_id"] is not None and str(head["request_id"]) != "<NA>":
-            meta["request"] = int(head["request_id"])
+        for col, name in (("reverses", "reverses"), ("request_id", "request")):
+            if not pd.isna(head[col]):
+                meta[name] = int(head[col])
         for name, value in meta.items():
             out.append(f"  {name}: {value if isinstance(value, int) else _quote(value)}")
         for _, r in rows.iterrows():
@@ -100,7 +103,9 @@ def beancount_text(ledger: Ledger) -> str:
     check_day = (last + dt.timedelta(days=1)).isoformat()
     for _, r in balances.iterrows():
         signed = int(r["balance_fen"]) * (1 if r["normal"] == "debit" else -1)
-        out.append(f"{check_day} balance {account_name(r['account'])}  {yuan(signed)} "
+        # three decimals: beancount's tolerance for a balance is twice the inferred one,
+        # 0.01 yuan at two decimals (a 1-fen error would pass), 0.001 at three
+        out.append(f"{check_day} balance {account_name(r['account'])}  {yuan(signed)}0 "
                    f"{CURRENCY}")
     return "\n".join(out) + "\n"
 
