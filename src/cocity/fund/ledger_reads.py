@@ -31,9 +31,11 @@ def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def _sort_accounts(frame: pd.DataFrame) -> pd.DataFrame:
-    order = frame["kind"].map(_KIND_ORDER)
-    return (frame.assign(_o=order).sort_values(["_o", "account"]).drop(columns="_o")
-            .reset_index(drop=True))
+    """Accounts in the chart's order of kinds (sources, cash, pools, commitments, disbursed),
+    then by code."""
+    order = sorted(range(len(frame)), key=lambda i: (_KIND_ORDER.get(frame["kind"].iat[i], 9),
+                                                     frame["account"].iat[i]))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def balances(ledger: Ledger, *, nonzero: bool = False) -> pd.DataFrame:
@@ -45,7 +47,7 @@ def balances(ledger: Ledger, *, nonzero: bool = False) -> pd.DataFrame:
                                       a.c.balance)).all()
     frame = _frame(rows, ["account", "kind", "source", "use", "unit", "normal", "no_overdraft",
                           "balance_fen"])
-    frame["normal"] = frame["normal"].map({1: "debit", -1: "credit"})
+    frame["normal"] = ["debit" if int(n) == 1 else "credit" for n in frame["normal"]]
     frame["no_overdraft"] = frame["no_overdraft"].astype(bool)
     frame["balance_fen"] = frame["balance_fen"].astype("int64")
     if nonzero:

@@ -74,28 +74,52 @@ def _good_time(text: str) -> bool:
 
 def verify(records: Records, *, since_seq: int | None = None) -> list[Problem]:
     """Every mismatch found in the books of ``records`` (empty: they hold)."""
+    e, p = fund_entries, fund_postings
+    after = since_seq or 0
     with records.read() as conn:
         accounts = conn.execute(sa.select(fund_accounts)).all()
-        entries = conn.execute(sa.select(fund_entries).order_by(fund_entries.c.seq)).all()
-        postings = conn.execute(sa.select(fund_postings.c.entry_id, fund_postings.c.account_id,
-                                          fund_postings.c.amount)).all()
+        sums = {int(a): int(s) for a, s in conn.execute(
+            sa.select(p.c.account_id, sa.func.sum(p.c.amount)).group_by(p.c.account_id))}
+        orphans = conn.execute(
+            sa.select(p.c.entry_id, sa.func.count())
+            .where(~sa.exists(sa.select(e.c.id).where(e.c.id == p.c.entry_id)))
+            .group_by(p.c.entry_id).order_by(p.c.entry_id)).all()
+        anchor = (0, GENESIS) if after == 0 else conn.execute(
+            sa.select(e.c.seq, e.c.hash).where(e.c.seq == after)).first()
+        entries = conn.execute(sa.select(e).where(e.c.seq > after).order_by(e.c.seq)).all()
+        # postings of the entries checked, of the entries they reverse, of every disbursement
+        wanted = sa.select(e.c.id).where(sa.or_(
+            e.c.seq > after, e.c.request_id.is_not(None),
+            e.c.id.in_(sa.select(e.c.reverses).where(e.c.seq > after))))
+        lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for row in conn.execute(sa.select(p.c.entry_id, p.c.account_id, p.c.amount)
+                                .where(p.c.entry_id.in_(wanted))):
+            lines[int(row.entry_id)].append((int(row.account_id), int(row.amount)))
+        headers = {int(r.id): r for r in conn.execute(
+            sa.select(e.c.id, e.c.seq, e.c.kind, e.c.actor, e.c.reverses, e.c.request_id)
+            .where(e.c.id.in_(wanted)))}
+        twice = conn.execute(sa.select(e.c.reverses, sa.func.count()).where(
+            e.c.reverses.is_not(None)).group_by(e.c.reverses)
+            .having(sa.func.count() > 1)).all()
+        keys = conn.execute(sa.select(e.c.key).group_by(e.c.key)
+                            .having(sa.func.count() > 1)).all()
         requests = {int(r.id): r for r in conn.execute(
             sa.select(*[fund_requests.c[f] for f in _REQUEST_FIELDS]))}
     problems: list[Problem] = []
     by_id = {int(a.id): a for a in accounts}
     problems += _check_accounts(accounts)
-
-    lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    sums: dict[int, int] = defaultdict(int)
-    for p in postings:
-        lines[int(p.entry_id)].append((int(p.account_id), int(p.amount)))
-        sums[int(p.account_id)] += int(p.amount)
-    entry_ids = {int(e.id) for e in entries}
-    for orphan in sorted(set(lines) - entry_ids):
-        problems.append(_problem("orphan", entry_id=orphan, n=len(lines[orphan])))
-
-    problems += _check_entries(entries, lines, by_id, requests, since_seq=since_seq)
-    problems += _check_requests(entries, lines, by_id, requests)
+    for entry_id, n in orphans:
+        problems.append(_problem("orphan", entry_id=int(entry_id), n=int(n)))
+    if anchor is None:
+        problems.append(_problem("chain", seq=after, entry_id=None))
+        anchor = (after, "?")
+    problems += _check_entries(entries, lines, headers, by_id, requests,
+                               anchor=(int(anchor[0]), str(anchor[1])))
+    for original, _n in twice:
+        problems.append(_problem("reversal", entry_id=None, original=int(original)))
+    for (key,) in keys:
+        problems.append(_problem("key", ikey=key))
+    problems += _check_requests(headers, lines, by_id, requests)
     problems += _check_totals(accounts, sums)
     return problems
 
@@ -112,37 +136,28 @@ def _check_accounts(accounts: Sequence[Any]) -> list[Problem]:
 
 
 def _check_entries(entries: Sequence[Any], lines: dict[int, list[tuple[int, int]]],
-                   by_id: dict[int, Any], requests: dict[int, Any], *,
-                   since_seq: int | None) -> list[Problem]:
+                   headers: dict[int, Any], by_id: dict[int, Any], requests: dict[int, Any], *,
+                   anchor: tuple[int, str]) -> list[Problem]:
     out: list[Problem] = []
-    prev_seq, prev_hash = 0, GENESIS
-    kinds = {int(e.id): e for e in entries}
-    reversed_by: dict[int, list[int]] = defaultdict(list)
-    keys: dict[str, int] = {}
+    prev_seq, prev_hash = anchor
     for e in entries:
         seq, eid = int(e.seq), int(e.id)
         mine = lines.get(eid, [])
         if seq != prev_seq + 1 or e.prev_hash != prev_hash:
             out.append(_problem("chain", seq=seq, entry_id=eid))
-        if since_seq is None or seq > since_seq:
-            codes = [(by_id[a].code if a in by_id else f"?{a}", amt) for a, amt in mine]
-            request = requests.get(int(e.request_id)) if e.request_id is not None else None
-            content = entry_content(e._mapping, codes,
-                                    None if request is None else request._mapping)
-            if entry_hash(e.prev_hash, content) != e.hash:
-                out.append(_problem("hash", seq=seq, entry_id=eid))
+        codes = [(by_id[a].code if a in by_id else f"?{a}", amt) for a, amt in mine]
+        request = requests.get(int(e.request_id)) if e.request_id is not None else None
+        content = entry_content(e._mapping, codes, None if request is None else request._mapping)
+        if entry_hash(e.prev_hash, content) != e.hash:
+            out.append(_problem("hash", seq=seq, entry_id=eid))
         if len(mine) < 2 or sum(a for _, a in mine) != 0:
             out.append(_problem("unbalanced", seq=seq, entry_id=eid,
                                 total=sum(a for _, a in mine), n=len(mine)))
         if not all(str(x or "").strip() for x in (e.actor, e.role, e.reason)) \
                 or not _good_time(e.time):
             out.append(_problem("audit", seq=seq, entry_id=eid))
-        if e.key in keys:
-            out.append(_problem("key", seq=seq, entry_id=eid, ikey=e.key))
-        keys[e.key] = eid
         if e.reverses is not None:
-            orig = kinds.get(int(e.reverses))
-            reversed_by[int(e.reverses)].append(eid)
+            orig = headers.get(int(e.reverses))
             mirror = orig is not None and sorted(lines.get(int(orig.id), [])) == sorted(
                 (a, -amt) for a, amt in mine)
             if orig is None or orig.reverses is not None or not mirror \
@@ -151,17 +166,14 @@ def _check_entries(entries: Sequence[Any], lines: dict[int, list[tuple[int, int]
         elif e.kind == "reversal":
             out.append(_problem("reversal", seq=seq, entry_id=eid, original=None))
         prev_seq, prev_hash = seq, e.hash
-    for original, by in sorted(reversed_by.items()):
-        if len(by) > 1:
-            out.append(_problem("reversal", entry_id=by[-1], original=original))
     return out
 
 
-def _check_requests(entries: Sequence[Any], lines: dict[int, list[tuple[int, int]]],
+def _check_requests(headers: dict[int, Any], lines: dict[int, list[tuple[int, int]]],
                     by_id: dict[int, Any], requests: dict[int, Any]) -> list[Problem]:
     out = []
     posted: dict[int, list[Any]] = defaultdict(list)
-    for e in entries:
+    for e in headers.values():
         if e.request_id is not None:
             posted[int(e.request_id)].append(e)
         elif e.kind == "disbursement":
