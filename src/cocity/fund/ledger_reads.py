@@ -33,8 +33,9 @@ def _frame(rows: Sequence[Any], columns: list[str]) -> pd.DataFrame:
 def _sort_accounts(frame: pd.DataFrame) -> pd.DataFrame:
     """Accounts in the chart's order of kinds (sources, cash, pools, commitments, disbursed),
     then by code."""
-    order = sorted(range(len(frame)), key=lambda i: (_KIND_ORDER.get(frame["kind"].iat[i], 9),
-                                                     frame["account"].iat[i]))
+    kinds, codes = frame["kind"].tolist(), frame["account"].tolist()
+    order = sorted(range(len(frame)), key=lambda i: (_KIND_ORDER.get(str(kinds[i]), 9),
+                                                     str(codes[i])))
     return frame.iloc[order].reset_index(drop=True)
 
 
