@@ -36,7 +36,7 @@ def account_id(conn: Connection, code: str) -> int:
 
 
 def next_entry_id(conn: Connection) -> int:
-    return journal._next_id(conn)
+    return journal.chain_head(conn)[0] + 1
 
 
 def raw_entry(conn: Connection, postings: list[tuple[str, int]], *, kind: str = "contribution",

@@ -153,7 +153,7 @@ with records.transaction() as conn:
     ids = [conn.execute(sa.select(fund_accounts.c.id).where(fund_accounts.c.code == c))
            .scalar_one() for c in ("cash", "source:central")]
     locked = lock_accounts(conn, ids)
-    entry = journal._next_id(conn)
+    entry = journal.chain_head(conn)[0] + 1
     conn.execute(fund_postings.insert(), [
         {"entry_id": entry, "account_id": ids[0], "amount": 777},
         {"entry_id": entry, "account_id": ids[1], "amount": -777}])

@@ -153,23 +153,29 @@ def replay(conn: Connection, key: str, sha: str, *, kind: str,
            request_id: int | None = None) -> Posted | None:
     """The original result when ``key`` was posted with the same body; ``None`` when the key
     is new; :class:`IdempotencyConflictError` when it was used for something else."""
-    row = conn.execute(sa.select(fund_entries).where(fund_entries.c.key == key)).first()
-    if row is not None:
-        if row.body_sha != sha or row.kind != kind:
-            raise IdempotencyConflictError(ikey=key, kind=row.kind, time=row.time)
-        return Posted(int(row.id), int(row.seq), row.kind, row.key, row.hash, replayed=True)
-    req = conn.execute(sa.select(fund_requests.c.id, fund_requests.c.time)
-                       .where(fund_requests.c.key == key)).first()
-    if req is not None and req.id != request_id:
-        raise IdempotencyConflictError(ikey=key, kind="request", time=req.time)
+    e, r = fund_entries, fund_requests
+    rows = conn.execute(sa.union_all(
+        sa.select(sa.literal("entry").label("what"), e.c.id, e.c.seq, e.c.kind, e.c.hash,
+                  e.c.body_sha, e.c.time).where(e.c.key == key),
+        sa.select(sa.literal("request").label("what"), r.c.id, sa.null(), sa.literal("request"),
+                  sa.null(), r.c.body_sha, r.c.time).where(r.c.key == key))).all()
+    for row in rows:
+        if row.what == "entry":
+            if row.body_sha != sha or row.kind != kind:
+                raise IdempotencyConflictError(ikey=key, kind=row.kind, time=row.time)
+            return Posted(int(row.id), int(row.seq), row.kind, key, row.hash, replayed=True)
+    for row in rows:
+        if int(row.id) != request_id:
+            raise IdempotencyConflictError(ikey=key, kind="request", time=row.time)
     return None
 
 
-def _next_id(conn: Connection) -> int:
+def writer_lock(conn: Connection) -> None:
+    """Take the ledger's single writer lock for the rest of the transaction: PostgreSQL's
+    transaction advisory lock :data:`CHAIN_LOCK` (SQLite's ``BEGIN IMMEDIATE`` already holds
+    the database's write lock). Every ledger write takes it first."""
     if conn.dialect.name == "postgresql":
-        return int(conn.execute(sa.text("SELECT nextval('fund_entry_id_seq')")).scalar_one())
-    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(fund_entries.c.id), 0) + 1))
-               .scalar_one())
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
 
 
 def chain_head(conn: Connection) -> tuple[int, str]:
@@ -206,13 +212,11 @@ def write_entry(conn: Connection, *, kind: str, key: str, sha: str,
     if any(not isinstance(a, int) or isinstance(a, bool) or a == 0 for _, a in postings):
         raise UnbalancedEntryError("fund.err.zero_posting")
     check_postings(postings, accounts)
-    entry_id = _next_id(conn)
+    seq, prev = chain_head(conn)
+    entry_id = seq + 1
     rows = sorted(postings)
     conn.execute(fund_postings.insert(), [
         {"entry_id": entry_id, "account_id": a, "amount": amt} for a, amt in rows])
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
-    seq, prev = chain_head(conn)
     header: dict[str, Any] = {
         "id": entry_id, "seq": seq + 1, "kind": kind, "key": key, "body_sha": sha,
         "actor": audit.actor, "role": audit.role, "time": audit.time, "reason": audit.reason,

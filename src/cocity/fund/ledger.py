@@ -87,6 +87,7 @@ from cocity.fund.journal import (
     refusal,
     replay,
     write_entry,
+    writer_lock,
 )
 from cocity.fund.ledger_errors import (
     ChartConflictError,
@@ -235,6 +236,7 @@ class Ledger:
         for attempt in range(ATTEMPTS):
             try:
                 with self.records.transaction() as conn:
+                    writer_lock(conn)
                     return op(conn)
             except sa.exc.DBAPIError as exc:
                 if is_retryable(exc) and attempt + 1 < ATTEMPTS:

@@ -203,8 +203,7 @@ BEGIN SELECT RAISE(ABORT, 'cocity:reversal'); END""")
 
 
 def _pg_triggers() -> list[str]:
-    out = ["CREATE SEQUENCE fund_entry_id_seq",
-           """CREATE FUNCTION fund_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    out = ["""CREATE FUNCTION fund_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'cocity:append_only %', TG_TABLE_NAME; END $$"""]
     for table in _IMMUTABLE:
         out.append(f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
@@ -294,7 +293,6 @@ def downgrade() -> None:
                   "fund_units", "fund_uses", "fund_sources", "fund_meta"):
         op.drop_table(table)
     if dialect == "postgresql":
-        op.execute("DROP SEQUENCE fund_entry_id_seq")
         for fn in ("fund_refuse", "fund_accounts_fixed", "fund_requests_once",
                    "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit"):
             op.execute(f"DROP FUNCTION {fn}()")
