@@ -330,8 +330,8 @@ def _cross_issues(raw: Mapping[str, Any], origin: str) -> list[Issue]:
     uses = raw.get("uses")
     uses = uses if isinstance(uses, Mapping) else {}
     shares: list[Fraction] = []
-    for spec in uses.values():
-        if not isinstance(spec, Mapping):
+    for use, spec in uses.items():
+        if use not in USES or not isinstance(spec, Mapping):
             continue
         share = spec.get("share")
         if isinstance(share, (int, float)) and not isinstance(share, bool) and share > 0:

@@ -42,7 +42,8 @@ def compare(allocations: Mapping[str, Allocation]) -> pd.DataFrame:
         long = pd.Series(a.by_unit().stack(), name=f"amount_{name}")
         frames.append(long)
         unit_names = a.table.drop_duplicates("unit").set_index("unit")[["name_zh", "name_en"]]
-        labels.update({str(k): v for k, v in unit_names.to_dict("index").items()})
+        labels.update({str(k): {"name_zh": str(v["name_zh"]), "name_en": str(v["name_en"])}
+                       for k, v in unit_names.to_dict("index").items()})
         pools = pd.Series({("*", use): fen for use, fen in a.pools.items()}
                           | {("*", "total"): a.fund_fen}, name=f"amount_{name}")
         frames[-1] = pd.concat([long, pools])
