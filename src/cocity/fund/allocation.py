@@ -3,13 +3,18 @@
 the rectification list of an evaluation run (:mod:`cocity.fund.run_grades`), exact shares in
 integer fen (:mod:`cocity.fund.apportion`).
 
-API (everything pure but :func:`allocate_store`, which reads a store and a run)::
+API (everything is pure but :func:`allocate_store` and the readers it calls)::
 
     allocate_store(store, *, rules=None, run=None, fund_fen=None) -> Allocation
-    allocate(rules, needs, *, fund_fen=None, grades=None) -> Allocation
-    Allocation.lines()              -> [(unit, use, amount_fen), …]   (what the ledger earmarks)
+        = load_rules(rules)                          cocity.fund.rules (default, file, mapping)
+          → compute_needs(rules, read_need_data(store, rules))        cocity.fund.needs
+          → run_grades(run, level=rules.level)                         cocity.fund.run_grades
+          → allocate(rules, needs, fund_fen=…, grades=…)               (pure, below)
+    Allocation.lines()              -> [(unit, use, amount_fen), …]   (what the ledger earmarks,
+                                       with Allocation.key as the idempotency key)
     Allocation.conditional_lines()  -> the lines released only on improvement
     Allocation.explain(unit, lang=None) -> the unit's amounts explained line by line
+    Allocation.table / explanation / excluded / conditions / proxies / document()
     cocity.fund.release.check_release(allocation, later_run) -> which conditional lines may go
     cocity.fund.scenarios.compare({"name": allocation, …}) -> amounts side by side
 
@@ -32,7 +37,8 @@ to it):
 3. *floors and caps* (the use's, or a unit's own from ``limits``): the amounts
    ``x_i = clamp(λ · s_i m_i, f_i, c_i)`` summing to ``P``, found by iterative redistribution
    (:func:`cocity.fund.apportion.bounded_shares`); the *adjustment* is ``x_i − b_i − β_i``;
-4. *rounding* to integer fen by the largest remainder, ties by unit code
+4. *rounding* to integer fen by the largest remainder (Hamilton's method; Balinski & Young,
+   *Fair Representation*, 2nd ed., 2001), ties by unit code
    (:func:`cocity.fund.apportion.largest_remainder`): every line within one fen of ``x_i``, the
    pool exact.
 
@@ -167,7 +173,7 @@ class Allocation:
                       "level": self.rules.level},
             "fund_fen": self.fund_fen, "pools": self.pools, "run": self.run,
             "notes": self.notes, "provenance": self.provenance,
-            "lines": self.table.drop(columns=["exact"]).to_dict("records"),
+            "lines": self.table.to_dict("records"),
             "conditions": self.conditions.to_dict("records"),
             "excluded": self.excluded.to_dict("records"),
             "proxies": self.proxies.to_dict("records"),

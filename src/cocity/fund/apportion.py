@@ -20,7 +20,8 @@ at their floors. Repeat until no free unit violates its bounds — at most one r
 recipient. Feasibility: ``Σ f_i ≤ T ≤ Σ c_i`` over the units with need, else
 :class:`Infeasible`.
 
-**Largest remainder** (:func:`largest_remainder`, Hamilton's method). The exact amounts ``q_i``
+**Largest remainder** (:func:`largest_remainder`: Hamilton's method, also Hare–Niemeyer;
+Balinski & Young, *Fair Representation*, 2nd ed., Brookings 2001). The exact amounts ``q_i``
 (summing to the integer T) are cut to ``⌊q_i⌋``; the ``R = T − Σ ⌊q_i⌋`` fen left (``0 ≤ R < n``)
 go one each to the recipients with the largest fractional parts ``q_i − ⌊q_i⌋``; equal
 fractional parts are served by ascending key (the unit code), so the result is deterministic and

@@ -90,7 +90,6 @@ def _as_weights(value: Any) -> Any:
 
 
 Yuan = Annotated[Decimal, pydantic.BeforeValidator(_yuan)]
-Finite = Annotated[float, pydantic.Field(allow_inf_nan=False)]
 Positive = Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)]
 NonNegative = Annotated[float, pydantic.Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, pydantic.Field(gt=0, le=1, allow_inf_nan=False)]
