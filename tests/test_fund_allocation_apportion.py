@@ -114,6 +114,9 @@ def test_bounded_infeasible() -> None:
         bounded_shares(100, [Fraction(1), Fraction(1)], caps=[40, 40])
     with pytest.raises(Infeasible, match="no_need"):
         bounded_shares(100, [Fraction(0), Fraction(0)])
+    with pytest.raises(Infeasible, match="floors"):
+        bounded_shares(0, [Fraction(1)], floors=[1])
+    assert bounded_shares(0, [Fraction(1), Fraction(0)]).amounts == [0, 0]
 
 
 # ---------------------------------------------------------------- an independent solver
@@ -173,7 +176,7 @@ def bounded_case(draw: st.DrawFn) -> tuple[int, list[Fraction], list[Fraction],
     lo = int(sum(f[i] for i in act))
     capped = all(c[i] is not None for i in act)
     hi = int(sum(c[i] for i in act)) if capped else lo + 100000  # type: ignore[misc]
-    total = draw(st.integers(min_value=max(lo, 1), max_value=max(hi, max(lo, 1))))
+    total = draw(st.integers(min_value=lo, max_value=hi))
     return total, w, f, c
 
 

@@ -79,14 +79,14 @@ def bounded_shares(total: int | Fraction, weights: Sequence[Fraction],
             capped[i] = Fraction(hi)
     T = Fraction(total)
     active = [i for i in range(n) if w[i] > 0]
+    need_floor = sum((f[i] for i in active), Fraction(0))
+    if need_floor > T:
+        raise Infeasible("floors", need_floor, T)
     if T == 0:
         return Bounded([Fraction(0)] * n, ["none" if w[i] == 0 else "free" for i in range(n)],
                        Fraction(0), 0)
     if not active:
         raise Infeasible("no_need", T, Fraction(0))
-    need_floor = sum((f[i] for i in active), Fraction(0))
-    if need_floor > T:
-        raise Infeasible("floors", need_floor, T)
     if all(i in capped for i in active):
         room = sum((capped[i] for i in active), Fraction(0))
         if room < T:
