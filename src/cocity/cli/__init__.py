@@ -102,6 +102,7 @@ def _register() -> None:
         access,
         diagnose,
         evaluate,
+        fund,
         imports,
         index,
         profile,
