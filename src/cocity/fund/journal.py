@@ -18,16 +18,22 @@ How an entry is written (the order matters):
    touched other accounts, caught by the UNIQUE key at step 5 — the operation is then re-run
    and finds the key.
 3. Code checks: at least two postings, Σ = 0 (I1), no flagged account below zero (I4), from the
-   locked balances.
-4. The postings, in ascending account order. A trigger adds each to its account's cached
-   balance (in the account's normal direction); ``CHECK (NOT no_overdraft OR balance >= 0)``
-   refuses an overdraft in the database (I4).
-5. The chain lock (PostgreSQL: a transaction advisory lock; SQLite: the write lock it holds),
-   the previous entry's ``seq`` and ``hash``, then the entry's header row — LAST. Its hash is
-   SHA-256 of the previous hash and the canonical JSON of its content (:func:`entry_content`):
-   every audit field, the reversed entry, the disbursement request it posts (with the maker's
-   fields) and its postings as ``(account code, amount)``. The lock is held until COMMIT, so
-   the chain's order is the commit order.
+   locked balances; the entry's postings sorted and their codes looked up.
+4. :func:`lock_chain` — only now the chain's writer lock (PostgreSQL: a transaction advisory
+   lock; SQLite: the write lock it already holds) and, in the same round trip, the previous
+   entry's ``seq`` and ``hash``. The lock is held until COMMIT, so the chain's order is the
+   commit order; everything before it (steps 1–3, the caller's validation and the body's
+   fingerprint) runs without it, so concurrent writers queue only for steps 4–6 and COMMIT.
+5. The postings, in ascending account order, in ONE statement on PostgreSQL (``unnest`` of
+   two arrays). A trigger adds them to their accounts' cached balances (in the account's
+   normal direction; on PostgreSQL once per statement, one UPDATE per account);
+   ``CHECK (NOT no_overdraft OR balance >= 0)`` refuses an overdraft in the database (I4).
+6. The entry's header row — LAST. Its hash is SHA-256 of the previous hash and the canonical
+   JSON of its content (:func:`entry_content`): every audit field, the reversed entry, the
+   disbursement request it posts (with the maker's fields), its postings as ``(account code,
+   amount)`` and, for an earmark stored with its allocation document, the document's SHA-256.
+   That document (canonical JSON) is written in the same transaction into
+   ``fund_allocations`` (append-only).
 
 Why the header comes last (I1 in the database): SQLite has no deferred triggers. The header's
 BEFORE INSERT trigger checks that the entry's postings — all of them, since they were written
@@ -62,7 +68,13 @@ from cocity.fund.ledger_errors import (
     ReversalError,
     UnbalancedEntryError,
 )
-from cocity.records.schema import fund_accounts, fund_entries, fund_postings, fund_requests
+from cocity.records.schema import (
+    fund_accounts,
+    fund_allocations,
+    fund_entries,
+    fund_postings,
+    fund_requests,
+)
 
 GENESIS = "0" * 64
 # the key of PostgreSQL's transaction advisory lock over the chain ("cocity-ch")
@@ -119,8 +131,10 @@ def body_sha(kind: str, body: Mapping[str, Any], *, actor: str, role: str, reaso
 
 
 def entry_content(entry: Mapping[str, Any], postings: Iterable[tuple[str, int]],
-                  request: Mapping[str, Any] | None) -> dict[str, Any]:
-    """What an entry's hash covers: the header's fields, the request it posts, its postings."""
+                  request: Mapping[str, Any] | None, detail_sha: str | None = None
+                  ) -> dict[str, Any]:
+    """What an entry's hash covers: the header's fields, the request it posts, its postings,
+    and the SHA-256 of its stored allocation document (``detail``, only when there is one)."""
     fields = ("id", "seq", "kind", "key", "body_sha", "actor", "role", "time", "reason",
               "document", "reverses", "request_id")
     out: dict[str, Any] = {f: entry[f] for f in fields}
@@ -128,7 +142,20 @@ def entry_content(entry: Mapping[str, Any], postings: Iterable[tuple[str, int]],
     out["request"] = None if request is None else {
         f: request[f] for f in ("id", "key", "unit_code", "use_id", "amount", "actor", "role",
                                 "reason", "document", "time")}
+    if detail_sha is not None:
+        out["detail"] = detail_sha
     return out
+
+
+def document_json(document: Mapping[str, Any]) -> tuple[str, str]:
+    """``(canonical JSON, its SHA-256)`` of an allocation document; ``ValueError`` or
+    ``TypeError`` when it is not a JSON object of finite numbers, strings, lists and
+    objects."""
+    if not isinstance(document, Mapping):
+        raise TypeError(type(document).__name__)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+    return text, hashlib.sha256(text.encode()).hexdigest()
 
 
 def entry_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
@@ -173,9 +200,29 @@ def replay(conn: Connection, key: str, sha: str, *, kind: str,
 def writer_lock(conn: Connection) -> None:
     """Take the ledger's single writer lock for the rest of the transaction: PostgreSQL's
     transaction advisory lock :data:`CHAIN_LOCK` (SQLite's ``BEGIN IMMEDIATE`` already holds
-    the database's write lock). Every ledger write takes it first."""
+    the database's write lock). Changes of the chart take it; entries take it through
+    :func:`lock_chain`."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
+        conn.execute(_WRITER_LOCK, {"k": CHAIN_LOCK})
+
+
+_WRITER_LOCK = sa.text("SELECT pg_advisory_xact_lock(:k)")
+_CHAIN_LOCK_PG = sa.text("SELECT seq, hash FROM fund_chain_lock()")
+_POSTINGS_PG = sa.text(
+    "INSERT INTO fund_postings (entry_id, account_id, amount) "
+    "SELECT :e, u.a, u.x FROM unnest(CAST(:a AS bigint[]), CAST(:x AS bigint[])) "
+    "WITH ORDINALITY AS u(a, x, n) ORDER BY u.n")
+
+
+def lock_chain(conn: Connection) -> tuple[int, str]:
+    """Take the writer lock (see :func:`writer_lock`) and return the chain's head
+    ``(seq, hash)`` as it stands once the lock is held: on PostgreSQL one call of the
+    database function ``fund_chain_lock()`` (its SELECT runs after the lock is granted, with
+    a fresh snapshot); on SQLite the transaction holds the write lock already."""
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_CHAIN_LOCK_PG).one()
+        return int(row.seq), str(row.hash)
+    return chain_head(conn)
 
 
 def chain_head(conn: Connection) -> tuple[int, str]:
@@ -205,27 +252,37 @@ def check_postings(postings: Sequence[tuple[int, int]], accounts: Mapping[int, A
 def write_entry(conn: Connection, *, kind: str, key: str, sha: str,
                 postings: Sequence[tuple[int, int]], accounts: Mapping[int, AccountRow],
                 audit: Audit, reverses: int | None = None,
-                request: Mapping[str, Any] | None = None) -> Posted:
+                request: Mapping[str, Any] | None = None,
+                detail: tuple[str, str] | None = None) -> Posted:
     """Write one entry (see the module docstring); ``accounts`` must be the rows locked by
     :func:`lock_accounts` for every account of ``postings`` (``(account id, signed amount)``,
-    positive = debit). Call :func:`replay` first."""
+    positive = debit). ``detail``: ``(canonical JSON, SHA-256)`` of the allocation document
+    stored with an earmark (:func:`document_json`). Call :func:`replay` first."""
     if any(not isinstance(a, int) or isinstance(a, bool) or a == 0 for _, a in postings):
         raise UnbalancedEntryError("fund.err.zero_posting")
     check_postings(postings, accounts)
-    seq, prev = chain_head(conn)
-    entry_id = seq + 1
     rows = sorted(postings)
-    conn.execute(fund_postings.insert(), [
-        {"entry_id": entry_id, "account_id": a, "amount": amt} for a, amt in rows])
+    codes = [(accounts[a].code, amt) for a, amt in rows]
+    seq, prev = lock_chain(conn)
+    entry_id = seq + 1
+    if conn.dialect.name == "postgresql":
+        conn.execute(_POSTINGS_PG, {"e": entry_id, "a": [a for a, _ in rows],
+                                    "x": [amt for _, amt in rows]})
+    else:
+        conn.execute(fund_postings.insert(), [
+            {"entry_id": entry_id, "account_id": a, "amount": amt} for a, amt in rows])
     header: dict[str, Any] = {
         "id": entry_id, "seq": seq + 1, "kind": kind, "key": key, "body_sha": sha,
         "actor": audit.actor, "role": audit.role, "time": audit.time, "reason": audit.reason,
         "document": audit.document, "reverses": reverses,
         "request_id": None if request is None else int(request["id"])}
-    content = entry_content(header, [(accounts[a].code, amt) for a, amt in rows], request)
+    content = entry_content(header, codes, request, None if detail is None else detail[1])
     header["prev_hash"] = prev
     header["hash"] = entry_hash(prev, content)
     conn.execute(fund_entries.insert(), header)
+    if detail is not None:
+        conn.execute(fund_allocations.insert(), {"entry_id": entry_id, "key": key,
+                                                 "sha256": detail[1], "document": detail[0]})
     return Posted(entry_id, seq + 1, kind, key, header["hash"])
 
 

@@ -17,6 +17,8 @@ see :mod:`cocity.fund.journal` for the design):
   triggers; accounts may change only their cached balance; a reversal must mirror its original
   exactly, cannot reverse a reversal, and ``reverses`` is UNIQUE (one reversal per entry).
 * I3 — ``fund_entries.key`` and ``fund_requests.key`` are UNIQUE.
+* Allocation documents (``fund_allocations``: one per earmark entry, its canonical JSON and
+  SHA-256) are append-only like the entries; ``key`` and ``entry_id`` are UNIQUE.
 * I4 — ``fund_accounts.balance`` (the balance in the account's normal direction, maintained by
   a trigger on every posting) has CHECK ``NOT no_overdraft OR balance >= 0``.
 * I5 — disbursement requests: amount > 0; the checker differs from the maker (CHECK); a request
@@ -37,6 +39,7 @@ branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 0x636F63697479636E  # = cocity.fund.journal.CHAIN_LOCK ("cocity-ch")
 ENTRY_KINDS = ("contribution", "pooling", "earmark", "disbursement", "release", "reversal")
 ACCOUNT_KINDS = ("source", "cash", "pool", "commitment", "disbursed")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY
@@ -142,13 +145,21 @@ def _tables() -> None:
         sa.Column("account_id", _ID, sa.ForeignKey("fund_accounts.id"), nullable=False),
         sa.Column("amount", sa.BigInteger, nullable=False),
         sa.CheckConstraint("amount <> 0", name="ck_fund_postings_amount"))
+    op.create_table(
+        "fund_allocations",
+        sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("fund_entries.id"),
+                  primary_key=True, autoincrement=False),
+        sa.Column("key", sa.String(200), nullable=False, unique=True),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("document", _TEXT, nullable=False),
+        sa.CheckConstraint("length(sha256) = 64", name="ck_fund_allocations_sha256"))
     op.create_index("ix_fund_postings_entry", "fund_postings", ["entry_id"])
     op.create_index("ix_fund_postings_account", "fund_postings", ["account_id"])
     op.create_index("ix_fund_requests_open", "fund_requests", ["unit_code", "use_id", "status"])
 
 
 _IMMUTABLE = ("fund_meta", "fund_sources", "fund_uses", "fund_units", "fund_entries",
-              "fund_postings")
+              "fund_postings", "fund_allocations")
 _ACCOUNT_FIXED = ("id", "code", "kind", "normal", "no_overdraft", "source_id", "use_id",
                   "unit_code", "created")
 _REQUEST_FIXED = ("id", "key", "body_sha", "unit_code", "use_id", "amount", "actor", "role",
@@ -232,16 +243,31 @@ BEGIN
 END $$""")
     out.append("""CREATE TRIGGER fund_requests_once BEFORE UPDATE ON fund_requests
 FOR EACH ROW EXECUTE FUNCTION fund_requests_once()""")
+    # once per statement (the ledger writes an entry's postings in ONE statement): the same
+    # refusal of a closed entry and one UPDATE per account touched instead of one per posting
     out.append("""CREATE FUNCTION fund_postings_open() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM fund_entries WHERE id = NEW.entry_id) THEN
+  IF EXISTS (SELECT 1 FROM new_postings n JOIN fund_entries e ON e.id = n.entry_id) THEN
     RAISE EXCEPTION 'cocity:entry_closed';
   END IF;
-  UPDATE fund_accounts SET balance = balance + NEW.amount * normal WHERE id = NEW.account_id;
-  RETURN NEW;
+  UPDATE fund_accounts a SET balance = a.balance + s.total * a.normal
+    FROM (SELECT account_id, sum(amount) AS total FROM new_postings GROUP BY account_id) s
+   WHERE a.id = s.account_id;
+  RETURN NULL;
 END $$""")
-    out.append("""CREATE TRIGGER fund_postings_open BEFORE INSERT ON fund_postings
-FOR EACH ROW EXECUTE FUNCTION fund_postings_open()""")
+    out.append("""CREATE TRIGGER fund_postings_open AFTER INSERT ON fund_postings
+REFERENCING NEW TABLE AS new_postings
+FOR EACH STATEMENT EXECUTE FUNCTION fund_postings_open()""")
+    # the chain's writer lock and the chain's head in one round trip; VOLATILE plpgsql takes
+    # a fresh snapshot for its SELECT, after the lock is granted (READ COMMITTED)
+    out.append(f"""CREATE FUNCTION fund_chain_lock(OUT seq bigint, OUT hash text)
+VOLATILE LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
+  SELECT e.seq, e.hash INTO seq, hash FROM fund_entries e ORDER BY e.seq DESC LIMIT 1;
+  seq := coalesce(seq, 0);
+  hash := coalesce(hash, '{GENESIS}');
+END $$""")
     out.append(f"""CREATE FUNCTION fund_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint; s numeric; last_seq bigint; last_hash text;
 BEGIN
@@ -289,10 +315,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table in ("fund_postings", "fund_entries", "fund_requests", "fund_accounts",
-                  "fund_units", "fund_uses", "fund_sources", "fund_meta"):
+    for table in ("fund_allocations", "fund_postings", "fund_entries", "fund_requests",
+                  "fund_accounts", "fund_units", "fund_uses", "fund_sources", "fund_meta"):
         op.drop_table(table)
     if dialect == "postgresql":
         for fn in ("fund_refuse", "fund_accounts_fixed", "fund_requests_once",
-                   "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit"):
+                   "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit",
+                   "fund_chain_lock"):
             op.execute(f"DROP FUNCTION {fn}()")
