@@ -258,16 +258,6 @@ END $$""")
     out.append("""CREATE TRIGGER fund_postings_open AFTER INSERT ON fund_postings
 REFERENCING NEW TABLE AS new_postings
 FOR EACH STATEMENT EXECUTE FUNCTION fund_postings_open()""")
-    # the chain's writer lock and the chain's head in one round trip; VOLATILE plpgsql takes
-    # a fresh snapshot for its SELECT, after the lock is granted (READ COMMITTED)
-    out.append(f"""CREATE FUNCTION fund_chain_lock(OUT seq bigint, OUT hash text)
-VOLATILE LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
-  SELECT e.seq, e.hash INTO seq, hash FROM fund_entries e ORDER BY e.seq DESC LIMIT 1;
-  seq := coalesce(seq, 0);
-  hash := coalesce(hash, '{GENESIS}');
-END $$""")
     out.append(f"""CREATE FUNCTION fund_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint; s numeric; last_seq bigint; last_hash text;
 BEGIN
@@ -303,6 +293,33 @@ BEGIN
 END $$""")
     out.append("""CREATE CONSTRAINT TRIGGER fund_entries_at_commit AFTER INSERT ON fund_entries
 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fund_entries_at_commit()""")
+    # an entry in ONE round trip (the ledger's path on PostgreSQL; see cocity.fund.journal):
+    # the chain's writer lock; the chain's head (VOLATILE plpgsql: its SELECT takes a fresh
+    # snapshot once the lock is granted, at READ COMMITTED); the postings in one INSERT under
+    # the next id; the header, whose hash is SHA-256 of the previous hash, a newline and the
+    # entry's canonical JSON, given as three parts around its id and its seq (the only values
+    # that depend on the head). Every trigger above still checks what it writes.
+    out.append(f"""CREATE FUNCTION fund_write_entry(
+    p_accounts bigint[], p_amounts bigint[], p_parts text[], p_kind text, p_key text,
+    p_body_sha text, p_actor text, p_role text, p_time text, p_reason text, p_document text,
+    p_reverses bigint, p_request_id bigint, OUT seq bigint, OUT hash text)
+VOLATILE LANGUAGE plpgsql AS $$
+DECLARE prev text;
+BEGIN
+  PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
+  SELECT e.seq, e.hash INTO seq, prev FROM fund_entries e ORDER BY e.seq DESC LIMIT 1;
+  seq := coalesce(seq, 0) + 1;
+  prev := coalesce(prev, '{GENESIS}');
+  INSERT INTO fund_postings (entry_id, account_id, amount)
+  SELECT seq, u.a, u.x FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS u(a, x, n)
+   ORDER BY u.n;
+  hash := encode(sha256(convert_to(prev || E'\\n' || p_parts[1] || seq::text || p_parts[2]
+                                   || seq::text || p_parts[3], 'UTF8')), 'hex');
+  INSERT INTO fund_entries (id, seq, kind, key, body_sha, actor, role, time, reason,
+                            document, reverses, request_id, prev_hash, hash)
+  VALUES (seq, seq, p_kind, p_key, p_body_sha, p_actor, p_role, p_time, p_reason,
+          p_document, p_reverses, p_request_id, prev, hash);
+END $$""")
     return out
 
 
@@ -320,6 +337,6 @@ def downgrade() -> None:
         op.drop_table(table)
     if dialect == "postgresql":
         for fn in ("fund_refuse", "fund_accounts_fixed", "fund_requests_once",
-                   "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit",
-                   "fund_chain_lock"):
+                   "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit"):
             op.execute(f"DROP FUNCTION {fn}()")
+        op.execute("DROP FUNCTION fund_write_entry")
