@@ -146,6 +146,8 @@ def run_database(label: str, url_of, *, entries: int, lines: int,
             print(f"  {kind:10s} ({what:10s}) {writers} writer(s): ledger "
                   f"{ledger_rate:8.0f} postings/s | plain INSERTs {base_rate:8.0f} rows/s | "
                   f"ratio {ledger_rate / base_rate:5.2f}")
+    if sync_off:
+        return
     url = _fresh(url_of, "alloc", units=lines)
     records = open_records(url)
     ledger = Ledger(records)

@@ -16,7 +16,8 @@ How an entry is written (the order matters):
    the original result and writes nothing; with another body it is refused. A concurrent
    writer of the same key is either waited for (it holds a row lock taken in step 1) or, if it
    touched other accounts, caught by the UNIQUE key at step 6 — the operation is then re-run
-   and finds the key.
+   and finds the key. On PostgreSQL steps 1 and 2 are one round trip
+   (:func:`lock_and_replay`, the database function ``fund_lock_accounts``).
 3. Code checks: at least two postings, Σ = 0 (I1), no flagged account below zero (I4), from the
    locked balances; the entry's postings sorted and their codes looked up.
 4. Only now the chain's writer lock (PostgreSQL: a transaction advisory lock; SQLite: the
@@ -197,7 +198,12 @@ def replay(conn: Connection, key: str, sha: str, *, kind: str,
            request_id: int | None = None) -> Posted | None:
     """The original result when ``key`` was posted with the same body; ``None`` when the key
     is new; :class:`IdempotencyConflictError` when it was used for something else."""
-    rows = conn.execute(_REPLAY, {"key": key}).all()
+    return _replayed(conn.execute(_REPLAY, {"key": key}).all(), key, sha, kind=kind,
+                     request_id=request_id)
+
+
+def _replayed(rows: Sequence[Any], key: str, sha: str, *, kind: str,
+              request_id: int | None) -> Posted | None:
     for row in rows:
         if row.what == "entry":
             if row.body_sha != sha or row.kind != kind:
@@ -207,6 +213,25 @@ def replay(conn: Connection, key: str, sha: str, *, kind: str,
         if int(row.id) != request_id:
             raise IdempotencyConflictError(ikey=key, kind="request", time=row.time)
     return None
+
+
+_LOCK_REPLAY_PG = sa.text("SELECT * FROM fund_lock_accounts(:ids, :key)")
+
+
+def lock_and_replay(conn: Connection, ids: Iterable[int], key: str, sha: str, *, kind: str
+                    ) -> tuple[dict[int, AccountRow], Posted | None]:
+    """:func:`lock_accounts` then :func:`replay`, the same steps in the same order — on
+    PostgreSQL in one round trip (the database function ``fund_lock_accounts``, whose key
+    lookup runs with a fresh snapshot after the row locks are granted)."""
+    if conn.dialect.name != "postgresql":
+        locked = lock_accounts(conn, ids)
+        return locked, replay(conn, key, sha, kind=kind)
+    rows = conn.execute(_LOCK_REPLAY_PG, {"ids": sorted(set(ids)), "key": key}).all()
+    locked = {int(r.id): AccountRow(int(r.id), r.code, r.kind, int(r.normal),
+                                    bool(r.no_overdraft), int(r.balance))
+              for r in rows if r.what == "account"}
+    return locked, _replayed([r for r in rows if r.what != "account"], key, sha, kind=kind,
+                             request_id=None)
 
 
 def writer_lock(conn: Connection) -> None:

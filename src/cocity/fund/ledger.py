@@ -97,6 +97,7 @@ from cocity.fund.journal import (
     document_json,
     is_retryable,
     lock_accounts,
+    lock_and_replay,
     refusal,
     replay,
     write_entry,
@@ -554,8 +555,8 @@ class Ledger:
                        document=audit.document)
 
         def op(conn: Connection) -> Posted:
-            locked = lock_accounts(conn, [a for a, _ in postings])
-            again = replay(conn, key, sha, kind=kind)
+            locked, again = lock_and_replay(conn, [a for a, _ in postings], key, sha,
+                                            kind=kind)
             if again is not None:
                 return again
             return write_entry(conn, kind=kind, key=key, sha=sha, postings=postings,
@@ -708,8 +709,8 @@ class Ledger:
                        reason=reason, document=document)
 
         def op(conn: Connection) -> Posted:
-            locked = lock_accounts(conn, [commitment.id, pool.id])
-            again = replay(conn, key, sha, kind="release")
+            locked, again = lock_and_replay(conn, [commitment.id, pool.id], key, sha,
+                                            kind="release")
             if again is not None:
                 return again
             pending = self._pending(conn, unit, use)

@@ -293,6 +293,26 @@ BEGIN
 END $$""")
     out.append("""CREATE CONSTRAINT TRIGGER fund_entries_at_commit AFTER INSERT ON fund_entries
 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fund_entries_at_commit()""")
+    # the start of a ledger write in ONE round trip: the rows of the accounts touched locked
+    # in ascending id order, then (a fresh snapshot, after the locks are granted) whatever
+    # already holds the idempotency key — the same as two statements, one round trip less
+    out.append("""CREATE FUNCTION fund_lock_accounts(p_ids bigint[], p_key text)
+RETURNS TABLE(what text, id bigint, code text, kind text, normal integer,
+              no_overdraft boolean, balance bigint, seq bigint, hash text, body_sha text,
+              "time" text)
+VOLATILE LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY SELECT 'account'::text, a.id, a.code::text, a.kind::text, a.normal::integer,
+         a.no_overdraft, a.balance, NULL::bigint, NULL::text, NULL::text, NULL::text
+    FROM fund_accounts a WHERE a.id = ANY(p_ids) ORDER BY a.id FOR UPDATE;
+  RETURN QUERY SELECT 'entry'::text, e.id, NULL::text, e.kind::text, NULL::integer,
+         NULL::boolean, NULL::bigint, e.seq, e.hash::text, e.body_sha::text, e.time
+    FROM fund_entries e WHERE e.key = p_key;
+  RETURN QUERY SELECT 'request'::text, r.id, NULL::text, 'request'::text, NULL::integer,
+         NULL::boolean, NULL::bigint, NULL::bigint, NULL::text, r.body_sha::text, r.time
+    FROM fund_requests r WHERE r.key = p_key;
+END $$""")
     # an entry in ONE round trip (the ledger's path on PostgreSQL; see cocity.fund.journal):
     # the chain's writer lock; the chain's head (VOLATILE plpgsql: its SELECT takes a fresh
     # snapshot once the lock is granted, at READ COMMITTED); the postings in one INSERT under
@@ -340,3 +360,4 @@ def downgrade() -> None:
                    "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit"):
             op.execute(f"DROP FUNCTION {fn}()")
         op.execute("DROP FUNCTION fund_write_entry")
+        op.execute("DROP FUNCTION fund_lock_accounts")
