@@ -301,3 +301,28 @@ def test_verify_since_anchored_head_rehashes_only_later_entries(ledger: Ledger) 
     assert ("hash", 2, None) in found(ledger)
     assert [p.code for p in ledger.verify(since_seq=2)] == []
     assert [p.code for p in ledger.verify(since_seq=1)] == ["hash"]
+
+
+def test_the_entry_hash_written_in_one_round_trip_is_the_one_verify_recomputes(
+        ledger: Ledger) -> None:
+    """On PostgreSQL the database function joins the canonical JSON's three parts around the
+    id and the seq; texts that look like those parts must not confuse the cut."""
+    tricky = '"id":"\x00id\x00" "seq":1 {"id":5}'
+    content = journal.entry_content(
+        {"id": 12, "seq": 12, "kind": "contribution", "key": tricky, "body_sha": "0" * 64,
+         "actor": "王", "role": tricky, "time": AUDIT.time, "reason": tricky,
+         "document": "\x00seq\x00", "reverses": None, "request_id": 3},
+        [("cash", 5), ("source:central", -5)],
+        {"id": 3, "key": "k", "unit_code": "510300", "use_id": "facilities", "amount": 5,
+         "actor": tricky, "role": "r", "reason": "r", "document": "d", "time": AUDIT.time})
+    a, b, c = journal.hash_parts(content)
+    assert a + "12" + b + "12" + c == journal.canonical(content)
+    funded(ledger)
+    tricky = '"id":"x" "seq":1 {"id":5} \\u0000'  # (PostgreSQL's text refuses NUL itself)
+    posted = ledger.contribute("central", 777, key=tricky, reason=tricky, document="文件 №1",
+                               **WHO)
+    with ledger.records.read() as conn:
+        stored = conn.execute(sa.select(fund_entries.c.hash)
+                              .where(fund_entries.c.id == posted.entry_id)).scalar_one()
+    assert stored == posted.hash
+    assert ledger.verify() == []

@@ -52,9 +52,21 @@ The accounting model — accounts, normal balances, the entries of every operati
   Σ disbursed + cash + pools + commitments, in :meth:`trial_balance`,
   :meth:`sources_and_uses` and :meth:`verify`.
 
-Concurrency: every operation is one transaction (SQLite ``BEGIN IMMEDIATE``: writers queue;
-PostgreSQL: row locks on the accounts touched in one global order, the chain's advisory lock
-last). A conflict with a concurrent writer (deadlock, serialisation failure, a key taken
+Allocation documents: :meth:`Ledger.post_allocation` may store the allocation's JSON document
+(``detail``, e.g. :meth:`cocity.fund.allocation.Allocation.document`) with its earmark, in the
+same transaction, in the append-only table ``fund_allocations`` (canonical JSON and its
+SHA-256). The SHA-256 is part of the key's fingerprint (I3) and of the entry's hash (I7);
+:meth:`verify` recomputes it from the stored text. Read them with :meth:`Ledger.allocations`
+and :meth:`Ledger.allocation_detail`.
+
+Concurrency: every operation is one transaction. SQLite: ``BEGIN IMMEDIATE`` — writers queue
+for the database's write lock from their first statement. PostgreSQL: first row locks
+(``SELECT … FOR UPDATE``) on the accounts touched, in one global order (and on the request
+approved or rejected), then the idempotency lookup and the code checks; the chain's advisory
+lock is taken LAST, just before the chain head is read and the postings and the header are
+written, and held until COMMIT (:mod:`cocity.fund.journal`) — so writers serialise only on
+the chain's tail, not on their reads and checks. Changes of the chart take the same advisory
+lock first. A conflict with a concurrent writer (deadlock, serialisation failure, a key taken
 meanwhile) is retried a few times; the retry re-reads the state, so it replays, refuses or
 posts — never doubles. Every refusal is a :class:`~cocity.fund.ledger_errors.LedgerError`
 (a :class:`~cocity.data.errors.CocityError` with a bilingual label) and leaves the books
@@ -82,8 +94,10 @@ from cocity.fund.journal import (
     Posted,
     body_sha,
     chain_head,
+    document_json,
     is_retryable,
     lock_accounts,
+    lock_and_replay,
     refusal,
     replay,
     write_entry,
@@ -95,6 +109,7 @@ from cocity.fund.ledger_errors import (
     FundNotOpenError,
     IdempotencyConflictError,
     InvalidAmountError,
+    InvalidDetailError,
     InvalidLinesError,
     MakerCheckerError,
     MissingAuditError,
@@ -231,12 +246,15 @@ class Ledger:
     def _now(self) -> str:
         return self._clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
-    def _run(self, op: Callable[[Connection], T]) -> T:
-        """Run ``op`` in one write transaction; conflicts with concurrent writers retried."""
+    def _run(self, op: Callable[[Connection], T], *, chart: bool = False) -> T:
+        """Run ``op`` in one write transaction; conflicts with concurrent writers retried.
+        ``chart``: take the writer lock first (changes of the chart); entries take it late,
+        in :func:`~cocity.fund.journal.write_entry`."""
         for attempt in range(ATTEMPTS):
             try:
                 with self.records.transaction() as conn:
-                    writer_lock(conn)
+                    if chart:
+                        writer_lock(conn)
                     return op(conn)
             except sa.exc.DBAPIError as exc:
                 if is_retryable(exc) and attempt + 1 < ATTEMPTS:
@@ -355,7 +373,7 @@ class Ledger:
                                uses=set(have.uses) | set(spec.uses),
                                units=set(have.units) | set(table), now=now)
 
-        self._run(op)
+        self._run(op, chart=True)
         chart_now = self._refresh()
         return FundInfo(chart_now.name or fund_name, dict(chart_now.sources),
                         dict(chart_now.uses), dict(chart_now.units))
@@ -375,7 +393,7 @@ class Ledger:
                                uses=set(have.uses), units=set(have.units) | set(table),
                                now=now)
 
-        self._run(op)
+        self._run(op, chart=True)
         chart = self._refresh()
         return FundInfo(chart.name or "", dict(chart.sources), dict(chart.uses),
                         dict(chart.units))
@@ -461,13 +479,27 @@ class Ledger:
                                  postings, key=key, audit=audit)
 
     def post_allocation(self, lines: Iterable[tuple[str, str, int]], *, key: str, actor: str,
-                        role: str, reason: str, document: str = "") -> Posted:
+                        role: str, reason: str, document: str = "",
+                        detail: Mapping[str, Any] | None = None) -> Posted:
         """Earmark an allocation in ONE entry: for every line ``(unit, use, amount_fen)``
         Dr ``commitment:<unit>:<use>``, and Cr ``pool:<use>`` by the sum per use. Lines of
         0 fen are kept in the body (the key's fingerprint) but post nothing; every bad line
         is reported at once (:class:`InvalidLinesError`); a pool that cannot cover its lines
-        is an :class:`OverdraftError`."""
+        is an :class:`OverdraftError`.
+
+        ``detail``: the allocation's document (a JSON object, e.g.
+        :meth:`cocity.fund.allocation.Allocation.document`), stored as canonical JSON with
+        its SHA-256 in the same transaction (``fund_allocations``); that SHA-256 joins the
+        key's fingerprint, so a retry with another document is refused. Anything that is not
+        a JSON object of strings, finite numbers, booleans, nulls, lists and objects is
+        refused (:class:`InvalidDetailError`)."""
         audit = self._audit(key=key, actor=actor, role=role, reason=reason, document=document)
+        stored: tuple[str, str] | None = None
+        if detail is not None:
+            try:
+                stored = document_json(detail)
+            except (TypeError, ValueError) as exc:
+                raise InvalidDetailError(reason=str(exc)) from None
         self._ready()
         rows: list[tuple[str, str, int]] = []
         issues: list[Issue] = []
@@ -497,8 +529,11 @@ class Ledger:
                 by_pool[use] = by_pool.get(use, 0) + amount
         for use, total in sorted(by_pool.items()):
             postings.append((self._account(acc.pool_account(use)).id, -total))
-        return self._post_simple("earmark", {"lines": sorted([u, s, a] for u, s, a in rows)},
-                                 postings, key=key, audit=audit)
+        body: dict[str, Any] = {"lines": sorted([u, s, a] for u, s, a in rows)}
+        if stored is not None:
+            body["detail"] = stored[1]
+        return self._post_simple("earmark", body, postings, key=key, audit=audit,
+                                 detail=stored)
 
     def _line_problems(self, unit: object, use: object, amount: object) -> list[str]:
         out = []
@@ -514,17 +549,18 @@ class Ledger:
         return out
 
     def _post_simple(self, kind: str, body: Mapping[str, Any], postings: list[tuple[int, int]],
-                     *, key: str, audit: Audit) -> Posted:
+                     *, key: str, audit: Audit, detail: tuple[str, str] | None = None
+                     ) -> Posted:
         sha = body_sha(kind, body, actor=audit.actor, role=audit.role, reason=audit.reason,
                        document=audit.document)
 
         def op(conn: Connection) -> Posted:
-            locked = lock_accounts(conn, [a for a, _ in postings])
-            again = replay(conn, key, sha, kind=kind)
+            locked, again = lock_and_replay(conn, [a for a, _ in postings], key, sha,
+                                            kind=kind)
             if again is not None:
                 return again
             return write_entry(conn, kind=kind, key=key, sha=sha, postings=postings,
-                               accounts=locked, audit=audit)
+                               accounts=locked, audit=audit, detail=detail)
 
         return self._run(op)
 
@@ -673,8 +709,8 @@ class Ledger:
                        reason=reason, document=document)
 
         def op(conn: Connection) -> Posted:
-            locked = lock_accounts(conn, [commitment.id, pool.id])
-            again = replay(conn, key, sha, kind="release")
+            locked, again = lock_and_replay(conn, [commitment.id, pool.id], key, sha,
+                                            kind="release")
             if again is not None:
                 return again
             pending = self._pending(conn, unit, use)
@@ -773,6 +809,22 @@ class Ledger:
         from cocity.fund import ledger_reads
 
         return ledger_reads.audit_log(self)
+
+    def allocations(self) -> pd.DataFrame:
+        """Every earmark entry (a posted allocation), in chain order: ``entry_id``, ``seq``,
+        ``key``, ``time``, ``actor``, ``reason``, ``total_fen`` (Σ earmarked), ``sha256`` of
+        its stored document (``None`` when posted without one) and ``reversed``."""
+        from cocity.fund import ledger_reads
+
+        return ledger_reads.allocations(self)
+
+    def allocation_detail(self, key_or_entry_id: str | int) -> dict[str, Any] | None:
+        """The document stored with an allocation, by its idempotency key (``str``) or its
+        entry id (``int``), as it was given; ``None`` when there is no such allocation or it
+        was posted without a document."""
+        from cocity.fund import ledger_reads
+
+        return ledger_reads.allocation_detail(self, key_or_entry_id)
 
     def verify(self, *, since_seq: int | None = None) -> list[Problem]:
         """Every mismatch in the books (empty: they hold). See :mod:`cocity.fund.verify`.

@@ -113,6 +113,12 @@ class AppendOnlyError(LedgerError):
     label = "fund.err.append_only"
 
 
+class InvalidDetailError(LedgerError):
+    """An allocation document that is not a JSON object (``post_allocation(detail=…)``)."""
+
+    label = "fund.err.detail"
+
+
 class InvalidLinesError(IssuesError):
     """Allocation lines refused, with every problem found; nothing was posted."""
 

@@ -1,8 +1,10 @@
 """The ledger's reads as pandas frames: balances, trial balance, statement, sources and uses,
-requests, audit log. Each runs in one read snapshot of the records store."""
+requests, audit log, allocations (and one allocation's stored document). Each runs in one
+read snapshot of the records store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from cocity.fund import accounts as acc
 from cocity.records.schema import (
     fund_accounts,
+    fund_allocations,
     fund_entries,
     fund_postings,
     fund_requests,
@@ -202,3 +205,38 @@ def audit_log(ledger: Ledger) -> pd.DataFrame:
     frame["_o"] = frame["seq"].isna().map({True: 0, False: 1})
     return (frame.sort_values(["time", "_o", "seq"], na_position="first")
             .drop(columns="_o").reset_index(drop=True))
+
+
+def allocations(ledger: Ledger) -> pd.DataFrame:
+    e, p, d = fund_entries, fund_postings, fund_allocations
+    r = e.alias("r")
+    total = (sa.select(sa.func.coalesce(sa.func.sum(p.c.amount), 0))
+             .where(p.c.entry_id == e.c.id, p.c.amount > 0).scalar_subquery())
+    reversed_ = sa.exists(sa.select(r.c.id).where(r.c.reverses == e.c.id))
+    q = (sa.select(e.c.id, e.c.seq, e.c.key, e.c.time, e.c.actor, e.c.reason, total,
+                   d.c.sha256, reversed_)
+         .select_from(e.outerjoin(d, d.c.entry_id == e.c.id))
+         .where(e.c.kind == "earmark").order_by(e.c.seq))
+    with ledger.records.read() as conn:
+        rows = conn.execute(q).all()
+    frame = _frame(rows, ["entry_id", "seq", "key", "time", "actor", "reason", "total_fen",
+                          "sha256", "reversed"])
+    for column in ("entry_id", "seq", "total_fen"):
+        frame[column] = frame[column].astype("int64")
+    frame["reversed"] = frame["reversed"].astype(bool)
+    frame["sha256"] = frame["sha256"].astype(object).where(frame["sha256"].notna(), None)
+    return frame
+
+
+def allocation_detail(ledger: Ledger, key_or_entry_id: str | int) -> dict[str, Any] | None:
+    d = fund_allocations
+    if isinstance(key_or_entry_id, bool) or not isinstance(key_or_entry_id, (str, int)):
+        return None
+    where = d.c.key == key_or_entry_id if isinstance(key_or_entry_id, str) \
+        else d.c.entry_id == int(key_or_entry_id)
+    with ledger.records.read() as conn:
+        text = conn.execute(sa.select(d.c.document).where(where)).scalar()
+    if text is None:
+        return None
+    out: dict[str, Any] = json.loads(text)
+    return out

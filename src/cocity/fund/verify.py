@@ -7,7 +7,10 @@ triggers (which a person with raw SQL access can disable). The checks, each repo
 * ``chain`` — seq runs 1, 2, 3 … without gaps and each ``prev_hash`` equals the previous
   entry's ``hash`` (I7);
 * ``hash`` — each entry's hash recomputed from its header, its postings (account code,
-  amount) and, for a disbursement, its request (I7): any field changed after posting shows;
+  amount), for a disbursement its request and, for an earmark stored with its allocation
+  document, that document's stored SHA-256 (I7): any field changed after posting shows;
+* ``detail`` — a stored allocation document whose SHA-256 recomputed from its text differs
+  from the stored one, or that belongs to no earmark entry (whatever ``since_seq``);
 * ``unbalanced`` — an entry with fewer than two postings or Σ ≠ 0 (I1); ``orphan`` — a
   posting whose entry does not exist;
 * ``audit`` — an empty actor, role or reason, or a time that is not an ISO-8601 UTC time;
@@ -29,6 +32,7 @@ anchored, e.g. by a published head hash); all the other checks always cover the 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -40,7 +44,13 @@ from cocity.fund.journal import GENESIS, entry_content, entry_hash
 from cocity.fund.ledger_errors import Problem
 from cocity.i18n import t
 from cocity.records import Records
-from cocity.records.schema import fund_accounts, fund_entries, fund_postings, fund_requests
+from cocity.records.schema import (
+    fund_accounts,
+    fund_allocations,
+    fund_entries,
+    fund_postings,
+    fund_requests,
+)
 
 _REQUEST_FIELDS = ("id", "key", "unit_code", "use_id", "amount", "actor", "role", "reason",
                    "document", "time", "status", "checker")
@@ -105,7 +115,12 @@ def verify(records: Records, *, since_seq: int | None = None) -> list[Problem]:
                             .having(sa.func.count() > 1)).all()
         requests = {int(r.id): r for r in conn.execute(
             sa.select(*[fund_requests.c[f] for f in _REQUEST_FIELDS]))}
+        d = fund_allocations
+        details = conn.execute(
+            sa.select(d.c.entry_id, d.c.sha256, d.c.document, e.c.seq, e.c.kind)
+            .select_from(d.outerjoin(e, e.c.id == d.c.entry_id)).order_by(d.c.entry_id)).all()
     problems: list[Problem] = []
+    detail_sha = {int(r.entry_id): str(r.sha256) for r in details}
     by_id = {int(a.id): a for a in accounts}
     problems += _check_accounts(accounts)
     for entry_id, n in orphans:
@@ -113,8 +128,13 @@ def verify(records: Records, *, since_seq: int | None = None) -> list[Problem]:
     if anchor is None:
         problems.append(_problem("chain", seq=after, entry_id=None))
         anchor = (after, "?")
-    problems += _check_entries(entries, lines, headers, by_id, requests,
+    problems += _check_entries(entries, lines, headers, by_id, requests, detail_sha,
                                anchor=(int(anchor[0]), str(anchor[1])))
+    for r in details:
+        text = str(r.document)
+        if hashlib.sha256(text.encode()).hexdigest() != r.sha256 or r.kind != "earmark":
+            problems.append(_problem("detail", entry_id=int(r.entry_id),
+                                     seq=None if r.seq is None else int(r.seq)))
     for original, _n in twice:
         problems.append(_problem("reversal", entry_id=None, original=int(original)))
     for (key,) in keys:
@@ -136,8 +156,8 @@ def _check_accounts(accounts: Sequence[Any]) -> list[Problem]:
 
 
 def _check_entries(entries: Sequence[Any], lines: dict[int, list[tuple[int, int]]],
-                   headers: dict[int, Any], by_id: dict[int, Any], requests: dict[int, Any], *,
-                   anchor: tuple[int, str]) -> list[Problem]:
+                   headers: dict[int, Any], by_id: dict[int, Any], requests: dict[int, Any],
+                   detail_sha: dict[int, str], *, anchor: tuple[int, str]) -> list[Problem]:
     out: list[Problem] = []
     prev_seq, prev_hash = anchor
     for e in entries:
@@ -147,7 +167,8 @@ def _check_entries(entries: Sequence[Any], lines: dict[int, list[tuple[int, int]
             out.append(_problem("chain", seq=seq, entry_id=eid))
         codes = [(by_id[a].code if a in by_id else f"?{a}", amt) for a, amt in mine]
         request = requests.get(int(e.request_id)) if e.request_id is not None else None
-        content = entry_content(e._mapping, codes, None if request is None else request._mapping)
+        content = entry_content(e._mapping, codes, None if request is None else request._mapping,
+                                detail_sha.get(eid))
         if entry_hash(e.prev_hash, content) != e.hash:
             out.append(_problem("hash", seq=seq, entry_id=eid))
         if len(mine) < 2 or sum(a for _, a in mine) != 0:

@@ -91,3 +91,10 @@ fund_postings = sa.Table(
     sa.Column("entry_id", sa.BigInteger, nullable=False),
     sa.Column("account_id", sa.BigInteger, nullable=False),
     sa.Column("amount", sa.BigInteger, nullable=False))
+
+fund_allocations = sa.Table(
+    "fund_allocations", metadata,
+    sa.Column("entry_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("document", _T, nullable=False))

@@ -17,6 +17,8 @@ see :mod:`cocity.fund.journal` for the design):
   triggers; accounts may change only their cached balance; a reversal must mirror its original
   exactly, cannot reverse a reversal, and ``reverses`` is UNIQUE (one reversal per entry).
 * I3 — ``fund_entries.key`` and ``fund_requests.key`` are UNIQUE.
+* Allocation documents (``fund_allocations``: one per earmark entry, its canonical JSON and
+  SHA-256) are append-only like the entries; ``key`` and ``entry_id`` are UNIQUE.
 * I4 — ``fund_accounts.balance`` (the balance in the account's normal direction, maintained by
   a trigger on every posting) has CHECK ``NOT no_overdraft OR balance >= 0``.
 * I5 — disbursement requests: amount > 0; the checker differs from the maker (CHECK); a request
@@ -37,6 +39,7 @@ branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 0x636F63697479636E  # = cocity.fund.journal.CHAIN_LOCK ("cocity-ch")
 ENTRY_KINDS = ("contribution", "pooling", "earmark", "disbursement", "release", "reversal")
 ACCOUNT_KINDS = ("source", "cash", "pool", "commitment", "disbursed")
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY
@@ -142,13 +145,21 @@ def _tables() -> None:
         sa.Column("account_id", _ID, sa.ForeignKey("fund_accounts.id"), nullable=False),
         sa.Column("amount", sa.BigInteger, nullable=False),
         sa.CheckConstraint("amount <> 0", name="ck_fund_postings_amount"))
+    op.create_table(
+        "fund_allocations",
+        sa.Column("entry_id", sa.BigInteger, sa.ForeignKey("fund_entries.id"),
+                  primary_key=True, autoincrement=False),
+        sa.Column("key", sa.String(200), nullable=False, unique=True),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("document", _TEXT, nullable=False),
+        sa.CheckConstraint("length(sha256) = 64", name="ck_fund_allocations_sha256"))
     op.create_index("ix_fund_postings_entry", "fund_postings", ["entry_id"])
     op.create_index("ix_fund_postings_account", "fund_postings", ["account_id"])
     op.create_index("ix_fund_requests_open", "fund_requests", ["unit_code", "use_id", "status"])
 
 
 _IMMUTABLE = ("fund_meta", "fund_sources", "fund_uses", "fund_units", "fund_entries",
-              "fund_postings")
+              "fund_postings", "fund_allocations")
 _ACCOUNT_FIXED = ("id", "code", "kind", "normal", "no_overdraft", "source_id", "use_id",
                   "unit_code", "created")
 _REQUEST_FIXED = ("id", "key", "body_sha", "unit_code", "use_id", "amount", "actor", "role",
@@ -232,16 +243,21 @@ BEGIN
 END $$""")
     out.append("""CREATE TRIGGER fund_requests_once BEFORE UPDATE ON fund_requests
 FOR EACH ROW EXECUTE FUNCTION fund_requests_once()""")
+    # once per statement (the ledger writes an entry's postings in ONE statement): the same
+    # refusal of a closed entry and one UPDATE per account touched instead of one per posting
     out.append("""CREATE FUNCTION fund_postings_open() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM fund_entries WHERE id = NEW.entry_id) THEN
+  IF EXISTS (SELECT 1 FROM new_postings n JOIN fund_entries e ON e.id = n.entry_id) THEN
     RAISE EXCEPTION 'cocity:entry_closed';
   END IF;
-  UPDATE fund_accounts SET balance = balance + NEW.amount * normal WHERE id = NEW.account_id;
-  RETURN NEW;
+  UPDATE fund_accounts a SET balance = a.balance + s.total * a.normal
+    FROM (SELECT account_id, sum(amount) AS total FROM new_postings GROUP BY account_id) s
+   WHERE a.id = s.account_id;
+  RETURN NULL;
 END $$""")
-    out.append("""CREATE TRIGGER fund_postings_open BEFORE INSERT ON fund_postings
-FOR EACH ROW EXECUTE FUNCTION fund_postings_open()""")
+    out.append("""CREATE TRIGGER fund_postings_open AFTER INSERT ON fund_postings
+REFERENCING NEW TABLE AS new_postings
+FOR EACH STATEMENT EXECUTE FUNCTION fund_postings_open()""")
     out.append(f"""CREATE FUNCTION fund_entries_checks() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint; s numeric; last_seq bigint; last_hash text;
 BEGIN
@@ -277,6 +293,53 @@ BEGIN
 END $$""")
     out.append("""CREATE CONSTRAINT TRIGGER fund_entries_at_commit AFTER INSERT ON fund_entries
 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fund_entries_at_commit()""")
+    # the start of a ledger write in ONE round trip: the rows of the accounts touched locked
+    # in ascending id order, then (a fresh snapshot, after the locks are granted) whatever
+    # already holds the idempotency key — the same as two statements, one round trip less
+    out.append("""CREATE FUNCTION fund_lock_accounts(p_ids bigint[], p_key text)
+RETURNS TABLE(what text, id bigint, code text, kind text, normal integer,
+              no_overdraft boolean, balance bigint, seq bigint, hash text, body_sha text,
+              "time" text)
+VOLATILE LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY SELECT 'account'::text, a.id, a.code::text, a.kind::text, a.normal::integer,
+         a.no_overdraft, a.balance, NULL::bigint, NULL::text, NULL::text, NULL::text
+    FROM fund_accounts a WHERE a.id = ANY(p_ids) ORDER BY a.id FOR UPDATE;
+  RETURN QUERY SELECT 'entry'::text, e.id, NULL::text, e.kind::text, NULL::integer,
+         NULL::boolean, NULL::bigint, e.seq, e.hash::text, e.body_sha::text, e.time
+    FROM fund_entries e WHERE e.key = p_key;
+  RETURN QUERY SELECT 'request'::text, r.id, NULL::text, 'request'::text, NULL::integer,
+         NULL::boolean, NULL::bigint, NULL::bigint, NULL::text, r.body_sha::text, r.time
+    FROM fund_requests r WHERE r.key = p_key;
+END $$""")
+    # an entry in ONE round trip (the ledger's path on PostgreSQL; see cocity.fund.journal):
+    # the chain's writer lock; the chain's head (VOLATILE plpgsql: its SELECT takes a fresh
+    # snapshot once the lock is granted, at READ COMMITTED); the postings in one INSERT under
+    # the next id; the header, whose hash is SHA-256 of the previous hash, a newline and the
+    # entry's canonical JSON, given as three parts around its id and its seq (the only values
+    # that depend on the head). Every trigger above still checks what it writes.
+    out.append(f"""CREATE FUNCTION fund_write_entry(
+    p_accounts bigint[], p_amounts bigint[], p_parts text[], p_kind text, p_key text,
+    p_body_sha text, p_actor text, p_role text, p_time text, p_reason text, p_document text,
+    p_reverses bigint, p_request_id bigint, OUT seq bigint, OUT hash text)
+VOLATILE LANGUAGE plpgsql AS $$
+DECLARE prev text;
+BEGIN
+  PERFORM pg_advisory_xact_lock({CHAIN_LOCK});
+  SELECT e.seq, e.hash INTO seq, prev FROM fund_entries e ORDER BY e.seq DESC LIMIT 1;
+  seq := coalesce(seq, 0) + 1;
+  prev := coalesce(prev, '{GENESIS}');
+  INSERT INTO fund_postings (entry_id, account_id, amount)
+  SELECT seq, u.a, u.x FROM unnest(p_accounts, p_amounts) WITH ORDINALITY AS u(a, x, n)
+   ORDER BY u.n;
+  hash := encode(sha256(convert_to(prev || E'\\n' || p_parts[1] || seq::text || p_parts[2]
+                                   || seq::text || p_parts[3], 'UTF8')), 'hex');
+  INSERT INTO fund_entries (id, seq, kind, key, body_sha, actor, role, time, reason,
+                            document, reverses, request_id, prev_hash, hash)
+  VALUES (seq, seq, p_kind, p_key, p_body_sha, p_actor, p_role, p_time, p_reason,
+          p_document, p_reverses, p_request_id, prev, hash);
+END $$""")
     return out
 
 
@@ -289,10 +352,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table in ("fund_postings", "fund_entries", "fund_requests", "fund_accounts",
-                  "fund_units", "fund_uses", "fund_sources", "fund_meta"):
+    for table in ("fund_allocations", "fund_postings", "fund_entries", "fund_requests",
+                  "fund_accounts", "fund_units", "fund_uses", "fund_sources", "fund_meta"):
         op.drop_table(table)
     if dialect == "postgresql":
         for fn in ("fund_refuse", "fund_accounts_fixed", "fund_requests_once",
                    "fund_postings_open", "fund_entries_checks", "fund_entries_at_commit"):
             op.execute(f"DROP FUNCTION {fn}()")
+        op.execute("DROP FUNCTION fund_write_entry")
+        op.execute("DROP FUNCTION fund_lock_accounts")
