@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from cocity.fund.ledger import Ledger
 from cocity.records import open_records
 
 runner = CliRunner()
+BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 DB = "cocity-records.sqlite"
 
 
@@ -62,7 +64,8 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         out["dry"] = ok("allocate", "--explain", "三台县", "--out", "plan", lang="zh")
         out["after_dry"] = books(here)
         out["post"] = ok("allocate", "--post", "--actor", "wang")
-        out["post_again"] = ok("allocate", "--post", "--actor", "wang")
+        out["post_empty"] = run("allocate", "--post", "--actor", "wang")
+        out["post_again"] = ok("allocate", "--post", "--fund-size", "7亿", "--actor", "wang")
         out["disburse"] = ok("disburse", "渠县", "facilities", "500万", "--document", "C-7",
                              "--reason", "首期", "--actor", "wang")
         out["self_approve"] = run("approve", "1", "--actor", "wang")
@@ -75,8 +78,8 @@ def test_set_up_and_contributions(year: dict[str, Any]) -> None:
     assert "144" in year["init"] and DB in year["init"]
     assert "Booked before" in year["again"]
     b = books(year["folder"])
-    assert b["balances"]["source:central"] == -40_000_000_000  # credit-normal, stored signed
-    assert b["balances"]["source:sichuan"] == -30_000_000_000
+    assert b["balances"]["source:central"] == 40_000_000_000  # in its normal (credit) direction
+    assert b["balances"]["source:sichuan"] == 30_000_000_000
 
 
 def test_pooling_follows_the_rules_shares(year: dict[str, Any]) -> None:
@@ -99,6 +102,7 @@ def test_a_dry_run_books_nothing_and_explains(year: dict[str, Any]) -> None:
 
 def test_posting_is_one_entry_and_idempotent(year: dict[str, Any]) -> None:
     assert "Booked:" in year["post"] and "Booked before" in year["post_again"]
+    assert year["post_empty"].exit_code == 2 and "is booked" in year["post_empty"].output
     ledger = Ledger(open_records(year["folder"] / DB))
     try:
         table = ledger.allocations()
@@ -181,7 +185,7 @@ def test_reverse_release_verify_export_and_tamper(year: dict[str, Any],
         assert b["balances"]["commitment:511725:facilities"] == 0
         assert "verify" in ok("verify").lower()
         ok("export", "--out", str(tmp_path / "fund.beancount"))
-        check = subprocess.run(["bean-check", str(tmp_path / "fund.beancount")],
+        check = subprocess.run([str(BEAN_CHECK), str(tmp_path / "fund.beancount")],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
         # a row changed behind the ledger's back (triggers dropped) is found
@@ -206,7 +210,7 @@ def test_reverse_release_verify_export_and_tamper(year: dict[str, Any],
 def test_scenarios_side_by_side(year: dict[str, Any]) -> None:
     with contextlib.chdir(year["folder"]):
         before = books(year["folder"])
-        out = ok("allocate", "--vs-fund-size", "14亿", "--out", "scen")
+        out = ok("allocate", "--fund-size", "7亿", "--vs-fund-size", "14亿", "--out", "scen")
         assert "Scenario" in out and "1,400,000,000.00" in out
         assert books(year["folder"]) == before
         import pandas as pd

@@ -69,6 +69,6 @@ def test_the_books_flag_the_illustrative_money(demo: dict[str, Any]) -> None:
 
 def test_the_demo_writes_its_reports(demo: dict[str, Any]) -> None:
     report = demo["here"] / "cocity-fund"
-    html = (report / "fund.html").read_text(encoding="utf-8")
+    html = (report / "fund_report.html").read_text(encoding="utf-8")
     assert "示意金额" in html
     assert any(p.suffix == ".xlsx" for p in report.iterdir())

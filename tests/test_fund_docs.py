@@ -8,6 +8,7 @@ import contextlib
 import re
 import shlex
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cocity.records import open_records
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "fund.md"
 runner = CliRunner()
+BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 
 
 def commands() -> list[list[str]]:
@@ -59,8 +61,8 @@ def test_the_guide_leaves_sound_books(folder: Path) -> None:
                 "release"} <= set(kinds)
     finally:
         ledger.records.close()
-    check = subprocess.run(["bean-check", str(folder / "fund.beancount")], capture_output=True,
+    check = subprocess.run([str(BEAN_CHECK), str(folder / "fund.beancount")], capture_output=True,
                            text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert (folder / "fund-report" / "fund.html").is_file()
+    assert (folder / "fund-report" / "fund_report.html").is_file()
     assert (folder / "demo.sqlite").is_file() and (folder / "demo-report").is_dir()

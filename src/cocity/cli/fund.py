@@ -418,7 +418,7 @@ def balances_cmd(db: DbOpt = None, every: Annotated[bool, typer.Option(
         for col in ("account", "kind", "normal", "balance"):
             table.add_column(t(f"fund.cli.col.{col}"), justify="right" if col == "balance"
                              else "left")
-        rec: dict[str, Any]
+        rec: Any
         for rec in frame.to_dict("records"):
             table.add_row(escape(str(rec["account"])), t(f"fund.cli.kind.{rec['kind']}"),
                           t(f"fund.cli.normal.{rec['normal']}"), _yuan(int(rec["balance_fen"])))
@@ -450,7 +450,7 @@ def statement_cmd(account: Annotated[str | None, typer.Option("--account", help=
             table.add_column(t(f"fund.cli.col.{col}"),
                              justify="right" if col in ("seq", "debit", "credit", "balance")
                              else "left")
-        r: dict[str, Any]
+        r: Any
         for r in frame.tail(last).to_dict("records"):
             cells = [str(r["seq"]), str(r["time"])[:19], str(r["kind"]), escape(str(r["actor"])),
                      escape(str(r["account"])),

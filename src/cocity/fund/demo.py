@@ -65,7 +65,7 @@ def run_demo(ledger: Ledger, store: Store, *, run: Any = None,
     say = progress or (lambda _key: None)
     out = DemoYear()
     say("fund.demo.step.open")
-    ledger.open_fund(name=fund_name(), units=desk.recipient_units(store))
+    ledger.open_fund(name=fund_name(), units=desk.recipient_units(store), illustrative=True)
     out.add("fund.demo.did.open", n=len(ledger.fund().units))
     for source, fen in CONTRIBUTIONS.items():
         ledger.contribute(source, fen, key=f"demo:contribution:{source}",
@@ -75,8 +75,10 @@ def run_demo(ledger: Ledger, store: Store, *, run: Any = None,
     say("fund.demo.step.pool")
     _, pools = desk.pool_cash(ledger, amount_fen=sum(CONTRIBUTIONS.values()),
                               key="demo:pooling", **MAKER)
-    out.add("fund.demo.did.pools", pools=", ".join(
-        f"{u} {format_yuan(a)}" for u, a in pools.items()))
+    uses = ledger.fund().uses
+    out.steps.append({lang: t("fund.demo.did.pools", lang, pools=("；" if lang == "zh" else "; ")
+                              .join(f"{uses[u][i]} {format_yuan(a)}" for u, a in pools.items()))
+                      for i, lang in enumerate(("zh", "en"))})
     say("fund.demo.step.grades")
     found = desk.grades_run(run, store=store, level="county", year=2020)
     out.grades_how = found.how
@@ -128,7 +130,9 @@ def _disbursements(ledger: Ledger, allocation: Any, out: DemoYear) -> None:
             amount=format_yuan(amount[units[3]] * 3 // 10))
     # The second unit's project came in under budget: the rest returns to the pool.
     rest = _release(ledger, units[1])
-    out.add("fund.demo.did.release", unit=units[1], amount=format_yuan(rest))
+    names = ledger.fund().units[units[1]]
+    out.steps.append({lang: t("fund.demo.did.release", lang, unit=names[i],
+                              amount=format_yuan(rest)) for i, lang in enumerate(("zh", "en"))})
 
 
 def _approve(ledger: Ledger, request_id: int) -> int:

@@ -146,6 +146,11 @@ def plan(ledger: Ledger | None, store: Store, *, rules: Any = None, run: Any = N
             raise DeskError("fund.desk.err.no_size")
         fund_fen = sum(pooled(ledger).values())
         if fund_fen <= 0:
+            done = ledger.allocations()
+            if not done.empty:
+                last = done.iloc[-1]
+                raise DeskError("fund.desk.err.empty_pools_posted", ikey=str(last["key"]),
+                                time=str(last["time"])[:19], entry=int(last["entry_id"]))
             raise DeskError("fund.desk.err.empty_pools")
     return allocate_store(store, rules=rules, run=run, fund_fen=fund_fen)
 

@@ -144,12 +144,16 @@ ATTEMPTS = 8
 
 @dataclass(frozen=True)
 class FundInfo:
-    """The fund's name and its chart: ``{id: (name_zh, name_en)}`` for sources, uses, units."""
+    """The fund's name and its chart: ``{id: (name_zh, name_en)}`` for sources, uses, units;
+    ``illustrative``: the fund was opened as a demonstration whose amounts are not real (every
+    report says so)."""
 
     name: str
     sources: dict[str, tuple[str, str]]
     uses: dict[str, tuple[str, str]]
     units: dict[str, tuple[str, str]]
+    name_en: str = ""
+    illustrative: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,8 @@ class _Account:
 class _Chart:
     accounts: dict[str, _Account] = field(default_factory=dict)
     name: str | None = None
+    name_en: str = ""
+    illustrative: bool = False
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)
     uses: dict[str, tuple[str, str]] = field(default_factory=dict)
     units: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -278,6 +284,8 @@ class Ledger:
                                               r.unit_code)
         meta = dict(conn.execute(sa.select(fund_meta.c.key, fund_meta.c.value)).all())
         chart.name = meta.get("name")
+        chart.name_en = meta.get("name_en") or ""
+        chart.illustrative = meta.get("illustrative") == "1"
         chart.sources = {r.id: (r.name_zh, r.name_en) for r in conn.execute(
             sa.select(fund_sources).order_by(fund_sources.c.id))}
         chart.uses = {r.id: (r.name_zh, r.name_en) for r in conn.execute(
@@ -338,12 +346,13 @@ class Ledger:
     # -- set-up ------------------------------------------------------------------------------
     def open_fund(self, *, name: str | None = None,
                   chart: str | Path | Mapping[str, Any] | acc.Chart | None = None,
-                  units: Any = None) -> FundInfo:
+                  units: Any = None, illustrative: bool = False) -> FundInfo:
         """Set up the fund's chart of accounts (idempotent): its name (default: the chart's
-        Chinese name), sources and uses (``chart``: a :class:`~cocity.fund.accounts.Chart`,
-        a YAML file or a mapping; default the shipped 成渝 chart) with ``cash``, a pool per
-        use, and the recipient ``units`` (see :func:`~cocity.fund.accounts.units_table`)
-        with a commitment and a disbursed account per unit and use. Whatever exists already
+        Chinese name), whether it is ``illustrative`` (a demonstration whose amounts are not
+        real: recorded once, when the fund is created; a real fund cannot be turned into one),
+        sources and uses (``chart``: a :class:`~cocity.fund.accounts.Chart`, a YAML file or a
+        mapping; default the shipped 成渝 chart) with ``cash``, a pool per use, and the
+        recipient ``units`` (see :func:`~cocity.fund.accounts.units_table`) with a commitment and a disbursed account per unit and use. Whatever exists already
         is kept; new sources, uses and units are added; a different name for the fund or for
         an existing source, use or unit is refused (:class:`ChartConflictError`)."""
         spec = chart if isinstance(chart, acc.Chart) else acc.load_chart(chart)
@@ -357,10 +366,16 @@ class Ledger:
             if have.name is None:
                 conn.execute(fund_meta.insert(), [
                     {"key": "name", "value": fund_name, "created": now},
-                    {"key": "name_en", "value": spec.name_en, "created": now}])
+                    {"key": "name_en", "value": spec.name_en, "created": now},
+                    *([{"key": "illustrative", "value": "1", "created": now}]
+                      if illustrative else [])])
             elif have.name != fund_name:
                 raise ChartConflictError(what=t("fund.what.fund"), name="",
                                          stored=have.name, given=fund_name)
+            elif illustrative and not have.illustrative:
+                raise ChartConflictError(what=t("fund.what.fund"), name=fund_name,
+                                         stored=t("fund.what.real"),
+                                         given=t("fund.what.illustrative"))
             self._add_names(conn, fund_sources, "id", have.sources,
                             {k: (v.name_zh, v.name_en) for k, v in spec.sources.items()},
                             t("fund.what.source"), now)
@@ -374,13 +389,11 @@ class Ledger:
                                units=set(have.units) | set(table), now=now)
 
         self._run(op, chart=True)
-        chart_now = self._refresh()
-        return FundInfo(chart_now.name or fund_name, dict(chart_now.sources),
-                        dict(chart_now.uses), dict(chart_now.units))
+        return self._info(self._refresh())
 
     def add_units(self, units: Any) -> FundInfo:
         """Register recipient units (idempotent; see :meth:`open_fund`)."""
-        chart = self._refresh()
+        self._refresh()
         table = acc.units_table(units)
         self._check_unit_codes(table)
         now = self._now()
@@ -394,15 +407,17 @@ class Ledger:
                                now=now)
 
         self._run(op, chart=True)
-        chart = self._refresh()
-        return FundInfo(chart.name or "", dict(chart.sources), dict(chart.uses),
-                        dict(chart.units))
+        return self._info(self._refresh())
 
     def fund(self) -> FundInfo:
         """The fund's name and chart as stored."""
-        chart = self._refresh()
+        return self._info(self._refresh())
+
+    @staticmethod
+    def _info(chart: _Chart) -> FundInfo:
         return FundInfo(chart.name or "", dict(chart.sources), dict(chart.uses),
-                        dict(chart.units))
+                        dict(chart.units), name_en=chart.name_en,
+                        illustrative=chart.illustrative)
 
     @staticmethod
     def _check_unit_codes(table: Mapping[str, tuple[str, str]]) -> None:

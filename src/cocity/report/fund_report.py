@@ -4,7 +4,7 @@ allocation with its map, disbursements and reversals, the audit — from the boo
 API::
 
     write_fund_report(ledger, *, out, allocation=None, store=None,
-                      formats=("html", "xlsx", "pdf"), unit=None, illustrative=False) -> dict
+                      formats=("html", "xlsx", "pdf"), unit=None, illustrative=None) -> dict
 
 reads the books through the ledger's public reads (:func:`cocity.report.fund_tables.fund_books`)
 and writes into the folder ``out`` (every file atomically, through :mod:`cocity.outputs`):
@@ -28,8 +28,8 @@ and writes into the folder ``out`` (every file atomically, through :mod:`cocity.
 e.g. read back from the records database); ``store`` the data store whose boundaries draw the
 map (without one, the report says that no map was drawn). When the evaluation followed used a
 simulated survey (the document's ``notes``) or the contributions are illustrative
-(``illustrative=True``: the ledger stores no such flag, the caller knows it), the report says
-so first, on every output.
+(``illustrative``: by default as the fund was opened, ``Ledger.open_fund(illustrative=…)``),
+the report says so first, on every output.
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def report_html(books: FundBooks, *, geo: Any = None, lang: str = "zh",
     template = template_environment().get_template("fund.html.j2")
     return template.render(
         lang=lang, font_stack=FONT_STACK, title_zh=books.name or t("fund.r.title", "zh"),
-        title_en=t("fund.r.title", "en") if not books.name else books.name,
+        title_en=books.name_en or books.name or t("fund.r.title", "en"),
         notice_zh=None, notice_en=None,
         plotlyjs=Markup(plotly.offline.get_plotlyjs().replace("</script", "<\\/script")),
         topojson_json=script_json(list(TOPOJSON_NAMES)), geo_json=script_json(geo_json),
@@ -275,7 +275,7 @@ def write_workbooks(books: FundBooks, out: Path) -> dict[str, Path]:
 def write_fund_report(ledger: Ledger, *, out: str | Path,
                       allocation: Mapping[str, Any] | None = None, store: Any = None,
                       formats: Iterable[str] = FORMATS, unit: str | None = None,
-                      illustrative: bool = False) -> dict[str, Any]:
+                      illustrative: bool | None = None) -> dict[str, Any]:
     """Write the fund's report into ``out`` (see the module docstring) and return its
     manifest (also written as ``manifest.json``)."""
     from cocity.outputs import manifest, write_atomic, write_json
@@ -322,7 +322,8 @@ def write_fund_report(ledger: Ledger, *, out: str | Path,
         prov = provenance(store)
     facts = manifest(
         "fund report", outputs=paths, root=folder, provenance=prov,
-        config={"formats": wanted, "unit": books.explained_unit, "illustrative": illustrative},
+        config={"formats": wanted, "unit": books.explained_unit,
+                "illustrative": books.illustrative},
         fund=books.name, head={"seq": books.head[0], "hash": books.head[1]},
         verify={"holds": books.holds, "problems": books.problems},
         reconciles=books.reconciles, trial_balance_balanced=books.balanced,

@@ -81,12 +81,14 @@ class FundBooks:
     """Everything the report shows (see the module docstring)."""
 
     name: str
+    name_en: str
     head: tuple[int, str]
     problems: list[dict[str, Any]]  # code, seq, entry_id, account, zh, en
     tables: dict[str, Table]
     reconciles: bool
     balanced: bool
     notes: list[dict[str, str]] = field(default_factory=list)
+    illustrative: bool = False
     allocation: Mapping[str, Any] | None = None
     unit_amounts: dict[str, int] = field(default_factory=dict)  # unit → fen allocated
     bonus_units: list[str] = field(default_factory=list)
@@ -404,10 +406,11 @@ def _audit(problems: list[dict[str, Any]], head: tuple[int, str], log: pd.DataFr
 
 
 def fund_books(ledger: Ledger, *, allocation: Mapping[str, Any] | None = None,
-               unit: str | None = None, illustrative: bool = False) -> FundBooks:
+               unit: str | None = None, illustrative: bool | None = None) -> FundBooks:
     """Read every table of the report (see the module docstring). ``unit``: the recipient
     whose explanation is shown (default: the largest recipient with a grade bonus, else the
-    largest). ``illustrative``: the contributions are illustrative amounts (said first)."""
+    largest). ``illustrative``: the contributions are illustrative amounts (said first);
+    ``None``: as the fund was opened (:attr:`cocity.fund.ledger.FundInfo.illustrative`)."""
     info = ledger.fund()
     head = ledger.head()
     log = ledger.audit_log()
@@ -417,10 +420,13 @@ def fund_books(ledger: Ledger, *, allocation: Mapping[str, Any] | None = None,
     sheet_tables, balanced = _balance_sheet(ledger)
     tables += sheet_tables
     notes: list[dict[str, str]] = []
-    if illustrative:
+    shown = info.illustrative if illustrative is None else illustrative
+    if shown:
         notes.append({lg: t("fund.r.note.illustrative", lg) for lg in LANGS})
-    books = FundBooks(name=info.name, head=head, problems=_verify(ledger), tables={},
-                      reconciles=reconciles, balanced=balanced, notes=notes)
+    books = FundBooks(name=info.name, name_en=info.name_en, head=head,
+                      problems=_verify(ledger), tables={},
+                      reconciles=reconciles, balanced=balanced, notes=notes,
+                      illustrative=shown)
     if allocation is not None:
         doc = check_document(allocation)
         alloc_tables, amounts, bonus_units, chosen = _allocation(doc, log, info.uses, unit)
