@@ -92,6 +92,22 @@ def test_open_fund_adds_units_and_refuses_renames(ledger: Ledger) -> None:
     assert snapshot(ledger) == before
 
 
+def test_an_illustrative_fund_is_flagged_once_and_for_good(records, ledger: Ledger) -> None:
+    assert ledger.fund().illustrative is False
+    assert ledger.fund().name_en.startswith("Chengdu")
+    with use_lang("en"), pytest.raises(ChartConflictError, match="a real fund"):
+        ledger.open_fund(illustrative=True)  # a real fund is never turned into a demo
+    assert Ledger(records).fund().illustrative is False
+
+
+def test_a_demo_fund_keeps_its_flag(records) -> None:
+    demo = Ledger(records)
+    info = demo.open_fund(name="演示基金", units=LEDGER_UNITS, illustrative=True)
+    assert info.illustrative is True
+    again = demo.open_fund(name="演示基金")  # opening it again keeps the flag
+    assert again.illustrative is True and Ledger(records).fund().illustrative is True
+
+
 def test_a_bad_chart_reports_every_problem(records) -> None:
     chart = {"name_zh": "基金", "name_en": "Fund", "sources": {"Central!": {"name_zh": "x"}},
              "uses": {}}

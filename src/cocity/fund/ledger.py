@@ -352,9 +352,10 @@ class Ledger:
         real: recorded once, when the fund is created; a real fund cannot be turned into one),
         sources and uses (``chart``: a :class:`~cocity.fund.accounts.Chart`, a YAML file or a
         mapping; default the shipped 成渝 chart) with ``cash``, a pool per use, and the
-        recipient ``units`` (see :func:`~cocity.fund.accounts.units_table`) with a commitment and a disbursed account per unit and use. Whatever exists already
-        is kept; new sources, uses and units are added; a different name for the fund or for
-        an existing source, use or unit is refused (:class:`ChartConflictError`)."""
+        recipient ``units`` (see :func:`~cocity.fund.accounts.units_table`) with a commitment
+        and a disbursed account per unit and use. Whatever exists already is kept; new
+        sources, uses and units are added; a different name for the fund or for an existing
+        source, use or unit is refused (:class:`ChartConflictError`)."""
         spec = chart if isinstance(chart, acc.Chart) else acc.load_chart(chart)
         fund_name = _text(name if name is not None else spec.name_zh, "name")
         table = acc.units_table(units) if units is not None else {}

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from cocity.fund.ledger import Ledger
 
 # Every check of cocity.fund.verify, in the order its docstring lists them.
-CHECKS = ("chain", "hash", "unbalanced", "orphan", "audit", "reversal", "key", "request",
-          "account", "balance", "overdraft", "trial_balance", "reconcile")
+CHECKS = ("chain", "hash", "unbalanced", "orphan", "detail", "audit", "reversal", "key",
+          "request", "account", "balance", "overdraft", "trial_balance", "reconcile")
 KIND_ORDER = ("source", "cash", "pool", "commitment", "disbursed")
 # Column kinds: how a cell is shown (HTML, print) and stored (workbook).
 KINDS = ("text", "code", "pair", "yuan", "yuan_f", "int", "pct", "flag", "num")
