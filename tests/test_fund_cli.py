@@ -219,3 +219,12 @@ def test_scenarios_side_by_side(year: dict[str, Any]) -> None:
         fund = table[(table["unit"] == "*") & (table["use"] == "total")].iloc[0]
         assert fund["amount_base"] == 70_000_000_000 and fund["amount_alt"] == 140_000_000_000
         assert run("allocate", "--post", "--vs-fund-size", "1亿").exit_code == 2
+
+
+def test_a_folder_without_books_is_not_given_an_empty_database(tmp_path: Path) -> None:
+    with contextlib.chdir(tmp_path):
+        for args in (("verify",), ("balances",), ("approve", "1")):
+            result = run(*args)
+            assert result.exit_code == 2, args
+            assert "cocity fund init" in result.output
+        assert list(tmp_path.iterdir()) == []

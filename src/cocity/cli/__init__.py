@@ -12,6 +12,8 @@ language of the command's context (:func:`cocity.i18n.set_lang`).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -81,6 +83,16 @@ def fail(exc: BaseException) -> typer.Exit:
     """Print a user-facing error (no traceback) and return the exit to raise (code 2)."""
     err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
     return typer.Exit(2)
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """A request the command cannot carry out (a :class:`CocityError` or an OS error): one
+    localised message, no traceback, exit status 2."""
+    try:
+        yield
+    except (CocityError, OSError) as exc:
+        raise fail(exc) from None
 
 
 @app.callback()

@@ -26,9 +26,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console, err_console, progress_bar
+from cocity.cli import app, console, progress_bar, refused
 from cocity.cli.workspace import WorkspaceOpt
-from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, t
 
 if TYPE_CHECKING:
@@ -70,16 +69,6 @@ ShareOpt = Annotated[float, typer.Option("--share-threshold",
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """A rejected request: one localised message and exit status 2."""
-    try:
-        yield
-    except (CocityError, OSError) as exc:
-        err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-
-
-@contextmanager
 def _stages(first: str) -> Iterator[Callable[[str], None]]:
     """A transient spinner whose label follows the stages of a run."""
     with progress_bar(bar=False) as bar:
@@ -108,7 +97,7 @@ def commute(
     """Commuting circles of the spec's cores on the workspace's county-level units; with
     ``--flows`` also the circles by commuting share."""
     lang = current_lang()
-    with _errors():
+    with refused():
         from cocity.access.commute import run_commute
         from cocity.datasets import open_store
         from cocity.report.access_report import write_commute_outputs
@@ -190,7 +179,7 @@ def lifecircle(
 ) -> None:
     """15-minute life circles (GB 50180-2018) of homes on a street network."""
     lang = current_lang()
-    with _errors():
+    with refused():
         from cocity.access.lifecircle_run import run_lifecircle
         from cocity.report.access_report import write_lifecircle_outputs
 
@@ -293,7 +282,7 @@ def measure(
 ) -> None:
     """An accessibility measure (2SFCA family, gravity, cumulative, nearest-k) on user files."""
     lang = current_lang()
-    with _errors():
+    with refused():
         from cocity.access.measure_run import (
             MeasureColumns,
             MeasureFiles,

@@ -11,8 +11,7 @@ used (the message says which and what to do).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,9 +19,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console, fail, progress_bar
+from cocity.cli import app, console, progress_bar, refused
 from cocity.cli.workspace import WorkspaceOpt
-from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, t
 
 if TYPE_CHECKING:
@@ -49,14 +47,6 @@ HistoryOpt = Annotated[bool, typer.Option("--history", help=both("eval.cli.opt.h
 DateOpt = Annotated[str | None, typer.Option("--publication-date",
                                              help=both("eval.cli.opt.date"),
                                              show_default=False)]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except (CocityError, OSError) as exc:
-        raise fail(exc) from None
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -94,7 +84,7 @@ def evaluate(
         _print_history(out, lang)
         return
     warnings: list[str] = []
-    with _errors():
+    with refused():
         fw = load_framework(framework)
         pub = _date(publication_date)
         if replications is not None and replications < 0:

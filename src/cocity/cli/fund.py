@@ -23,7 +23,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console, err_console, fail, progress_bar
+from cocity.cli import app, console, err_console, fail, progress_bar, refused
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, labels, t
@@ -51,21 +51,18 @@ OutDir = Annotated[Path, typer.Option("--out", "-o", help=both("fund.cli.opt.out
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """A refused request: one localised message, exit 2, nothing booked."""
-    try:
-        yield
-    except (CocityError, OSError) as exc:
-        raise fail(exc) from None
-
-
-@contextmanager
-def _ledger(db: str | None) -> Iterator[Ledger]:
+def _ledger(db: str | None, *, create: bool = False) -> Iterator[Ledger]:
+    """The ledger on the records database; a missing SQLite file is created only by the
+    commands that set a fund up (``init``, ``demo``): the others say where they looked."""
+    from cocity.fund.desk import DeskError
     from cocity.fund.ledger import Ledger
-    from cocity.records import open_records
+    from cocity.records import DEFAULT_FILE, open_records
 
     target = db or os.environ.get("COCITY_RECORDS") or None
-    with _errors():
+    with refused():
+        path = Path(target or DEFAULT_FILE) if target is None or "://" not in target else None
+        if path is not None and not create and not path.exists():
+            raise DeskError("fund.cli.err.no_records", path=str(path.resolve()))
         records = open_records(target)
         try:
             yield Ledger(records)
@@ -147,13 +144,13 @@ def init_cmd(db: DbOpt = None, name: Annotated[str | None, typer.Option(
     from cocity.datasets import open_store
     from cocity.fund.desk import recipient_units
 
-    with _errors():
+    with refused():
         store = open_store(workspace, read_only=True)
         try:
             units = recipient_units(store, rules)
         finally:
             store.close()
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db, create=True) as ledger, refused():
         info = ledger.open_fund(name=name, chart=chart, units=units)
         console.print(escape(t("fund.cli.init.done", name=info.name, sources=len(info.sources),
                                uses=len(info.uses), units=len(info.units),
@@ -166,7 +163,7 @@ def contribute_cmd(source: Annotated[str, typer.Argument(help=both("fund.cli.arg
                    reason: ReasonOpt, document: DocOpt = "", key: KeyOpt = None,
                    db: DbOpt = None, actor: ActorOpt = None,
                    role: RoleOpt = "fund_manager") -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         fen = _fen(amount)
         known = ledger.fund().sources
         src = source if source in known else next(
@@ -186,7 +183,7 @@ def pool_cmd(amount: Annotated[str | None, typer.Argument(help=both("fund.cli.ar
              role: RoleOpt = "fund_manager") -> None:
     from cocity.fund.desk import pool_cash
 
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         fen = None if amount is None else _fen(amount)
         posted, pools = pool_cash(ledger, rules=rules, amount_fen=fen, key=key,
                                   actor=_actor(actor), role=role, reason=reason)
@@ -225,7 +222,7 @@ def allocate_cmd(
     scenario = any(v is not None for v in (vs_rules, vs_fund_size, vs_run))
     if scenario and post:
         raise fail(CocityError(t("fund.cli.err.post_scenario")))
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         store = open_store(workspace, read_only=True)
         try:
             loaded = load_rules(rules)
@@ -351,7 +348,7 @@ def disburse_cmd(unit: Annotated[str, typer.Argument(help=both("fund.cli.arg.uni
                  role: RoleOpt = "fund_manager") -> None:
     from cocity.fund.desk import guard_conditional
 
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         code, use_id, fen = _unit(ledger, unit), _use(ledger, use), _fen(amount)
         guard_conditional(ledger, code, use_id, after=after)
         rid = ledger.request_disbursement(
@@ -367,7 +364,7 @@ def approve_cmd(request: Annotated[int, typer.Argument(help=both("fund.cli.arg.r
                     "fund.cli.opt.reason"))] = "",
                 db: DbOpt = None, actor: ActorOpt = None,
                 role: RoleOpt = "fund_approver") -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         posted = ledger.approve(request, actor=_actor(actor), role=role, reason=reason)
         _posted(posted, t("fund.cli.what.disbursement", id=request))
 
@@ -376,7 +373,7 @@ def approve_cmd(request: Annotated[int, typer.Argument(help=both("fund.cli.arg.r
 def reject_cmd(request: Annotated[int, typer.Argument(help=both("fund.cli.arg.request"))],
                reason: ReasonOpt, db: DbOpt = None, actor: ActorOpt = None,
                role: RoleOpt = "fund_approver") -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         ledger.reject(request, actor=_actor(actor), role=role, reason=reason)
         console.print(escape(t("fund.cli.reject.done", id=request)))
 
@@ -387,7 +384,7 @@ def release_cmd(unit: Annotated[str, typer.Argument(help=both("fund.cli.arg.unit
                 reason: ReasonOpt, document: DocOpt = "", key: KeyOpt = None,
                 db: DbOpt = None, actor: ActorOpt = None,
                 role: RoleOpt = "fund_manager") -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         code, use_id = _unit(ledger, unit), _use(ledger, use)
         posted = ledger.release(code, use_id, key=key or f"release:{code}:{use_id}:{reason}",
                                 actor=_actor(actor), role=role, reason=reason,
@@ -400,7 +397,7 @@ def reverse_cmd(entry: Annotated[int, typer.Argument(help=both("fund.cli.arg.ent
                 reason: ReasonOpt, document: DocOpt = "", key: KeyOpt = None,
                 db: DbOpt = None, actor: ActorOpt = None,
                 role: RoleOpt = "fund_manager") -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         posted = ledger.reverse(entry, key=key or f"reverse:{entry}", actor=_actor(actor),
                                 role=role, reason=reason, document=document)
         _posted(posted, t("fund.cli.what.reversal", entry=entry))
@@ -410,7 +407,7 @@ def reverse_cmd(entry: Annotated[int, typer.Argument(help=both("fund.cli.arg.ent
 @fund_app.command("balances", help=both("fund.cli.balances.help"))
 def balances_cmd(db: DbOpt = None, every: Annotated[bool, typer.Option(
         "--all", help=both("fund.cli.opt.all"))] = False) -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         frame = ledger.balances(nonzero=not every)
         sau = ledger.sources_and_uses()
         table = Table(title=escape(t("fund.cli.balances.title", name=ledger.fund().name)),
@@ -435,7 +432,7 @@ def statement_cmd(account: Annotated[str | None, typer.Option("--account", help=
             "fund.cli.opt.csv"), show_default=False)] = None,
         last: Annotated[int, typer.Option("--last", help=both("fund.cli.opt.last"))] = 30,
         db: DbOpt = None) -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         frame = ledger.statement(account)
         if out is not None:
             from cocity.outputs import write_csv
@@ -464,7 +461,7 @@ def statement_cmd(account: Annotated[str | None, typer.Option("--account", help=
 @fund_app.command("requests", help=both("fund.cli.requests.help"))
 def requests_cmd(status: Annotated[str | None, typer.Option("--status", help=both(
         "fund.cli.opt.status"), show_default=False)] = None, db: DbOpt = None) -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         frame = ledger.requests(status=status)
         table = Table(title=escape(t("fund.cli.requests.title", n=len(frame))),
                       title_justify="left")
@@ -480,7 +477,7 @@ def requests_cmd(status: Annotated[str | None, typer.Option("--status", help=bot
 
 @fund_app.command("verify", help=both("fund.cli.verify.help"))
 def verify_cmd(db: DbOpt = None) -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         problems = ledger.verify()
         seq, head = ledger.head()
         if not problems:
@@ -499,7 +496,7 @@ def export_cmd(out: Annotated[Path, typer.Option("--out", "-o", help=both(
         "fund.cli.opt.beancount"))] = Path("fund.beancount"), db: DbOpt = None) -> None:
     from cocity.fund.beancount import export_beancount
 
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         path = export_beancount(ledger, out)
         console.print(escape(t("fund.cli.export.done", path=str(path))))
 
@@ -509,7 +506,7 @@ def report_cmd(out: OutDir = Path("cocity-fund"), db: DbOpt = None,
                pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help=both(
                    "fund.cli.opt.pdf"))] = True,
                workspace: Path | None = WorkspaceOpt) -> None:
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db) as ledger, refused():
         _report(ledger, out, pdf=pdf, workspace=workspace)
 
 
@@ -537,7 +534,7 @@ def demo_cmd(out: OutDir = Path("cocity-fund"), db: DbOpt = None, run: RunOpt = 
     from cocity.datasets import open_store
     from cocity.fund.demo import run_demo
 
-    with _ledger(db) as ledger, _errors():
+    with _ledger(db, create=True) as ledger, refused():
         store = open_store()
         try:
             with progress_bar(bar=False) as bar:

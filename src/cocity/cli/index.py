@@ -19,9 +19,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import app, console, err_console, progress_bar
+from cocity.cli import app, console, err_console, progress_bar, refused
 from cocity.cli.workspace import WorkspaceOpt
-from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, t
 
 if TYPE_CHECKING:
@@ -41,16 +40,6 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=both("index.cli
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help=both("index.cli.opt.set"),
                                                   show_default=False)]
 TopOpt = Annotated[int, typer.Option("--top", help=both("index.cli.opt.top"))]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Print a rejected request as one localised message and exit with status 2."""
-    try:
-        yield
-    except (CocityError, OSError) as exc:
-        err_console.print(f"[bold red]{t('cli.error')}:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
 
 
 @contextmanager
@@ -145,7 +134,7 @@ def build(
     top: TopOpt = 10,
 ) -> None:
     """Build an index, print its top units and write tables, log, manifest and HTML."""
-    with _errors():
+    with refused():
         from cocity.index.run import default_out
         from cocity.report.index_summary import write_outputs
 
@@ -175,7 +164,7 @@ def compare(
     top: TopOpt = 10,
 ) -> None:
     """Compare two versions of an index: score and rank changes of every unit."""
-    with _errors():
+    with refused():
         if other is None and not set_ and not against:
             err_console.print(f"[bold red]{t('cli.error')}:[/] "
                               f"{escape(t('index.cli.err.nothing_to_compare'))}")
@@ -257,7 +246,7 @@ def uncertainty(
     top: TopOpt = 10,
 ) -> None:
     """Rank intervals and Sobol indices of an index under its uncertain inputs."""
-    with _errors():
+    with refused():
         from cocity.index.run import default_out, run_uncertainty_analysis
         from cocity.report.index_summary import write_uncertainty
 
