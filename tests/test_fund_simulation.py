@@ -1,7 +1,7 @@
 """A seeded, replayable simulation of the ledger (after TigerBeetle's simulator), on SQLite and
 PostgreSQL.
 
-Each seed drives thousands of random operations (by default a few hundred per seed in CI; see
+Each seed drives a thousand random operations (the default in CI, on each database; see
 below) through the public API — contributions, pool funding, allocations, disbursement
 requests and approvals (some by their own maker), rejections, releases, reversals, retries of
 earlier operations with the same key and the same body or another body, and invalid requests
@@ -24,7 +24,7 @@ step it checks:
   first entry).
 
 A failing seed is named in the test id and the message (``seed=N``); replay it alone with
-``COCITY_SIM_SEED=N``. ``COCITY_SIM_SEEDS`` (default 20) and ``COCITY_SIM_OPS`` (default 120 on
+``COCITY_SIM_SEED=N``. ``COCITY_SIM_SEEDS`` (default 8) and ``COCITY_SIM_OPS`` (default 1000 on
 each database) run more: e.g. ``COCITY_SIM_SEEDS=200 COCITY_SIM_OPS=3000``.
 """
 
@@ -47,8 +47,8 @@ from cocity.records import open_records
 from tests.test_fund_ledger_db import AUDIT, raw_entry
 
 SEEDS = ([int(os.environ["COCITY_SIM_SEED"])] if os.environ.get("COCITY_SIM_SEED")
-         else list(range(int(os.environ.get("COCITY_SIM_SEEDS", "20")))))
-OPS = int(os.environ.get("COCITY_SIM_OPS", "120"))
+         else list(range(int(os.environ.get("COCITY_SIM_SEEDS", "8")))))
+OPS = int(os.environ.get("COCITY_SIM_OPS", "1000"))
 FULL_EVERY = 100
 
 SOURCES = ["central", "sichuan", "chongqing", "social_capital"]
