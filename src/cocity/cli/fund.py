@@ -354,8 +354,10 @@ def disburse_cmd(unit: Annotated[str, typer.Argument(help=both("fund.cli.arg.uni
         rid = ledger.request_disbursement(
             code, use_id, fen, key=key or f"request:{code}:{use_id}:{fen}:{document}",
             actor=_actor(actor), role=role, reason=reason, document=document)
-        console.print(escape(t("fund.cli.disburse.booked", id=rid, unit=code, use=use_id,
-                               amount=_yuan(fen))))
+        info = ledger.fund()
+        console.print(escape(t("fund.cli.disburse.booked", id=rid, amount=_yuan(fen),
+                               unit=f"{_name(info.units[code])} ({code})",
+                               use=_name(info.uses[use_id]))))
 
 
 @fund_app.command("approve", help=both("fund.cli.approve.help"))
