@@ -56,6 +56,7 @@ def test_verify_finds_the_default_database(demo: dict[str, Any]) -> None:
 def test_a_second_run_books_nothing(demo: dict[str, Any]) -> None:
     assert demo["second"].exit_code == 0, demo["second"].output
     assert demo["after_second"] == demo["after_first"]
+    assert "此前已记账" in demo["second"].output  # the booked allocation stands
 
 
 def test_the_books_flag_the_illustrative_money(demo: dict[str, Any]) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from cocity.fund import desk
 from cocity.i18n import t
 
@@ -79,29 +81,40 @@ def run_demo(ledger: Ledger, store: Store, *, run: Any = None,
     out.steps.append({lang: t("fund.demo.did.pools", lang, pools=("；" if lang == "zh" else "; ")
                               .join(f"{uses[u][i]} {format_yuan(a)}" for u, a in pools.items()))
                       for i, lang in enumerate(("zh", "en"))})
-    say("fund.demo.step.grades")
-    found = desk.grades_run(run, store=store, level="county", year=2020)
-    out.grades_how = found.how
-    say("fund.demo.step.allocate")
-    allocation = desk.plan(None, store, run=found.run, fund_fen=sum(CONTRIBUTIONS.values()))
-    posted = desk.post(ledger, allocation, reason=t("fund.demo.reason.allocation", "zh"),
-                       **MAKER)
-    out.allocation_key = allocation.key
-    out.add("fund.demo.did.allocation", lines=len(allocation.lines()),
-            entry=posted.entry_id, conditional=len(allocation.conditional_lines()))
+    booked = desk.latest_detail(ledger)
+    if booked is not None:  # a second run: the year's allocation stands as it was booked
+        table = pd.DataFrame(booked["lines"])
+        run_id = str((booked.get("run") or {}).get("run") or "—")
+        out.grades_how = {lang: t("fund.demo.booked_before", lang, ikey=booked["key"],
+                                  run=run_id) for lang in ("zh", "en")}
+        out.allocation_key = str(booked["key"])
+        entry = int(ledger.allocations().iloc[-1]["entry_id"])
+    else:
+        say("fund.demo.step.grades")
+        found = desk.grades_run(run, store=store, level="county", year=2020)
+        out.grades_how = found.how
+        say("fund.demo.step.allocate")
+        allocation = desk.plan(None, store, run=found.run,
+                               fund_fen=sum(CONTRIBUTIONS.values()))
+        entry = desk.post(ledger, allocation, reason=t("fund.demo.reason.allocation", "zh"),
+                          **MAKER).entry_id
+        out.allocation_key = allocation.key
+        table = allocation.table
+    paid = table[table["amount_fen"] > 0]
+    out.add("fund.demo.did.allocation", lines=len(paid), entry=entry,
+            conditional=int(paid["conditional"].astype(bool).sum()))
     say("fund.demo.step.disburse")
-    _disbursements(ledger, allocation, out)
+    _disbursements(ledger, table, out)
     return out
 
 
-def _disbursements(ledger: Ledger, allocation: Any, out: DemoYear) -> None:
+def _disbursements(ledger: Ledger, table: pd.DataFrame, out: DemoYear) -> None:
     """Four requests against the largest unconditional facilities lines: two approved, one
     rejected, one approved with a wrong amount, reversed and booked again; then the rest
     of one commitment released to its pool."""
     from cocity.fund.money import format_yuan
 
-    table = allocation.table
-    free = table[(table["use"] == "facilities") & ~table["conditional"]
+    free = table[(table["use"] == "facilities") & ~table["conditional"].astype(bool)
                  & (table["amount_fen"] > 0)].sort_values(["amount_fen", "unit"],
                                                            ascending=[False, True])
     units = [str(u) for u in free["unit"].head(4)]

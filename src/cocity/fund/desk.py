@@ -160,8 +160,9 @@ def post(ledger: Ledger, allocation: Allocation, *, actor: str, role: str = MANA
     """Book ``allocation`` as one earmark entry keyed by :attr:`Allocation.key`, with its
     document (every line explained) stored in the same transaction. Posting it again
     returns the original entry; pools short of the allocation are refused, nothing booked."""
-    short = {u: (a, pooled(ledger).get(u, 0)) for u, a in allocation.totals().items()
-             if a > pooled(ledger).get(u, 0)}
+    have = pooled(ledger)
+    short = {u: (a, have.get(u, 0)) for u, a in allocation.totals().items()
+             if a > have.get(u, 0)}
     if short:
         from cocity.fund.money import format_yuan
 
