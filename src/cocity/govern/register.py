@@ -282,7 +282,7 @@ class Register:
                                .where(S.govern_cases.c.key == audit["key"])).first()
             if row is not None:
                 if row.body_sha != sha:
-                    raise DuplicateCaseError(key=audit["key"], case=row.id)
+                    raise DuplicateCaseError(idem=audit["key"], case=row.id)
                 return self._load(conn, row.id, replayed=True)
             now = self._clock()
             values = {k: body[k] for k in body if k != "units"}
