@@ -300,3 +300,14 @@ def test_the_database_refuses_a_due_date_before_opening(register) -> None:
            "role": "r", "reason": "x", "created": "2024-03-01T00:00:00Z",
            "state": "registered", "version": 0}
     raw_refused(register.records, "ck_govern_cases_due", govern_cases.insert().values(**row))
+
+
+def test_two_writers_adding_the_same_key_at_once_register_one_case(records_url: str,
+                                                                   unit_index) -> None:
+    with open_records(records_url) as one, open_records(records_url) as two:
+        a, b = Register(one, units=unit_index), Register(two, units=unit_index)
+        results = run_together([lambda: new_case(a, key="same"), lambda: new_case(b, key="same")])
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert {r.id for r in results} == {1}
+        assert sorted(r.replayed for r in results) == [False, True]
+        assert counts(one) == (1, 2, 1)
