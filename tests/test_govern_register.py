@@ -113,6 +113,9 @@ def test_an_invalid_case_is_refused_and_nothing_is_written(register, change, err
 def test_names_of_the_vocabularies_are_accepted_in_both_languages(register) -> None:
     case = new_case(register, category="Social Security", source="公众提交", priority="低")
     assert (case.category, case.source, case.priority) == ("social_security", "public", "low")
+    assert case.co_departments == ("重庆市医保局",)
+    one = new_case(register, key="one-department", co_departments="重庆市人社局")
+    assert one.co_departments == ("重庆市人社局",)
 
 
 def test_a_case_goes_through_its_life_and_closing_is_not_solving(register) -> None:
@@ -311,3 +314,37 @@ def test_two_writers_adding_the_same_key_at_once_register_one_case(records_url: 
         assert {r.id for r in results} == {1}
         assert sorted(r.replayed for r in results) == [False, True]
         assert counts(one) == (1, 2, 1)
+
+
+def test_a_change_of_state_with_a_key_replays_after_a_lost_reply(register) -> None:
+    case = new_case(register)
+    done = register.transition(case.id, "accepted", expected_version=1, reason="受理",
+                               key="m-2024-03-accept-1", **WHO)
+    again = register.transition(case.id, "accepted", expected_version=1, reason="受理",
+                                key="m-2024-03-accept-1", **WHO)  # the retry: no conflict
+    assert (done.replayed, again.replayed) == (False, True)
+    assert (again.id, again.state, again.version) == (case.id, "accepted", 2)
+    before = counts(register.records)
+    with use_lang("en"), pytest.raises(
+            DuplicateCaseError, match=r"key m-2024-03-accept-1 was already used for a "
+                                      r"different change of state of case 1"):
+        register.transition(case.id, "withdrawn", expected_version=2, reason="撤销",
+                            key="m-2024-03-accept-1", **WHO)
+    assert counts(register.records) == before
+    with register.records.read() as conn:
+        keys = conn.execute(sa.select(govern_events.c.seq, govern_events.c.key).order_by(
+            govern_events.c.seq)).all()
+    assert [tuple(k) for k in keys] == [(1, None), (2, "m-2024-03-accept-1")]
+
+
+def test_two_writers_sending_one_keyed_change_at_once_append_one_event(records_url: str,
+                                                                       unit_index) -> None:
+    with open_records(records_url) as one, open_records(records_url) as two:
+        a, b = Register(one, units=unit_index), Register(two, units=unit_index)
+        case = new_case(a)
+        results = run_together([
+            lambda r=r: r.transition(case.id, "accepted", expected_version=1, reason="受理",
+                                     key="k-accept", **WHO) for r in (a, b)])
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert sorted(r.replayed for r in results) == [False, True]
+        assert a.events()["seq"].tolist() == [1, 2]

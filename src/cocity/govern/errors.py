@@ -42,7 +42,8 @@ class DueBeforeOpenedError(GovernError):
 
 
 class DuplicateCaseError(GovernError):
-    """The idempotency key was used before for a case with another body."""
+    """The idempotency key was used before for a case (or a change of state) with another
+    body."""
 
     label = "govern.err.duplicate"
 

@@ -258,6 +258,8 @@ class Register:
         """Register a new case (state ``initial`` of the machine, version 1), or return the
         one already registered under ``key`` with the same body; see the module doc."""
         v = self.vocab
+        if isinstance(co_departments, str):  # one department given as text, not a list
+            co_departments = [co_departments]
         body: dict[str, Any] = {
             "title": _text(title, "title"),
             "description": str(description or "").strip(),
@@ -302,9 +304,15 @@ class Register:
         return self._write(work)
 
     def transition(self, case_id: int, to_state: str, *, expected_version: int, actor: str,
-                   role: str, reason: str, resolved: bool | None = None) -> Case:
+                   role: str, reason: str, resolved: bool | None = None,
+                   key: str | None = None) -> Case:
         """Move a case to ``to_state`` (an id or a Chinese/English state name) by appending
         one event; returns the case as it now is.
+
+        ``key`` (optional) makes the change idempotent: the same key with the same body (case,
+        target, expected version, resolved, audit) returns the case as it is now
+        (``replayed=True``) and writes nothing — a writer retrying after a lost reply does not
+        get a version conflict; with another body it is refused (:class:`DuplicateCaseError`).
 
         Refused, nothing written: an unknown case or state; a transition the machine does not
         allow from the current state; ``resolved`` missing when closing or given otherwise;
@@ -320,6 +328,11 @@ class Register:
             raise InvalidTransitionError("govern.err.resolved_extra", case=case_id,
                                          state=target)
 
+        idem = None if key is None else _text(key, "key")
+        sha = None if idem is None else _sha({
+            "case": int(case_id), "to": target, "expected_version": int(expected_version),
+            "resolved": resolved, **audit})
+
         def work(conn: Connection) -> Case:
             q = sa.select(S.govern_cases.c.state, S.govern_cases.c.version).where(
                 S.govern_cases.c.id == int(case_id))
@@ -328,6 +341,16 @@ class Register:
             row = conn.execute(q).first()
             if row is None:
                 raise UnknownCaseError(case=case_id)
+            # after the row lock: a concurrent retry under the same key is seen committed
+            if idem is not None:
+                done = conn.execute(sa.select(S.govern_events.c.case_id,
+                                              S.govern_events.c.body_sha).where(
+                    S.govern_events.c.key == idem)).first()
+                if done is not None:
+                    if done.body_sha != sha:
+                        raise DuplicateCaseError("govern.err.duplicate_event", idem=idem,
+                                                 case=done.case_id)
+                    return self._load(conn, int(done.case_id), replayed=True)
             if int(expected_version) != row.version:
                 raise VersionConflictError(case=case_id, expected=expected_version,
                                            version=row.version, state=self._name(row.state))
@@ -337,7 +360,8 @@ class Register:
                                              dst=self._name(target), allowed=nexts or "—")
             conn.execute(S.govern_events.insert().values(
                 case_id=int(case_id), seq=row.version + 1, from_state=row.state,
-                to_state=target, time=self._clock(), resolved=resolved, **audit))
+                to_state=target, time=self._clock(), resolved=resolved, key=idem,
+                body_sha=sha, **audit))
             return self._load(conn, int(case_id))
 
         return self._write(work)

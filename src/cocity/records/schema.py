@@ -139,4 +139,6 @@ govern_events = sa.Table(
     sa.Column("role", _T, nullable=False),
     sa.Column("time", _T, nullable=False),
     sa.Column("reason", _T, nullable=False),
-    sa.Column("resolved", sa.Boolean))
+    sa.Column("resolved", sa.Boolean),
+    sa.Column("key", sa.String(200), unique=True),
+    sa.Column("body_sha", sa.String(64)))

@@ -19,6 +19,8 @@ see :mod:`cocity.govern.register`):
 * The closing event, and only it, says whether the problem was resolved (CHECK on
   ``resolved``: closing is not solving). ``key`` of a case is UNIQUE (idempotency); the due
   date is not before the opening date (CHECK); actor, role, reason, time are non-empty.
+* A change of state may carry its own idempotency key (``govern_events.key``, UNIQUE, with the
+  fingerprint of its body), so that a writer retrying after a lost reply replays it.
 """
 
 from __future__ import annotations
@@ -84,7 +86,10 @@ def _tables() -> None:
         sa.Column("time", _TEXT, nullable=False),
         sa.Column("reason", _TEXT, nullable=False),
         sa.Column("resolved", sa.Boolean),
+        sa.Column("key", sa.String(200), unique=True),
+        sa.Column("body_sha", sa.String(64)),
         sa.UniqueConstraint("case_id", "seq", name="uq_govern_events_seq"),
+        sa.CheckConstraint("(key IS NULL) = (body_sha IS NULL)", name="ck_govern_events_key"),
         sa.CheckConstraint("(seq = 1) = (from_state IS NULL)", name="ck_govern_events_first"),
         sa.CheckConstraint(f"(to_state = '{CLOSING}') = (resolved IS NOT NULL)",
                            name="ck_govern_events_resolved"),
