@@ -348,3 +348,21 @@ def test_two_writers_sending_one_keyed_change_at_once_append_one_event(records_u
         assert not [r for r in results if isinstance(r, Exception)]
         assert sorted(r.replayed for r in results) == [False, True]
         assert a.events()["seq"].tolist() == [1, 2]
+
+
+def test_the_migration_goes_down_to_the_fund_alone_and_up_again(records, register) -> None:
+    from alembic import command
+
+    from cocity.records.store import _alembic_config
+
+    new_case(register)
+    with records.transaction() as conn:
+        command.downgrade(_alembic_config(conn), "0001_fund_ledger")
+    assert records.revision() == "0001_fund_ledger"
+    with records.read() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert not {t for t in tables if t.startswith("govern_")}
+    assert "fund_entries" in tables
+    records.migrate()
+    assert counts(records) == (0, 0, 0)
+    assert new_case(register).version == 1
