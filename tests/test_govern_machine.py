@@ -22,6 +22,8 @@ from cocity.govern import (
     DuplicateCaseError,
     InvalidTransitionError,
     Register,
+    UnknownCaseError,
+    UnknownUnitError,
     VersionConflictError,
     machine,
     replay,
@@ -159,6 +161,19 @@ class RegisterMachine(RuleBasedStateMachine):
         body = {"title": "错误期限", "category": "other", "units": ["成都"], "days": -days}
         with pytest.raises(DueBeforeOpenedError, match=r"办结期限 .* 早于登记日期"):
             self._add(body, key="bad-due")
+
+    @rule(name=st.sampled_from(["不存在市", "Atlantis", "999999"]))
+    def add_unknown_unit(self, name: str) -> None:
+        body = {"title": "未知单元", "category": "other", "units": ["成都", name], "days": 10}
+        with pytest.raises(UnknownUnitError, match=rf"无法识别涉及单元 {name}"):
+            self._add(body, key="bad-unit")
+
+    @rule(offset=st.integers(min_value=1, max_value=5))
+    def transition_unknown_case(self, offset: int) -> None:
+        missing = len(self.state) + offset
+        with pytest.raises(UnknownCaseError, match=rf"没有编号为 {missing} 的案件"):
+            self.register.transition(missing, "accepted", expected_version=1, reason="无",
+                                     **WHO)
 
     @rule(case=cases, same=st.booleans())
     def add_again(self, case: int, same: bool) -> None:
