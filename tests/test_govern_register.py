@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from cocity.govern import (
+    AppendOnlyError,
     DueBeforeOpenedError,
     DuplicateCaseError,
     InvalidCaseError,
@@ -366,3 +367,20 @@ def test_the_migration_goes_down_to_the_fund_alone_and_up_again(records, registe
     records.migrate()
     assert counts(records) == (0, 0, 0)
     assert new_case(register).version == 1
+
+
+def test_the_database_refusals_become_bilingual_register_errors(register) -> None:
+    """What the code checks first never reaches the database; if raw writes do, the
+    register's write path names the refusal (here through its transaction runner)."""
+    case = new_case(register)
+    ev = govern_events
+    with use_lang("en"), pytest.raises(AppendOnlyError, match=r"govern_events: events are "
+                                                              r"append-only"):
+        register._write(lambda c: c.execute(ev.delete()))
+    with pytest.raises(AppendOnlyError, match=r"govern_cases"):
+        register._write(lambda c: c.execute(govern_cases.update().values(state="closed")))
+    with use_lang("en"), pytest.raises(VersionConflictError, match=r"event sequence conflict"):
+        register._write(lambda c: c.execute(ev.insert().values(
+            case_id=case.id, seq=5, from_state="registered", to_state="accepted", actor="a",
+            role="r", time="t", reason="x")))
+    assert counts(register.records) == (1, 2, 1)
