@@ -98,3 +98,47 @@ fund_allocations = sa.Table(
     sa.Column("key", sa.String(200), nullable=False, unique=True),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("document", _T, nullable=False))
+
+# -- the committee's case register (migration 0002_govern_cases; cocity.govern.register) -----
+
+govern_cases = sa.Table(
+    "govern_cases", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("body_sha", sa.String(64), nullable=False),
+    sa.Column("title", _T, nullable=False),
+    sa.Column("description", _T, nullable=False),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("priority", sa.String(16), nullable=False),
+    sa.Column("lead_department", _T, nullable=False),
+    sa.Column("co_departments", _T, nullable=False),
+    sa.Column("opened", sa.String(10), nullable=False),
+    sa.Column("due", sa.String(10), nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False),
+    sa.Column("created", _T, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False))
+
+govern_case_units = sa.Table(
+    "govern_case_units", metadata,
+    sa.Column("case_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("pos", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("unit_code", sa.String(12), nullable=False))
+
+govern_events = sa.Table(
+    "govern_events", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("case_id", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("from_state", sa.String(32)),
+    sa.Column("to_state", sa.String(32), nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("time", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False),
+    sa.Column("resolved", sa.Boolean),
+    sa.Column("key", sa.String(200), unique=True),
+    sa.Column("body_sha", sa.String(64)))
