@@ -279,7 +279,7 @@ def test_a_case_row_changes_only_by_an_appended_event(register) -> None:
     raw_refused(records, "cocity:govern_case_fixed", c.update().values(title="改题"))
     raw_refused(records, "cocity:govern_case_fixed", c.update().values(due="2030-01-01"))
     base = {"case_id": case.id, "actor": "raw", "role": "sql", "time": "2024-01-01T00:00:00Z",
-            "reason": "raw", "resolved": None}
+            "reason": "raw", "resolved": None, "kind": "state", "effective": "2024-01-01"}
     # a gap in the sequence, and a change from a state the case is not in
     raw_refused(records, "cocity:govern_chain",
                 ev.insert().values(seq=3, from_state="registered", to_state="accepted", **base))
@@ -289,6 +289,20 @@ def test_a_case_row_changes_only_by_an_appended_event(register) -> None:
     raw_refused(records, "ck_govern_events_resolved",
                 ev.insert().values(**{**base, "seq": 2, "from_state": "registered",
                                       "to_state": "closed"}))
+    # event kinds: a same-state event called a change of state, a state change called
+    # something else, an extension without its date, no effective date
+    raw_refused(records, "govern_event_kind|ck_govern_events_kind",
+                ev.insert().values(**{**base, "seq": 2, "from_state": "registered",
+                                      "to_state": "registered"}))
+    raw_refused(records, "govern_event_kind|ck_govern_events_kind",
+                ev.insert().values(**{**base, "seq": 2, "from_state": "registered",
+                                      "to_state": "accepted", "kind": "defer"}))
+    raw_refused(records, "govern_event_kind|ck_govern_events_kind",
+                ev.insert().values(**{**base, "seq": 2, "from_state": "registered",
+                                      "to_state": "registered", "kind": "extend"}))
+    raw_refused(records, "govern_event_kind|ck_govern_events_kind|effective",
+                ev.insert().values(**{**base, "seq": 2, "from_state": "registered",
+                                      "to_state": "accepted", "effective": None}))
     assert register.case(case.id).case == case
     with records.transaction() as conn:  # a well-formed event moves the case (trigger)
         conn.execute(ev.insert().values(seq=2, from_state="registered", to_state="accepted",
@@ -382,5 +396,9 @@ def test_the_database_refusals_become_bilingual_register_errors(register) -> Non
     with use_lang("en"), pytest.raises(VersionConflictError, match=r"event sequence conflict"):
         register._write(lambda c: c.execute(ev.insert().values(
             case_id=case.id, seq=5, from_state="registered", to_state="accepted", actor="a",
-            role="r", time="t", reason="x")))
+            role="r", time="t", reason="x", kind="state", effective="2024-01-01")))
+    with use_lang("en"), pytest.raises(InvalidTransitionError, match=r"breaks its rules"):
+        register._write(lambda c: c.execute(ev.insert().values(
+            case_id=case.id, seq=2, from_state="registered", to_state="registered",
+            actor="a", role="r", time="t", reason="x", kind="state", effective="2024-01-01")))
     assert counts(register.records) == (1, 2, 1)

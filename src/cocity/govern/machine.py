@@ -23,6 +23,12 @@ import pydantic
 from cocity.i18n import current_lang, t
 from cocity.spec import Spec, load_spec
 
+# What an event can be (frozen in migration 0003 as a CHECK): ``state`` changes the state
+# (or creates the case); the others keep it (see Register.record).
+EVENT_KINDS = ("state", "assign", "extend", "defer", "escalate", "follow_up")
+# Where a case is escalated: the next quarterly coordination meeting, or the leading group.
+ESCALATION_TARGETS = ("quarterly", "leading_group")
+
 
 class Name(Spec):
     """A bilingual name (简体中文 first)."""
@@ -110,10 +116,11 @@ class ReplayError(ValueError):
 def replay(events: Iterable[Mapping[str, Any]], spec: Machine | None = None) -> dict[int, str]:
     """Each case's state from its events alone: the ``to_state`` of its last event.
 
-    ``events`` are mappings with ``case_id``, ``seq``, ``from_state``, ``to_state``. Checked:
-    seq runs 1, 2, … per case; the first event goes from nothing to the initial state; every
-    later one starts from the previous ``to_state`` and is an allowed transition. A violation
-    raises :class:`ReplayError` (the log is not one the register writes)."""
+    ``events`` are mappings with ``case_id``, ``seq``, ``from_state``, ``to_state`` and
+    optionally ``kind`` (default ``state``). Checked: seq runs 1, 2, … per case; the first
+    event goes from nothing to the initial state; every later one starts from the previous
+    ``to_state`` and is an allowed transition (``state``) or stays in it (any other kind).
+    A violation raises :class:`ReplayError` (the log is not one the register writes)."""
     spec = spec or machine()
     state: dict[int, str] = {}
     last: dict[int, int] = {}
@@ -127,7 +134,8 @@ def replay(events: Iterable[Mapping[str, Any]], spec: Machine | None = None) -> 
         if seq == 1:
             if frm is not None or to != spec.initial:
                 raise ReplayError(f"case {cid}: first event {frm} -> {to}")
-        elif frm != state[cid] or not spec.allowed(frm, to):
+        elif frm != state[cid] or not (
+                spec.allowed(frm, to) if ev.get("kind", "state") == "state" else frm == to):
             raise ReplayError(f"case {cid}: event {seq} {frm} -> {to} after {state[cid]}")
         state[cid], last[cid] = to, seq
     return state

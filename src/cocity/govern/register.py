@@ -48,7 +48,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -66,7 +66,15 @@ from cocity.govern.errors import (
     UnknownUnitError,
     VersionConflictError,
 )
-from cocity.govern.machine import Machine, Vocabularies, lookup, machine, vocabularies
+from cocity.govern.machine import (
+    ESCALATION_TARGETS,
+    EVENT_KINDS,
+    Machine,
+    Vocabularies,
+    lookup,
+    machine,
+    vocabularies,
+)
 from cocity.outputs import now_utc
 from cocity.records import schema as S
 
@@ -92,6 +100,11 @@ class Event:
     time: str
     reason: str
     resolved: bool | None
+    kind: str = "state"
+    effective: str = ""
+    due: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    meeting_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,11 +130,15 @@ class Case:
     created: str
     state: str
     version: int
+    due_in_force: dt.date
+    simulated: bool = False
+    origin: dict[str, Any] | None = None
     replayed: bool = False
 
     def overdue(self, as_of: dt.date) -> bool:
-        """逾期: still open on a date after the due date (derived, never stored)."""
-        return machine().overdue(self.state, self.due, as_of)
+        """逾期: still open on a date after the due date in force (the last extension's, else
+        the case's own; derived, never stored)."""
+        return machine().overdue(self.state, self.due_in_force, as_of)
 
 
 @dataclass(frozen=True)
@@ -174,6 +191,8 @@ def _refusal(exc: sa.exc.DBAPIError) -> GovernError | None:
         return AppendOnlyError(table="govern_cases")
     if "cocity:govern_chain" in text or "uq_govern_events_seq" in text:
         return VersionConflictError("govern.err.db.chain")
+    if "cocity:govern_event_kind" in text or "ck_govern_events_kind" in text:
+        return InvalidTransitionError("govern.err.db.kind")
     if "ck_govern_cases_due" in text:
         return DueBeforeOpenedError("govern.err.db.due")
     return None
@@ -254,9 +273,13 @@ class Register:
                  units: Iterable[object], lead_department: str,
                  co_departments: Iterable[str] = (), source: str,
                  opened: dt.date | str, due: dt.date | str, priority: str = "normal",
-                 key: str, actor: str, role: str, reason: str) -> Case:
-        """Register a new case (state ``initial`` of the machine, version 1), or return the
-        one already registered under ``key`` with the same body; see the module doc."""
+                 key: str, actor: str, role: str, reason: str, simulated: bool = False,
+                 origin: Mapping[str, Any] | None = None) -> Case:
+        """Register a new case (state ``initial`` of the machine, version 1, its first event
+        effective on ``opened``), or return the one already registered under ``key`` with
+        the same body; see the module doc. ``simulated``: a generated demonstration case
+        (shown as such everywhere); ``origin``: where it came from (JSON-able, e.g. the
+        evaluation run and unit of a rectification list)."""
         v = self.vocab
         if isinstance(co_departments, str):  # one department given as text, not a list
             co_departments = [co_departments]
@@ -271,6 +294,8 @@ class Register:
             "co_departments": [_text(d, "co_departments") for d in co_departments],
             "opened": _date(opened, "opened").isoformat(),
             "due": _date(due, "due").isoformat(),
+            "simulated": bool(simulated),
+            "origin": None if origin is None else json.loads(json.dumps(origin)),
         }
         if body["due"] < body["opened"]:
             raise DueBeforeOpenedError(due=body["due"], opened=body["opened"])
@@ -289,6 +314,9 @@ class Register:
             now = self._clock()
             values = {k: body[k] for k in body if k != "units"}
             values["co_departments"] = json.dumps(body["co_departments"], ensure_ascii=False)
+            if values["origin"] is not None:
+                values["origin"] = json.dumps(values["origin"], ensure_ascii=False,
+                                              sort_keys=True)
             case_id = conn.execute(S.govern_cases.insert().values(
                 **values, **audit, body_sha=sha, created=now, state=self.machine.initial,
                 version=0).returning(S.govern_cases.c.id)).scalar_one()
@@ -298,17 +326,19 @@ class Register:
             conn.execute(S.govern_events.insert().values(
                 case_id=case_id, seq=1, from_state=None, to_state=self.machine.initial,
                 actor=audit["actor"], role=audit["role"], time=now, reason=audit["reason"],
-                resolved=None))
+                resolved=None, kind="state", effective=body["opened"]))
             return self._load(conn, case_id)
 
         return self._write(work)
 
     def transition(self, case_id: int, to_state: str, *, expected_version: int, actor: str,
                    role: str, reason: str, resolved: bool | None = None,
-                   key: str | None = None) -> Case:
+                   effective: dt.date | str | None = None, key: str | None = None) -> Case:
         """Move a case to ``to_state`` (an id or a Chinese/English state name) by appending
-        one event; returns the case as it now is.
+        one ``state`` event; returns the case as it now is.
 
+        ``effective``: the date the change took effect (default: today in China, UTC+8) —
+        not before the case was opened nor before its previous event.
         ``key`` (optional) makes the change idempotent: the same key with the same body (case,
         target, expected version, resolved, audit) returns the case as it is now
         (``replayed=True``) and writes nothing — a writer retrying after a lost reply does not
@@ -318,7 +348,41 @@ class Register:
         allow from the current state; ``resolved`` missing when closing or given otherwise;
         ``expected_version`` differing from the case's version (another writer changed it:
         read it again and decide)."""
-        target = self._state(to_state)
+        change = self.change(case_id, "state", to_state=to_state,
+                             expected_version=expected_version, actor=actor, role=role,
+                             reason=reason, resolved=resolved, effective=effective, key=key)
+        return self._write(change)
+
+    def record(self, case_id: int, kind: str, *, expected_version: int, actor: str, role: str,
+               reason: str, due: dt.date | str | None = None,
+               detail: Mapping[str, Any] | None = None,
+               effective: dt.date | str | None = None, key: str | None = None) -> Case:
+        """Append one same-state event to an open case (``kind``: ``assign`` — a new lead
+        department in ``detail["lead_department"]`` —, ``extend`` — a new ``due`` date, later
+        than the due date in force —, ``defer``, ``escalate`` — ``detail["to"]``:
+        ``quarterly`` or ``leading_group`` —; ``follow_up`` — a later evaluation's grade,
+        also on a finished case). Same checks and idempotency as :meth:`transition`."""
+        change = self.change(case_id, kind, expected_version=expected_version, actor=actor,
+                             role=role, reason=reason, due=due, detail=detail,
+                             effective=effective, key=key)
+        return self._write(change)
+
+    def change(self, case_id: int, kind: str, *, expected_version: int, actor: str, role: str,
+               reason: str, to_state: str | None = None, resolved: bool | None = None,
+               due: dt.date | str | None = None, detail: Mapping[str, Any] | None = None,
+               effective: dt.date | str | None = None, key: str | None = None,
+               meeting_id: int | None = None) -> Callable[[Connection], Case]:
+        """The work of one event, checked up to what needs the database, as a function of an
+        open write transaction (so that a meeting's minutes apply all their decisions in one
+        transaction: :mod:`cocity.govern.meetings`). :meth:`transition` and :meth:`record`
+        run it in a transaction of their own."""
+        if kind not in EVENT_KINDS:
+            raise InvalidTransitionError("govern.err.kind", value=kind,
+                                         allowed="、".join(EVENT_KINDS))
+        state_change = kind == "state"
+        target = self._state(to_state) if state_change else None
+        if not state_change and to_state is not None:
+            raise InvalidTransitionError("govern.err.kind_state", value=kind)
         audit = {"actor": _text(actor, "actor"), "role": _text(role, "role"),
                  "reason": _text(reason, "reason")}
         closing = target == self.machine.closing
@@ -326,16 +390,28 @@ class Register:
             raise InvalidTransitionError("govern.err.resolved_missing", case=case_id)
         if not closing and resolved is not None:
             raise InvalidTransitionError("govern.err.resolved_extra", case=case_id,
-                                         state=target)
-
+                                         state=target or kind)
+        new_due = None if due is None else _date(due, "due").isoformat()
+        if (kind == "extend") != (new_due is not None):
+            raise InvalidTransitionError("govern.err.extend_due", case=case_id)
+        info = dict(detail or {})
+        if kind == "assign":
+            info["lead_department"] = _text(info.get("lead_department"), "lead_department")
+        if kind == "escalate" and info.get("to") not in ESCALATION_TARGETS:
+            raise InvalidTransitionError("govern.err.escalate_to", value=info.get("to"),
+                                         allowed="、".join(ESCALATION_TARGETS))
+        day = self._today() if effective is None else _date(effective, "effective").isoformat()
+        detail_text = json.dumps(info, ensure_ascii=False, sort_keys=True) if info else None
         idem = None if key is None else _text(key, "key")
         sha = None if idem is None else _sha({
-            "case": int(case_id), "to": target, "expected_version": int(expected_version),
-            "resolved": resolved, **audit})
+            "case": int(case_id), "kind": kind, "to": target, "resolved": resolved,
+            "expected_version": int(expected_version), "due": new_due, "detail": info,
+            "effective": day, "meeting": meeting_id, **audit})
 
         def work(conn: Connection) -> Case:
-            q = sa.select(S.govern_cases.c.state, S.govern_cases.c.version).where(
-                S.govern_cases.c.id == int(case_id))
+            c = S.govern_cases
+            q = sa.select(c.c.state, c.c.version, c.c.opened, c.c.due).where(
+                c.c.id == int(case_id))
             if self.records.dialect == "postgresql":
                 q = q.with_for_update()
             row = conn.execute(q).first()
@@ -354,17 +430,37 @@ class Register:
             if int(expected_version) != row.version:
                 raise VersionConflictError(case=case_id, expected=expected_version,
                                            version=row.version, state=self._name(row.state))
-            if not self.machine.allowed(row.state, target):
+            if target is not None and not self.machine.allowed(row.state, target):
                 nexts = "、".join(self._name(s) for s in self.machine.transitions[row.state])
                 raise InvalidTransitionError(case=case_id, src=self._name(row.state),
                                              dst=self._name(target), allowed=nexts or "—")
+            if kind not in ("state", "follow_up") and not self.machine.is_open(row.state):
+                raise InvalidTransitionError("govern.err.kind_closed", case=case_id,
+                                             kind=kind, state=self._name(row.state))
+            last = conn.execute(sa.select(sa.func.max(S.govern_events.c.effective)).where(
+                S.govern_events.c.case_id == int(case_id))).scalar_one()
+            floor = max(row.opened, last or row.opened)
+            if day < floor:
+                raise InvalidTransitionError("govern.err.effective_early", case=case_id,
+                                             day=day, floor=floor)
+            if new_due is not None:
+                in_force = _due_in_force(conn, int(case_id), row.due)
+                if new_due <= in_force:
+                    raise InvalidTransitionError("govern.err.extend_earlier", case=case_id,
+                                                 due=new_due, current=in_force)
             conn.execute(S.govern_events.insert().values(
                 case_id=int(case_id), seq=row.version + 1, from_state=row.state,
-                to_state=target, time=self._clock(), resolved=resolved, key=idem,
-                body_sha=sha, **audit))
+                to_state=target or row.state, time=self._clock(), resolved=resolved,
+                key=idem, body_sha=sha, kind=kind, effective=day, due=new_due,
+                detail=detail_text, meeting_id=meeting_id, **audit))
             return self._load(conn, int(case_id))
 
-        return self._write(work)
+        return work
+
+    def _today(self) -> str:
+        """Today's date in China (UTC+8) by the register's clock."""
+        stamp = dt.datetime.fromisoformat(self._clock().replace("Z", "+00:00"))
+        return (stamp + dt.timedelta(hours=8)).date().isoformat()
 
     def _name(self, state: str) -> str:
         d = self.machine.states[state]
@@ -388,6 +484,9 @@ class Register:
             opened=dt.date.fromisoformat(row["opened"]), due=dt.date.fromisoformat(row["due"]),
             actor=row["actor"], role=row["role"], reason=row["reason"],
             created=row["created"], state=row["state"], version=int(row["version"]),
+            due_in_force=dt.date.fromisoformat(_due_in_force(conn, case_id, row["due"])),
+            simulated=bool(row["simulated"]),
+            origin=None if row["origin"] is None else json.loads(row["origin"]),
             replayed=replayed)
 
     def case(self, case_id: int) -> CaseRecord:
@@ -401,32 +500,41 @@ class Register:
 
     def events(self) -> pd.DataFrame:
         """The whole event log, one row per event, ordered by case and seq: ``case_id``,
-        ``seq``, ``from_state``, ``to_state``, ``actor``, ``role``, ``time``, ``reason``,
-        ``resolved`` (on closing events only)."""
+        ``seq``, ``kind``, ``from_state``, ``to_state``, ``effective``, ``actor``, ``role``,
+        ``time``, ``reason``, ``resolved`` (on closing events only), ``due`` (on extensions
+        only), ``detail`` (JSON text or missing), ``meeting_id``."""
         import pandas as pd
 
-        cols = ["case_id", "seq", "from_state", "to_state", "actor", "role", "time", "reason",
-                "resolved"]
+        cols = ["case_id", "seq", "kind", "from_state", "to_state", "effective", "actor",
+                "role", "time", "reason", "resolved", "due", "detail", "meeting_id"]
         with self.records.read() as conn:
             rows = conn.execute(sa.select(*(S.govern_events.c[c] for c in cols)).order_by(
                 S.govern_events.c.case_id, S.govern_events.c.seq)).all()
         frame = pd.DataFrame([tuple(r) for r in rows], columns=cols)
         frame["resolved"] = frame["resolved"].astype("boolean")
-        frame["from_state"] = frame["from_state"].astype("string")
+        for col in ("from_state", "due", "detail"):
+            frame[col] = frame[col].astype("string")
+        frame["meeting_id"] = frame["meeting_id"].astype("Int64")
         return frame.astype({"case_id": "int64", "seq": "int64"})
 
     def cases(self, *, as_of: dt.date | str | None = None) -> pd.DataFrame:
         """Every case, one row each, ordered by id: its fields (``units`` and
-        ``co_departments`` joined with ``;``), ``state``, ``version`` and ``overdue`` — open
-        on ``as_of`` (default: today) after its due date (derived, never stored)."""
+        ``co_departments`` joined with ``;``), ``state``, ``version``, ``simulated``,
+        ``due_in_force`` (the last extension's date, else ``due``) and ``overdue`` — open on
+        ``as_of`` (default: today) after its due date in force (derived, never stored)."""
         import pandas as pd
 
         day = dt.date.today() if as_of is None else _date(as_of, "as_of")
         c, u = S.govern_cases, S.govern_case_units
         cols = ["id", "key", "title", "category", "source", "priority", "lead_department",
-                "co_departments", "opened", "due", "state", "version"]
+                "co_departments", "opened", "due", "state", "version", "simulated"]
+        e = S.govern_events
         with self.records.read() as conn:
             rows = conn.execute(sa.select(*(c.c[k] for k in cols)).order_by(c.c.id)).all()
+            last = sa.select(e.c.case_id, sa.func.max(e.c.seq).label("seq")).where(
+                e.c.kind == "extend").group_by(e.c.case_id).subquery()
+            extended = dict(conn.execute(sa.select(e.c.case_id, e.c.due).join(
+                last, (last.c.case_id == e.c.case_id) & (last.c.seq == e.c.seq))).all())
             units = conn.execute(sa.select(u.c.case_id, u.c.unit_code).order_by(
                 u.c.case_id, u.c.pos)).all()
         by_case: dict[int, list[str]] = {}
@@ -435,9 +543,12 @@ class Register:
         frame = pd.DataFrame([tuple(r) for r in rows], columns=cols)
         frame.insert(3, "units", [";".join(by_case.get(int(i), [])) for i in frame["id"]])
         frame["co_departments"] = [";".join(json.loads(x)) for x in frame["co_departments"]]
+        frame["due_in_force"] = [extended.get(int(i), d) for i, d in
+                                 zip(frame["id"], frame["due"], strict=True)]
         frame["overdue"] = [self.machine.overdue(s, dt.date.fromisoformat(d), day)
-                            for s, d in zip(frame["state"], frame["due"], strict=True)]
-        return frame.astype({"id": "int64", "version": "int64", "overdue": "bool"})
+                            for s, d in zip(frame["state"], frame["due_in_force"], strict=True)]
+        return frame.astype({"id": "int64", "version": "int64", "overdue": "bool",
+                             "simulated": "bool"})
 
     def state_counts(self) -> dict[str, int]:
         """How many cases are in each state (every state of the machine, zeros included), as
@@ -455,5 +566,17 @@ def _event(row: Any) -> Event:
     return Event(case_id=int(row["case_id"]), seq=int(row["seq"]),
                  from_state=row["from_state"], to_state=row["to_state"], actor=row["actor"],
                  role=row["role"], time=row["time"], reason=row["reason"],
-                 resolved=None if resolved is None else bool(resolved))
+                 resolved=None if resolved is None else bool(resolved), kind=row["kind"],
+                 effective=row["effective"], due=row["due"],
+                 detail=json.loads(row["detail"]) if row["detail"] else {},
+                 meeting_id=None if row["meeting_id"] is None else int(row["meeting_id"]))
+
+
+def _due_in_force(conn: Connection, case_id: int, due: str) -> str:
+    """The due date in force of a case: its last extension's date, else its own."""
+    e = S.govern_events
+    extended = conn.execute(sa.select(e.c.due).where(
+        e.c.case_id == case_id, e.c.kind == "extend").order_by(e.c.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    return str(extended or due)
 

@@ -120,7 +120,9 @@ govern_cases = sa.Table(
     sa.Column("reason", _T, nullable=False),
     sa.Column("created", _T, nullable=False),
     sa.Column("state", sa.String(32), nullable=False),
-    sa.Column("version", sa.BigInteger, nullable=False))
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("simulated", sa.Boolean, nullable=False),  # 0003
+    sa.Column("origin", _T))  # 0003: JSON, e.g. the rectification list a case came from
 
 govern_case_units = sa.Table(
     "govern_case_units", metadata,
@@ -141,4 +143,58 @@ govern_events = sa.Table(
     sa.Column("reason", _T, nullable=False),
     sa.Column("resolved", sa.Boolean),
     sa.Column("key", sa.String(200), unique=True),
-    sa.Column("body_sha", sa.String(64)))
+    sa.Column("body_sha", sa.String(64)),
+    # 0003: what kind of event, the date it took effect, a new due date (extend), details
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("effective", sa.String(10), nullable=False),
+    sa.Column("due", sa.String(10)),
+    sa.Column("detail", _T),
+    sa.Column("meeting_id", sa.BigInteger))
+
+# -- meetings and standards (migration 0003_govern_meetings_standards) ------------------------
+
+govern_meetings = sa.Table(
+    "govern_meetings", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("date", sa.String(10), nullable=False),
+    sa.Column("created", _T, nullable=False),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False))
+
+govern_agenda = sa.Table(
+    "govern_agenda", metadata,
+    sa.Column("meeting_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("pos", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("case_id", sa.BigInteger, nullable=False),
+    sa.Column("item", sa.String(32), nullable=False))
+
+govern_minutes = sa.Table(
+    "govern_minutes", metadata,
+    sa.Column("meeting_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("recorded", _T, nullable=False),
+    sa.Column("body_sha", sa.String(64), nullable=False),
+    sa.Column("attendees", _T, nullable=False),
+    sa.Column("summary", _T, nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False))
+
+govern_adoptions = sa.Table(
+    "govern_adoptions", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("standard", sa.String(64), nullable=False),
+    sa.Column("unit_code", sa.String(12), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("date", sa.String(10), nullable=False),
+    sa.Column("document", _T, nullable=False),
+    sa.Column("time", _T, nullable=False),
+    sa.Column("simulated", sa.Boolean, nullable=False),
+    sa.Column("key", sa.String(200), unique=True),
+    sa.Column("body_sha", sa.String(64)),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("reason", _T, nullable=False))
