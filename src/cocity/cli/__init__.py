@@ -115,6 +115,7 @@ def _register() -> None:
         diagnose,
         evaluate,
         fund,
+        govern,
         imports,
         index,
         profile,

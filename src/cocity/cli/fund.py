@@ -71,7 +71,7 @@ def _ledger(db: str | None, *, create: bool = False) -> Iterator[Ledger]:
 
 
 def _actor(actor: str | None) -> str:
-    from cocity.fund.desk import default_actor
+    from cocity.records import default_actor
 
     return actor or default_actor()
 

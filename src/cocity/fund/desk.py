@@ -20,8 +20,6 @@ The computations stay where they are (:mod:`cocity.fund.allocation` is pure,
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +44,6 @@ class DeskError(CocityError):
 
     def __init__(self, label: str, **fmt: Any) -> None:
         super().__init__(t(label, **fmt))
-
-
-def default_actor() -> str:
-    """Who is acting: ``COCITY_ACTOR``, else the login name."""
-    return os.environ.get("COCITY_ACTOR") or getpass.getuser()
 
 
 def recipient_units(store: Store, rules: Any = None) -> dict[str, tuple[str, str]]:

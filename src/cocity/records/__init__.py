@@ -19,7 +19,13 @@ from cocity.records.errors import (
     RecordsUnreachableError,
     RecordsWriteError,
 )
-from cocity.records.store import DEFAULT_FILE, Records, head_revision, open_records
+from cocity.records.store import (
+    DEFAULT_FILE,
+    Records,
+    default_actor,
+    head_revision,
+    open_records,
+)
 
 __all__ = [
     "DEFAULT_FILE",
@@ -31,6 +37,7 @@ __all__ = [
     "RecordsTargetError",
     "RecordsUnreachableError",
     "RecordsWriteError",
+    "default_actor",
     "head_revision",
     "open_records",
 ]

@@ -271,3 +271,10 @@ def open_records(target: str | Path | None = None, *, migrate: bool = True) -> R
         records.close()
         raise
     return records
+
+
+def default_actor() -> str:
+    """Who is acting when a command is not told: ``COCITY_ACTOR``, else the login name."""
+    import getpass
+
+    return os.environ.get("COCITY_ACTOR") or getpass.getuser()
