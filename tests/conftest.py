@@ -124,3 +124,12 @@ def ledger(records):
     book = Ledger(records)
     book.open_fund(units=LEDGER_UNITS)
     return book
+
+
+@pytest.fixture(scope="session")
+def unit_index():
+    """The name matching of the embedded dataset's units (成都 → 510100)."""
+    from cocity.data.units import UnitIndex
+    from cocity.datasets import open_store
+
+    return UnitIndex(open_store().units())

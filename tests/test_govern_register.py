@@ -31,14 +31,6 @@ from cocity.records.schema import govern_case_units, govern_cases, govern_events
 WHO = {"actor": "zhang", "role": "secretary"}
 
 
-@pytest.fixture(scope="session")
-def unit_index():
-    from cocity.data.units import UnitIndex
-    from cocity.datasets import open_store
-
-    return UnitIndex(open_store().units())
-
-
 @pytest.fixture
 def register(records: Records, unit_index) -> Register:
     return Register(records, units=unit_index)

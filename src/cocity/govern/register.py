@@ -520,6 +520,7 @@ class Register:
     def cases(self, *, as_of: dt.date | str | None = None) -> pd.DataFrame:
         """Every case, one row each, ordered by id: its fields (``units`` and
         ``co_departments`` joined with ``;``), ``state``, ``version``, ``simulated``,
+        ``origin`` (JSON text or missing),
         ``due_in_force`` (the last extension's date, else ``due``) and ``overdue`` — open on
         ``as_of`` (default: today) after its due date in force (derived, never stored)."""
         import pandas as pd
@@ -527,7 +528,7 @@ class Register:
         day = dt.date.today() if as_of is None else _date(as_of, "as_of")
         c, u = S.govern_cases, S.govern_case_units
         cols = ["id", "key", "title", "category", "source", "priority", "lead_department",
-                "co_departments", "opened", "due", "state", "version", "simulated"]
+                "co_departments", "opened", "due", "state", "version", "simulated", "origin"]
         e = S.govern_events
         with self.records.read() as conn:
             rows = conn.execute(sa.select(*(c.c[k] for k in cols)).order_by(c.c.id)).all()
