@@ -130,6 +130,7 @@ class RegisterMachine(RuleBasedStateMachine):
         self.version: dict[int, int] = {}
         self.body: dict[int, dict[str, Any]] = {}
         self.key: dict[int, str] = {}
+        self.due: dict[int, dt.date] = {}
         self.added = 0
 
     def teardown(self) -> None:
@@ -154,6 +155,7 @@ class RegisterMachine(RuleBasedStateMachine):
         assert (case.state, case.version, case.replayed) == (machine().initial, 1, False)
         self.state[case.id], self.version[case.id], self.body[case.id] = case.state, 1, body
         self.key[case.id] = f"k{self.added}"
+        self.due[case.id] = OPENED + dt.timedelta(days=days)
         return int(case.id)
 
     @rule(days=st.integers(min_value=1, max_value=30))
@@ -206,6 +208,31 @@ class RegisterMachine(RuleBasedStateMachine):
                                             reason="变更", **WHO, **kwargs)
             assert (done.state, done.version) == (target_state, seen + 1)
             self.state[case], self.version[case] = target_state, seen + 1
+
+    @rule(case=cases, kind=st.sampled_from(["assign", "extend", "defer", "escalate"]),
+          days=st.integers(min_value=-5, max_value=60))
+    def same_state_event(self, case: int, kind: str, days: int) -> None:
+        """A same-state event: kept state, one more version; refused on a finished case or
+        for an extension that does not move the due date later."""
+        extra: dict[str, Any] = {
+            "assign": {"detail": {"lead_department": "重庆市协调处"}},
+            "extend": {"due": self.due[case] + dt.timedelta(days=days)},
+            "defer": {}, "escalate": {"detail": {"to": "quarterly"}}}[kind]
+        call = lambda: self.register.record(  # noqa: E731
+            case, kind, expected_version=self.version[case], reason="会议决定", **WHO, **extra)
+        if not machine().is_open(self.state[case]):
+            with pytest.raises(InvalidTransitionError, match=rf"案件 {case} 已处于"):
+                call()
+        elif kind == "extend" and days <= 0:
+            with pytest.raises(InvalidTransitionError, match=r"不晚于现行期限"):
+                call()
+        else:
+            done = call()
+            assert (done.state, done.version) == (self.state[case], self.version[case] + 1)
+            self.version[case] += 1
+            if kind == "extend":
+                self.due[case] = extra["due"]
+            assert done.due_in_force == self.due[case]
 
     @invariant()
     def one_state_per_case_equal_to_the_replay(self) -> None:
