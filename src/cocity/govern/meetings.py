@@ -177,7 +177,8 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def _day(value: dt.date | str, name: str = "date") -> str:
+def meeting_date(value: dt.date | str, name: str = "date") -> str:
+    """``value`` as an ISO date, or a bilingual refusal naming ``name``."""
     if isinstance(value, dt.date):
         return value.isoformat()
     try:
@@ -189,7 +190,7 @@ def _day(value: dt.date | str, name: str = "date") -> str:
 def agenda(register: Register, *, date: dt.date | str, kind: str,
            rules: MeetingRules | str | Path | dict[str, Any] | None = None) -> list[AgendaItem]:
     """The agenda a meeting of ``kind`` on ``date`` would have now (nothing written)."""
-    day, kind = _day(date), _check_kind(kind)
+    day, kind = meeting_date(date), _check_kind(kind)
     with register.records.read() as conn:
         cases, events, kinds = _snapshot(conn)
     return agenda_items(cases, events, date=day, kind=kind, meeting_kinds=kinds,
@@ -276,7 +277,7 @@ def convene(register: Register, *, date: dt.date | str, kind: str, key: str | No
             rules: MeetingRules | str | Path | dict[str, Any] | None = None) -> Meeting:
     """Convene a meeting: store it with its agenda derived from the register now (see the
     module doc); idempotent by ``key``."""
-    day, kind = _day(date), _check_kind(kind)
+    day, kind = meeting_date(date), _check_kind(kind)
     spec = cal.rules(rules)
     idem = _text(key, "key") if key is not None else meeting_key(kind, day)
     audit = {"actor": _text(actor, "actor"), "role": _text(role, "role"),
@@ -349,7 +350,7 @@ def _decisions(meeting: Meeting, decisions: Iterable[Mapping[str, Any]],
                                   "reason": str(d["reason"]).strip() if "reason" in d else None}
         if kind == "extend":
             try:
-                fields["due"] = _day(d["due"], "due")
+                fields["due"] = meeting_date(d["due"], "due")
             except MeetingError as exc:
                 issues.append(Issue(str(exc), row=n))
                 continue
@@ -465,3 +466,50 @@ def record_minutes(register: Register, meeting: int | str, *,
         return _load(conn, found.id)
 
     return register._write(work)
+
+
+@dataclass(frozen=True)
+class DecisionsFile:
+    """A decisions file as read: the decisions, and the attendees and summary if it has them."""
+
+    decisions: list[dict[str, Any]]
+    attendees: list[str]
+    summary: str | None
+
+
+def read_decisions(path: str | Path) -> DecisionsFile:
+    """Read a decisions file: YAML — a list of decisions, or a mapping with ``decisions`` (and
+    optionally ``attendees``, ``summary``) — or CSV with the columns ``case``, ``decision`` and
+    as needed ``due``, ``department``, ``resolved``, ``reason`` (UTF-8, a header row).
+    Every value is read as text (checked by :func:`record_minutes`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MeetingError("govern.meet.err.decisions_file", file=str(p), why=str(exc)) from None
+    if p.suffix.lower() == ".csv":
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO(text)))
+        if not rows or not {"case", "decision"} <= set(rows[0]):
+            raise MeetingError("govern.meet.err.decisions_shape", file=str(p))
+        return DecisionsFile([{k.strip(): v for k, v in r.items() if k} for r in rows], [], None)
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # every value as text
+    except yaml.YAMLError as exc:
+        raise MeetingError("govern.meet.err.decisions_file", file=str(p), why=str(exc)) from None
+    attendees: list[str] = []
+    summary = None
+    if isinstance(data, dict):
+        if set(data) - {"decisions", "attendees", "summary"}:
+            raise MeetingError("govern.meet.err.decisions_shape", file=str(p))
+        raw = data.get("attendees") or []
+        attendees = [str(a) for a in (raw if isinstance(raw, list) else [raw])]
+        summary = data.get("summary")
+        data = data.get("decisions")
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise MeetingError("govern.meet.err.decisions_shape", file=str(p))
+    return DecisionsFile(data, attendees, None if summary is None else str(summary))
