@@ -215,3 +215,41 @@ def test_escalation_to_the_quarterly_meeting_and_the_leading_group(register) -> 
     q3 = M.agenda(register, date="2024-09-26", kind="quarterly")
     assert [(i.case_id, i.reasons) for i in q3] == [(c, ("overdue",)), (b, ("review",)),
                                                    (d, ("review",))]
+
+
+def test_two_writers_of_the_same_meetings_minutes(register, records_url) -> None:
+    """Two writers at once (separate connections) record the same minutes: one writes, the
+    other gets them replayed; a third writer's different minutes are refused."""
+    import threading
+
+    from cocity.records import open_records
+
+    ids = six_cases(register)
+    meeting = M.convene(register, date="2024-05-09", kind="monthly", reason="五月", **WHO)
+    results: list[Any] = []
+
+    def write(summary: str) -> None:
+        records = open_records(records_url)
+        try:
+            results.append(M.record_minutes(
+                Register(records, units=register.units), meeting.key, decisions=decide(ids),
+                attendees=["张"], summary=summary, reason="纪要", **WHO))
+        except M.MinutesExistError as exc:
+            results.append(exc)
+        finally:
+            records.close()
+
+    threads = [threading.Thread(target=write, args=("同一份",)) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(r.replayed for r in results) == [False, True]
+    ev = register.events()
+    assert int((ev["meeting_id"] == meeting.id).sum()) == 5
+    results.clear()
+    other = threading.Thread(target=write, args=("另一份",))
+    other.start()
+    other.join()
+    assert isinstance(results[0], M.MinutesExistError)
+    assert int((register.events()["meeting_id"] == meeting.id).sum()) == 5
