@@ -179,6 +179,7 @@ govern_minutes = sa.Table(
     sa.Column("body_sha", sa.String(64), nullable=False),
     sa.Column("attendees", _T, nullable=False),
     sa.Column("summary", _T, nullable=False),
+    sa.Column("decisions", _T, nullable=False),
     sa.Column("actor", _T, nullable=False),
     sa.Column("role", _T, nullable=False),
     sa.Column("reason", _T, nullable=False))

@@ -18,7 +18,7 @@ Create Date: 2026-12-03
 * ``govern_meetings`` (a convened meeting: monthly work meeting or quarterly coordination
   meeting), ``govern_agenda`` (its items: one case each, with why it is on the agenda) and
   ``govern_minutes`` (at most one per meeting, written in the same transaction as the events
-  of its decisions): all append-only.
+  of its decisions; ``decisions``: JSON, one decision per agenda item): all append-only.
 * ``govern_adoptions``: the adoption status of a unified standard or mutual-recognition item
   (the items are data, ``cocity/govern/standards.yaml``) in one unit from a date; append-only,
   the latest record of a (standard, unit) is its status.
@@ -104,6 +104,7 @@ def _tables() -> None:
         sa.Column("body_sha", sa.String(64), nullable=False),
         sa.Column("attendees", _TEXT, nullable=False),
         sa.Column("summary", _TEXT, nullable=False),
+        sa.Column("decisions", _TEXT, nullable=False),
         *_audit())
     op.create_table(
         "govern_adoptions",
