@@ -21,7 +21,7 @@ from cocity.govern.standards import (
     catalogue,
 )
 from cocity.i18n import use_lang
-from cocity.records import Records
+from cocity.records import Records, open_records
 from cocity.records.schema import govern_adoptions
 
 WHO = {"actor": "zhang", "role": "secretary", "reason": "据文件登记"}
@@ -213,3 +213,25 @@ def test_simulated_records_are_flagged_in_status(reg) -> None:
     st = reg.status().query("standard == 'transport_card' and unit_code == @CHENGDU").iloc[0]
     assert bool(st["simulated"]) is True
     assert bool(reg.history()["simulated"].iloc[0]) is True
+
+
+def test_two_writers_at_once_never_append_an_earlier_date(records_url: str, unit_index) -> None:
+    from tests.test_govern_register import run_together
+
+    with open_records(records_url) as one, open_records(records_url) as two:
+        a, b = Standards(one, units=unit_index), Standards(two, units=unit_index)
+        for item in ("drug_list", "transport_card", "environmental_standards"):
+            results = run_together([
+                lambda r=a, i=item: rec(r, i, "成都", "adopted", "2024-06-01"),
+                lambda r=b, i=item: rec(r, i, "成都", "piloting", "2024-05-01")])
+            lost = [r for r in results if isinstance(r, Exception)]
+            assert all(isinstance(e, AdoptionDateError) for e in lost), lost
+            dates = a.history(standard=item).sort_values("id")["date"].tolist()
+            assert dates == sorted(dates) and len(dates) == 2 - len(lost)
+        same = run_together([lambda: rec(a, "drug_list", "重庆", "adopted", "2024-01-01",
+                                         key="same"),
+                             lambda: rec(b, "drug_list", "重庆", "adopted", "2024-01-01",
+                                         key="same")])
+        assert not [r for r in same if isinstance(r, Exception)]
+        assert sorted(r.replayed for r in same) == [False, True]
+        assert len(a.history(unit="重庆")) == 1
