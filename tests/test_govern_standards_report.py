@@ -119,7 +119,8 @@ def test_pdfs_flag_simulated_records_and_draw_the_map(report) -> None:
     html = (out / "standards_report.html").read_text(encoding="utf-8")
     assert html.count('data-testid="notice-simulated"') == 1
     assert 'data-testid="share-map"' in html
-    assert re.search(r'<td class="st simulated" data-item="drug_list">', html)
+    assert re.search(r'<td class="st simulated" data-item="drug_list" '
+                     r'style="background: #91cf60">', html)  # piloting, simulated
     assert "http://" not in html.split("<script>")[0]
 
 

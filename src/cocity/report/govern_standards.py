@@ -79,6 +79,11 @@ class StandardsView:
             return t("govern.std.none", lang)
         return self.catalogue.statuses[status].text(lang)
 
+    def cell_status(self, item: str, code: str) -> str:
+        """The status id in force of ``item`` in ``code`` (``none`` without a record)."""
+        row = self.status[(self.status["standard"] == item) & (self.status["unit_code"] == code)]
+        return NONE if row.empty else str(row.iloc[0]["status"])
+
     def cell(self, item: str, code: str, lang: str) -> str:
         """A table cell: the status in force, its date, ``*`` if simulated."""
         row = self.status[(self.status["standard"] == item) & (self.status["unit_code"] == code)]
