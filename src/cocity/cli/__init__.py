@@ -117,6 +117,7 @@ def _register() -> None:
         fund,
         govern,
         govern_meetings,
+        govern_standards,
         imports,
         index,
         profile,
