@@ -1,0 +1,366 @@
+"""The committee's published statistics (委员会公开统计), computed on the records database.
+
+:func:`statistics` aggregates the event log in SQL per case (a handful of narrow queries:
+one row per case, per closing, per openness change, per extension and per return,
+withdrawal or escalation — never the whole log) and finishes with numpy. The same figures are
+recomputed from the published event log alone by :mod:`cocity.govern.recompute` (pandas, a
+different code path); a test checks that both agree.
+
+Scope: everything **as of** a date ``A`` (default: today in China, UTC+8): cases opened on or
+before ``A`` and events effective on or before ``A``; later events are ignored.
+
+Definitions (``eff(e)``: the effective date of event ``e``; days are calendar days):
+
+* **opened** — cases whose opening date (the effective date of their first event) falls in the
+  group; by quarter: the quarter of the opening date.
+* **closed** — closing events (``state`` → ``closed``; at most one per case, closing is final);
+  by quarter: the quarter of ``eff(closing)``.
+* **due in force at closing** ``D_c`` — the ``due`` of the last extension (``extend`` event)
+  before the closing event (extensions only move the date later, so this is their maximum),
+  else the case's original due date.
+* **closed_on_time** — closed with ``eff(closing) <= D_c``; **on_time_rate 按时办结率** =
+  closed_on_time / closed. Extensions are counted separately: **closed_extended** (closed
+  cases with at least one extension before closing) and **closed_on_time_original** (closed on
+  or before the ORIGINAL due date, extensions ignored).
+* **closed_resolved** — closed with ``resolved = yes``; **resolution_rate 解决率** =
+  closed_resolved / closed (closing a case is not solving it; the two rates are separate).
+  Rates are missing (NaN) when nothing was closed.
+* **median_days**, **p90_days** — of ``eff(closing) − opened`` over the closed cases of the
+  group: ``numpy.quantile(x, q, method="linear")``, i.e. Hyndman & Fan (1996) type 7,
+  ``x_(⌊h⌋) + (h − ⌊h⌋)(x_(⌊h⌋+1) − x_(⌊h⌋))`` with ``h = (n − 1)q`` (0-based order
+  statistics), q = 0.5 and 0.9.
+* **open**, **overdue_open 逾期** — on a reference date ``r``: a case opened on or before ``r``
+  is open when the ``to_state`` of its last state event effective on or before ``r`` is an open
+  state (登记/受理/办理中); it is overdue when open and ``r > due in force on r`` (the last
+  extension effective on or before ``r``, else the original due date). ``r`` is the end of the
+  quarter for quarter rows (``A`` for the current quarter), else ``A``.
+* **returned**, **withdrawn** — events entering 退回 returned / 已撤销 withdrawn (a case may be
+  returned more than once); **escalated_quarterly**, **escalated_leading_group** — ``escalate``
+  events by target. By quarter: the quarter of the event's effective date.
+* **simulated** — simulated (generated demonstration) cases among the opened ones. A register
+  holding any simulated case says so on every output (:attr:`GovernStats.simulated`).
+
+Groups (``dimension`` column): ``overall`` (key ``all``), ``category`` (category id), ``unit``
+(GB/T 2260 code; a case naming several units counts once for each) and ``quarter`` (``YYYYQn``,
+every quarter from the first opening to ``A``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from cocity.govern.machine import ESCALATION_TARGETS, machine
+from cocity.records import schema as S
+
+if TYPE_CHECKING:
+    from cocity.records import Records
+
+DIMENSIONS = ("overall", "category", "unit", "quarter")
+COUNTS = ("opened", "closed", "closed_on_time", "closed_on_time_original", "closed_extended",
+          "closed_resolved", "open", "overdue_open", "returned", "withdrawn",
+          "escalated_quarterly", "escalated_leading_group", "simulated")
+RATES = ("on_time_rate", "resolution_rate", "median_days", "p90_days")
+COLUMNS = ("dimension", "key", *COUNTS, *RATES)
+QUANTILE_METHOD: Final = "linear"  # Hyndman & Fan type 7 (numpy's default)
+
+
+@dataclass(frozen=True)
+class GovernStats:
+    """The statistics as of ``as_of``: ``table`` has one row per group (columns
+    :data:`COLUMNS`); ``cases`` and ``simulated_cases`` count the cases in scope."""
+
+    as_of: dt.date
+    table: pd.DataFrame
+    cases: int
+    simulated_cases: int
+
+    @property
+    def simulated(self) -> bool:
+        """The register holds simulated cases: every output must say so."""
+        return self.simulated_cases > 0
+
+    def overall(self) -> dict[str, Any]:
+        """The headline figures (the ``overall`` row)."""
+        row = self.table[self.table["dimension"] == "overall"].iloc[0]
+        return {k: row[k] for k in (*COUNTS, *RATES)}
+
+
+def china_today() -> dt.date:
+    """Today's date in China (UTC+8)."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+
+
+def quarter_label(index: int) -> str:
+    """``YYYYQn`` of a quarter index ``year * 4 + (quarter − 1)``."""
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _days(values: Iterable[object]) -> np.ndarray:
+    """ISO dates → days since 1970-01-01 (int64)."""
+    return np.array(list(values), dtype="datetime64[D]").astype(np.int64)
+
+
+def _quarters(days: np.ndarray) -> np.ndarray:
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return (months // 12 + 1970) * 4 + (months % 12) // 3
+
+
+def _quarter_end(index: int) -> int:
+    year, q = divmod(index + 1, 4)
+    first_next = np.datetime64(f"{year:04d}-{q * 3 + 1:02d}-01", "D")
+    return int(first_next.astype(np.int64)) - 1
+
+
+def _last_in_prefix(row_case: np.ndarray, row_day: np.ndarray, n_cases: int,
+                    day: int) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by case then (non-decreasing) day: per case, whether a row is effective
+    on or before ``day`` and the index of the last such row."""
+    counts = np.bincount(row_case[row_day <= day], minlength=n_cases)
+    starts = np.searchsorted(row_case, np.arange(n_cases), side="left")
+    return counts > 0, starts + np.maximum(counts, 1) - 1
+
+
+@dataclass(frozen=True)
+class _Data:
+    ids: np.ndarray
+    category: np.ndarray
+    opened: np.ndarray
+    due: np.ndarray
+    simulated: np.ndarray
+    pair_case: np.ndarray
+    pair_unit: np.ndarray
+    closed: np.ndarray
+    close_day: np.ndarray
+    due_close: np.ndarray
+    resolved: np.ndarray
+    extended: np.ndarray
+    open_case: np.ndarray
+    open_day: np.ndarray
+    open_after: np.ndarray
+    ext_case: np.ndarray
+    ext_day: np.ndarray
+    ext_due: np.ndarray
+    items: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _load(records: Records, day: str) -> _Data:
+    c, u, e = S.govern_cases, S.govern_case_units, S.govern_events
+    spec = machine()
+    shut = [s for s in spec.states if not spec.is_open(s)]
+    x = e.alias("x")
+    with records.read() as conn:
+        cases = conn.execute(sa.select(c.c.id, c.c.category, c.c.opened, c.c.due,
+                                       c.c.simulated).where(c.c.opened <= day)
+                             .order_by(c.c.id)).all()
+        ids = np.array([r[0] for r in cases], dtype=np.int64)
+        units = conn.execute(sa.select(u.c.case_id, u.c.unit_code).join(
+            c, c.c.id == u.c.case_id).where(c.c.opened <= day)).all()
+        closing = conn.execute(
+            sa.select(e.c.case_id, e.c.effective, e.c.resolved, sa.func.max(x.c.due),
+                      sa.func.count(x.c.id))
+            .select_from(e.outerjoin(x, (x.c.case_id == e.c.case_id) & (x.c.kind == "extend")
+                                     & (x.c.seq < e.c.seq)))
+            .where(e.c.kind == "state", e.c.to_state == spec.closing, e.c.effective <= day)
+            .group_by(e.c.case_id, e.c.effective, e.c.resolved)).all()
+        turns = conn.execute(
+            sa.select(e.c.case_id, e.c.effective, e.c.to_state)
+            .where(e.c.kind == "state", e.c.effective <= day,
+                   (e.c.seq == 1) | e.c.to_state.in_(shut) | e.c.from_state.in_(shut))
+            .order_by(e.c.case_id, e.c.seq)).all()
+        extensions = conn.execute(
+            sa.select(e.c.case_id, e.c.effective, e.c.due)
+            .where(e.c.kind == "extend", e.c.effective <= day)
+            .order_by(e.c.case_id, e.c.seq)).all()
+        marks = conn.execute(
+            sa.select(e.c.case_id, e.c.effective, e.c.kind, e.c.to_state, e.c.detail)
+            .where(e.c.effective <= day,
+                   ((e.c.kind == "state") & e.c.to_state.in_(("returned", "withdrawn")))
+                   | (e.c.kind == "escalate"))).all()
+
+    def index(case_ids: Iterable[Any]) -> np.ndarray:
+        return np.searchsorted(ids, np.fromiter((int(i) for i in case_ids), np.int64))
+
+    n = len(ids)
+    closed = np.zeros(n, bool)
+    close_day = np.zeros(n, np.int64)
+    due_close = _days(r[3] for r in cases)
+    resolved = np.zeros(n, bool)
+    extended = np.zeros(n, bool)
+    if closing:
+        at = index(r[0] for r in closing)
+        closed[at] = True
+        close_day[at] = _days(r[1] for r in closing)
+        resolved[at] = [bool(r[2]) for r in closing]
+        extended[at] = [int(r[4]) > 0 for r in closing]
+        moved = np.array([r[3] is not None for r in closing])
+        due_close[at[moved]] = _days(r[3] for r in closing if r[3] is not None)
+    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in ("returned", "withdrawn", *(f"escalated_{t}" for t in ESCALATION_TARGETS)):
+        if name.startswith("escalated_"):
+            target = name.removeprefix("escalated_")
+            rows = [r for r in marks if r[2] == "escalate"
+                    and json.loads(r[4] or "{}").get("to") == target]
+        else:
+            rows = [r for r in marks if r[2] == "state" and r[3] == name]
+        items[name] = (index(r[0] for r in rows), _quarters(_days(r[1] for r in rows)))
+    return _Data(
+        ids=ids, category=np.array([r[1] for r in cases], dtype=object),
+        opened=_days(r[2] for r in cases), due=_days(r[3] for r in cases),
+        simulated=np.array([bool(r[4]) for r in cases], bool),
+        pair_case=index(r[0] for r in units),
+        pair_unit=np.array([r[1] for r in units], dtype=object),
+        closed=closed, close_day=close_day, due_close=due_close, resolved=resolved,
+        extended=extended,
+        open_case=index(r[0] for r in turns), open_day=_days(r[1] for r in turns),
+        open_after=np.array([spec.is_open(r[2]) for r in turns], bool),
+        ext_case=index(r[0] for r in extensions), ext_day=_days(r[1] for r in extensions),
+        ext_due=_days(r[2] for r in extensions), items=items)
+
+
+def _status_on(d: _Data, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: open on ``day``, and overdue on ``day`` (see the module doc)."""
+    n = len(d.ids)
+    seen, last = _last_in_prefix(d.open_case, d.open_day, n, day)
+    is_open = seen & d.open_after[last] if len(d.open_case) else np.zeros(n, bool)
+    due = d.due.copy()
+    if len(d.ext_case):
+        moved, last_ext = _last_in_prefix(d.ext_case, d.ext_day, n, day)
+        due[moved] = d.ext_due[last_ext[moved]]
+    return is_open, is_open & (day > due)
+
+
+def _quantiles(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group: the median and 90th percentile of ``values`` (type 7); NaN if empty."""
+    out = np.full((n_groups, 2), np.nan)
+    order = np.lexsort((values, groups))
+    values, groups = values[order], groups[order]
+    bounds = np.searchsorted(groups, np.arange(n_groups + 1), side="left")
+    for g in range(n_groups):
+        chunk = values[bounds[g]:bounds[g + 1]]
+        if len(chunk):
+            out[g] = np.quantile(chunk.astype(float), [0.5, 0.9], method=QUANTILE_METHOD)
+    return out
+
+
+def _group_table(d: _Data, member: tuple[np.ndarray, np.ndarray], n_groups: int,
+                 is_open: np.ndarray, overdue: np.ndarray) -> dict[str, np.ndarray]:
+    """Every statistic for case-based groups: ``member`` = (case index, group index) pairs
+    (a case may belong to several groups)."""
+    case, group = member
+    n = len(d.ids)
+
+    def per_group(per_case: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=per_case[case].astype(float), minlength=n_groups)
+
+    def events(name: str) -> np.ndarray:
+        return np.bincount(d.items[name][0], minlength=n)
+
+    closed = d.closed
+    on_time = closed & (d.close_day <= d.due_close)
+    out = {
+        "opened": per_group(np.ones(n)), "closed": per_group(closed),
+        "closed_on_time": per_group(on_time),
+        "closed_on_time_original": per_group(closed & (d.close_day <= d.due)),
+        "closed_extended": per_group(closed & d.extended),
+        "closed_resolved": per_group(closed & d.resolved),
+        "open": per_group(is_open), "overdue_open": per_group(overdue),
+        "simulated": per_group(d.simulated)}
+    for name in d.items:
+        out[name] = per_group(events(name))
+    pick = closed[case]
+    q = _quantiles((d.close_day - d.opened)[case[pick]], group[pick], n_groups)
+    out["median_days"], out["p90_days"] = q[:, 0], q[:, 1]
+    return out
+
+
+def _quarter_table(d: _Data, quarters: np.ndarray, as_of: int) -> dict[str, np.ndarray]:
+    """Every statistic by quarter of the relevant date (opening, closing, event; the overdue
+    figures at each quarter's end)."""
+    first = int(quarters[0])
+    n_groups = len(quarters)
+
+    def count(q: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        q = q if mask is None else q[mask]
+        return np.bincount(q - first, minlength=n_groups).astype(float)
+
+    closed = d.closed
+    cq = _quarters(d.close_day)
+    out = {
+        "opened": count(_quarters(d.opened)),
+        "closed": count(cq, closed),
+        "closed_on_time": count(cq, closed & (d.close_day <= d.due_close)),
+        "closed_on_time_original": count(cq, closed & (d.close_day <= d.due)),
+        "closed_extended": count(cq, closed & d.extended),
+        "closed_resolved": count(cq, closed & d.resolved),
+        "simulated": count(_quarters(d.opened), d.simulated)}
+    for name, (_case, q) in d.items.items():
+        out[name] = count(q)
+    open_n, overdue_n = np.zeros(n_groups), np.zeros(n_groups)
+    for g, qi in enumerate(quarters):
+        day = min(_quarter_end(int(qi)), as_of)
+        is_open, overdue = _status_on(d, day)
+        open_n[g], overdue_n[g] = is_open.sum(), overdue.sum()
+    out["open"], out["overdue_open"] = open_n, overdue_n
+    q = _quantiles((d.close_day - d.opened)[closed], cq[closed] - first, n_groups)
+    out["median_days"], out["p90_days"] = q[:, 0], q[:, 1]
+    return out
+
+
+def _frame(dimension: str, keys: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame({"dimension": dimension, "key": keys})
+    for name in COUNTS:
+        frame[name] = np.asarray(values[name]).round().astype(np.int64)
+    closed = frame["closed"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["on_time_rate"] = np.where(closed > 0, frame["closed_on_time"] / closed, np.nan)
+        frame["resolution_rate"] = np.where(closed > 0, frame["closed_resolved"] / closed,
+                                            np.nan)
+    frame["median_days"] = values["median_days"]
+    frame["p90_days"] = values["p90_days"]
+    return frame
+
+
+def statistics(records: Records, *, as_of: dt.date | str | None = None) -> GovernStats:
+    """The committee's statistics as of ``as_of`` (default: today in China); see the module
+    doc for every definition."""
+    day = china_today() if as_of is None else dt.date.fromisoformat(str(as_of))
+    data = _load(records, day.isoformat())
+    as_of_day = int(np.datetime64(day.isoformat(), "D").astype(np.int64))
+    n = len(data.ids)
+    is_open, overdue = _status_on(data, as_of_day)
+    parts = [_frame("overall", ["all"], _group_table(
+        data, (np.arange(n), np.zeros(n, np.int64)), 1, is_open, overdue))]
+    cats = [c for c in machine_categories() if c in set(data.category)]
+    cats += sorted(set(data.category) - set(cats))
+    cat_index = {c: i for i, c in enumerate(cats)}
+    parts.append(_frame("category", cats, _group_table(
+        data, (np.arange(n), np.array([cat_index[c] for c in data.category], np.int64)),
+        len(cats), is_open, overdue)))
+    codes = sorted(set(data.pair_unit))
+    unit_index = {c: i for i, c in enumerate(codes)}
+    parts.append(_frame("unit", codes, _group_table(
+        data, (data.pair_case, np.array([unit_index[c] for c in data.pair_unit], np.int64)),
+        len(codes), is_open, overdue)))
+    if n:
+        quarters = np.arange(int(_quarters(data.opened).min()),
+                             int(_quarters(np.array([as_of_day]))[0]) + 1)
+        parts.append(_frame("quarter", [quarter_label(int(q)) for q in quarters],
+                            _quarter_table(data, quarters, as_of_day)))
+    table = pd.concat(parts, ignore_index=True)[list(COLUMNS)]
+    return GovernStats(as_of=day, table=table, cases=n,
+                       simulated_cases=int(data.simulated.sum()))
+
+
+def machine_categories() -> list[str]:
+    """The category ids in vocabulary order (``categories.yaml``)."""
+    from cocity.govern.machine import vocabularies
+
+    return list(vocabularies().categories)
