@@ -116,6 +116,7 @@ def _register() -> None:
         evaluate,
         fund,
         govern,
+        govern_stats,
         imports,
         index,
         profile,

@@ -49,7 +49,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from cocity.govern.errors import GovernError
 from cocity.govern.machine import machine, vocabularies
+from cocity.govern.stats import as_of_date
 from cocity.records import schema as S
 
 if TYPE_CHECKING:
@@ -117,8 +119,8 @@ def open311_requests(records: Records, *, as_of: dt.date | str | None = None,
 
     lang = lang or current_lang()
     spec, vocab = machine(), vocabularies()
-    day = None if as_of is None else dt.date.fromisoformat(str(as_of)).isoformat()
-    pts = dict(points) if points is not None else _points()
+    day = None if as_of is None else as_of_date(as_of).isoformat()
+    pts = dict(points) if points is not None else _points(lang)
     c, e, u = S.govern_cases, S.govern_events, S.govern_case_units
     with records.read() as conn:
         q = sa.select(c.c.id, c.c.category, c.c.description, c.c.title, c.c.lead_department,
@@ -206,19 +208,22 @@ def write_export(records: Records, path: str | Path, *, fmt: str = "csv",
     number of rows, whether simulated cases are included); returns the manifest."""
     from cocity.outputs import dumps, manifest, write_atomic, write_csv, write_json
 
+    if fmt not in EXPORT_FORMATS:
+        raise GovernError("govern.stats.err.format", value=fmt,
+                          allowed=", ".join(EXPORT_FORMATS))
     target = Path(path)
-    simulated = False
     if fmt == "open311":
         requests = open311_requests(records, as_of=as_of)
         write_atomic(dumps(requests), target)
         rows = len(requests)
         with records.read() as conn:
-            simulated = bool(conn.execute(sa.select(sa.func.count()).where(
+            n_sim = int(conn.execute(sa.select(sa.func.count()).where(
                 S.govern_cases.c.simulated.is_(True))).scalar_one())
     else:
         log = event_log(records)
         rows = len(log)
-        simulated = bool((log["simulated"] == "true").any())
+        n_sim = int(log.loc[log["simulated"] == "true", "case_id"].nunique())
+        simulated = n_sim > 0
         if fmt == "csv":
             write_csv(log, target)
         else:
@@ -226,7 +231,7 @@ def write_export(records: Records, path: str | Path, *, fmt: str = "csv",
                                 "simulated": simulated, "columns": list(EVENT_COLUMNS),
                                 "events": log.to_dict(orient="records")}, target)
     doc = manifest(f"govern.export.{fmt}", outputs={"events": target}, root=target.parent,
-                   format=fmt, rows=rows, simulated=simulated,
+                   format=fmt, rows=rows, simulated=n_sim > 0, simulated_cases=n_sim,
                    public_fields=list(EVENT_COLUMNS) if fmt != "open311" else None)
     write_json(doc, target.with_name(target.name + ".manifest.json"))
     return doc

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from cocity.govern.errors import GovernError
 from cocity.govern.machine import ESCALATION_TARGETS, machine
 from cocity.records import schema as S
 
@@ -96,6 +97,19 @@ class GovernStats:
 def china_today() -> dt.date:
     """Today's date in China (UTC+8)."""
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+
+
+def as_of_date(value: dt.date | str | None) -> dt.date:
+    """The as-of date given (a date or ISO text), else today in China; a value that is not a
+    date is refused with a bilingual :class:`~cocity.govern.errors.GovernError`."""
+    if value is None:
+        return china_today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise GovernError("govern.stats.err.as_of", value=value) from None
 
 
 def quarter_label(index: int) -> str:
@@ -331,7 +345,7 @@ def _frame(dimension: str, keys: list[str], values: dict[str, np.ndarray]) -> pd
 def statistics(records: Records, *, as_of: dt.date | str | None = None) -> GovernStats:
     """The committee's statistics as of ``as_of`` (default: today in China); see the module
     doc for every definition."""
-    day = china_today() if as_of is None else dt.date.fromisoformat(str(as_of))
+    day = as_of_date(as_of)
     data = _load(records, day.isoformat())
     as_of_day = int(np.datetime64(day.isoformat(), "D").astype(np.int64))
     n = len(data.ids)
