@@ -48,8 +48,7 @@ every quarter from the first opening to ``A``).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -136,114 +135,186 @@ def _quarter_end(index: int) -> int:
 def _last_in_prefix(row_case: np.ndarray, row_day: np.ndarray, n_cases: int,
                     day: int) -> tuple[np.ndarray, np.ndarray]:
     """For rows sorted by case then (non-decreasing) day: per case, whether a row is effective
-    on or before ``day`` and the index of the last such row."""
+    on or before ``day`` and the index of the last such row (meaningless where there is
+    none)."""
     counts = np.bincount(row_case[row_day <= day], minlength=n_cases)
     starts = np.searchsorted(row_case, np.arange(n_cases), side="left")
-    return counts > 0, starts + np.maximum(counts, 1) - 1
+    return counts > 0, np.minimum(starts + np.maximum(counts, 1) - 1, len(row_case) - 1)
+
+
+MARKS = ("returned", "withdrawn", *(f"escalated_{t}" for t in ESCALATION_TARGETS))
+_NEVER = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
 class _Data:
+    """Per case (arrays aligned on ``ids``), plus the few rows the quarter-end states need."""
+
     ids: np.ndarray
     category: np.ndarray
     opened: np.ndarray
     due: np.ndarray
     simulated: np.ndarray
-    pair_case: np.ndarray
-    pair_unit: np.ndarray
     closed: np.ndarray
     close_day: np.ndarray
     due_close: np.ndarray
     resolved: np.ndarray
     extended: np.ndarray
-    open_case: np.ndarray
-    open_day: np.ndarray
-    open_after: np.ndarray
+    first_shut: np.ndarray  # the first day the case entered a state that is not open
+    marks: dict[str, np.ndarray]  # per case: returned, withdrawn, escalated_* events
+    mark_quarters: dict[str, np.ndarray]  # per quarter index: the same events
+    pair_case: np.ndarray
+    pair_unit: np.ndarray
+    turn_case: np.ndarray  # reopened cases only: their changes between open and not open
+    turn_day: np.ndarray
+    turn_open: np.ndarray
     ext_case: np.ndarray
     ext_day: np.ndarray
     ext_due: np.ndarray
-    items: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
+def _day(records: Records, col: Any) -> Any:
+    """An ISO date column as days since 1970-01-01, in SQL (NULL stays NULL)."""
+    if records.dialect == "postgresql":
+        return sa.cast(col, sa.Date) - sa.literal_column("DATE '1970-01-01'")
+    return sa.cast(sa.func.julianday(col) - 2440587.5, sa.Integer)
+
+
+def _target(records: Records, col: Any) -> Any:
+    """The ``to`` of an escalation's JSON detail, in SQL."""
+    if records.dialect == "postgresql":
+        return sa.func.json_extract_path_text(sa.cast(col, sa.JSON), "to")
+    return sa.func.json_extract(col, "$.to")
+
+
+def _columns(rows: Sequence[Any], n: int) -> list[np.ndarray]:
+    if not rows:
+        return [np.array([], dtype=object) for _ in range(n)]
+    return [np.array(col) for col in zip(*rows, strict=True)]
+
+
+def _ints(values: np.ndarray, missing: int = _NEVER) -> np.ndarray:
+    """Day numbers with NULL (None) replaced by ``missing``."""
+    if values.dtype != object:
+        return values.astype(np.int64)
+    floats = values.astype(float)  # None → NaN
+    gaps = np.isnan(floats)
+    return np.where(gaps, missing, np.where(gaps, 0, floats).astype(np.int64))
+
+
+def _rows(conn: Any, stmt: Any) -> list[tuple[Any, ...]]:
+    """Every row of ``stmt`` as plain tuples straight from the driver's cursor (the values
+    bound here are the validated as-of date and constants, rendered as SQL literals)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _load(records: Records, day: str) -> _Data:
+    """The SQL side: one aggregated row per case (conditional aggregation over its events),
+    the events to count by quarter grouped by month, the case units, and — for the states at
+    each quarter's end — the extensions and the open/not-open changes of reopened cases."""
     c, u, e = S.govern_cases, S.govern_case_units, S.govern_events
     spec = machine()
     shut = [s for s in spec.states if not spec.is_open(s)]
-    x = e.alias("x")
+    is_state = e.c.kind == "state"
+    closing = is_state & (e.c.to_state == spec.closing)
+    target = _target(records, e.c.detail)
+    mark_rules = {
+        "returned": is_state & (e.c.to_state == "returned"),
+        "withdrawn": is_state & (e.c.to_state == "withdrawn"),
+        **{f"escalated_{t}": (e.c.kind == "escalate") & (target == t)
+           for t in ESCALATION_TARGETS}}
+
+    def count(rule: Any) -> Any:
+        return sa.func.sum(sa.case((rule, 1), else_=0))
+
+    # Closed is final and only an open case can be extended: a closed case's extensions all
+    # precede its closing, so the due date in force at closing is the latest extension's.
+    agg = (sa.select(
+        e.c.case_id,
+        sa.func.max(sa.case((closing, e.c.effective))).label("closed_on"),
+        sa.func.max(sa.case((closing & e.c.resolved, 1), else_=0)).label("resolved"),
+        sa.func.max(sa.case((e.c.kind == "extend", e.c.due))).label("ext_due"),
+        count(e.c.kind == "extend").label("n_ext"),
+        sa.func.min(sa.case((is_state & e.c.to_state.in_(shut), e.c.effective)))
+        .label("first_shut"),
+        sa.func.max(sa.case((is_state & e.c.from_state.in_(shut), 1), else_=0))
+        .label("reopened"),
+        *(count(rule).label(name) for name, rule in mark_rules.items()))
+        .where(e.c.effective <= day).group_by(e.c.case_id).subquery())
+    reopened = sa.select(e.c.case_id).where(
+        is_state, e.c.from_state.in_(shut), e.c.effective <= day)
+    month = sa.func.substr(e.c.effective, 1, 7)
     with records.read() as conn:
-        cases = conn.execute(sa.select(c.c.id, c.c.category, c.c.opened, c.c.due,
-                                       c.c.simulated).where(c.c.opened <= day)
-                             .order_by(c.c.id)).all()
-        ids = np.array([r[0] for r in cases], dtype=np.int64)
-        units = conn.execute(sa.select(u.c.case_id, u.c.unit_code).join(
-            c, c.c.id == u.c.case_id).where(c.c.opened <= day)).all()
-        closing = conn.execute(
-            sa.select(e.c.case_id, e.c.effective, e.c.resolved, sa.func.max(x.c.due),
-                      sa.func.count(x.c.id))
-            .select_from(e.outerjoin(x, (x.c.case_id == e.c.case_id) & (x.c.kind == "extend")
-                                     & (x.c.seq < e.c.seq)))
-            .where(e.c.kind == "state", e.c.to_state == spec.closing, e.c.effective <= day)
-            .group_by(e.c.case_id, e.c.effective, e.c.resolved)).all()
-        turns = conn.execute(
-            sa.select(e.c.case_id, e.c.effective, e.c.to_state)
-            .where(e.c.kind == "state", e.c.effective <= day,
+        cases = _rows(conn,
+            sa.select(c.c.id, c.c.category, _day(records, c.c.opened), _day(records, c.c.due),
+                      c.c.simulated, _day(records, agg.c.closed_on), agg.c.resolved,
+                      _day(records, agg.c.ext_due), agg.c.n_ext,
+                      _day(records, agg.c.first_shut),
+                      *(agg.c[name] for name in MARKS))
+            .join(agg, agg.c.case_id == c.c.id).where(c.c.opened <= day)
+            .order_by(c.c.id))
+        months = _rows(conn,
+            sa.select(month, *(count(rule) for rule in mark_rules.values()))
+            .where(e.c.effective <= day, sa.or_(*mark_rules.values()))
+            .group_by(month))
+        units = _rows(conn, sa.select(u.c.case_id, u.c.unit_code).join(
+            c, c.c.id == u.c.case_id).where(c.c.opened <= day))
+        turns = _rows(conn,
+            sa.select(e.c.case_id, _day(records, e.c.effective), e.c.to_state)
+            .where(is_state, e.c.effective <= day, e.c.case_id.in_(reopened),
                    (e.c.seq == 1) | e.c.to_state.in_(shut) | e.c.from_state.in_(shut))
-            .order_by(e.c.case_id, e.c.seq)).all()
-        extensions = conn.execute(
-            sa.select(e.c.case_id, e.c.effective, e.c.due)
-            .where(e.c.kind == "extend", e.c.effective <= day)
-            .order_by(e.c.case_id, e.c.seq)).all()
-        marks = conn.execute(
-            sa.select(e.c.case_id, e.c.effective, e.c.kind, e.c.to_state, e.c.detail)
-            .where(e.c.effective <= day,
-                   ((e.c.kind == "state") & e.c.to_state.in_(("returned", "withdrawn")))
-                   | (e.c.kind == "escalate"))).all()
-
-    def index(case_ids: Iterable[Any]) -> np.ndarray:
-        return np.searchsorted(ids, np.fromiter((int(i) for i in case_ids), np.int64))
-
-    n = len(ids)
-    closed = np.zeros(n, bool)
-    close_day = np.zeros(n, np.int64)
-    due_close = _days(r[3] for r in cases)
-    resolved = np.zeros(n, bool)
-    extended = np.zeros(n, bool)
-    if closing:
-        at = index(r[0] for r in closing)
-        closed[at] = True
-        close_day[at] = _days(r[1] for r in closing)
-        resolved[at] = [bool(r[2]) for r in closing]
-        extended[at] = [int(r[4]) > 0 for r in closing]
-        moved = np.array([r[3] is not None for r in closing])
-        due_close[at[moved]] = _days(r[3] for r in closing if r[3] is not None)
-    items: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name in ("returned", "withdrawn", *(f"escalated_{t}" for t in ESCALATION_TARGETS)):
-        if name.startswith("escalated_"):
-            target = name.removeprefix("escalated_")
-            rows = [r for r in marks if r[2] == "escalate"
-                    and json.loads(r[4] or "{}").get("to") == target]
-        else:
-            rows = [r for r in marks if r[2] == "state" and r[3] == name]
-        items[name] = (index(r[0] for r in rows), _quarters(_days(r[1] for r in rows)))
+            .order_by(e.c.case_id, e.c.seq))
+        # sorted here, by case, date and due (= seq order: both only grow along a case)
+        extensions = _rows(conn,
+            sa.select(e.c.case_id, _day(records, e.c.effective), _day(records, e.c.due))
+            .where(e.c.kind == "extend", e.c.effective <= day))
+    cols = _columns(cases, 10 + len(MARKS))
+    ids = cols[0].astype(np.int64)
+    opened, due = _ints(cols[2]), _ints(cols[3])
+    close_day = _ints(cols[5])
+    closed = close_day != _NEVER
+    ext_due = _ints(cols[7])
+    mcols = _columns(months, 1 + len(MARKS))
+    mq = np.array([int(m[:4]) * 4 + (int(m[5:7]) - 1) // 3 for m in mcols[0]], np.int64)
+    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 3), _columns(extensions, 3)
+    order = np.lexsort((ecols[2].astype(np.int64), ecols[1].astype(np.int64),
+                        ecols[0].astype(np.int64)))
+    ecols = [col[order] for col in ecols]
     return _Data(
-        ids=ids, category=np.array([r[1] for r in cases], dtype=object),
-        opened=_days(r[2] for r in cases), due=_days(r[3] for r in cases),
-        simulated=np.array([bool(r[4]) for r in cases], bool),
-        pair_case=index(r[0] for r in units),
-        pair_unit=np.array([r[1] for r in units], dtype=object),
-        closed=closed, close_day=close_day, due_close=due_close, resolved=resolved,
-        extended=extended,
-        open_case=index(r[0] for r in turns), open_day=_days(r[1] for r in turns),
-        open_after=np.array([spec.is_open(r[2]) for r in turns], bool),
-        ext_case=index(r[0] for r in extensions), ext_day=_days(r[1] for r in extensions),
-        ext_due=_days(r[2] for r in extensions), items=items)
+        ids=ids, category=cols[1].astype(object), opened=opened, due=due,
+        simulated=cols[4].astype(bool), closed=closed, close_day=close_day,
+        due_close=np.where(ext_due != _NEVER, ext_due, due),
+        resolved=closed & (cols[6].astype(np.int64) > 0),
+        extended=closed & (cols[8].astype(np.int64) > 0), first_shut=_ints(cols[9]),
+        marks={name: cols[10 + i].astype(np.int64) for i, name in enumerate(MARKS)},
+        mark_quarters={name: np.stack([mq, mcols[1 + i].astype(np.int64)])
+                       for i, name in enumerate(MARKS)},
+        pair_case=np.searchsorted(ids, ucols[0].astype(np.int64)),
+        pair_unit=ucols[1].astype(object),
+        turn_case=np.searchsorted(ids, tcols[0].astype(np.int64)),
+        turn_day=tcols[1].astype(np.int64),
+        turn_open=np.array([spec.is_open(s) for s in tcols[2]], bool),
+        ext_case=np.searchsorted(ids, ecols[0].astype(np.int64)),
+        ext_day=ecols[1].astype(np.int64), ext_due=ecols[2].astype(np.int64))
 
 
 def _status_on(d: _Data, day: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per case: open on ``day``, and overdue on ``day`` (see the module doc)."""
+    """Per case: open on ``day``, and overdue on ``day`` (see the module doc). A case never
+    reopened is open from its opening until it first enters a state that is not open; a
+    reopened one (退回 → 登记) by its last change effective on or before ``day``."""
     n = len(d.ids)
-    seen, last = _last_in_prefix(d.open_case, d.open_day, n, day)
-    is_open = seen & d.open_after[last] if len(d.open_case) else np.zeros(n, bool)
+    is_open = (d.opened <= day) & (day < d.first_shut)
+    if len(d.turn_case):
+        seen, last = _last_in_prefix(d.turn_case, d.turn_day, n, day)
+        reopened = np.zeros(n, bool)
+        reopened[d.turn_case] = True
+        is_open = np.where(reopened, seen & d.turn_open[last], is_open)
     due = d.due.copy()
     if len(d.ext_case):
         moved, last_ext = _last_in_prefix(d.ext_case, d.ext_day, n, day)
@@ -274,9 +345,6 @@ def _group_table(d: _Data, member: tuple[np.ndarray, np.ndarray], n_groups: int,
     def per_group(per_case: np.ndarray) -> np.ndarray:
         return np.bincount(group, weights=per_case[case].astype(float), minlength=n_groups)
 
-    def events(name: str) -> np.ndarray:
-        return np.bincount(d.items[name][0], minlength=n)
-
     closed = d.closed
     on_time = closed & (d.close_day <= d.due_close)
     out = {
@@ -287,8 +355,8 @@ def _group_table(d: _Data, member: tuple[np.ndarray, np.ndarray], n_groups: int,
         "closed_resolved": per_group(closed & d.resolved),
         "open": per_group(is_open), "overdue_open": per_group(overdue),
         "simulated": per_group(d.simulated)}
-    for name in d.items:
-        out[name] = per_group(events(name))
+    for name, per_case in d.marks.items():
+        out[name] = per_group(per_case)
     pick = closed[case]
     q = _quantiles((d.close_day - d.opened)[case[pick]], group[pick], n_groups)
     out["median_days"], out["p90_days"] = q[:, 0], q[:, 1]
@@ -301,12 +369,13 @@ def _quarter_table(d: _Data, quarters: np.ndarray, as_of: int) -> dict[str, np.n
     first = int(quarters[0])
     n_groups = len(quarters)
 
-    def count(q: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    def count(q: np.ndarray, mask: np.ndarray | None = None,
+              weights: np.ndarray | None = None) -> np.ndarray:
         q = q if mask is None else q[mask]
-        return np.bincount(q - first, minlength=n_groups).astype(float)
+        return np.bincount(q - first, weights=weights, minlength=n_groups).astype(float)
 
     closed = d.closed
-    cq = _quarters(d.close_day)
+    cq = _quarters(np.where(closed, d.close_day, d.opened))
     out = {
         "opened": count(_quarters(d.opened)),
         "closed": count(cq, closed),
@@ -315,8 +384,8 @@ def _quarter_table(d: _Data, quarters: np.ndarray, as_of: int) -> dict[str, np.n
         "closed_extended": count(cq, closed & d.extended),
         "closed_resolved": count(cq, closed & d.resolved),
         "simulated": count(_quarters(d.opened), d.simulated)}
-    for name, (_case, q) in d.items.items():
-        out[name] = count(q)
+    for name, (q, n_events) in d.mark_quarters.items():
+        out[name] = count(q, weights=n_events.astype(float))
     open_n, overdue_n = np.zeros(n_groups), np.zeros(n_groups)
     for g, qi in enumerate(quarters):
         day = min(_quarter_end(int(qi)), as_of)
