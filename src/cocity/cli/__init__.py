@@ -118,6 +118,7 @@ def _register() -> None:
         govern,
         govern_meetings,
         govern_standards,
+        govern_stats,
         imports,
         index,
         profile,

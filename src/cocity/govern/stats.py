@@ -1,0 +1,449 @@
+"""The committee's published statistics (委员会公开统计), computed on the records database.
+
+:func:`statistics` aggregates the event log in SQL per case (a handful of narrow queries:
+one row per case, per closing, per openness change, per extension and per return,
+withdrawal or escalation — never the whole log) and finishes with numpy. The same figures are
+recomputed from the published event log alone by :mod:`cocity.govern.recompute` (pandas, a
+different code path); a test checks that both agree.
+
+Scope: everything **as of** a date ``A`` (default: today in China, UTC+8): cases opened on or
+before ``A`` and events effective on or before ``A``; later events are ignored.
+
+Definitions (``eff(e)``: the effective date of event ``e``; days are calendar days):
+
+* **opened** — cases whose opening date (the effective date of their first event) falls in the
+  group; by quarter: the quarter of the opening date.
+* **closed** — closing events (``state`` → ``closed``; at most one per case, closing is final);
+  by quarter: the quarter of ``eff(closing)``.
+* **due in force at closing** ``D_c`` — the ``due`` of the last extension (``extend`` event)
+  before the closing event (extensions only move the date later, so this is their maximum),
+  else the case's original due date.
+* **closed_on_time** — closed with ``eff(closing) <= D_c``; **on_time_rate 按时办结率** =
+  closed_on_time / closed. Extensions are counted separately: **closed_extended** (closed
+  cases with at least one extension before closing) and **closed_on_time_original** (closed on
+  or before the ORIGINAL due date, extensions ignored).
+* **closed_resolved** — closed with ``resolved = yes``; **resolution_rate 解决率** =
+  closed_resolved / closed (closing a case is not solving it; the two rates are separate).
+  Rates are missing (NaN) when nothing was closed.
+* **median_days**, **p90_days** — of ``eff(closing) − opened`` over the closed cases of the
+  group: ``numpy.quantile(x, q, method="linear")``, i.e. Hyndman & Fan (1996) type 7,
+  ``x_(⌊h⌋) + (h − ⌊h⌋)(x_(⌊h⌋+1) − x_(⌊h⌋))`` with ``h = (n − 1)q`` (0-based order
+  statistics), q = 0.5 and 0.9.
+* **open**, **overdue_open 逾期** — on a reference date ``r``: a case opened on or before ``r``
+  is open when the ``to_state`` of its last state event effective on or before ``r`` is an open
+  state (登记/受理/办理中); it is overdue when open and ``r > due in force on r`` (the last
+  extension effective on or before ``r``, else the original due date). ``r`` is the end of the
+  quarter for quarter rows (``A`` for the current quarter), else ``A``.
+* **returned**, **withdrawn** — events entering 退回 returned / 已撤销 withdrawn (a case may be
+  returned more than once); **escalated_quarterly**, **escalated_leading_group** — ``escalate``
+  events by target. By quarter: the quarter of the event's effective date.
+* **simulated** — simulated (generated demonstration) cases among the opened ones. A register
+  holding any simulated case says so on every output (:attr:`GovernStats.simulated`).
+
+Groups (``dimension`` column): ``overall`` (key ``all``), ``category`` (category id), ``unit``
+(GB/T 2260 code; a case naming several units counts once for each) and ``quarter`` (``YYYYQn``,
+every quarter from the first opening to ``A``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from cocity.govern.errors import GovernError
+from cocity.govern.machine import ESCALATION_TARGETS, machine
+from cocity.records import schema as S
+
+if TYPE_CHECKING:
+    from cocity.records import Records
+
+DIMENSIONS = ("overall", "category", "unit", "quarter")
+COUNTS = ("opened", "closed", "closed_on_time", "closed_on_time_original", "closed_extended",
+          "closed_resolved", "open", "overdue_open", "returned", "withdrawn",
+          "escalated_quarterly", "escalated_leading_group", "simulated")
+RATES = ("on_time_rate", "resolution_rate", "median_days", "p90_days")
+COLUMNS = ("dimension", "key", *COUNTS, *RATES)
+QUANTILE_METHOD: Final = "linear"  # Hyndman & Fan type 7 (numpy's default)
+
+
+@dataclass(frozen=True)
+class GovernStats:
+    """The statistics as of ``as_of``: ``table`` has one row per group (columns
+    :data:`COLUMNS`); ``cases`` and ``simulated_cases`` count the cases in scope."""
+
+    as_of: dt.date
+    table: pd.DataFrame
+    cases: int
+    simulated_cases: int
+
+    @property
+    def simulated(self) -> bool:
+        """The register holds simulated cases: every output must say so."""
+        return self.simulated_cases > 0
+
+    def overall(self) -> dict[str, Any]:
+        """The headline figures (the ``overall`` row)."""
+        row = self.table[self.table["dimension"] == "overall"].iloc[0]
+        return {k: row[k] for k in (*COUNTS, *RATES)}
+
+
+def china_today() -> dt.date:
+    """Today's date in China (UTC+8)."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+
+
+def as_of_date(value: dt.date | str | None) -> dt.date:
+    """The as-of date given (a date or ISO text), else today in China; a value that is not a
+    date is refused with a bilingual :class:`~cocity.govern.errors.GovernError`."""
+    if value is None:
+        return china_today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise GovernError("govern.stats.err.as_of", value=value) from None
+
+
+def quarter_label(index: int) -> str:
+    """``YYYYQn`` of a quarter index ``year * 4 + (quarter − 1)``."""
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def _days(values: Iterable[object]) -> np.ndarray:
+    """ISO dates → days since 1970-01-01 (int64)."""
+    return np.array(list(values), dtype="datetime64[D]").astype(np.int64)
+
+
+def _quarters(days: np.ndarray) -> np.ndarray:
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return (months // 12 + 1970) * 4 + (months % 12) // 3
+
+
+def _quarter_end(index: int) -> int:
+    year, q = divmod(index + 1, 4)
+    first_next = np.datetime64(f"{year:04d}-{q * 3 + 1:02d}-01", "D")
+    return int(first_next.astype(np.int64)) - 1
+
+
+def _last_in_prefix(row_case: np.ndarray, row_day: np.ndarray, n_cases: int,
+                    day: int) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by case then (non-decreasing) day: per case, whether a row is effective
+    on or before ``day`` and the index of the last such row (meaningless where there is
+    none)."""
+    counts = np.bincount(row_case[row_day <= day], minlength=n_cases)
+    starts = np.searchsorted(row_case, np.arange(n_cases), side="left")
+    return counts > 0, np.minimum(starts + np.maximum(counts, 1) - 1, len(row_case) - 1)
+
+
+MARKS = ("returned", "withdrawn", *(f"escalated_{t}" for t in ESCALATION_TARGETS))
+_NEVER = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class _Data:
+    """Per case (arrays aligned on ``ids``), plus the few rows the quarter-end states need."""
+
+    ids: np.ndarray
+    category: np.ndarray
+    opened: np.ndarray
+    due: np.ndarray
+    simulated: np.ndarray
+    closed: np.ndarray
+    close_day: np.ndarray
+    due_close: np.ndarray
+    resolved: np.ndarray
+    extended: np.ndarray
+    first_shut: np.ndarray  # the first day the case entered a state that is not open
+    marks: dict[str, np.ndarray]  # per case: returned, withdrawn, escalated_* events
+    mark_quarters: dict[str, np.ndarray]  # per quarter index: the same events
+    pair_case: np.ndarray
+    pair_unit: np.ndarray
+    turn_case: np.ndarray  # reopened cases only: their changes between open and not open
+    turn_day: np.ndarray
+    turn_open: np.ndarray
+    ext_case: np.ndarray
+    ext_day: np.ndarray
+    ext_due: np.ndarray
+
+
+def _day(records: Records, col: Any) -> Any:
+    """An ISO date column as days since 1970-01-01, in SQL (NULL stays NULL)."""
+    if records.dialect == "postgresql":
+        return sa.cast(col, sa.Date) - sa.literal_column("DATE '1970-01-01'")
+    return sa.cast(sa.func.julianday(col) - 2440587.5, sa.Integer)
+
+
+def _target(records: Records, col: Any) -> Any:
+    """The ``to`` of an escalation's JSON detail, in SQL."""
+    if records.dialect == "postgresql":
+        return sa.func.json_extract_path_text(sa.cast(col, sa.JSON), "to")
+    return sa.func.json_extract(col, "$.to")
+
+
+def _columns(rows: Sequence[Any], n: int) -> list[np.ndarray]:
+    if not rows:
+        return [np.array([], dtype=object) for _ in range(n)]
+    return [np.array(col) for col in zip(*rows, strict=True)]
+
+
+def _ints(values: np.ndarray, missing: int = _NEVER) -> np.ndarray:
+    """Day numbers with NULL (None) replaced by ``missing``."""
+    if values.dtype != object:
+        return values.astype(np.int64)
+    floats = values.astype(float)  # None → NaN
+    gaps = np.isnan(floats)
+    return np.where(gaps, missing, np.where(gaps, 0, floats).astype(np.int64))
+
+
+def _rows(conn: Any, stmt: Any) -> list[tuple[Any, ...]]:
+    """Every row of ``stmt`` as plain tuples straight from the driver's cursor (the values
+    bound here are the validated as-of date and constants, rendered as SQL literals)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _load(records: Records, day: str) -> _Data:
+    """The SQL side: one aggregated row per case (conditional aggregation over its events),
+    the events to count by quarter grouped by month, the case units, and — for the states at
+    each quarter's end — the extensions and the open/not-open changes of reopened cases."""
+    c, u, e = S.govern_cases, S.govern_case_units, S.govern_events
+    spec = machine()
+    shut = [s for s in spec.states if not spec.is_open(s)]
+    is_state = e.c.kind == "state"
+    closing = is_state & (e.c.to_state == spec.closing)
+    target = _target(records, e.c.detail)
+    mark_rules = {
+        "returned": is_state & (e.c.to_state == "returned"),
+        "withdrawn": is_state & (e.c.to_state == "withdrawn"),
+        **{f"escalated_{t}": (e.c.kind == "escalate") & (target == t)
+           for t in ESCALATION_TARGETS}}
+
+    def count(rule: Any) -> Any:
+        return sa.func.sum(sa.case((rule, 1), else_=0))
+
+    # Closed is final and only an open case can be extended: a closed case's extensions all
+    # precede its closing, so the due date in force at closing is the latest extension's.
+    agg = (sa.select(
+        e.c.case_id,
+        sa.func.max(sa.case((closing, e.c.effective))).label("closed_on"),
+        sa.func.max(sa.case((closing & e.c.resolved, 1), else_=0)).label("resolved"),
+        sa.func.max(sa.case((e.c.kind == "extend", e.c.due))).label("ext_due"),
+        count(e.c.kind == "extend").label("n_ext"),
+        sa.func.min(sa.case((is_state & e.c.to_state.in_(shut), e.c.effective)))
+        .label("first_shut"),
+        sa.func.max(sa.case((is_state & e.c.from_state.in_(shut), 1), else_=0))
+        .label("reopened"),
+        *(count(rule).label(name) for name, rule in mark_rules.items()))
+        .where(e.c.effective <= day).group_by(e.c.case_id).subquery())
+    reopened = sa.select(e.c.case_id).where(
+        is_state, e.c.from_state.in_(shut), e.c.effective <= day)
+    month = sa.func.substr(e.c.effective, 1, 7)
+    with records.read() as conn:
+        cases = _rows(conn,
+            sa.select(c.c.id, c.c.category, _day(records, c.c.opened), _day(records, c.c.due),
+                      c.c.simulated, _day(records, agg.c.closed_on), agg.c.resolved,
+                      _day(records, agg.c.ext_due), agg.c.n_ext,
+                      _day(records, agg.c.first_shut),
+                      *(agg.c[name] for name in MARKS))
+            .join(agg, agg.c.case_id == c.c.id).where(c.c.opened <= day)
+            .order_by(c.c.id))
+        months = _rows(conn,
+            sa.select(month, *(count(rule) for rule in mark_rules.values()))
+            .where(e.c.effective <= day, sa.or_(*mark_rules.values()))
+            .group_by(month))
+        units = _rows(conn, sa.select(u.c.case_id, u.c.unit_code).join(
+            c, c.c.id == u.c.case_id).where(c.c.opened <= day))
+        turns = _rows(conn,
+            sa.select(e.c.case_id, _day(records, e.c.effective), e.c.to_state)
+            .where(is_state, e.c.effective <= day, e.c.case_id.in_(reopened),
+                   (e.c.seq == 1) | e.c.to_state.in_(shut) | e.c.from_state.in_(shut))
+            .order_by(e.c.case_id, e.c.seq))
+        # sorted here, by case, date and due (= seq order: both only grow along a case)
+        extensions = _rows(conn,
+            sa.select(e.c.case_id, _day(records, e.c.effective), _day(records, e.c.due))
+            .where(e.c.kind == "extend", e.c.effective <= day))
+    cols = _columns(cases, 10 + len(MARKS))
+    ids = cols[0].astype(np.int64)
+    opened, due = _ints(cols[2]), _ints(cols[3])
+    close_day = _ints(cols[5])
+    closed = close_day != _NEVER
+    ext_due = _ints(cols[7])
+    mcols = _columns(months, 1 + len(MARKS))
+    mq = np.array([int(m[:4]) * 4 + (int(m[5:7]) - 1) // 3 for m in mcols[0]], np.int64)
+    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 3), _columns(extensions, 3)
+    order = np.lexsort((ecols[2].astype(np.int64), ecols[1].astype(np.int64),
+                        ecols[0].astype(np.int64)))
+    ecols = [col[order] for col in ecols]
+    return _Data(
+        ids=ids, category=cols[1].astype(object), opened=opened, due=due,
+        simulated=cols[4].astype(bool), closed=closed, close_day=close_day,
+        due_close=np.where(ext_due != _NEVER, ext_due, due),
+        resolved=closed & (cols[6].astype(np.int64) > 0),
+        extended=closed & (cols[8].astype(np.int64) > 0), first_shut=_ints(cols[9]),
+        marks={name: cols[10 + i].astype(np.int64) for i, name in enumerate(MARKS)},
+        mark_quarters={name: np.stack([mq, mcols[1 + i].astype(np.int64)])
+                       for i, name in enumerate(MARKS)},
+        pair_case=np.searchsorted(ids, ucols[0].astype(np.int64)),
+        pair_unit=ucols[1].astype(object),
+        turn_case=np.searchsorted(ids, tcols[0].astype(np.int64)),
+        turn_day=tcols[1].astype(np.int64),
+        turn_open=np.array([spec.is_open(s) for s in tcols[2]], bool),
+        ext_case=np.searchsorted(ids, ecols[0].astype(np.int64)),
+        ext_day=ecols[1].astype(np.int64), ext_due=ecols[2].astype(np.int64))
+
+
+def _status_on(d: _Data, day: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: open on ``day``, and overdue on ``day`` (see the module doc). A case never
+    reopened is open from its opening until it first enters a state that is not open; a
+    reopened one (退回 → 登记) by its last change effective on or before ``day``."""
+    n = len(d.ids)
+    is_open = (d.opened <= day) & (day < d.first_shut)
+    if len(d.turn_case):
+        seen, last = _last_in_prefix(d.turn_case, d.turn_day, n, day)
+        reopened = np.zeros(n, bool)
+        reopened[d.turn_case] = True
+        is_open = np.where(reopened, seen & d.turn_open[last], is_open)
+    due = d.due.copy()
+    if len(d.ext_case):
+        moved, last_ext = _last_in_prefix(d.ext_case, d.ext_day, n, day)
+        due[moved] = d.ext_due[last_ext[moved]]
+    return is_open, is_open & (day > due)
+
+
+def _quantiles(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group: the median and 90th percentile of ``values`` (type 7); NaN if empty."""
+    out = np.full((n_groups, 2), np.nan)
+    order = np.lexsort((values, groups))
+    values, groups = values[order], groups[order]
+    bounds = np.searchsorted(groups, np.arange(n_groups + 1), side="left")
+    for g in range(n_groups):
+        chunk = values[bounds[g]:bounds[g + 1]]
+        if len(chunk):
+            out[g] = np.quantile(chunk.astype(float), [0.5, 0.9], method=QUANTILE_METHOD)
+    return out
+
+
+def _group_table(d: _Data, member: tuple[np.ndarray, np.ndarray], n_groups: int,
+                 is_open: np.ndarray, overdue: np.ndarray) -> dict[str, np.ndarray]:
+    """Every statistic for case-based groups: ``member`` = (case index, group index) pairs
+    (a case may belong to several groups)."""
+    case, group = member
+    n = len(d.ids)
+
+    def per_group(per_case: np.ndarray) -> np.ndarray:
+        return np.bincount(group, weights=per_case[case].astype(float), minlength=n_groups)
+
+    closed = d.closed
+    on_time = closed & (d.close_day <= d.due_close)
+    out = {
+        "opened": per_group(np.ones(n)), "closed": per_group(closed),
+        "closed_on_time": per_group(on_time),
+        "closed_on_time_original": per_group(closed & (d.close_day <= d.due)),
+        "closed_extended": per_group(closed & d.extended),
+        "closed_resolved": per_group(closed & d.resolved),
+        "open": per_group(is_open), "overdue_open": per_group(overdue),
+        "simulated": per_group(d.simulated)}
+    for name, per_case in d.marks.items():
+        out[name] = per_group(per_case)
+    pick = closed[case]
+    q = _quantiles((d.close_day - d.opened)[case[pick]], group[pick], n_groups)
+    out["median_days"], out["p90_days"] = q[:, 0], q[:, 1]
+    return out
+
+
+def _quarter_table(d: _Data, quarters: np.ndarray, as_of: int) -> dict[str, np.ndarray]:
+    """Every statistic by quarter of the relevant date (opening, closing, event; the overdue
+    figures at each quarter's end)."""
+    first = int(quarters[0])
+    n_groups = len(quarters)
+
+    def count(q: np.ndarray, mask: np.ndarray | None = None,
+              weights: np.ndarray | None = None) -> np.ndarray:
+        q = q if mask is None else q[mask]
+        return np.bincount(q - first, weights=weights, minlength=n_groups).astype(float)
+
+    closed = d.closed
+    cq = _quarters(np.where(closed, d.close_day, d.opened))
+    out = {
+        "opened": count(_quarters(d.opened)),
+        "closed": count(cq, closed),
+        "closed_on_time": count(cq, closed & (d.close_day <= d.due_close)),
+        "closed_on_time_original": count(cq, closed & (d.close_day <= d.due)),
+        "closed_extended": count(cq, closed & d.extended),
+        "closed_resolved": count(cq, closed & d.resolved),
+        "simulated": count(_quarters(d.opened), d.simulated)}
+    for name, (q, n_events) in d.mark_quarters.items():
+        out[name] = count(q, weights=n_events.astype(float))
+    open_n, overdue_n = np.zeros(n_groups), np.zeros(n_groups)
+    for g, qi in enumerate(quarters):
+        day = min(_quarter_end(int(qi)), as_of)
+        is_open, overdue = _status_on(d, day)
+        open_n[g], overdue_n[g] = is_open.sum(), overdue.sum()
+    out["open"], out["overdue_open"] = open_n, overdue_n
+    q = _quantiles((d.close_day - d.opened)[closed], cq[closed] - first, n_groups)
+    out["median_days"], out["p90_days"] = q[:, 0], q[:, 1]
+    return out
+
+
+def _frame(dimension: str, keys: list[str], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    frame = pd.DataFrame({"dimension": dimension, "key": keys})
+    for name in COUNTS:
+        frame[name] = np.asarray(values[name]).round().astype(np.int64)
+    closed = frame["closed"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["on_time_rate"] = np.where(closed > 0, frame["closed_on_time"] / closed, np.nan)
+        frame["resolution_rate"] = np.where(closed > 0, frame["closed_resolved"] / closed,
+                                            np.nan)
+    frame["median_days"] = values["median_days"]
+    frame["p90_days"] = values["p90_days"]
+    return frame
+
+
+def statistics(records: Records, *, as_of: dt.date | str | None = None) -> GovernStats:
+    """The committee's statistics as of ``as_of`` (default: today in China); see the module
+    doc for every definition."""
+    day = as_of_date(as_of)
+    data = _load(records, day.isoformat())
+    as_of_day = int(np.datetime64(day.isoformat(), "D").astype(np.int64))
+    n = len(data.ids)
+    is_open, overdue = _status_on(data, as_of_day)
+    parts = [_frame("overall", ["all"], _group_table(
+        data, (np.arange(n), np.zeros(n, np.int64)), 1, is_open, overdue))]
+    cats = [c for c in machine_categories() if c in set(data.category)]
+    cats += sorted(set(data.category) - set(cats))
+    cat_index = {c: i for i, c in enumerate(cats)}
+    parts.append(_frame("category", cats, _group_table(
+        data, (np.arange(n), np.array([cat_index[c] for c in data.category], np.int64)),
+        len(cats), is_open, overdue)))
+    codes = sorted(set(data.pair_unit))
+    unit_index = {c: i for i, c in enumerate(codes)}
+    parts.append(_frame("unit", codes, _group_table(
+        data, (data.pair_case, np.array([unit_index[c] for c in data.pair_unit], np.int64)),
+        len(codes), is_open, overdue)))
+    if n:
+        quarters = np.arange(int(_quarters(data.opened).min()),
+                             int(_quarters(np.array([as_of_day]))[0]) + 1)
+        parts.append(_frame("quarter", [quarter_label(int(q)) for q in quarters],
+                            _quarter_table(data, quarters, as_of_day)))
+    table = pd.concat(parts, ignore_index=True)[list(COLUMNS)]
+    return GovernStats(as_of=day, table=table, cases=n,
+                       simulated_cases=int(data.simulated.sum()))
+
+
+def machine_categories() -> list[str]:
+    """The category ids in vocabulary order (``categories.yaml``)."""
+    from cocity.govern.machine import vocabularies
+
+    return list(vocabularies().categories)
