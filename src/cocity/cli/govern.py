@@ -362,3 +362,31 @@ def _lang() -> str:
     from cocity.i18n import current_lang
 
     return current_lang()
+
+
+@govern_app.command("demo", help=both("govern.cli.demo.help"))
+def demo_cmd(db: DbOpt = None) -> None:
+    from rich.markup import escape
+
+    from cocity.cli import console, progress_bar
+    from cocity.i18n import t
+
+    with open_register(db, create=True) as register, refused():
+        from cocity.govern.demo import run_demo
+
+        with progress_bar(bar=False) as bar:
+            task = bar.add_task(t("govern.demo.step.year"), total=None)
+            result = run_demo(register, progress=lambda key: bar.update(
+                task, description=t(key)))
+        console.print(escape(t("govern.cli.demo.simulated")))
+        for step in result.steps:
+            console.print(escape(step[_lang()]))
+        if not result.already:
+            for run in result.runs:
+                console.print(escape(run[f"how_{_lang()}"]))
+            console.print(escape(t("govern.cli.demo.done", year=result.year, cases=result.cases,
+                                   meetings=result.meetings, decisions=result.decisions,
+                                   adoptions=result.adoptions,
+                                   opened=result.rectification_opened,
+                                   follow=result.follow_ups, where=register.records.where)))
+        console.print(escape(t("govern.cli.demo.next")))
