@@ -134,8 +134,22 @@ class RegisterMachine(RuleBasedStateMachine):
         self.added = 0
 
     def teardown(self) -> None:
-        self.records.close()
-        self.tmp.cleanup()
+        """At the end of each sequence: the published statistics recompute exactly from the
+        exported event log alone (the independent pandas script)."""
+        try:
+            if self.state:
+                from cocity.govern.export import write_export
+                from cocity.govern.recompute import recompute
+                from cocity.govern.stats import statistics
+                from tests.test_govern_stats import assert_same
+
+                path = Path(self.tmp.name) / "events.csv"
+                write_export(self.records, path)
+                assert_same(statistics(self.records, as_of="2030-01-01").table,
+                            recompute(path, as_of="2030-01-01"))
+        finally:
+            self.records.close()
+            self.tmp.cleanup()
 
     def _add(self, body: dict[str, Any], key: str) -> Any:
         return self.register.add_case(body["title"], description="", category=body["category"],
