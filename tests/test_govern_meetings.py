@@ -253,3 +253,19 @@ def test_two_writers_of_the_same_meetings_minutes(register, records_url) -> None
     other.join()
     assert isinstance(results[0], M.MinutesExistError)
     assert int((register.events()["meeting_id"] == meeting.id).sum()) == 5
+
+
+def test_a_case_closed_after_convening_is_not_sent_to_the_leading_group(register) -> None:
+    c = working_case(register, "c", title="逾期的案件", due="2024-04-30")
+    q2 = M.convene(register, date="2024-06-27", kind="quarterly", reason="二季度", **WHO)
+    assert [(i.case_id, i.reasons) for i in q2.items] == [(c, ("overdue",))]
+    case = register.case(c).case
+    register.transition(c, "closed", expected_version=case.version, resolved=True,
+                        effective="2024-06-27", reason="会前办结", **WHO)
+    # closed meanwhile: only "continue" (no event) fits; nothing is left for the leading group
+    done = M.record_minutes(register, q2.key, decisions=[{"case": c, "decision": "continue"}],
+                            attendees=["王"], summary="", reason="纪要", **WHO)
+    assert done.minutes is not None
+    assert [(d.decision, d.leading_group) for d in done.minutes.decisions] == [
+        ("continue", False)]
+    assert not (register.events()["kind"] == "escalate").any()

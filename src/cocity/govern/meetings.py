@@ -62,13 +62,7 @@ from sqlalchemy.engine import Connection
 from cocity.data.errors import Issue, IssuesError
 from cocity.govern import calendar as cal
 from cocity.govern.agenda import AgendaItem, agenda_items
-from cocity.govern.calendar import (
-    MEETING_KINDS,
-    Holidays,
-    MeetingRules,
-    PlannedMeeting,
-    meeting_key,
-)
+from cocity.govern.calendar import MEETING_KINDS, MeetingRules, meeting_key, plan
 from cocity.govern.errors import GovernError
 from cocity.i18n import t
 from cocity.records import schema as S
@@ -76,11 +70,15 @@ from cocity.records import schema as S
 if TYPE_CHECKING:
     from cocity.govern.register import Register
 
+__all__ = ["DECISIONS", "Decision", "DecisionsFile", "Meeting", "MeetingError", "Minutes",
+           "MinutesError", "MinutesExistError", "agenda", "convene", "meeting", "meeting_date",
+           "meetings", "plan", "read_decisions", "record_minutes"]
+
 DECISIONS = ("assign", "extend", "resolve", "escalate", "defer", "continue")
 # the fields each decision takes (beyond case, decision and an optional reason)
 _FIELDS = {"assign": {"department"}, "extend": {"due"}, "resolve": {"resolved"},
            "escalate": set(), "defer": set(), "continue": set()}
-_OPTIONAL = {"case", "decision", "reason"}
+_OPTIONAL = {"case", "decision", "reason", "title"}  # title: for the reader, ignored
 AFTER_DECISION_HOOK: Callable[[int], None] | None = None
 
 
@@ -152,12 +150,6 @@ class Meeting:
 
 
 # ------------------------------------------------------------------------------ reads
-def plan(year: int, *, rules: MeetingRules | str | Path | dict[str, Any] | None = None,
-         holidays: Holidays | str | Path | None = None) -> list[PlannedMeeting]:
-    """The year's meetings (:func:`cocity.govern.calendar.plan`)."""
-    return cal.plan(year, rules=rules, holidays=holidays)
-
-
 def _snapshot(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                          dict[int, str]]:
     c, e, m = S.govern_cases, S.govern_events, S.govern_meetings
@@ -311,8 +303,11 @@ def _issue(label: str, row: int | None = None, **fmt: Any) -> Issue:
 
 
 def _decisions(meeting: Meeting, decisions: Iterable[Mapping[str, Any]],
-               spec: MeetingRules) -> list[Decision]:
-    """The decisions checked against the agenda and each other (every problem at once)."""
+               spec: MeetingRules, finished: set[int] | frozenset[int] = frozenset()
+               ) -> list[Decision]:
+    """The decisions checked against the agenda and each other (every problem at once).
+    ``finished``: cases no longer open (closed since the agenda was drawn up: nothing is
+    left for the leading group)."""
     issues: list[Issue] = []
     out: list[Decision] = []
     seen: set[int] = set()
@@ -367,7 +362,8 @@ def _decisions(meeting: Meeting, decisions: Iterable[Mapping[str, Any]],
         if kind == "escalate":
             fields["to"] = "leading_group" if quarterly else "quarterly"
         fields["leading_group"] = bool(
-            quarterly and kind not in spec.agenda.settled_by and kind != "escalate"
+            quarterly and case not in finished and kind not in spec.agenda.settled_by
+            and kind != "escalate"
             and any(r in spec.agenda.leading_group_reasons for r in item.reasons))
         out.append(Decision(**fields))
     for item in meeting.items:
@@ -403,7 +399,11 @@ def record_minutes(register: Register, meeting: int | str, *,
     all in one transaction (see the module doc); returns the meeting with its minutes."""
     spec = cal.rules(rules)
     found = _read(register, meeting)
-    checked = _decisions(found, decisions, spec)
+    c = S.govern_cases
+    with register.records.read() as conn:
+        finished = {int(i) for i, st in conn.execute(sa.select(c.c.id, c.c.state))
+                    if not register.machine.is_open(st)}
+    checked = _decisions(found, decisions, spec, finished)
     people = [str(p).strip() for p in ([attendees] if isinstance(attendees, str) else attendees)
               if str(p).strip()]
     if not people:
@@ -413,7 +413,7 @@ def record_minutes(register: Register, meeting: int | str, *,
     body = {"decisions": [d.body() for d in checked], "attendees": people,
             "summary": str(summary or "").strip(), **audit}
     sha = _sha(body)
-    mi, c = S.govern_minutes, S.govern_cases
+    mi = S.govern_minutes
     flag = f"{t('govern.meet.leading_group_reason', 'zh')} / " \
            f"{t('govern.meet.leading_group_reason', 'en')}"
 
