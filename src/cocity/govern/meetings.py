@@ -62,7 +62,7 @@ from sqlalchemy.engine import Connection
 from cocity.data.errors import Issue, IssuesError
 from cocity.govern import calendar as cal
 from cocity.govern.agenda import AgendaItem, agenda_items
-from cocity.govern.calendar import MEETING_KINDS, MeetingRules, meeting_key, plan
+from cocity.govern.calendar import MEETING_KINDS, MeetingRules, PlannedMeeting, meeting_key, plan
 from cocity.govern.errors import GovernError
 from cocity.i18n import t
 from cocity.records import schema as S
@@ -70,9 +70,25 @@ from cocity.records import schema as S
 if TYPE_CHECKING:
     from cocity.govern.register import Register
 
-__all__ = ["DECISIONS", "Decision", "DecisionsFile", "Meeting", "MeetingError", "Minutes",
-           "MinutesError", "MinutesExistError", "agenda", "convene", "meeting", "meeting_date",
-           "meetings", "plan", "read_decisions", "record_minutes"]
+__all__ = [
+    "DECISIONS",
+    "Decision",
+    "DecisionsFile",
+    "Meeting",
+    "MeetingError",
+    "Minutes",
+    "MinutesError",
+    "MinutesExistError",
+    "PlannedMeeting",
+    "agenda",
+    "convene",
+    "meeting",
+    "meeting_date",
+    "meetings",
+    "plan",
+    "read_decisions",
+    "record_minutes",
+]
 
 DECISIONS = ("assign", "extend", "resolve", "escalate", "defer", "continue")
 # the fields each decision takes (beyond case, decision and an optional reason)
@@ -268,7 +284,9 @@ def convene(register: Register, *, date: dt.date | str, kind: str, key: str | No
             actor: str, role: str, reason: str, simulated: bool = False,
             rules: MeetingRules | str | Path | dict[str, Any] | None = None) -> Meeting:
     """Convene a meeting: store it with its agenda derived from the register now (see the
-    module doc); idempotent by ``key``."""
+    module doc); idempotent by ``key`` (default: the key of the period of ``date``; a meeting
+    the calendar moved into the next period — e.g. a December meeting moved past New Year —
+    takes its planned key, :attr:`PlannedMeeting.key`)."""
     day, kind = meeting_date(date), _check_kind(kind)
     spec = cal.rules(rules)
     idem = _text(key, "key") if key is not None else meeting_key(kind, day)
