@@ -132,6 +132,13 @@ def test_minutes_apply_every_decision_in_one_go(register) -> None:
     escalated = register.case(ids["escalate"]).history[-1]
     assert escalated.detail == {"to": "quarterly"}
     assert register.case(ids["extend"]).history[-1].reason == "需两地联合发文"
+    # the meeting shows its cases as it saw them; the next agenda sees the decisions
+    assert done.item(ids["assign"]).lead_department == "四川省医保局"
+    assert done.item(ids["extend"]).due_in_force == "2024-06-30"
+    later = {i.case_id: i for i in M.agenda(register, date="2024-06-13", kind="monthly")}
+    assert later[ids["assign"]].lead_department == "重庆市交通局"
+    assert later[ids["extend"]].due_in_force == "2024-09-30"
+    assert ids["resolve"] not in later and len(later) == 5
     # the same minutes again: replayed, nothing written; other minutes: refused
     after = counts(register.records)
     same = M.record_minutes(register, meeting.id, decisions=decide(ids),

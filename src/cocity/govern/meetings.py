@@ -61,7 +61,7 @@ from sqlalchemy.engine import Connection
 
 from cocity.data.errors import Issue, IssuesError
 from cocity.govern import calendar as cal
-from cocity.govern.agenda import AgendaItem, agenda_items
+from cocity.govern.agenda import AgendaItem, agenda_items, case_on
 from cocity.govern.calendar import MEETING_KINDS, MeetingRules, PlannedMeeting, meeting_key, plan
 from cocity.govern.errors import GovernError
 from cocity.i18n import t
@@ -206,27 +206,29 @@ def agenda(register: Register, *, date: dt.date | str, kind: str,
 
 
 def _load(conn: Connection, meeting_id: int, *, replayed: bool = False) -> Meeting:
-    m, a, c, mi = S.govern_meetings, S.govern_agenda, S.govern_cases, S.govern_minutes
+    m, a, mi = S.govern_meetings, S.govern_agenda, S.govern_minutes
     row = conn.execute(sa.select(m).where(m.c.id == meeting_id)).mappings().first()
     if row is None:
         raise MeetingError("govern.meet.err.unknown", meeting=meeting_id)
-    cases, events, kinds = _snapshot(conn)
-    # the state of each case on the meeting date, as the agenda derived it
-    state = {i.case_id: i for i in agenda_items(
-        cases, [ev for ev in events if ev["meeting_id"] != meeting_id], date=row["date"],
-        kind="monthly", meeting_kinds=kinds)}
+    cases, events, _ = _snapshot(conn)
+    # each case as the meeting saw it: on its date, before its own decisions
+    by_case: dict[int, list[dict[str, Any]]] = {}
+    for ev in events:
+        if ev["meeting_id"] != meeting_id:
+            by_case.setdefault(int(ev["case_id"]), []).append(ev)
+    fields = {int(x["id"]): x for x in cases}
     items = []
-    for r in conn.execute(sa.select(a.c.pos, a.c.case_id, a.c.item, c.c.title, c.c.simulated,
-                                    c.c.lead_department, c.c.due)
-                          .join(c, c.c.id == a.c.case_id).where(a.c.meeting_id == meeting_id)
-                          .order_by(a.c.pos)).mappings():
-        seen = state.get(int(r["case_id"]))
+    for r in conn.execute(sa.select(a.c.pos, a.c.case_id, a.c.item).where(
+            a.c.meeting_id == meeting_id).order_by(a.c.pos)).mappings():
+        cid = int(r["case_id"])
+        case = fields[cid]
+        seen = case_on(case, by_case.get(cid, []), date=row["date"])
         items.append(AgendaItem(
-            case_id=int(r["case_id"]), reasons=tuple(str(r["item"]).split("+")),
-            title=r["title"], state=seen.state if seen else "",
-            due_in_force=seen.due_in_force if seen else str(r["due"]),
-            overdue=seen.overdue if seen else False, simulated=bool(r["simulated"]),
-            lead_department=seen.lead_department if seen else r["lead_department"],
+            case_id=cid, reasons=tuple(str(r["item"]).split("+")), title=case["title"],
+            state=seen.state if seen else "",
+            due_in_force=seen.due_in_force if seen else str(case["due"]),
+            overdue=seen.overdue if seen else False, simulated=bool(case["simulated"]),
+            lead_department=seen.lead_department if seen else case["lead_department"],
             pos=int(r["pos"])))
     mrow = conn.execute(sa.select(mi).where(mi.c.meeting_id == meeting_id)).mappings().first()
     minutes = None
