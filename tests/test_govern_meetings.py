@@ -276,3 +276,19 @@ def test_a_case_closed_after_convening_is_not_sent_to_the_leading_group(register
     assert [(d.decision, d.leading_group) for d in done.minutes.decisions] == [
         ("continue", False)]
     assert not (register.events()["kind"] == "escalate").any()
+
+
+def test_identical_minutes_replay_after_a_later_change(register) -> None:
+    c = working_case(register, "c", title="逾期的案件", due="2024-04-30")
+    q2 = M.convene(register, date="2024-06-27", kind="quarterly", reason="二季度", **WHO)
+    given = {"decisions": [{"case": c, "decision": "continue"}], "attendees": ["王"],
+             "summary": "", "reason": "纪要", **WHO}
+    done = M.record_minutes(register, q2.key, **given)
+    assert done.minutes is not None and done.minutes.decisions[0].leading_group
+    case = register.case(c).case
+    register.transition(c, "closed", expected_version=case.version, resolved=False,
+                        effective="2024-07-15", reason="会后办结", **WHO)
+    before = len(register.events())
+    again = M.record_minutes(register, q2.key, **given)
+    assert again.replayed and again.minutes == done.minutes
+    assert len(register.events()) == before

@@ -430,9 +430,12 @@ def record_minutes(register: Register, meeting: int | str, *,
         raise MeetingError("govern.err.empty", field="attendees")
     audit = {"actor": _text(actor, "actor"), "role": _text(role, "role"),
              "reason": _text(reason, "reason")}
-    body = {"decisions": [d.body() for d in checked], "attendees": people,
-            "summary": str(summary or "").strip(), **audit}
-    sha = _sha(body)
+    body: dict[str, Any] = {"decisions": [d.body() for d in checked], "attendees": people,
+                            "summary": str(summary or "").strip(), **audit}
+    # the minutes' identity is what was given: not the derived leading-group flags, which
+    # depend on the cases' states when recorded (a replay after a later change still matches)
+    sha = _sha({**body, "decisions": [{k: v for k, v in d.items() if k != "leading_group"}
+                                      for d in body["decisions"]]})
     mi = S.govern_minutes
     flag = f"{t('govern.meet.leading_group_reason', 'zh')} / " \
            f"{t('govern.meet.leading_group_reason', 'en')}"
