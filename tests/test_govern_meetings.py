@@ -132,6 +132,13 @@ def test_minutes_apply_every_decision_in_one_go(register) -> None:
     escalated = register.case(ids["escalate"]).history[-1]
     assert escalated.detail == {"to": "quarterly"}
     assert register.case(ids["extend"]).history[-1].reason == "需两地联合发文"
+    # the meeting shows its cases as it saw them; the next agenda sees the decisions
+    assert done.item(ids["assign"]).lead_department == "四川省医保局"
+    assert done.item(ids["extend"]).due_in_force == "2024-06-30"
+    later = {i.case_id: i for i in M.agenda(register, date="2024-06-13", kind="monthly")}
+    assert later[ids["assign"]].lead_department == "重庆市交通局"
+    assert later[ids["extend"]].due_in_force == "2024-09-30"
+    assert ids["resolve"] not in later and len(later) == 5
     # the same minutes again: replayed, nothing written; other minutes: refused
     after = counts(register.records)
     same = M.record_minutes(register, meeting.id, decisions=decide(ids),
@@ -253,3 +260,35 @@ def test_two_writers_of_the_same_meetings_minutes(register, records_url) -> None
     other.join()
     assert isinstance(results[0], M.MinutesExistError)
     assert int((register.events()["meeting_id"] == meeting.id).sum()) == 5
+
+
+def test_a_case_closed_after_convening_is_not_sent_to_the_leading_group(register) -> None:
+    c = working_case(register, "c", title="逾期的案件", due="2024-04-30")
+    q2 = M.convene(register, date="2024-06-27", kind="quarterly", reason="二季度", **WHO)
+    assert [(i.case_id, i.reasons) for i in q2.items] == [(c, ("overdue",))]
+    case = register.case(c).case
+    register.transition(c, "closed", expected_version=case.version, resolved=True,
+                        effective="2024-06-27", reason="会前办结", **WHO)
+    # closed meanwhile: only "continue" (no event) fits; nothing is left for the leading group
+    done = M.record_minutes(register, q2.key, decisions=[{"case": c, "decision": "continue"}],
+                            attendees=["王"], summary="", reason="纪要", **WHO)
+    assert done.minutes is not None
+    assert [(d.decision, d.leading_group) for d in done.minutes.decisions] == [
+        ("continue", False)]
+    assert not (register.events()["kind"] == "escalate").any()
+
+
+def test_identical_minutes_replay_after_a_later_change(register) -> None:
+    c = working_case(register, "c", title="逾期的案件", due="2024-04-30")
+    q2 = M.convene(register, date="2024-06-27", kind="quarterly", reason="二季度", **WHO)
+    given = {"decisions": [{"case": c, "decision": "continue"}], "attendees": ["王"],
+             "summary": "", "reason": "纪要", **WHO}
+    done = M.record_minutes(register, q2.key, **given)
+    assert done.minutes is not None and done.minutes.decisions[0].leading_group
+    case = register.case(c).case
+    register.transition(c, "closed", expected_version=case.version, resolved=False,
+                        effective="2024-07-15", reason="会后办结", **WHO)
+    before = len(register.events())
+    again = M.record_minutes(register, q2.key, **given)
+    assert again.replayed and again.minutes == done.minutes
+    assert len(register.events()) == before

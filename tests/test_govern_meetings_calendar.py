@@ -164,3 +164,28 @@ def test_agenda_rules_by_hand() -> None:
                       "calendar": {"quarterly": {"replaces_monthly": False}}})
     assert [i.case_id for i in agenda_items(cases, events, date="2024-02-20", kind="quarterly",
                                             meeting_kinds=kinds, rules=strict)] == [3, 4, 6]
+
+
+def test_calendar_invariants_over_years() -> None:
+    """Every planned meeting is on a working day, on or after its nominal date and before the
+    next working day after it; one meeting per month (the quarterly one replacing the work
+    meeting of its month), for every rule variant."""
+    days = C.holidays_of([f"{y}-{md}" for y in range(2020, 2031)
+                          for md in ("01-01", "05-01", "05-02", "10-01", "10-02", "10-03")],
+                         workdays=["2024-09-29", "2025-09-28"])
+    variants = [None, {"calendar": {"monthly": {"rule": "day_of_month", "day": -1}}},
+                {"calendar": {"monthly": {"rule": "day_of_month", "day": 1},
+                              "quarterly": {"nth": 1, "weekday": "monday",
+                                            "month_of_quarter": 1}}}]
+    for rules in variants:
+        for year in range(2020, 2031):
+            got = C.plan(year, rules=rules, holidays=days)
+            assert len(got) == 12
+            assert sorted(m.period for m in got) == sorted(
+                {f"{year}-{mo:02d}" for mo in range(1, 13)} - {
+                    f"{year}-{q * 3 + C.rules(rules).calendar.quarterly.month_of_quarter:02d}"
+                    for q in range(4)} | {f"{year}-Q{q}" for q in range(1, 5)})
+            for m in got:
+                assert days.working(m.date) and m.date >= m.nominal
+                assert all(not days.working(m.nominal + dt.timedelta(days=k))
+                           for k in range((m.date - m.nominal).days))

@@ -102,3 +102,29 @@ def test_agenda_convene_minutes_show_list(db, tmp_path) -> None:
     assert res.exit_code == 2 and "weekly" in res.output
     res = run("show", "2024-13-monthly", "--db", path, lang="en")
     assert res.exit_code == 2 and "there is no meeting 2024-13-monthly" in res.output
+
+
+def test_read_decisions_files(tmp_path) -> None:
+    from cocity.govern.meetings import MeetingError, read_decisions
+
+    full = tmp_path / "d.yaml"
+    full.write_text("attendees: [张主任, 李处长]\nsummary: 审议两件\ndecisions:\n"
+                    "  - {case: 3, decision: resolve, resolved: 否}\n"
+                    "  - {case: 4, decision: extend, due: 2024-09-30, reason: 待批复}\n",
+                    encoding="utf-8")
+    got = read_decisions(full)
+    assert got.attendees == ["张主任", "李处长"] and got.summary == "审议两件"
+    assert got.decisions == [{"case": "3", "decision": "resolve", "resolved": "否"},
+                             {"case": "4", "decision": "extend", "due": "2024-09-30",
+                              "reason": "待批复"}]
+    bare = tmp_path / "l.yaml"
+    bare.write_text("- {case: 3, decision: defer}\n", encoding="utf-8")
+    assert read_decisions(bare).decisions == [{"case": "3", "decision": "defer"}]
+    for name, text in (("x.yaml", "decisionz: []\n"), ("y.yaml", "just text\n"),
+                       ("z.csv", "id,what\n3,defer\n")):
+        bad = tmp_path / name
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(MeetingError, match=name.replace(".", r"\.")):
+            read_decisions(bad)
+    with pytest.raises(MeetingError, match="missing"):
+        read_decisions(tmp_path / "missing.yaml")

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from cocity.govern import Register
+from cocity.govern import GovernError, Register
 from cocity.govern import meetings as M
 from cocity.records import open_records
 from cocity.report.govern_meeting import write_meeting_documents
@@ -91,5 +91,9 @@ def test_a_draft_agenda_says_so(register: Register, tmp_path) -> None:
     write_meeting_documents(draft, out=tmp_path, formats=["html"], draft=True)
     html = (tmp_path / "2024-Q2-quarterly.agenda.html").read_text(encoding="utf-8")
     assert "议程草案" in html and "季度问题协调会议程" in html and "异地就医报销慢" in html
-    with pytest.raises(M.GovernError, match="docx"):
+    odd = M.Meeting(**{**draft.__dict__, "key": "../二季度 会议"})
+    write_meeting_documents(odd, out=tmp_path / "odd", formats=["html"], draft=True)
+    assert sorted(p.name for p in (tmp_path / "odd").iterdir()) == [
+        "二季度_会议.agenda.html", "二季度_会议.manifest.json"]
+    with pytest.raises(GovernError, match="docx"):
         write_meeting_documents(draft, out=tmp_path, formats=["docx"])

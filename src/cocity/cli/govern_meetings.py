@@ -48,9 +48,9 @@ def _agenda_table(title: str, items: list[AgendaItem] | tuple[AgendaItem, ...],
     reasons = cal.rules().agenda.reasons
     table = Table(title=escape(title), title_justify="left")
     for col in ("pos", "case", "title", "lead", "state", "due", "reasons"):
-        table.add_column(t(f"govern.meet.doc.c.{col}"))
+        table.add_column(t(f"govern.meet.doc.c.{col}"), overflow="fold")
     if decisions is not None:
-        table.add_column(t("govern.meet.doc.c.decision"))
+        table.add_column(t("govern.meet.doc.c.decision"), overflow="fold")
     states = machine().states
     for i in items:
         st = states.get(i.state)

@@ -96,16 +96,10 @@ def agenda_items(cases: Iterable[Mapping[str, Any]], events: Iterable[Mapping[st
     for case in sorted(cases, key=lambda c: int(c["id"])):
         cid = int(case["id"])
         evs = sorted(by_case.get(cid, []), key=lambda e: int(e["seq"]))
-        if _iso(case["opened"]) > day or not evs:
+        seen = case_on(case, evs, date=day)
+        if seen is None or not m.is_open(seen.state):
             continue
-        state = str(evs[-1]["to_state"])
-        if not m.is_open(state):
-            continue
-        due = _iso(case["due"])
-        for ev in evs:
-            if ev["kind"] == "extend" and ev.get("due"):
-                due = _iso(ev["due"])
-        overdue = day > due
+        state, due, overdue = seen.state, seen.due_in_force, seen.overdue
         last_q = max((i for i, ev in enumerate(evs)
                       if ev.get("meeting_id") is not None
                       and meeting_kinds.get(int(ev["meeting_id"])) == "quarterly"), default=-1)
@@ -131,16 +125,38 @@ def agenda_items(cases: Iterable[Mapping[str, Any]], events: Iterable[Mapping[st
             case_id=cid, reasons=tuple(r for r in order if r in reasons),
             title=str(case.get("title", "")), state=state, due_in_force=due, overdue=overdue,
             simulated=bool(case.get("simulated", False)),
-            lead_department=_lead(case, evs))
+            lead_department=seen.lead_department)
         (up if item.brought_up and kind == "quarterly" else review).append(item)
     return [AgendaItem(**{**item.__dict__, "pos": i + 1})
             for i, item in enumerate(up + review)]
 
 
-def _lead(case: Mapping[str, Any], evs: list[Mapping[str, Any]]) -> str:
-    """The lead department in force: the last ``assign`` event's, else the case's own."""
+@dataclass(frozen=True)
+class CaseOn:
+    """A case as it stood on a date."""
+
+    state: str
+    due_in_force: str
+    overdue: bool
+    lead_department: str
+
+
+def case_on(case: Mapping[str, Any], events: Iterable[Mapping[str, Any]], *,
+            date: dt.date | str) -> CaseOn | None:
+    """The case on ``date`` from its events effective by then (see the module doc): state,
+    due date in force (the last extension's, else its own), overdue (open and ``date`` > due
+    in force), lead department (the last ``assign``'s, else its own); ``None`` before it was
+    opened."""
+    day = _iso(date)
+    evs = sorted((e for e in events if _iso(e["effective"]) <= day), key=lambda e: int(e["seq"]))
+    if _iso(case["opened"]) > day or not evs:
+        return None
+    state = str(evs[-1]["to_state"])
+    due = _iso(case["due"])
     lead = str(case.get("lead_department", ""))
     for ev in evs:
+        if ev["kind"] == "extend" and ev.get("due"):
+            due = _iso(ev["due"])
         if ev["kind"] == "assign":
             lead = str(_detail(ev.get("detail")).get("lead_department", lead))
-    return lead
+    return CaseOn(state, due, machine().is_open(state) and day > due, lead)

@@ -61,14 +61,8 @@ from sqlalchemy.engine import Connection
 
 from cocity.data.errors import Issue, IssuesError
 from cocity.govern import calendar as cal
-from cocity.govern.agenda import AgendaItem, agenda_items
-from cocity.govern.calendar import (
-    MEETING_KINDS,
-    Holidays,
-    MeetingRules,
-    PlannedMeeting,
-    meeting_key,
-)
+from cocity.govern.agenda import AgendaItem, agenda_items, case_on
+from cocity.govern.calendar import MEETING_KINDS, MeetingRules, PlannedMeeting, meeting_key, plan
 from cocity.govern.errors import GovernError
 from cocity.i18n import t
 from cocity.records import schema as S
@@ -76,11 +70,31 @@ from cocity.records import schema as S
 if TYPE_CHECKING:
     from cocity.govern.register import Register
 
+__all__ = [
+    "DECISIONS",
+    "Decision",
+    "DecisionsFile",
+    "Meeting",
+    "MeetingError",
+    "Minutes",
+    "MinutesError",
+    "MinutesExistError",
+    "PlannedMeeting",
+    "agenda",
+    "convene",
+    "meeting",
+    "meeting_date",
+    "meetings",
+    "plan",
+    "read_decisions",
+    "record_minutes",
+]
+
 DECISIONS = ("assign", "extend", "resolve", "escalate", "defer", "continue")
 # the fields each decision takes (beyond case, decision and an optional reason)
 _FIELDS = {"assign": {"department"}, "extend": {"due"}, "resolve": {"resolved"},
            "escalate": set(), "defer": set(), "continue": set()}
-_OPTIONAL = {"case", "decision", "reason"}
+_OPTIONAL = {"case", "decision", "reason", "title"}  # title: for the reader, ignored
 AFTER_DECISION_HOOK: Callable[[int], None] | None = None
 
 
@@ -152,12 +166,6 @@ class Meeting:
 
 
 # ------------------------------------------------------------------------------ reads
-def plan(year: int, *, rules: MeetingRules | str | Path | dict[str, Any] | None = None,
-         holidays: Holidays | str | Path | None = None) -> list[PlannedMeeting]:
-    """The year's meetings (:func:`cocity.govern.calendar.plan`)."""
-    return cal.plan(year, rules=rules, holidays=holidays)
-
-
 def _snapshot(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
                                          dict[int, str]]:
     c, e, m = S.govern_cases, S.govern_events, S.govern_meetings
@@ -198,27 +206,29 @@ def agenda(register: Register, *, date: dt.date | str, kind: str,
 
 
 def _load(conn: Connection, meeting_id: int, *, replayed: bool = False) -> Meeting:
-    m, a, c, mi = S.govern_meetings, S.govern_agenda, S.govern_cases, S.govern_minutes
+    m, a, mi = S.govern_meetings, S.govern_agenda, S.govern_minutes
     row = conn.execute(sa.select(m).where(m.c.id == meeting_id)).mappings().first()
     if row is None:
         raise MeetingError("govern.meet.err.unknown", meeting=meeting_id)
-    cases, events, kinds = _snapshot(conn)
-    # the state of each case on the meeting date, as the agenda derived it
-    state = {i.case_id: i for i in agenda_items(
-        cases, [ev for ev in events if ev["meeting_id"] != meeting_id], date=row["date"],
-        kind="monthly", meeting_kinds=kinds)}
+    cases, events, _ = _snapshot(conn)
+    # each case as the meeting saw it: on its date, before its own decisions
+    by_case: dict[int, list[dict[str, Any]]] = {}
+    for ev in events:
+        if ev["meeting_id"] != meeting_id:
+            by_case.setdefault(int(ev["case_id"]), []).append(ev)
+    fields = {int(x["id"]): x for x in cases}
     items = []
-    for r in conn.execute(sa.select(a.c.pos, a.c.case_id, a.c.item, c.c.title, c.c.simulated,
-                                    c.c.lead_department, c.c.due)
-                          .join(c, c.c.id == a.c.case_id).where(a.c.meeting_id == meeting_id)
-                          .order_by(a.c.pos)).mappings():
-        seen = state.get(int(r["case_id"]))
+    for r in conn.execute(sa.select(a.c.pos, a.c.case_id, a.c.item).where(
+            a.c.meeting_id == meeting_id).order_by(a.c.pos)).mappings():
+        cid = int(r["case_id"])
+        case = fields[cid]
+        seen = case_on(case, by_case.get(cid, []), date=row["date"])
         items.append(AgendaItem(
-            case_id=int(r["case_id"]), reasons=tuple(str(r["item"]).split("+")),
-            title=r["title"], state=seen.state if seen else "",
-            due_in_force=seen.due_in_force if seen else str(r["due"]),
-            overdue=seen.overdue if seen else False, simulated=bool(r["simulated"]),
-            lead_department=seen.lead_department if seen else r["lead_department"],
+            case_id=cid, reasons=tuple(str(r["item"]).split("+")), title=case["title"],
+            state=seen.state if seen else "",
+            due_in_force=seen.due_in_force if seen else str(case["due"]),
+            overdue=seen.overdue if seen else False, simulated=bool(case["simulated"]),
+            lead_department=seen.lead_department if seen else case["lead_department"],
             pos=int(r["pos"])))
     mrow = conn.execute(sa.select(mi).where(mi.c.meeting_id == meeting_id)).mappings().first()
     minutes = None
@@ -276,7 +286,9 @@ def convene(register: Register, *, date: dt.date | str, kind: str, key: str | No
             actor: str, role: str, reason: str, simulated: bool = False,
             rules: MeetingRules | str | Path | dict[str, Any] | None = None) -> Meeting:
     """Convene a meeting: store it with its agenda derived from the register now (see the
-    module doc); idempotent by ``key``."""
+    module doc); idempotent by ``key`` (default: the key of the period of ``date``; a meeting
+    the calendar moved into the next period — e.g. a December meeting moved past New Year —
+    takes its planned key, :attr:`PlannedMeeting.key`)."""
     day, kind = meeting_date(date), _check_kind(kind)
     spec = cal.rules(rules)
     idem = _text(key, "key") if key is not None else meeting_key(kind, day)
@@ -311,8 +323,11 @@ def _issue(label: str, row: int | None = None, **fmt: Any) -> Issue:
 
 
 def _decisions(meeting: Meeting, decisions: Iterable[Mapping[str, Any]],
-               spec: MeetingRules) -> list[Decision]:
-    """The decisions checked against the agenda and each other (every problem at once)."""
+               spec: MeetingRules, finished: set[int] | frozenset[int] = frozenset()
+               ) -> list[Decision]:
+    """The decisions checked against the agenda and each other (every problem at once).
+    ``finished``: cases no longer open (closed since the agenda was drawn up: nothing is
+    left for the leading group)."""
     issues: list[Issue] = []
     out: list[Decision] = []
     seen: set[int] = set()
@@ -367,7 +382,8 @@ def _decisions(meeting: Meeting, decisions: Iterable[Mapping[str, Any]],
         if kind == "escalate":
             fields["to"] = "leading_group" if quarterly else "quarterly"
         fields["leading_group"] = bool(
-            quarterly and kind not in spec.agenda.settled_by and kind != "escalate"
+            quarterly and case not in finished and kind not in spec.agenda.settled_by
+            and kind != "escalate"
             and any(r in spec.agenda.leading_group_reasons for r in item.reasons))
         out.append(Decision(**fields))
     for item in meeting.items:
@@ -403,17 +419,24 @@ def record_minutes(register: Register, meeting: int | str, *,
     all in one transaction (see the module doc); returns the meeting with its minutes."""
     spec = cal.rules(rules)
     found = _read(register, meeting)
-    checked = _decisions(found, decisions, spec)
+    c = S.govern_cases
+    with register.records.read() as conn:
+        finished = {int(i) for i, st in conn.execute(sa.select(c.c.id, c.c.state))
+                    if not register.machine.is_open(st)}
+    checked = _decisions(found, decisions, spec, finished)
     people = [str(p).strip() for p in ([attendees] if isinstance(attendees, str) else attendees)
               if str(p).strip()]
     if not people:
         raise MeetingError("govern.err.empty", field="attendees")
     audit = {"actor": _text(actor, "actor"), "role": _text(role, "role"),
              "reason": _text(reason, "reason")}
-    body = {"decisions": [d.body() for d in checked], "attendees": people,
-            "summary": str(summary or "").strip(), **audit}
-    sha = _sha(body)
-    mi, c = S.govern_minutes, S.govern_cases
+    body: dict[str, Any] = {"decisions": [d.body() for d in checked], "attendees": people,
+                            "summary": str(summary or "").strip(), **audit}
+    # the minutes' identity is what was given: not the derived leading-group flags, which
+    # depend on the cases' states when recorded (a replay after a later change still matches)
+    sha = _sha({**body, "decisions": [{k: v for k, v in d.items() if k != "leading_group"}
+                                      for d in body["decisions"]]})
+    mi = S.govern_minutes
     flag = f"{t('govern.meet.leading_group_reason', 'zh')} / " \
            f"{t('govern.meet.leading_group_reason', 'en')}"
 

@@ -8,7 +8,8 @@ API::
 
 ``meeting`` is a :class:`cocity.govern.meetings.Meeting` (``meetings.meeting(register, key)``);
 ``draft``: an agenda not yet convened (a preview: the page says so). Files, in ``out``:
-``<key>.agenda.html``, ``<key>.agenda.pdf``, ``<key>.agenda.en.pdf`` and, once the minutes are
+``<key>.agenda.html`` (the key with anything but letters, digits, ``.``, ``-``, ``_`` replaced
+by ``_``), ``<key>.agenda.pdf``, ``<key>.agenda.en.pdf`` and, once the minutes are
 recorded, the same for ``minutes``; and ``<key>.manifest.json``
 (:func:`cocity.outputs.manifest`, kind ``govern meeting``: every file with size and SHA-256).
 A simulated meeting, and every simulated case, is flagged on every document. Without a font
@@ -17,6 +18,7 @@ covering Chinese no PDF is written and the manifest's ``warnings`` say why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,7 +128,7 @@ def write_meeting_documents(meeting: Meeting, *, out: str | Path,
             pdf = False
             warnings.append(str(exc))
     paths: dict[str, Path] = {}
-    stem = meeting.key
+    stem = re.sub(r"[^\w.-]+", "_", meeting.key).strip("._") or "meeting"  # a safe file name
     for doc in docs:
         if "html" in wanted:
             paths[f"{doc}:html"] = write_atomic(meeting_html(meeting, doc=doc, draft=draft),
