@@ -1,10 +1,12 @@
 """The committee's published statistics (委员会公开统计), computed on the records database.
 
-:func:`statistics` aggregates the event log in SQL per case (a handful of narrow queries:
-one row per case, per closing, per openness change, per extension and per return,
-withdrawal or escalation — never the whole log) and finishes with numpy. The same figures are
-recomputed from the published event log alone by :mod:`cocity.govern.recompute` (pandas, a
-different code path); a test checks that both agree.
+:func:`statistics` aggregates the event log in SQL (never loading the whole log): one row
+per case by conditional aggregation over its events (closing date and resolution, latest
+extension, first departure from the open states, counts of returns, withdrawals and
+escalations), the same events counted by month, the case units, and — for the states at each
+quarter's end — the extensions and the open/not-open changes of the cases that were reopened;
+numpy does the rest. The same figures are recomputed from the published event log alone by
+:mod:`cocity.govern.recompute` (pandas, a different code path); a test checks that both agree.
 
 Scope: everything **as of** a date ``A`` (default: today in China, UTC+8): cases opened on or
 before ``A`` and events effective on or before ``A``; later events are ignored.
@@ -16,8 +18,8 @@ Definitions (``eff(e)``: the effective date of event ``e``; days are calendar da
 * **closed** — closing events (``state`` → ``closed``; at most one per case, closing is final);
   by quarter: the quarter of ``eff(closing)``.
 * **due in force at closing** ``D_c`` — the ``due`` of the last extension (``extend`` event)
-  before the closing event (extensions only move the date later, so this is their maximum),
-  else the case's original due date.
+  before the closing event, else the case's original due date. (Extensions only move the date
+  later and only an open case can be extended, so this is the latest of its extensions.)
 * **closed_on_time** — closed with ``eff(closing) <= D_c``; **on_time_rate 按时办结率** =
   closed_on_time / closed. Extensions are counted separately: **closed_extended** (closed
   cases with at least one extension before closing) and **closed_on_time_original** (closed on
