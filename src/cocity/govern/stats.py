@@ -190,9 +190,12 @@ def _target(records: Records, col: Any) -> Any:
 
 
 def _columns(rows: Sequence[Any], n: int) -> list[np.ndarray]:
+    """The ``n`` columns of ``rows`` (object arrays)."""
     if not rows:
         return [np.array([], dtype=object) for _ in range(n)]
-    return [np.array(col) for col in zip(*rows, strict=True)]
+    table = np.empty((len(rows), n), dtype=object)
+    table[:] = rows
+    return [table[:, k] for k in range(n)]
 
 
 def _ints(values: np.ndarray, missing: int = _NEVER) -> np.ndarray:
