@@ -248,12 +248,8 @@ def _load(records: Records, day: str) -> _Data:
         count(e.c.kind == "extend").label("n_ext"),
         sa.func.min(sa.case((is_state & e.c.to_state.in_(shut), e.c.effective)))
         .label("first_shut"),
-        sa.func.max(sa.case((is_state & e.c.from_state.in_(shut), 1), else_=0))
-        .label("reopened"),
         *(count(rule).label(name) for name, rule in mark_rules.items()))
         .where(e.c.effective <= day).group_by(e.c.case_id).subquery())
-    reopened = sa.select(e.c.case_id).where(
-        is_state, e.c.from_state.in_(shut), e.c.effective <= day)
     month = sa.func.substr(e.c.effective, 1, 7)
     with records.read() as conn:
         cases = _rows(conn,
@@ -270,11 +266,12 @@ def _load(records: Records, day: str) -> _Data:
             .group_by(month))
         units = _rows(conn, sa.select(u.c.case_id, u.c.unit_code).join(
             c, c.c.id == u.c.case_id).where(c.c.opened <= day))
+        # every change between open and not open (kept below for reopened cases only)
         turns = _rows(conn,
-            sa.select(e.c.case_id, _day(records, e.c.effective), e.c.to_state)
-            .where(is_state, e.c.effective <= day, e.c.case_id.in_(reopened),
-                   (e.c.seq == 1) | e.c.to_state.in_(shut) | e.c.from_state.in_(shut))
-            .order_by(e.c.case_id, e.c.seq))
+            sa.select(e.c.case_id, e.c.seq, _day(records, e.c.effective), e.c.to_state,
+                      e.c.from_state)
+            .where(is_state, e.c.effective <= day,
+                   e.c.to_state.in_(shut) | e.c.from_state.in_(shut)))
         # sorted here, by case, date and due (= seq order: both only grow along a case)
         extensions = _rows(conn,
             sa.select(e.c.case_id, _day(records, e.c.effective), _day(records, e.c.due))
@@ -287,7 +284,17 @@ def _load(records: Records, day: str) -> _Data:
     ext_due = _ints(cols[7])
     mcols = _columns(months, 1 + len(MARKS))
     mq = np.array([int(m[:4]) * 4 + (int(m[5:7]) - 1) // 3 for m in mcols[0]], np.int64)
-    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 3), _columns(extensions, 3)
+    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 5), _columns(extensions, 3)
+    t_case = np.searchsorted(ids, tcols[0].astype(np.int64))
+    again = np.unique(t_case[np.isin(tcols[4], shut)])  # reopened (退回 → 登记) cases
+    keep = np.isin(t_case, again)
+    t_order = np.concatenate([again, t_case[keep]])  # + their opening: open from then
+    t_seq = np.concatenate([np.zeros(len(again), np.int64), tcols[1][keep].astype(np.int64)])
+    t_sorted = np.lexsort((t_seq, t_order))
+    turn_case = t_order[t_sorted]
+    turn_day = np.concatenate([opened[again], tcols[2][keep].astype(np.int64)])[t_sorted]
+    turn_open = np.concatenate([np.ones(len(again), bool), np.array(
+        [spec.is_open(s) for s in tcols[3][keep]], bool)])[t_sorted]
     order = np.lexsort((ecols[2].astype(np.int64), ecols[1].astype(np.int64),
                         ecols[0].astype(np.int64)))
     ecols = [col[order] for col in ecols]
@@ -302,9 +309,7 @@ def _load(records: Records, day: str) -> _Data:
                        for i, name in enumerate(MARKS)},
         pair_case=np.searchsorted(ids, ucols[0].astype(np.int64)),
         pair_unit=ucols[1].astype(object),
-        turn_case=np.searchsorted(ids, tcols[0].astype(np.int64)),
-        turn_day=tcols[1].astype(np.int64),
-        turn_open=np.array([spec.is_open(s) for s in tcols[2]], bool),
+        turn_case=turn_case, turn_day=turn_day, turn_open=turn_open,
         ext_case=np.searchsorted(ids, ecols[0].astype(np.int64)),
         ext_day=ecols[1].astype(np.int64), ext_due=ecols[2].astype(np.int64))
 
