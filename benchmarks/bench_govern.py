@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     t0 = time.perf_counter()
     data = synthesise(args.cases, args.seed)
     n_events = sum(len(r) for r in data[2])

@@ -1,10 +1,12 @@
 """The committee's published statistics (委员会公开统计), computed on the records database.
 
-:func:`statistics` aggregates the event log in SQL per case (a handful of narrow queries:
-one row per case, per closing, per openness change, per extension and per return,
-withdrawal or escalation — never the whole log) and finishes with numpy. The same figures are
-recomputed from the published event log alone by :mod:`cocity.govern.recompute` (pandas, a
-different code path); a test checks that both agree.
+:func:`statistics` aggregates the event log in SQL (never loading the whole log): one row
+per case by conditional aggregation over its events (closing date and resolution, latest
+extension, first departure from the open states, counts of returns, withdrawals and
+escalations), the same events counted by month, the case units, and — for the states at each
+quarter's end — the extensions and the open/not-open changes of the cases that were reopened;
+numpy does the rest. The same figures are recomputed from the published event log alone by
+:mod:`cocity.govern.recompute` (pandas, a different code path); a test checks that both agree.
 
 Scope: everything **as of** a date ``A`` (default: today in China, UTC+8): cases opened on or
 before ``A`` and events effective on or before ``A``; later events are ignored.
@@ -16,8 +18,8 @@ Definitions (``eff(e)``: the effective date of event ``e``; days are calendar da
 * **closed** — closing events (``state`` → ``closed``; at most one per case, closing is final);
   by quarter: the quarter of ``eff(closing)``.
 * **due in force at closing** ``D_c`` — the ``due`` of the last extension (``extend`` event)
-  before the closing event (extensions only move the date later, so this is their maximum),
-  else the case's original due date.
+  before the closing event, else the case's original due date. (Extensions only move the date
+  later and only an open case can be extended, so this is the latest of its extensions.)
 * **closed_on_time** — closed with ``eff(closing) <= D_c``; **on_time_rate 按时办结率** =
   closed_on_time / closed. Extensions are counted separately: **closed_extended** (closed
   cases with at least one extension before closing) and **closed_on_time_original** (closed on
@@ -188,9 +190,12 @@ def _target(records: Records, col: Any) -> Any:
 
 
 def _columns(rows: Sequence[Any], n: int) -> list[np.ndarray]:
+    """The ``n`` columns of ``rows`` (object arrays)."""
     if not rows:
         return [np.array([], dtype=object) for _ in range(n)]
-    return [np.array(col) for col in zip(*rows, strict=True)]
+    table = np.empty((len(rows), n), dtype=object)
+    table[:] = rows
+    return [table[:, k] for k in range(n)]
 
 
 def _ints(values: np.ndarray, missing: int = _NEVER) -> np.ndarray:
@@ -243,12 +248,8 @@ def _load(records: Records, day: str) -> _Data:
         count(e.c.kind == "extend").label("n_ext"),
         sa.func.min(sa.case((is_state & e.c.to_state.in_(shut), e.c.effective)))
         .label("first_shut"),
-        sa.func.max(sa.case((is_state & e.c.from_state.in_(shut), 1), else_=0))
-        .label("reopened"),
         *(count(rule).label(name) for name, rule in mark_rules.items()))
         .where(e.c.effective <= day).group_by(e.c.case_id).subquery())
-    reopened = sa.select(e.c.case_id).where(
-        is_state, e.c.from_state.in_(shut), e.c.effective <= day)
     month = sa.func.substr(e.c.effective, 1, 7)
     with records.read() as conn:
         cases = _rows(conn,
@@ -265,11 +266,12 @@ def _load(records: Records, day: str) -> _Data:
             .group_by(month))
         units = _rows(conn, sa.select(u.c.case_id, u.c.unit_code).join(
             c, c.c.id == u.c.case_id).where(c.c.opened <= day))
+        # every change between open and not open (kept below for reopened cases only)
         turns = _rows(conn,
-            sa.select(e.c.case_id, _day(records, e.c.effective), e.c.to_state)
-            .where(is_state, e.c.effective <= day, e.c.case_id.in_(reopened),
-                   (e.c.seq == 1) | e.c.to_state.in_(shut) | e.c.from_state.in_(shut))
-            .order_by(e.c.case_id, e.c.seq))
+            sa.select(e.c.case_id, e.c.seq, _day(records, e.c.effective), e.c.to_state,
+                      e.c.from_state)
+            .where(is_state, e.c.effective <= day,
+                   e.c.to_state.in_(shut) | e.c.from_state.in_(shut)))
         # sorted here, by case, date and due (= seq order: both only grow along a case)
         extensions = _rows(conn,
             sa.select(e.c.case_id, _day(records, e.c.effective), _day(records, e.c.due))
@@ -282,7 +284,17 @@ def _load(records: Records, day: str) -> _Data:
     ext_due = _ints(cols[7])
     mcols = _columns(months, 1 + len(MARKS))
     mq = np.array([int(m[:4]) * 4 + (int(m[5:7]) - 1) // 3 for m in mcols[0]], np.int64)
-    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 3), _columns(extensions, 3)
+    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 5), _columns(extensions, 3)
+    t_case = np.searchsorted(ids, tcols[0].astype(np.int64))
+    again = np.unique(t_case[np.isin(tcols[4], shut)])  # reopened (退回 → 登记) cases
+    keep = np.isin(t_case, again)
+    t_order = np.concatenate([again, t_case[keep]])  # + their opening: open from then
+    t_seq = np.concatenate([np.zeros(len(again), np.int64), tcols[1][keep].astype(np.int64)])
+    t_sorted = np.lexsort((t_seq, t_order))
+    turn_case = t_order[t_sorted]
+    turn_day = np.concatenate([opened[again], tcols[2][keep].astype(np.int64)])[t_sorted]
+    turn_open = np.concatenate([np.ones(len(again), bool), np.array(
+        [spec.is_open(s) for s in tcols[3][keep]], bool)])[t_sorted]
     order = np.lexsort((ecols[2].astype(np.int64), ecols[1].astype(np.int64),
                         ecols[0].astype(np.int64)))
     ecols = [col[order] for col in ecols]
@@ -297,9 +309,7 @@ def _load(records: Records, day: str) -> _Data:
                        for i, name in enumerate(MARKS)},
         pair_case=np.searchsorted(ids, ucols[0].astype(np.int64)),
         pair_unit=ucols[1].astype(object),
-        turn_case=np.searchsorted(ids, tcols[0].astype(np.int64)),
-        turn_day=tcols[1].astype(np.int64),
-        turn_open=np.array([spec.is_open(s) for s in tcols[2]], bool),
+        turn_case=turn_case, turn_day=turn_day, turn_open=turn_open,
         ext_case=np.searchsorted(ids, ecols[0].astype(np.int64)),
         ext_day=ecols[1].astype(np.int64), ext_due=ecols[2].astype(np.int64))
 
