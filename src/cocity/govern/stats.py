@@ -219,99 +219,102 @@ def _rows(conn: Any, stmt: Any) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def _any_of(values: np.ndarray, choices: Sequence[str]) -> np.ndarray:
+    """Which items of an object array equal one of ``choices`` (few choices: compared one by
+    one, no conversion of the array)."""
+    out = np.zeros(len(values), bool)
+    for choice in choices:
+        out |= values == choice
+    return out
+
+
 def _load(records: Records, day: str) -> _Data:
-    """The SQL side: one aggregated row per case (conditional aggregation over its events),
-    the events to count by quarter grouped by month, the case units, and — for the states at
-    each quarter's end — the extensions and the open/not-open changes of reopened cases."""
+    """The SQL side, one pass over the event log: the cases opened by ``day``, their units,
+    and only the events the figures depend on — changes of state into or out of a state that
+    is not open (closing, return, withdrawal, re-registration), extensions and escalations —
+    effective by ``day``. Everything per case or per quarter is then numpy."""
     c, u, e = S.govern_cases, S.govern_case_units, S.govern_events
     spec = machine()
     shut = [s for s in spec.states if not spec.is_open(s)]
     is_state = e.c.kind == "state"
-    closing = is_state & (e.c.to_state == spec.closing)
-    target = _target(records, e.c.detail)
-    mark_rules = {
-        "returned": is_state & (e.c.to_state == "returned"),
-        "withdrawn": is_state & (e.c.to_state == "withdrawn"),
-        **{f"escalated_{t}": (e.c.kind == "escalate") & (target == t)
-           for t in ESCALATION_TARGETS}}
-
-    def count(rule: Any) -> Any:
-        return sa.func.sum(sa.case((rule, 1), else_=0))
-
-    # Closed is final and only an open case can be extended: a closed case's extensions all
-    # precede its closing, so the due date in force at closing is the latest extension's.
-    agg = (sa.select(
-        e.c.case_id,
-        sa.func.max(sa.case((closing, e.c.effective))).label("closed_on"),
-        sa.func.max(sa.case((closing & e.c.resolved, 1), else_=0)).label("resolved"),
-        sa.func.max(sa.case((e.c.kind == "extend", e.c.due))).label("ext_due"),
-        count(e.c.kind == "extend").label("n_ext"),
-        sa.func.min(sa.case((is_state & e.c.to_state.in_(shut), e.c.effective)))
-        .label("first_shut"),
-        *(count(rule).label(name) for name, rule in mark_rules.items()))
-        .where(e.c.effective <= day).group_by(e.c.case_id).subquery())
-    month = sa.func.substr(e.c.effective, 1, 7)
+    relevant = e.c.kind.in_(("extend", "escalate")) | (
+        is_state & (e.c.to_state.in_(shut) | e.c.from_state.in_(shut)))
     with records.read() as conn:
         cases = _rows(conn,
             sa.select(c.c.id, c.c.category, _day(records, c.c.opened), _day(records, c.c.due),
-                      c.c.simulated, _day(records, agg.c.closed_on), agg.c.resolved,
-                      _day(records, agg.c.ext_due), agg.c.n_ext,
-                      _day(records, agg.c.first_shut),
-                      *(agg.c[name] for name in MARKS))
-            .join(agg, agg.c.case_id == c.c.id).where(c.c.opened <= day)
-            .order_by(c.c.id))
-        months = _rows(conn,
-            sa.select(month, *(count(rule) for rule in mark_rules.values()))
-            .where(e.c.effective <= day, sa.or_(*mark_rules.values()))
-            .group_by(month))
+                      c.c.simulated)
+            .where(c.c.opened <= day).order_by(c.c.id))
         units = _rows(conn, sa.select(u.c.case_id, u.c.unit_code).join(
             c, c.c.id == u.c.case_id).where(c.c.opened <= day))
-        # every change between open and not open (kept below for reopened cases only)
-        turns = _rows(conn,
-            sa.select(e.c.case_id, e.c.seq, _day(records, e.c.effective), e.c.to_state,
-                      e.c.from_state)
-            .where(is_state, e.c.effective <= day,
-                   e.c.to_state.in_(shut) | e.c.from_state.in_(shut)))
-        # sorted here, by case, date and due (= seq order: both only grow along a case)
-        extensions = _rows(conn,
-            sa.select(e.c.case_id, _day(records, e.c.effective), _day(records, e.c.due))
-            .where(e.c.kind == "extend", e.c.effective <= day))
-    cols = _columns(cases, 10 + len(MARKS))
+        events = _rows(conn,
+            sa.select(e.c.case_id, e.c.seq, e.c.kind, e.c.to_state, e.c.from_state,
+                      _day(records, e.c.effective), e.c.resolved, _day(records, e.c.due),
+                      sa.case((e.c.kind == "escalate", _target(records, e.c.detail))))
+            .where(e.c.effective <= day, relevant))
+    cols = _columns(cases, 5)
     ids = cols[0].astype(np.int64)
+    n = len(ids)
     opened, due = _ints(cols[2]), _ints(cols[3])
-    close_day = _ints(cols[5])
+    ev = _columns(events, 9)
+    # an event effective by `day` belongs to a case opened by then (events never precede it)
+    case = np.searchsorted(ids, ev[0].astype(np.int64))
+    seq = ev[1].astype(np.int64)
+    kind, to, frm = ev[2], ev[3], ev[4]  # object arrays: compared, never converted
+    eday = ev[5].astype(np.int64)
+    state = kind == "state"
+    closing = state & (to == spec.closing)
+    # closed is final: at most one closing per case
+    close_day = np.full(n, _NEVER, np.int64)
+    close_day[case[closing]] = eday[closing]
     closed = close_day != _NEVER
-    ext_due = _ints(cols[7])
-    mcols = _columns(months, 1 + len(MARKS))
-    mq = np.array([int(m[:4]) * 4 + (int(m[5:7]) - 1) // 3 for m in mcols[0]], np.int64)
-    ucols, tcols, ecols = _columns(units, 2), _columns(turns, 5), _columns(extensions, 3)
-    t_case = np.searchsorted(ids, tcols[0].astype(np.int64))
-    again = np.unique(t_case[np.isin(tcols[4], shut)])  # reopened (退回 → 登记) cases
-    keep = np.isin(t_case, again)
-    t_order = np.concatenate([again, t_case[keep]])  # + their opening: open from then
-    t_seq = np.concatenate([np.zeros(len(again), np.int64), tcols[1][keep].astype(np.int64)])
+    resolved = np.zeros(n, bool)
+    resolved[case[closing]] = [bool(r) for r in ev[6][closing]]
+    ext = kind == "extend"
+    ext_days = ev[7][ext].astype(np.int64)
+    # only an open case is extended: a closed case's extensions all precede its closing, so
+    # the due date in force at closing is its latest extension's
+    last_ext = np.full(n, np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(last_ext, case[ext], ext_days)
+    has_ext = np.bincount(case[ext], minlength=n) > 0
+    to_shut = _any_of(to, shut)
+    into_shut = state & to_shut
+    first_shut = np.full(n, _NEVER, np.int64)
+    np.minimum.at(first_shut, case[into_shut], eday[into_shut])
+    target = ev[8]
+    mark_rules = {"returned": state & (to == "returned"),
+                  "withdrawn": state & (to == "withdrawn"),
+                  **{f"escalated_{t}": (kind == "escalate") & (target == t)
+                     for t in ESCALATION_TARGETS}}
+    marks = {name: np.bincount(case[rule], minlength=n).astype(np.int64)
+             for name, rule in mark_rules.items()}
+    mark_quarters = {name: np.stack([_quarters(eday[rule]),
+                                     np.ones(int(rule.sum()), np.int64)])
+                     for name, rule in mark_rules.items()}
+    ucols = _columns(units, 2)
+    # reopened (退回 → 登记) cases: their changes between open and not open, from their opening
+    from_shut = _any_of(frm, shut)
+    turns = state & (to_shut | from_shut)
+    again = np.unique(case[state & from_shut])
+    keep = turns & np.isin(case, again)
+    t_order = np.concatenate([again, case[keep]])
+    t_seq = np.concatenate([np.zeros(len(again), np.int64), seq[keep]])
     t_sorted = np.lexsort((t_seq, t_order))
-    turn_case = t_order[t_sorted]
-    turn_day = np.concatenate([opened[again], tcols[2][keep].astype(np.int64)])[t_sorted]
-    turn_open = np.concatenate([np.ones(len(again), bool), np.array(
-        [spec.is_open(s) for s in tcols[3][keep]], bool)])[t_sorted]
-    order = np.lexsort((ecols[2].astype(np.int64), ecols[1].astype(np.int64),
-                        ecols[0].astype(np.int64)))
-    ecols = [col[order] for col in ecols]
+    turn_open = np.concatenate([np.ones(len(again), bool),
+                                np.array([spec.is_open(s) for s in to[keep]], bool)])
+    # extensions by case, date and due (= seq order: both only grow along a case)
+    order = np.lexsort((ext_days, eday[ext], case[ext]))
     return _Data(
         ids=ids, category=cols[1].astype(object), opened=opened, due=due,
         simulated=cols[4].astype(bool), closed=closed, close_day=close_day,
-        due_close=np.where(ext_due != _NEVER, ext_due, due),
-        resolved=closed & (cols[6].astype(np.int64) > 0),
-        extended=closed & (cols[8].astype(np.int64) > 0), first_shut=_ints(cols[9]),
-        marks={name: cols[10 + i].astype(np.int64) for i, name in enumerate(MARKS)},
-        mark_quarters={name: np.stack([mq, mcols[1 + i].astype(np.int64)])
-                       for i, name in enumerate(MARKS)},
+        due_close=np.where(has_ext, last_ext, due), resolved=closed & resolved,
+        extended=closed & has_ext, first_shut=first_shut, marks=marks,
+        mark_quarters=mark_quarters,
         pair_case=np.searchsorted(ids, ucols[0].astype(np.int64)),
         pair_unit=ucols[1].astype(object),
-        turn_case=turn_case, turn_day=turn_day, turn_open=turn_open,
-        ext_case=np.searchsorted(ids, ecols[0].astype(np.int64)),
-        ext_day=ecols[1].astype(np.int64), ext_due=ecols[2].astype(np.int64))
+        turn_case=t_order[t_sorted],
+        turn_day=np.concatenate([opened[again], eday[keep]])[t_sorted],
+        turn_open=turn_open[t_sorted],
+        ext_case=case[ext][order], ext_day=eday[ext][order], ext_due=ext_days[order])
 
 
 def _status_on(d: _Data, day: int) -> tuple[np.ndarray, np.ndarray]:
