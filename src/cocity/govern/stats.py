@@ -1,11 +1,12 @@
 """The committee's published statistics (委员会公开统计), computed on the records database.
 
-:func:`statistics` aggregates the event log in SQL (never loading the whole log): one row
-per case by conditional aggregation over its events (closing date and resolution, latest
-extension, first departure from the open states, counts of returns, withdrawals and
-escalations), the same events counted by month, the case units, and — for the states at each
-quarter's end — the extensions and the open/not-open changes of the cases that were reopened;
-numpy does the rest. The same figures are recomputed from the published event log alone by
+:func:`statistics` reads the database in one pass over the event log that loads only the
+events the figures depend on (changes of state into or out of a state that is not open —
+closing, return, withdrawal, re-registration —, extensions and escalations; not the routine
+changes, deferrals, reassignments or follow-ups), plus the cases and their units; numpy
+aggregates them per case (closing date and resolution, latest extension, first departure from
+the open states, counts of returns, withdrawals and escalations), per quarter, and for the
+states at each quarter's end. The same figures are recomputed from the published event log alone by
 :mod:`cocity.govern.recompute` (pandas, a different code path); a test checks that both agree.
 
 Scope: everything **as of** a date ``A`` (default: today in China, UTC+8): cases opened on or
