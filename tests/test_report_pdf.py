@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -26,6 +27,7 @@ from cocity.report.svg import (
     bar_chart_svg,
     choropleth_svg,
     interval_chart_svg,
+    line_chart_svg,
     nice_ticks,
     sample_palette,
 )
@@ -193,6 +195,26 @@ def test_bar_chart() -> None:
     assert x[1] == zero and x[2] < zero and x[2] + w[2] == pytest.approx(zero, abs=0.1)
     assert w[1] == pytest.approx(2 * w[0], abs=0.2) and w[2] == pytest.approx(w[0] / 2, abs=0.2)
     assert {"公共服务", "交通 <&>", "-0.25"} <= set(texts(root))
+
+
+def test_line_chart() -> None:
+    """Lines break at missing values, markers sit on their values, long category axes are
+    thinned to at most `max_labels` labels, the last always shown."""
+    labels = [f"2024Q{i % 4 + 1}-{i}" for i in range(30)]
+    vals = [float(i) for i in range(30)]
+    gappy = [np.nan if i in (10, 11) else 50.0 for i in range(30)]
+    root = parse(line_chart_svg(labels, {"登记": vals, "解决率 <&>": gappy}, domain=(0, 100),
+                                axis_title="%", max_labels=6))
+    lines = [p for p in root.iter(f"{NS}polyline") if p.get("class") == "line"]
+    assert [p.get("data-series") for p in lines] == ["登记", "解决率 <&>", "解决率 <&>"]
+    assert [len(p.get("points", "").split()) for p in lines] == [30, 10, 18]
+    dots = [c for c in root.iter(f"{NS}circle") if c.get("data-series") == "登记"]
+    ys = [float(c.get("cy", 0)) for c in dots]
+    assert ys == sorted(ys, reverse=True)  # rising values are drawn higher
+    shown = [e.text for e in root.iter(f"{NS}text") if e.get("class") == "x-label"]
+    assert len(shown) <= 7 and shown[0] == labels[0] and shown[-1] == labels[-1]
+    xs = [float(e.get("x", 0)) for e in root.iter(f"{NS}text") if e.get("class") == "x-label"]
+    assert min(b - a for a, b in itertools.pairwise(xs)) > 40  # no overlapping labels
 
 
 def test_nice_ticks() -> None:

@@ -10,7 +10,7 @@ manifest. The figures are :func:`cocity.govern.stats.statistics` (definitions th
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ SHOWN = ("opened", "closed", "closed_on_time", "on_time_rate", "closed_extended"
          "closed_resolved", "resolution_rate", "median_days", "p90_days", "open",
          "overdue_open", "escalated_quarterly", "escalated_leading_group", "returned",
          "withdrawn", "simulated")
+# print: each table in two parts that fit a portrait page (closing figures; the rest)
+PRINT_PARTS = (SHOWN[:9], SHOWN[9:])
 Names = Mapping[str, tuple[str, str]]
 
 
@@ -69,19 +71,24 @@ def group_name(dimension: str, key: str, lang: str, names: Names) -> str:
     return key
 
 
-def tables(stats: GovernStats, lang: str, names: Names) -> list[dict[str, Any]]:
-    """One table per dimension: title, column labels, formatted rows."""
+def tables(stats: GovernStats, lang: str, names: Names, *,
+           parts: Sequence[Sequence[str]] = (SHOWN,)) -> list[dict[str, Any]]:
+    """One table per dimension (and per part of the columns): title, column labels,
+    formatted rows."""
     out = []
     for dim in DIMENSIONS:
         part = stats.table[stats.table["dimension"] == dim]
         if part.empty:
             continue
-        rows = [[group_name(dim, str(r["key"]), lang, names),
-                 *(cell(r[c], c) for c in SHOWN)] for _, r in part.iterrows()]
-        out.append({"id": dim, "title": t(f"govern.stats.dim.{dim}", lang),
-                    "columns": [t("govern.stats.col.key", lang),
-                                *(t(f"govern.stats.col.{c}", lang) for c in SHOWN)],
-                    "rows": rows})
+        for k, shown in enumerate(parts):
+            rows = [[group_name(dim, str(r["key"]), lang, names),
+                     *(cell(r[c], c) for c in shown)] for _, r in part.iterrows()]
+            title = t(f"govern.stats.dim.{dim}", lang)
+            out.append({"id": dim if k == 0 else f"{dim}-{k + 1}",
+                        "title": title if k == 0 else f"{title} ({k + 1})",
+                        "columns": [t("govern.stats.col.key", lang),
+                                    *(t(f"govern.stats.col.{c}", lang) for c in shown)],
+                        "rows": rows})
     return out
 
 
@@ -123,7 +130,7 @@ def rates_figure(stats: GovernStats, *, lang: str = "zh") -> go.Figure:
 
 
 def _svg_charts(stats: GovernStats, lang: str) -> list[str]:
-    from cocity.report.svg import bar_chart_svg
+    from cocity.report.svg import line_chart_svg
 
     q = _quarters(stats)
     if q.empty:
@@ -133,11 +140,10 @@ def _svg_charts(stats: GovernStats, lang: str) -> list[str]:
               for c in ("opened", "closed", "overdue_open")}
     rates = {t(f"govern.stats.col.{c}", lang): [float("nan") if v != v else 100 * float(v)
                                                  for v in q[c]] for c in PERCENT}
-    return [bar_chart_svg(labels, counts, title=t("govern.stats.chart.cases", lang),
-                          axis_title=t("govern.stats.chart.count", lang), show_values=True),
-            bar_chart_svg(labels, rates, title=t("govern.stats.chart.rates", lang),
-                          axis_title="%", domain=(0, 100), show_values=True,
-                          number_format=".1f")]
+    return [line_chart_svg(labels, counts, title=t("govern.stats.chart.cases", lang),
+                           axis_title=t("govern.stats.chart.count", lang)),
+            line_chart_svg(labels, rates, title=t("govern.stats.chart.rates", lang),
+                           axis_title="%", domain=(0, 100))]
 
 
 def _context(stats: GovernStats, lang: str, names: Names) -> dict[str, Any]:
@@ -191,10 +197,11 @@ def stats_print_html(stats: GovernStats, *, names: Names, lang: str = "zh") -> s
     from cocity.report.render import template_environment
 
     template = template_environment().get_template("govern_stats_print.html.j2")
+    context = _context(stats, lang, names)
+    context["tables"] = tables(stats, lang, names, parts=PRINT_PARTS)
     return template.render(lang=lang, L=lambda key, **fmt: t(key, lang, **fmt),
                            print_css=Markup(PRINT_CSS),
-                           charts=[Markup(s) for s in _svg_charts(stats, lang)],
-                           **_context(stats, lang, names))
+                           charts=[Markup(s) for s in _svg_charts(stats, lang)], **context)
 
 
 def table_frame(stats: GovernStats, lang: str) -> pd.DataFrame:

@@ -669,3 +669,86 @@ def bar_chart_svg(
                 f'stroke="{AXIS_COLOR}" stroke-width="0.8"/>')
     height = bottom + (42 if axis_title else 26)
     return _document(width, height, body, title, "cocity-bars")
+
+
+def line_chart_svg(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    axis_title: str = "",
+    title: str | None = None,
+    width: float = 640,
+    height: float = 300,
+    domain: tuple[float, float] | None = None,
+    number_format: NumberFormat = None,
+    max_labels: int = 12,
+) -> str:
+    """A trend over ordered categories (e.g. quarters): one line with markers per series,
+    broken where a value is missing, a legend on top, the y axis from ``domain`` or from zero
+    to the data's maximum; at most ``max_labels`` category labels, evenly thinned (the first
+    and last always shown)."""
+    labels = [str(s) for s in labels]
+    n = len(labels)
+    names = [str(k) for k in series]
+    data = [_floats(v, n, f"series {k!r}") for k, v in series.items()]
+    palette = [QUALITATIVE[i % len(QUALITATIVE)] for i in range(len(names))]
+    head, title_h = _title(title)
+    ticks_y = domain
+    highs = [max([0.0, *(v for v in col if np.isfinite(v))]) for col in data] or [1.0]
+    lo, hi, ticks = _axis(ticks_y, [0.0], highs)
+    span = (hi - lo) or 1.0
+    tick_w = max((text_width(format_number(v, number_format), 11) for v in ticks), default=20)
+    left, right = 14 + tick_w + (16 if axis_title else 0), width - 16
+    legend: list[str] = []
+    x, y = left, title_h + 4
+    for name, color in zip(names, palette, strict=True):
+        item_w = 12 + 6 + text_width(name) + 18
+        if x + item_w > width - 8 and x > left:
+            x, y = left, y + 18
+        legend.append(f'<rect x="{_n(x)}" y="{_n(y + 4)}" width="12" height="4" '
+                      f'fill="{color}"/>')
+        legend.append(_text(x + 18, y + 12, name, cls="legend-label"))
+        x += item_w
+    top = y + 26
+    bottom = height - 30
+
+    def sx(i: float) -> float:
+        return left + (right - left) * (0.5 if n == 1 else i / (n - 1))
+
+    def sy(v: float) -> float:
+        return bottom - (min(max(v, lo), hi) - lo) / span * (bottom - top)
+
+    body = [*head, '<g class="legend">', *legend, "</g>",
+            f'<g class="axis" stroke="{GRID_COLOR}" stroke-width="0.8">']
+    body.extend(f'<line x1="{_n(left)}" y1="{_n(sy(v))}" x2="{_n(right)}" y2="{_n(sy(v))}"/>'
+                for v in ticks)
+    body.append(f'<line x1="{_n(left)}" y1="{_n(bottom)}" x2="{_n(right)}" y2="{_n(bottom)}" '
+                f'stroke="{AXIS_COLOR}"/>')
+    body.append("</g>")
+    body.extend(_text(left - 6, sy(v) + 4, format_number(v, number_format), size=11,
+                      anchor="end", fill=MUTED_COLOR) for v in ticks)
+    if axis_title:
+        body.append(f'<text x="12" y="{_n((top + bottom) / 2)}" class="axis-title" '
+                    f'text-anchor="middle" transform="rotate(-90 12 {_n((top + bottom) / 2)})">'
+                    f'{esc(axis_title)}</text>')
+    step = max(1, math.ceil(n / max(max_labels, 1)))
+    shown = list(range(0, n, step))
+    if n and shown[-1] != n - 1:  # the last label replaces a thinned one too close to it
+        shown = [*shown[:-1], n - 1] if n - 1 - shown[-1] < step else [*shown, n - 1]
+    body.extend(_text(sx(i), bottom + 16, labels[i], size=10, anchor="middle",
+                      fill=MUTED_COLOR, cls="x-label") for i in shown)
+    for name, col, color in zip(names, data, palette, strict=True):
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(col):
+            if np.isfinite(v):
+                runs[-1].append(f"{_n(sx(i))},{_n(sy(v))}")
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if len(run) > 1:
+                body.append(f'<polyline class="line" data-series="{esc(name)}" fill="none" '
+                            f'stroke="{color}" stroke-width="1.6" points="{" ".join(run)}"/>')
+        body.extend(f'<circle class="marker" data-series="{esc(name)}" cx="{_n(sx(i))}" '
+                    f'cy="{_n(sy(v))}" r="{2.2 if n > 24 else 3}" fill="{color}"/>'
+                    for i, v in enumerate(col) if np.isfinite(v))
+    return _document(width, height, body, title, "cocity-lines")
