@@ -346,7 +346,7 @@ def import_cmd(
 
         store = open_store()
         for lv in levels:
-            found = grades_run(run, store=store, level=lv, year=year)
+            found = grades_run(run, store=store, level=lv, year=year, labels="govern.run")
             console.print(escape(found.how[_lang()]))
             grades = run_grades(found.run, level=lv)
             result = import_rectification(register, grades, actor=actor_of(actor), role=role)
@@ -382,8 +382,8 @@ def demo_cmd(db: DbOpt = None) -> None:
         for step in result.steps:
             console.print(escape(step[_lang()]))
         if not result.already:
-            for run in result.runs:
-                console.print(escape(run[f"how_{_lang()}"]))
+            for how in dict.fromkeys(run[f"how_{_lang()}"] for run in result.runs):
+                console.print(escape(how))
             console.print(escape(t("govern.cli.demo.done", year=result.year, cases=result.cases,
                                    meetings=result.meetings, decisions=result.decisions,
                                    adoptions=result.adoptions,

@@ -74,13 +74,15 @@ class GradesRun:
 
 def grades_run(run: str | Path | None, *, store: Store, level: str, year: int | None = None,
                roots: tuple[Path, ...] = EVALUATE_ROOTS,
-               progress: Callable[[str, int, int], None] | None = None) -> GradesRun:
-    """The evaluation run to follow (see the module doc)."""
+               progress: Callable[[str, int, int], None] | None = None,
+               labels: str = "fund.desk.run") -> GradesRun:
+    """The evaluation run to follow (see the module doc). ``labels``: the prefix of the
+    ``given``/``stored``/``computed`` messages (the committee words them for its import)."""
     from cocity.evaluate.framework import load_framework
 
     if run is not None:
         path = Path(run)
-        return GradesRun(path, {lang: t("fund.desk.run.given", lang, path=str(path))
+        return GradesRun(path, {lang: t(f"{labels}.given", lang, path=str(path))
                                 for lang in LANGS})
     fw = load_framework()
     year_ = fw.year if year is None else year
@@ -89,12 +91,12 @@ def grades_run(run: str | Path | None, *, store: Store, level: str, year: int | 
     for root in roots:
         record = latest(root, year_)
         if record is not None:
-            return GradesRun(record, {lang: t("fund.desk.run.stored", lang, run=record.id,
+            return GradesRun(record, {lang: t(f"{labels}.stored", lang, run=record.id,
                                               path=str(record.path)) for lang in LANGS})
     from cocity.evaluate.run import evaluate
 
     ev = evaluate(fw, store, year=year_, replications=0, levels=[level], progress=progress)
-    return GradesRun(ev, {lang: t("fund.desk.run.computed", lang, year=year_,
+    return GradesRun(ev, {lang: t(f"{labels}.computed", lang, year=year_,
                                                  root=", ".join(map(str, roots)))
                           for lang in LANGS})
 

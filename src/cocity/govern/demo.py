@@ -284,7 +284,8 @@ def _rectification(register: Register, store: Store | None,
         for level in LEVELS:
             given = (runs or {}).get((edition, level))
             if given is None:
-                found = grades_run(None, store=store, level=level, year=edition)
+                found = grades_run(None, store=store, level=level, year=edition,
+                                   labels="govern.run")
                 given, how = found.run, found.how
             else:
                 how = {lang: str(given) for lang in LANGS}
