@@ -297,9 +297,9 @@ def show_cmd(case_id: Annotated[int, typer.Argument(help=both("govern.cli.arg.ca
 
 
 def _today() -> dt.date:
-    import datetime
+    from cocity.govern.stats import china_today
 
-    return datetime.date.today()
+    return china_today()
 
 
 def _detail(event: Event) -> str:

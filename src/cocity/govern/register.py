@@ -522,10 +522,11 @@ class Register:
         ``co_departments`` joined with ``;``), ``state``, ``version``, ``simulated``,
         ``origin`` (JSON text or missing),
         ``due_in_force`` (the last extension's date, else ``due``) and ``overdue`` — open on
-        ``as_of`` (default: today) after its due date in force (derived, never stored)."""
+        ``as_of`` (default: today in China, UTC+8, by the register's clock) after its due
+        date in force (derived, never stored)."""
         import pandas as pd
 
-        day = dt.date.today() if as_of is None else _date(as_of, "as_of")
+        day = dt.date.fromisoformat(self._today()) if as_of is None else _date(as_of, "as_of")
         c, u = S.govern_cases, S.govern_case_units
         cols = ["id", "key", "title", "category", "source", "priority", "lead_department",
                 "co_departments", "opened", "due", "state", "version", "simulated", "origin"]

@@ -97,8 +97,11 @@ class StandardsView:
 
 
 def standards_view(standards: Standards, *, as_of: dt.date | str | None = None) -> StandardsView:
-    """Read the register for the report (``as_of`` default: today)."""
-    day = (dt.date.today() if as_of is None else
+    """Read the register for the report (``as_of`` default: today in China, UTC+8, as the
+    case register and the statistics count it)."""
+    from cocity.govern.stats import china_today
+
+    day = (china_today() if as_of is None else
            dt.date.fromisoformat(str(as_of)) if not isinstance(as_of, dt.date) else as_of)
     status = standards.status(as_of=day)
     units = sorted(set(status["unit_code"]))
