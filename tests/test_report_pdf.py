@@ -396,3 +396,15 @@ def test_base_url_resolves_local_files(toy: gpd.GeoDataFrame, tmp_path: Path) ->
     px = np.asarray(Image.open(tmp_path / "b.png").convert("RGB")).astype(int)
     green = (px[:, :, 1] > 200) & (px[:, :, 0] < 60) & (px[:, :, 2] < 60)
     assert green.sum() > 100
+
+
+def test_pdf_possible_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cocity.report.pdf as pdfmod
+
+    warnings: list[str] = []
+    assert pdfmod.pdf_possible(False, warnings) is False and warnings == []
+    monkeypatch.setattr(pdfmod, "cjk_font_count", lambda: 0)
+    assert pdfmod.pdf_possible(True, warnings) is False
+    assert len(warnings) == 1 and "font" in warnings[0].lower()
+    monkeypatch.setattr(pdfmod, "cjk_font_count", lambda: 3)
+    assert pdfmod.pdf_possible(True, warnings) is True and len(warnings) == 1

@@ -291,15 +291,9 @@ def write_fund_report(ledger: Ledger, *, out: str | Path,
         geo = map_geo(store, books.level, books.unit_amounts)
     folder = Path(out)
     warnings: list[str] = []
-    pdf = "pdf" in wanted
-    if pdf:
-        from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+    from cocity.report.pdf import pdf_possible
 
-        try:
-            require_cjk_font()
-        except PdfUnavailableError as exc:
-            pdf = False
-            warnings.append(str(exc))
+    pdf = pdf_possible("pdf" in wanted, warnings)
     paths: dict[str, Path] = {}
     if "xlsx" in wanted:
         paths.update(write_workbooks(books, folder))

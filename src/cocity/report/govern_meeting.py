@@ -118,15 +118,9 @@ def write_meeting_documents(meeting: Meeting, *, out: str | Path,
     folder = Path(out)
     docs = ["agenda"] + (["minutes"] if meeting.minutes is not None and not draft else [])
     warnings: list[str] = []
-    pdf = "pdf" in wanted
-    if pdf:
-        from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+    from cocity.report.pdf import pdf_possible
 
-        try:
-            require_cjk_font()
-        except PdfUnavailableError as exc:
-            pdf = False
-            warnings.append(str(exc))
+    pdf = pdf_possible("pdf" in wanted, warnings)
     paths: dict[str, Path] = {}
     stem = re.sub(r"[^\w.-]+", "_", meeting.key).strip("._") or "meeting"  # a safe file name
     for doc in docs:

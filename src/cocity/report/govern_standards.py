@@ -316,15 +316,9 @@ def write_standards_report(standards: Standards, *, out: str | Path, store: Any 
     geo = None if store is None else map_geo(store, view.units)
     folder = Path(out)
     warnings: list[str] = []
-    pdf = "pdf" in wanted
-    if pdf:
-        from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+    from cocity.report.pdf import pdf_possible
 
-        try:
-            require_cjk_font()
-        except PdfUnavailableError as exc:
-            pdf = False
-            warnings.append(str(exc))
+    pdf = pdf_possible("pdf" in wanted, warnings)
     paths: dict[str, Path] = {}
     if "xlsx" in wanted:
         paths.update(write_workbooks(view, folder))

@@ -230,19 +230,16 @@ def write_stats_report(records: Records, *, out: str | Path, as_of: Any = None,
     if "xlsx" in wanted:
         paths["xlsx"] = write_xlsx({lg: table_frame(stats, lg) for lg in LANGS},
                                    folder / f"{STEM}.xlsx")
-    if "pdf" in wanted:
-        from cocity.report.pdf import PdfUnavailableError, require_cjk_font, write_pdf
+    from cocity.report.pdf import pdf_possible
 
-        try:
-            require_cjk_font()
-        except PdfUnavailableError as exc:
-            warnings.append(str(exc))
-        else:
-            for lg in LANGS:
-                key, file = ("pdf", f"{STEM}.pdf") if lg == "zh" else (f"pdf:{lg}",
-                                                                       f"{STEM}.{lg}.pdf")
-                paths[key] = write_pdf(stats_print_html(stats, names=names, lang=lg),
-                                       folder / file)
+    if pdf_possible("pdf" in wanted, warnings):
+        from cocity.report.pdf import write_pdf
+
+        for lg in LANGS:
+            key, file = ("pdf", f"{STEM}.pdf") if lg == "zh" else (f"pdf:{lg}",
+                                                                   f"{STEM}.{lg}.pdf")
+            paths[key] = write_pdf(stats_print_html(stats, names=names, lang=lg),
+                                   folder / file)
     if "html" in wanted:
         files = sorted(p.name for p in paths.values())
         paths["html"] = write_atomic(stats_html(stats, names=names, files=files),

@@ -129,6 +129,19 @@ def require_cjk_font() -> None:
         raise PdfUnavailableError(both("error.pdf_no_cjk_font"))
 
 
+def pdf_possible(wanted: bool, warnings: list[str]) -> bool:
+    """Whether to write the PDFs asked for (``wanted``): only when a font covers Chinese;
+    otherwise the reason is added to ``warnings`` and the other outputs go ahead."""
+    if not wanted:
+        return False
+    try:
+        require_cjk_font()
+    except PdfUnavailableError as exc:
+        warnings.append(str(exc))
+        return False
+    return True
+
+
 def _has_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 
