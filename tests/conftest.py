@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# pytest-xdist's workers inherit COLUMNS=80; the command-line tests read whole messages from a
+# Rich console that sizes itself from COLUMNS when it is set, so let it choose as in one process.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import geopandas as gpd
 import pandas as pd
 import pytest
