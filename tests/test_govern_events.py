@@ -9,7 +9,7 @@ import pytest
 
 from cocity.govern import InvalidCaseError, InvalidTransitionError, Register, replay
 from cocity.i18n import use_lang
-from cocity.records import Records
+from cocity.records import Records, head_revision
 from tests.test_govern_register import WHO, counts, new_case
 
 
@@ -110,7 +110,7 @@ def test_a_register_of_0002_upgrades_with_effective_dates_from_its_events(record
             "INSERT INTO govern_events (case_id, seq, from_state, to_state, actor, role, time, "
             "reason) VALUES (1, 1, NULL, 'registered', 'a', 'r', '2024-01-03T08:00:00Z', 'x')"))
     records.migrate()
-    assert records.revision() == "0003_govern_meetings_standards"
+    assert records.revision() == head_revision()
     register = Register(records)
     log = register.events()
     assert log[["kind", "effective"]].values.tolist() == [["state", "2024-01-03"]]

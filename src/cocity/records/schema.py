@@ -199,3 +199,52 @@ govern_adoptions = sa.Table(
     sa.Column("actor", _T, nullable=False),
     sa.Column("role", _T, nullable=False),
     sa.Column("reason", _T, nullable=False))
+
+publish_editions = sa.Table(
+    "publish_editions", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("framework_sha256", sa.String(64), nullable=False),
+    sa.Column("evaluator", _T, nullable=False),
+    sa.Column("statement", _T, nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("signed_at", sa.String(32), nullable=False))
+
+portal_users = sa.Table(
+    "portal_users", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("login", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", _T, nullable=False),
+    sa.Column("password_hash", _T, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", _T, nullable=False),
+    sa.Column("password_changed_at", sa.String(32), nullable=False))
+
+portal_user_roles = sa.Table(
+    "portal_user_roles", metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("portal_users.id"), primary_key=True),
+    sa.Column("role", sa.String(32), primary_key=True))
+
+portal_logins = sa.Table(
+    "portal_logins", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("login", sa.String(200), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False))
+
+portal_audit = sa.Table(
+    "portal_audit", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", _T, nullable=False),
+    sa.Column("role", _T, nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", _T, nullable=False),
+    sa.Column("detail", _T, nullable=False),
+    sa.Column("client", sa.String(64), nullable=False))
