@@ -125,10 +125,9 @@ def sign_edition(records: Records, run: str | Path, *, evaluator: str, statement
             if stored != body:
                 raise EditionError("publish.err.key_reused", idem=key, run=row.run_id)
             return _edition(row)
-        new_id = conn.execute(table.insert().values(
-            key=key, **body, actor=actor.strip(), role=role.strip(),
-            signed_at=now_utc())).inserted_primary_key[0]
-        return _edition(conn.execute(sa.select(table).where(table.c.id == new_id)).one())
+        conn.execute(table.insert().values(key=key, **body, actor=actor.strip(),
+                                           role=role.strip(), signed_at=now_utc()))
+        return _edition(conn.execute(sa.select(table).where(table.c.key == key)).one())
 
 
 def edition_history(records: Records) -> list[Edition]:
