@@ -122,6 +122,7 @@ def _register() -> None:
         imports,
         index,
         profile,
+        publish,
         workspace,
     )
 
