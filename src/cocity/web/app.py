@@ -74,7 +74,7 @@ def route_table(app: FastAPI) -> list[RouteRule]:
     for ctx in iter_route_contexts(app.routes):
         route = ctx.original_route
         methods = frozenset(getattr(route, "methods", None) or ())
-        out.append(RouteRule(path=ctx.path or getattr(route, "path", ""), methods=methods,
+        out.append(RouteRule(path=str(ctx.path or getattr(route, "path", "")), methods=methods,
                              rule=rule_of(route), route=route))
     return out
 
