@@ -121,7 +121,9 @@ def _register() -> None:
         govern_stats,
         imports,
         index,
+        portal,
         profile,
+        serve,
         workspace,
     )
 
