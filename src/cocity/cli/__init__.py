@@ -123,6 +123,7 @@ def _register() -> None:
         index,
         portal,
         profile,
+        publish,
         serve,
         workspace,
     )
