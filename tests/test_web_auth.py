@@ -93,13 +93,17 @@ def test_a_planted_session_cookie_does_not_survive_sign_in(app) -> None:
     assert attacker.get("/portal").status_code == 303
 
 
-def test_sign_out_deletes_the_cookie(app) -> None:
+def test_sign_out_deletes_the_cookie_and_a_copy_of_it_stops_working(app) -> None:
     web = Portal(app)
     web.login("alice")
+    copy = web.client.cookies.get("cocity_session")
     response = web.post("/logout")
     assert response.status_code == 303
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert web.get("/portal").status_code == 303
+    thief = Portal(app)
+    thief.client.cookies.set("cocity_session", copy)
+    assert thief.get("/portal").status_code == 303
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(app) -> None:
