@@ -79,6 +79,22 @@ def route_table(app: FastAPI) -> list[RouteRule]:
     return out
 
 
+def roles_table(app: FastAPI) -> str:
+    """The role × route table of ``app`` as Markdown (docs/portal.md holds it; a test checks
+    that it is the app's): one row per route, ✓ where the role may call it."""
+    from cocity.web.roles import PUBLIC, ROLES
+
+    columns = [PUBLIC, *ROLES]
+    lines = ["| method | route | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for entry in route_table(app):
+        roles = entry.rule.roles if entry.rule is not None else frozenset()
+        marks = ["✓" if PUBLIC in roles or c in roles else "" for c in columns]
+        lines.append(f"| {', '.join(sorted(entry.methods))} | `{entry.path}` | "
+                     + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _templates() -> Jinja2Templates:
     folder = str(resources.files("cocity.web") / "templates")
     env = Environment(loader=FileSystemLoader(folder), autoescape=True,
