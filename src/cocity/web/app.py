@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute
 
 from cocity.data.errors import CocityError
 from cocity.i18n import t, use_lang
-from cocity.records import open_records
+from cocity.records import RecordsError, open_records
 from cocity.web.deps import NavItem, Portal, Require, current_principal, render
 from cocity.web.errors import PortalError, Refusal
 from cocity.web.session import PortalMiddleware
@@ -182,5 +182,6 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CocityError)
     async def refused(request: Request, exc: CocityError) -> Response:
-        status = exc.status if isinstance(exc, PortalError) else 400
+        status = (exc.status if isinstance(exc, PortalError)
+                  else 503 if isinstance(exc, RecordsError) else 400)
         return await _error_response(request, exc, status)
