@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends
 
 from cocity.records.schema import portal_audit, portal_logins, portal_users
 from cocity.web.app import route_table
-from cocity.web.roles import ROLES
+from cocity.web.deps import Principal, require
+from cocity.web.roles import PUBLIC, ROLES
 from cocity.web.session import CSP
 from tests.web_support import PASSWORD, Portal, add_user, fast_policy, make_app
 
@@ -272,8 +273,6 @@ def test_a_route_without_a_rule_is_found_by_the_route_table(tmp_path) -> None:
 def test_an_unexpected_error_is_a_bilingual_500_with_the_headers(tmp_path) -> None:
     from fastapi.testclient import TestClient
 
-    from cocity.web.deps import Principal, require
-    from cocity.web.roles import PUBLIC
 
     app = make_app(tmp_path, tmp_path / "r.sqlite")
     broken = APIRouter()
