@@ -55,7 +55,7 @@ def test_the_analyst_imports_a_csv_runs_a_draft_and_the_evaluator_publishes_it(a
     assert imported.detail["records"] == len(rows)
     assert imported.detail["added"] + imported.detail["changed"] == 0  # the same real values
 
-    response = analyst.post("/analyst/evaluate", {"replications": "2"})
+    response = analyst.post("/analyst/evaluate", {"replications": "2", "level": "prefecture"})
     assert response.status_code == 303, response.text
     run_id = response.headers["location"].rsplit("/", 1)[1]
     page = analyst.get(f"/analyst/runs/{run_id}")
