@@ -1,0 +1,1 @@
+"""The portal's routers, one module per area (see :mod:`cocity.web.deps` for how to write one)."""
