@@ -60,7 +60,7 @@ READERS = (SECRETARY, ADMIN)
 NAV = [("/govern", "web_pages.nav.govern", READERS),
        ("/govern/meetings", "web_pages.nav.meetings", READERS)]
 EVENT_FORMS = ("assign", "extend", "defer", "escalate")
-SPLIT = re.compile(r"[\n,，、;；]+")
+SPLIT = re.compile(r"[\n,，、]+")
 
 
 @lru_cache(maxsize=4)
@@ -85,7 +85,7 @@ def _register(request: Request) -> Register:
 
 
 def _items(text: str) -> list[str]:
-    """Several values typed in one field: one a line, or separated by , ， 、 ; ；"""
+    """Several values typed in one field: one a line, or separated by , ， or 、"""
     return [p.strip() for p in SPLIT.split(text) if p.strip()]
 
 
