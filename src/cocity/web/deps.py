@@ -61,8 +61,9 @@ row in its own transaction with :func:`cocity.web.auditlog.write_audit`).
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,9 @@ class NavItem:
 
 @dataclass
 class Portal:
-    """The running portal's state (``app.state.portal``)."""
+    """The running portal's state (``app.state.portal``). ``jobs`` serialises the heavy
+    writes of this process (imports into the workspace, evaluations, publishing) — DuckDB
+    allows one writer, and two evaluations at once would only share two cores."""
 
     records: Records
     site_dir: Path
@@ -121,6 +124,9 @@ class Portal:
     workspace: Path | None
     settings: Settings
     nav: list[NavItem]
+    jobs: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def portal(request: Request) -> Portal:
