@@ -98,7 +98,10 @@ def overview(request: Request,
         pending = len(ledger.requests(status="pending"))
     except FundNotOpenError:
         return _page(request, "fund/overview.html", {})
-    return _page(request, "fund/overview.html", {"sau": sau, "pending": pending})
+    col = "name_zh" if request.state.lang == "zh" else "name_en"
+    uses = dict(zip(sau.uses["use"], sau.uses[col], strict=True))
+    return _page(request, "fund/overview.html", {"sau": sau, "pending": pending,
+                                                 "use_names": uses})
 
 
 @router.get("/fund/balances", response_class=HTMLResponse, include_in_schema=False)
