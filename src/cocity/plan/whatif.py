@@ -686,7 +686,25 @@ def what_if(store: Store, *, changes: Iterable[Change],
     applied = pd.DataFrame(inputs.rows)
     return WhatIf(year, changes, applied, out_levels, base, scen, allocations, allocation,
                   published, notes, time.perf_counter() - t0, replications, base.seed,
-                  provenance=base.provenance)
+                  provenance=_provenance(store, base, loaded if fund else None))
+
+
+def _provenance(store: Store, base: Evaluation, rules: AllocationRules | None
+                ) -> dict[str, Any]:
+    """The evaluation's provenance record, with the imports touching what the fund's needs
+    read when an allocation was computed."""
+    from cocity.data.provenance import provenance
+
+    out = dict(base.provenance)
+    if rules is not None:
+        reads = rules.reads()
+        fund = provenance(store, indicators=sorted({i for v in reads.values() for i in v}),
+                          years=sorted(reads))
+        imports = list(out.get("imports", []))
+        imports += [e for e in fund["imports"] if e not in imports]
+        out["imports"] = imports
+        out["user_data"] = bool(imports)
+    return out
 
 
 def _network_spec(fw: EvalFramework) -> RegionalSpec:

@@ -1,0 +1,183 @@
+"""``cocity plan …``: planning tools; ``cocity plan whatif`` recomputes accessibility, derived
+indicators, grades and the fund allocation after added beds, hospitals or faster links, beside
+the published edition (:mod:`cocity.plan.whatif`; ``docs/whatif.md``).
+
+The command parses and prints only; the computation and the files are :mod:`cocity.plan`,
+imported inside the command. Exit codes: 0 done, 2 a request refused (nothing written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from cocity.cli import app, console, progress_bar, refused
+from cocity.cli.workspace import WorkspaceOpt
+from cocity.i18n import both, current_lang, t
+
+if TYPE_CHECKING:
+    from cocity.plan.whatif import Change, WhatIf
+
+plan_app = typer.Typer(no_args_is_help=True, help=both("whatif.cli.help"))
+app.add_typer(plan_app, name="plan")
+
+COLONS = (":", "：")
+
+
+def _split(text: str, option: str, form: str) -> tuple[str, str]:
+    """``left:right`` (a full-width colon too), both parts non-empty."""
+    from cocity.plan.whatif import WhatIfError
+
+    raw = text.replace("：", ":")
+    left, sep, right = raw.rpartition(":")
+    if not sep or not left.strip() or not right.strip():
+        raise WhatIfError("whatif.err.spec", text=text, option=option, form=form)
+    return left.strip(), right.strip()
+
+
+def _amount(text: str, whole: str, option: str, form: str) -> float:
+    from cocity.plan.whatif import WhatIfError
+
+    try:
+        return float(text)
+    except ValueError:
+        raise WhatIfError("whatif.err.spec", text=whole, option=option, form=form) from None
+
+
+def parse_changes(beds: list[str], hospitals: list[str], links: list[str]) -> list[Change]:
+    """The changes of the command line: ``--beds UNIT:BEDS``, ``--hospital UNIT:BEDS``,
+    ``--link A-B:MINUTES`` (values are checked by :func:`cocity.plan.whatif.what_if`)."""
+    from cocity.plan.whatif import AddBeds, AddHospital, FasterLink, WhatIfError
+
+    out: list[Change] = []
+    for text in beds:
+        unit, n = _split(text, "--beds", "UNIT:BEDS")
+        out.append(AddBeds(unit, _amount(n, text, "--beds", "UNIT:BEDS")))
+    for text in hospitals:
+        unit, n = _split(text, "--hospital", "UNIT:BEDS")
+        out.append(AddHospital(unit, _amount(n, text, "--hospital", "UNIT:BEDS")))
+    for text in links:
+        pair, m = _split(text, "--link", "A-B:MINUTES")
+        ends = [p.strip() for p in pair.split("-")]
+        if len(ends) != 2 or not all(ends):
+            raise WhatIfError("whatif.err.spec", text=text, option="--link", form="A-B:MINUTES")
+        out.append(FasterLink(ends[0], ends[1], _amount(m, text, "--link", "A-B:MINUTES")))
+    return out
+
+
+def _arrow(a: Any, b: Any) -> str:
+    return f"{a}" if a == b else f"{a} → {b}"
+
+
+def _num(x: Any, places: int = 2) -> str:
+    try:
+        return f"{float(x):.{places}f}"
+    except (TypeError, ValueError):
+        return "—"
+
+
+def _print(w: WhatIf) -> None:
+    lang = current_lang()
+    rules = w.baseline.rules
+    alloc: dict[str, tuple[int, int]] | None = None
+    fund_level = None
+    if w.allocation is not None and w.allocations is not None:
+        a = w.allocation
+        tot = a[(a["use"] == "total") & (a["unit"] != "*")]
+        alloc = {str(u): (int(b), int(s)) for u, b, s in zip(
+            tot["unit"], tot["amount_baseline"], tot["amount_scenario"], strict=True)}
+        fund_level = w.allocations["baseline"].rules.level
+    for level, res in w.levels.items():
+        name = w.baseline.framework.level_label(level, lang)
+        changed = res.changed
+        if changed.empty:
+            console.print(t("whatif.cli.none", level=name))
+            continue
+        table = Table(title=t("whatif.cli.title", level=name))
+        table.add_column(t("whatif.cli.col.unit"))
+        pub = "published_score" in changed.columns
+        if pub:
+            table.add_column(t("whatif.cli.col.published"), justify="right")
+        table.add_column(t("whatif.cli.col.score"), justify="right")
+        table.add_column(t("whatif.cli.col.rank"), justify="right")
+        table.add_column(t("whatif.cli.col.grade"))
+        show_alloc = alloc is not None and level == fund_level
+        if show_alloc:
+            table.add_column(t("whatif.cli.col.allocation"), justify="right")
+        for code, row in changed.iterrows():
+            cells = [escape(str(row[f"name_{lang}"]))]
+            if pub:
+                cells.append(_num(row["published_score"]))
+            cells.append(_arrow(_num(row["baseline_score"]), _num(row["scenario_score"])))
+            cells.append(_arrow(row["baseline_rank"], row["scenario_rank"]))
+            cells.append(_arrow(rules.label(str(row["baseline_grade"]), lang),
+                                rules.label(str(row["scenario_grade"]), lang)))
+            if show_alloc and alloc is not None:
+                if str(code) in alloc:
+                    b, s = alloc[str(code)]
+                    cells.append(f"{s / 100:,.2f}" if s == b else
+                                 f"{s / 100:,.2f} ({(s - b) / 100:+,.2f})")
+                else:
+                    cells.append("—")
+            table.add_row(*cells)
+        console.print(table)
+        console.print(t("whatif.cli.indicators", level=name, n=len(res.indicators)))
+    console.print(f"[bold]{t('whatif.cli.notes')}[/]")
+    for note in w.notes:
+        console.print(f"• {escape(note[lang])}")
+    console.print(t("whatif.cli.time", seconds=f"{w.seconds:.2f}"))
+
+
+@plan_app.command("whatif", help=both("whatif.cli.whatif.help"))
+def whatif_cmd(
+    beds: Annotated[list[str] | None, typer.Option(
+        "--beds", help=both("whatif.cli.opt.beds"), show_default=False)] = None,
+    hospital: Annotated[list[str] | None, typer.Option(
+        "--hospital", help=both("whatif.cli.opt.hospital"), show_default=False)] = None,
+    link: Annotated[list[str] | None, typer.Option(
+        "--link", help=both("whatif.cli.opt.link"), show_default=False)] = None,
+    year: Annotated[int | None, typer.Option(
+        "--year", help=both("whatif.cli.opt.year"), show_default=False)] = None,
+    level: Annotated[str | None, typer.Option(
+        "--level", help=both("whatif.cli.opt.level"), show_default=False)] = None,
+    run: Annotated[Path | None, typer.Option(
+        "--run", help=both("whatif.cli.opt.run"), show_default=False)] = None,
+    fund: Annotated[str | None, typer.Option(
+        "--fund", help=both("whatif.cli.opt.fund"), show_default=False)] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help=both("whatif.cli.opt.out"), show_default=False)] = None,
+    framework: Annotated[Path | None, typer.Option(
+        "--framework", help=both("whatif.cli.opt.framework"), show_default=False)] = None,
+    rules: Annotated[Path | None, typer.Option(
+        "--rules", help=both("whatif.cli.opt.rules"), show_default=False)] = None,
+    replications: Annotated[int, typer.Option(
+        "--replications", help=both("whatif.cli.opt.replications"))] = 0,
+    seed: Annotated[int | None, typer.Option(
+        "--seed", help=both("whatif.cli.opt.seed"), show_default=False)] = None,
+    workspace: Path | None = WorkspaceOpt,
+) -> None:
+    with refused():
+        from cocity.datasets import open_store
+        from cocity.fund.money import parse_yuan
+        from cocity.plan.whatif import what_if
+
+        changes = parse_changes(beds or [], hospital or [], link or [])
+        if not changes:
+            console.print(t("whatif.cli.nothing"))
+        fund_fen = parse_yuan(fund) if fund is not None else None
+        store = open_store(workspace, read_only=True)
+        with progress_bar(bar=False) as bar:
+            bar.add_task(t("whatif.cli.working"), total=None)
+            w = what_if(store, changes=changes, framework=framework, year=year, level=level,
+                        run=run, fund_fen=fund_fen, rules=rules, replications=replications,
+                        seed=seed)
+        _print(w)
+        if out is not None:
+            from cocity.plan.files import write_what_if
+
+            path = write_what_if(w, out)
+            console.print(t("whatif.cli.written", path=escape(str(path.parent))))
