@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from cocity.data.errors import AmbiguousUnitError, CocityError, UnitNotFoundError
-from cocity.i18n import t
+from cocity.i18n import current_lang, t
 
 if TYPE_CHECKING:
     from cocity.access.regional import RegionalNetwork, RegionalSpec
@@ -275,8 +275,9 @@ class _Resolver:
                                        values="value")
         self._minutes: dict[str, np.ndarray] = {}
 
-    def name(self, code: str, lang: str = "zh") -> str:
-        if lang == "zh":
+    def name(self, code: str, lang: str | None = None) -> str:
+        """The unit's name in ``lang`` (default: the current language)."""
+        if (lang or current_lang()) == "zh":
             return self.index.qualified_name(code)
         return str(self.units.at[code, "name_en"])
 
@@ -394,10 +395,10 @@ def _resolve_beds(ch: AddBeds | AddHospital, label: str, res: _Resolver, out: _I
                 raise WhatIfError("whatif.err.no_staffing", change=label, unit=res.name(pref),
                                   indicator=ind)
             added[ind] = beds * r / rate
-            staff_note = _both("whatif.note.staffing", unit=res.name(pref),
+            staff_note = _both("whatif.note.staffing", unit=res.name(pref, "zh"),
                                unit_en=res.name(pref, "en"), year=year)
     row: dict[str, Any] = {"change": "hospital" if hospital else "beds", "unit": code,
-                           "name_zh": res.name(code), "name_en": res.name(code, "en"),
+                           "name_zh": res.name(code, "zh"), "name_en": res.name(code, "en"),
                            "prefecture": pref, "site": site or "", "beds": beds,
                            "doctors": added.get(DOCTORS, 0.0), "nurses": added.get(NURSES, 0.0),
                            "population": pop}
@@ -408,9 +409,9 @@ def _resolve_beds(ch: AddBeds | AddHospital, label: str, res: _Resolver, out: _I
     if site is not None:
         out.add(out.sited, BEDS, site, beds)
     out.rows.append(row)
-    where = (_both("whatif.note.sited", site=res.name(site), site_en=res.name(site, "en"))
+    where = (_both("whatif.note.sited", site=res.name(site, "zh"), site_en=res.name(site, "en"))
              if site is not None else
-             _both("whatif.note.spread", unit=res.name(pref), unit_en=res.name(pref, "en")))
+             _both("whatif.note.spread", unit=res.name(pref, "zh"), unit_en=res.name(pref, "en")))
     out.notes.append({lang: t("whatif.note.beds", lang, unit=res.name(code, lang),
                               beds=_fmt(beds), pref=res.name(pref, lang),
                               delta=f"{row['delta_' + BEDS]:.4f}", rate=f"{rate:.2f}",
@@ -439,8 +440,8 @@ def _resolve_link(ch: FasterLink, label: str, res: _Resolver, out: _Inputs) -> N
     faster = minutes < before
     if faster:
         out.links.append((na, nb, minutes))
-    out.rows.append({"change": "link", "unit": a, "name_zh": res.name(a),
-                     "name_en": res.name(a, "en"), "unit_b": b, "name_b_zh": res.name(b),
+    out.rows.append({"change": "link", "unit": a, "name_zh": res.name(a, "zh"),
+                     "name_en": res.name(a, "en"), "unit_b": b, "name_b_zh": res.name(b, "zh"),
                      "name_b_en": res.name(b, "en"), "node_a": na, "node_b": nb,
                      "minutes_before": before, "minutes": minutes, "applied": faster})
     key = "whatif.note.link" if faster else "whatif.note.link_slower"
