@@ -296,3 +296,17 @@ def test_errors_are_bilingual(store, english) -> None:
         what_if(store, changes=[FasterLink("资阳", "Ziyang", 30)], level="prefecture")
     with pytest.raises(WhatIfError, match="unknown evaluation level: city"):
         what_if(store, changes=[], level="city")
+
+
+def test_doc_example_runs() -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "whatif.md").read_text(
+        encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "whatif.md", "exec"), namespace)
+    w = namespace["w"]
+    assert isinstance(w, WhatIf) and w.allocation is not None
