@@ -257,6 +257,15 @@ def test_store_and_run_are_not_written_and_published_values_match(workspace_and_
     assert (units["published_rank"] == units["baseline_rank"]).all()
     assert not any(n["kind"] == "published" for n in w.notes)  # the baseline reproduces it
     assert units.at[ZIYANG, "scenario_score"] > units.at[ZIYANG, "baseline_score"]
+    # the changed indicators carry the published value, equal to the baseline's derivation
+    ind = w.levels["prefecture"].indicators
+    assert {"beds_shortfall", "doctors_shortfall", "core_share"} <= set(ind["indicator"])
+    np.testing.assert_allclose(ind["published"], ind["baseline"], rtol=1e-9)
+    long = read_table(record.path / "tables" / "prefecture_indicators.csv")
+    first = ind[ind["indicator"] == "beds_shortfall"].iloc[0]
+    row = long[(long["unit"].astype(str) == first["unit"])
+               & (long["indicator"] == "beds_shortfall")]
+    assert first["published"] == float(row["value"].iloc[0])
 
 
 def test_an_edited_run_is_refused(workspace_and_run, tmp_path: Path, store) -> None:

@@ -459,8 +459,8 @@ class LevelWhatIf:
     and the scenario's ``score``, ``rank``, ``grade``, and ``score_change`` (scenario −
     baseline), ``rank_change`` (baseline rank − scenario rank: places gained), ``grade_changed``
     and ``changed`` (anything of the unit changed: an indicator, the score, rank or grade);
-    ``indicators`` — the derived indicators that changed (long: unit, indicator, names,
-    ``baseline``, ``scenario``, ``change``)."""
+    ``indicators`` — the derived indicators that changed (long: unit, indicator, names, the
+    ``published`` value when a run was given, ``baseline``, ``scenario``, ``change``)."""
 
     level: str
     units: pd.DataFrame
@@ -661,6 +661,11 @@ def what_if(store: Store, *, changes: Iterable[Change],
     for lv in evaluated:
         b, s = base.levels[lv], scen.levels[lv]
         ind = _changed_indicators(b, s)
+        if published is not None and lv in published.values:
+            pv = published.values[lv]
+            ind.insert(6, "published", [
+                float(pv.at[u, c]) if u in pv.index and c in pv.columns else np.nan
+                for u, c in zip(ind["unit"], ind["indicator"], strict=True)])
         pub = published.ranking.get(lv) if published is not None else None
         out_levels[lv] = LevelWhatIf(lv, _unit_table(b, s, pub, ind), ind)
         if pub is not None:
