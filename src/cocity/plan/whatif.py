@@ -662,10 +662,10 @@ def what_if(store: Store, *, changes: Iterable[Change],
         b, s = base.levels[lv], scen.levels[lv]
         ind = _changed_indicators(b, s)
         if published is not None and lv in published.values:
-            pv = published.values[lv]
-            ind.insert(6, "published", [
-                float(pv.at[u, c]) if u in pv.index and c in pv.columns else np.nan
-                for u, c in zip(ind["unit"], ind["indicator"], strict=True)])
+            pv = published.values[lv].stack(future_stack=True).astype(float).to_dict()
+            ind.insert(6, "published", [pv.get((u, c), np.nan)
+                                        for u, c in zip(ind["unit"], ind["indicator"],
+                                                        strict=True)])
         pub = published.ranking.get(lv) if published is not None else None
         out_levels[lv] = LevelWhatIf(lv, _unit_table(b, s, pub, ind), ind)
         if pub is not None:
