@@ -64,6 +64,17 @@ def test_whatif_in_english_without_fund(tmp_path: Path) -> None:
     assert "no fund size" in res.output
 
 
+def test_whatif_with_a_survey_file(tmp_path: Path) -> None:
+    from cocity.datasets import open_store
+    from cocity.evaluate.survey import simulate_survey, write_survey
+
+    path = write_survey(simulate_survey(open_store(), year=2020, level="county",
+                                        n_per_unit=40, seed=3), tmp_path / "survey.csv")
+    res = run("--beds", "资阳:300", "--level", "prefecture", "--survey", str(path))
+    assert res.exit_code == 0, res.output
+    assert "资阳市" in res.output
+
+
 @pytest.mark.parametrize(("args", "match"), [
     (["--beds", "成都:-5"], "-5"),
     (["--link", "成都-成都:30"], "同一个单元"),

@@ -132,14 +132,30 @@ def _print(w: WhatIf) -> None:
     console.print(t("whatif.cli.time", seconds=f"{w.seconds:.2f}"))
 
 
+def _read_survey(path: Path, store: Any, *, year: int | None, run: Path | None,
+                 framework: Path | None) -> Any:
+    """The survey file, read for the evaluation year (given, the run's, or the
+    framework's)."""
+    from cocity.evaluate.framework import load_framework
+    from cocity.evaluate.survey import read_survey
+    from cocity.plan.whatif import read_published
+
+    if year is None:
+        year = read_published(run).year if run is not None else load_framework(framework).year
+    return read_survey(path, store, year=year)
+
+
 @plan_app.command("whatif", help=both("whatif.cli.whatif.help"))
 def whatif_cmd(
     beds: Annotated[list[str] | None, typer.Option(
-        "--beds", help=both("whatif.cli.opt.beds"), show_default=False)] = None,
+        "--beds", help=both("whatif.cli.opt.beds"), metavar="UNIT:BEDS",
+        show_default=False)] = None,
     hospital: Annotated[list[str] | None, typer.Option(
-        "--hospital", help=both("whatif.cli.opt.hospital"), show_default=False)] = None,
+        "--hospital", help=both("whatif.cli.opt.hospital"), metavar="UNIT:BEDS",
+        show_default=False)] = None,
     link: Annotated[list[str] | None, typer.Option(
-        "--link", help=both("whatif.cli.opt.link"), show_default=False)] = None,
+        "--link", help=both("whatif.cli.opt.link"), metavar="A-B:MINUTES",
+        show_default=False)] = None,
     year: Annotated[int | None, typer.Option(
         "--year", help=both("whatif.cli.opt.year"), show_default=False)] = None,
     level: Annotated[str | None, typer.Option(
@@ -158,6 +174,8 @@ def whatif_cmd(
         "--replications", help=both("whatif.cli.opt.replications"))] = 0,
     seed: Annotated[int | None, typer.Option(
         "--seed", help=both("whatif.cli.opt.seed"), show_default=False)] = None,
+    survey: Annotated[Path | None, typer.Option(
+        "--survey", help=both("whatif.cli.opt.survey"), show_default=False)] = None,
     workspace: Path | None = WorkspaceOpt,
 ) -> None:
     with refused():
@@ -170,11 +188,13 @@ def whatif_cmd(
             console.print(t("whatif.cli.nothing"))
         fund_fen = parse_yuan(fund) if fund is not None else None
         store = open_store(workspace, read_only=True)
+        sv = _read_survey(survey, store, year=year, run=run, framework=framework) \
+            if survey is not None else None
         with progress_bar(bar=False) as bar:
             bar.add_task(t("whatif.cli.working"), total=None)
             w = what_if(store, changes=changes, framework=framework, year=year, level=level,
                         run=run, fund_fen=fund_fen, rules=rules, replications=replications,
-                        seed=seed)
+                        seed=seed, survey=sv)
         _print(w)
         if out is not None:
             from cocity.plan.files import write_what_if
