@@ -456,7 +456,8 @@ def _resolve_link(ch: FasterLink, label: str, res: _Resolver, out: _Inputs) -> N
 class LevelWhatIf:
     """One level: ``units`` — per unit (index: code, ordered by the scenario's rank) names, the
     published edition's ``published_score/rank/grade`` (when a run was given), the baseline's
-    and the scenario's ``score``, ``rank``, ``grade``, and ``score_change`` (scenario −
+    and the scenario's ``score``, ``rank``, ``grade`` (with replications also ``score_low``,
+    ``score_high``, ``uncertain``), and ``score_change`` (scenario −
     baseline), ``rank_change`` (baseline rank − scenario rank: places gained), ``grade_changed``
     and ``changed`` (anything of the unit changed: an indicator, the score, rank or grade);
     ``indicators`` — the derived indicators that changed (long: unit, indicator, names, the
@@ -532,6 +533,9 @@ def _unit_table(base: Any, scen: Any, published: pd.DataFrame | None,
         out[f"{name}_rank"] = pd.array(np.round(g["rank"].reindex(out.index).to_numpy(float)),
                                        dtype="Int64")
         out[f"{name}_grade"] = g["grade"].reindex(out.index).astype(object)
+        for col in ("score_low", "score_high", "uncertain"):  # with replications only
+            if col in g:
+                out[f"{name}_{col}"] = g[col].reindex(out.index)
     out["score_change"] = out["scenario_score"] - out["baseline_score"]
     out["rank_change"] = out["baseline_rank"] - out["scenario_rank"]
     out["grade_changed"] = out["baseline_grade"] != out["scenario_grade"]
@@ -651,12 +655,12 @@ def what_if(store: Store, *, changes: Iterable[Change],
     if inputs.deltas and edition.sources.get("yearbook") is None:
         notes.append(_both("whatif.note.no_yearbook", year=year) | {"kind": "yearbook"})
     say("baseline")
-    common = {"year": year, "replications": replications, "seed": seed, "previous": previous,
-              "publication_date": pub_date, "levels": evaluated}
-    base = evaluate(fw, store, survey=survey, **common)  # type: ignore[arg-type]
+    common: dict[str, Any] = {"year": year, "replications": replications, "seed": seed,
+                              "previous": previous, "publication_date": pub_date,
+                              "levels": evaluated}
+    base = evaluate(fw, store, survey=survey, **common)
     say("scenario")
-    scen = evaluate(fw, store, survey=base.survey, adjust=inputs.adjustments(),
-                    **common)  # type: ignore[arg-type]
+    scen = evaluate(fw, store, survey=base.survey, adjust=inputs.adjustments(), **common)
     out_levels: dict[str, LevelWhatIf] = {}
     for lv in evaluated:
         b, s = base.levels[lv], scen.levels[lv]
@@ -668,11 +672,11 @@ def what_if(store: Store, *, changes: Iterable[Change],
                                                         strict=True)])
         pub = published.ranking.get(lv) if published is not None else None
         out_levels[lv] = LevelWhatIf(lv, _unit_table(b, s, pub, ind), ind)
-        if pub is not None:
+        if pub is not None and published is not None:
             diff = (b.graded["score"] - pub["score"].reindex(b.graded.index)).abs().max()
             if not diff <= 1e-9:
                 notes.append(_both("whatif.note.published_differs", level=lv,
-                                   diff=f"{diff:.4g}", run=published.run)  # type: ignore[union-attr]
+                                   diff=f"{diff:.4g}", run=published.run)
                              | {"kind": "published"})
     say("allocation")
     allocations = allocation = None
