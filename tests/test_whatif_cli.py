@@ -11,9 +11,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cocity.cli import app
-from cocity.cli.plan import parse_changes
 from cocity.outputs import verify_outputs
-from cocity.plan.whatif import AddBeds, AddHospital, FasterLink, WhatIfError
+from cocity.plan.whatif import AddBeds, AddHospital, FasterLink, WhatIfError, parse_changes
 
 runner = CliRunner()
 
@@ -24,15 +23,16 @@ def run(*args: str, lang: str = "zh") -> Result:
 
 
 def test_parse_changes() -> None:
-    assert parse_changes(["成都:500"], ["资阳：800"], ["成都-资阳:35", "乐至县 - 成华区:20.5"]) == [
+    assert parse_changes(beds=["成都:500"], hospitals=["资阳：800"],
+                         links=["成都-资阳:35", "乐至县 - 成华区:20.5"]) == [
         AddBeds("成都", 500.0), AddHospital("资阳", 800.0), FasterLink("成都", "资阳", 35.0),
         FasterLink("乐至县", "成华区", 20.5)]
     with pytest.raises(WhatIfError, match="--link"):
-        parse_changes([], [], ["成都资阳:35"])
+        parse_changes(links=["成都资阳:35"])
     with pytest.raises(WhatIfError, match="成都:many"):
-        parse_changes(["成都:many"], [], [])
+        parse_changes(beds=["成都:many"])
     with pytest.raises(WhatIfError, match="UNIT:BEDS"):
-        parse_changes([], ["资阳"], [])
+        parse_changes(hospitals=["资阳"])
 
 
 def test_whatif_prints_the_changed_units_and_writes_its_files(tmp_path: Path) -> None:

@@ -20,54 +20,10 @@ from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
 if TYPE_CHECKING:
-    from cocity.plan.whatif import Change, WhatIf
+    from cocity.plan.whatif import WhatIf
 
 plan_app = typer.Typer(no_args_is_help=True, help=both("whatif.cli.help"))
 app.add_typer(plan_app, name="plan")
-
-COLONS = (":", "：")
-
-
-def _split(text: str, option: str, form: str) -> tuple[str, str]:
-    """``left:right`` (a full-width colon too), both parts non-empty."""
-    from cocity.plan.whatif import WhatIfError
-
-    raw = text.replace("：", ":")
-    left, sep, right = raw.rpartition(":")
-    if not sep or not left.strip() or not right.strip():
-        raise WhatIfError("whatif.err.spec", text=text, option=option, form=form)
-    return left.strip(), right.strip()
-
-
-def _amount(text: str, whole: str, option: str, form: str) -> float:
-    from cocity.plan.whatif import WhatIfError
-
-    try:
-        return float(text)
-    except ValueError:
-        raise WhatIfError("whatif.err.spec", text=whole, option=option, form=form) from None
-
-
-def parse_changes(beds: list[str], hospitals: list[str], links: list[str]) -> list[Change]:
-    """The changes of the command line: ``--beds UNIT:BEDS``, ``--hospital UNIT:BEDS``,
-    ``--link A-B:MINUTES`` (values are checked by :func:`cocity.plan.whatif.what_if`)."""
-    from cocity.plan.whatif import AddBeds, AddHospital, FasterLink, WhatIfError
-
-    out: list[Change] = []
-    for text in beds:
-        unit, n = _split(text, "--beds", "UNIT:BEDS")
-        out.append(AddBeds(unit, _amount(n, text, "--beds", "UNIT:BEDS")))
-    for text in hospitals:
-        unit, n = _split(text, "--hospital", "UNIT:BEDS")
-        out.append(AddHospital(unit, _amount(n, text, "--hospital", "UNIT:BEDS")))
-    for text in links:
-        pair, m = _split(text, "--link", "A-B:MINUTES")
-        ends = [p.strip() for p in pair.split("-")]
-        if len(ends) != 2 or not all(ends):
-            raise WhatIfError("whatif.err.spec", text=text, option="--link", form="A-B:MINUTES")
-        out.append(FasterLink(ends[0], ends[1], _amount(m, text, "--link", "A-B:MINUTES")))
-    return out
-
 
 def _arrow(a: Any, b: Any) -> str:
     return f"{a}" if a == b else f"{a} → {b}"
@@ -181,9 +137,9 @@ def whatif_cmd(
     with refused():
         from cocity.datasets import open_store
         from cocity.fund.money import parse_yuan
-        from cocity.plan.whatif import what_if
+        from cocity.plan.whatif import parse_changes, what_if
 
-        changes = parse_changes(beds or [], hospital or [], link or [])
+        changes = parse_changes(beds=beds or [], hospitals=hospital or [], links=link or [])
         if not changes:
             console.print(t("whatif.cli.nothing"))
         fund_fen = parse_yuan(fund) if fund is not None else None

@@ -129,6 +129,44 @@ class FasterLink:
 Change = AddBeds | AddHospital | FasterLink
 
 
+# ---------------------------------------------------------------------- changes as text
+def _split(text: str, option: str, form: str) -> tuple[str, str]:
+    """``left:right`` (a full-width colon too), both parts non-empty."""
+    raw = text.replace("：", ":")
+    left, sep, right = raw.rpartition(":")
+    if not sep or not left.strip() or not right.strip():
+        raise WhatIfError("whatif.err.spec", text=text, option=option, form=form)
+    return left.strip(), right.strip()
+
+
+def _amount(text: str, whole: str, option: str, form: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise WhatIfError("whatif.err.spec", text=whole, option=option, form=form) from None
+
+
+def parse_changes(*, beds: Sequence[str] = (), hospitals: Sequence[str] = (),
+                  links: Sequence[str] = ()) -> list[Change]:
+    """The changes as people type them — the command line's ``--beds UNIT:BEDS``,
+    ``--hospital UNIT:BEDS``, ``--link A-B:MINUTES`` and the what-if page's fields (a full-width
+    colon is accepted); the values are checked by :func:`what_if`."""
+    out: list[Change] = []
+    for text in beds:
+        unit, n = _split(text, "--beds", "UNIT:BEDS")
+        out.append(AddBeds(unit, _amount(n, text, "--beds", "UNIT:BEDS")))
+    for text in hospitals:
+        unit, n = _split(text, "--hospital", "UNIT:BEDS")
+        out.append(AddHospital(unit, _amount(n, text, "--hospital", "UNIT:BEDS")))
+    for text in links:
+        pair, m = _split(text, "--link", "A-B:MINUTES")
+        ends = [p.strip() for p in pair.split("-")]
+        if len(ends) != 2 or not all(ends):
+            raise WhatIfError("whatif.err.spec", text=text, option="--link", form="A-B:MINUTES")
+        out.append(FasterLink(ends[0], ends[1], _amount(m, text, "--link", "A-B:MINUTES")))
+    return out
+
+
 # ---------------------------------------------------------------------- the published edition
 @dataclass(frozen=True)
 class Published:
