@@ -121,6 +121,7 @@ def _register() -> None:
         govern_stats,
         imports,
         index,
+        plan,
         portal,
         profile,
         publish,

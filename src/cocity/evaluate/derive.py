@@ -51,10 +51,29 @@ class Edition:
         return self.sources[source]
 
 
+@dataclass(frozen=True)
+class Adjustments:
+    """Changes to the inputs of the derivation, applied in memory — the store is never
+    written (what-if scenarios, :mod:`cocity.plan.whatif`). Empty: the data as stored.
+
+    ``values``: indicator → an amount added, per unit code, to the value read for the
+    edition (``x'_i = x_i + δ_i``; units not listed unchanged). ``sited``: indicator → an
+    amount of a prefecture-level resource (not a rate: e.g. beds) that is already counted in
+    its prefecture's (adjusted) rate but stands at a named county-level unit: :func:`e2sfca`
+    places it there instead of spreading it with the rest. ``links``: extra links
+    ``(u, v, minutes)`` of the regional network between county-level units, both ways.
+    """
+
+    values: dict[str, pd.Series] = field(default_factory=dict)
+    sited: dict[str, pd.Series] = field(default_factory=dict)
+    links: tuple[tuple[str, str, float], ...] = ()
+
+
 @dataclass
 class Context:
     """What the measures read: the store, the edition, the regional network spec and the
-    survey estimates; caches what several measures share."""
+    survey estimates, and the in-memory :class:`Adjustments`; caches what several measures
+    share."""
 
     store: Store
     edition: Edition
@@ -62,6 +81,7 @@ class Context:
     survey: Any = None  # cocity.evaluate.survey.Survey or None
     cache: dict[str, Any] = field(default_factory=dict)
     used: set[tuple[str, int]] = field(default_factory=set)  # (indicator, year) read
+    adjust: Adjustments = field(default_factory=Adjustments)
 
     # ------------------------------------------------------------------ units
     @property
@@ -93,8 +113,27 @@ class Context:
                 raise EvaluationError(t("eval.err.no_data", indicators=", ".join(missing),
                                         year=year))
             wide = obs.pivot_table(index="unit", columns="indicator", values="value")
+            for ind in ids:
+                if ind in self.adjust.values:
+                    delta = self.adjust.values[ind].reindex(wide.index).fillna(0.0)
+                    wide[ind] = wide[ind] + delta
             self.cache[key] = wide[ids].mean(axis=1, skipna=False)
         return self.cache[key]
+
+    def network(self) -> Any:
+        """The regional network (:func:`cocity.access.regional.build_regional_network`) with
+        the adjustments' extra links, built once."""
+        if "network" not in self.cache:
+            from cocity.access.regional import build_regional_network
+
+            net = build_regional_network(self.store, self.network_spec)
+            if self.adjust.links:
+                rows = [{"u": u, "v": v, "minutes": float(m), "mode": "link",
+                         "modelled": False, "line": ""}
+                        for a, b, m in self.adjust.links for u, v in ((a, b), (b, a))]
+                net.edges = pd.concat([net.edges, pd.DataFrame(rows)], ignore_index=True)
+            self.cache["network"] = net
+        return self.cache["network"]
 
     def population(self) -> pd.Series:
         pop = self.values(POP, "census")
@@ -243,9 +282,9 @@ def county_minutes(ctx: Context) -> pd.DataFrame:
     road speed and detour factor."""
     if "minutes" in ctx.cache:
         return ctx.cache["minutes"]
-    from cocity.access.regional import build_regional_network, road_minutes
+    from cocity.access.regional import road_minutes
 
-    net = build_regional_network(ctx.store, ctx.network_spec)
+    net = ctx.network()
     dist = dijkstra(net.matrix(), directed=True)
     geo = ctx.store.geodata(level="county").set_index("code").loc[net.ids]
     area_km2 = geo.geometry.to_crs("EPSG:6933").area.to_numpy() / 1e6
@@ -261,9 +300,9 @@ def core_minutes_all(ctx: Context) -> pd.Series:
     """Minutes from each county-level unit to the nearest core city's central districts
     (0 inside them), the smaller over the spec's cores."""
     if "core_minutes" not in ctx.cache:
-        from cocity.access.regional import build_regional_network, travel_times
+        from cocity.access.regional import travel_times
 
-        net = build_regional_network(ctx.store, ctx.network_spec)
+        net = ctx.network()
         times = [travel_times(net, list(core.counties))["minutes"]
                  for core in ctx.network_spec.cores.values()]
         ctx.cache["core_minutes"] = pd.concat(times, axis=1).min(axis=1)
@@ -315,6 +354,8 @@ def e2sfca(ctx: Context, level: str, units: list[str], *, supply: str,
     ``weights`` (default 1, 0.68, 0.22 — Luo & Qi's weights on zones stretched from their
     30-minute to a 60-minute catchment). Result ``A_i · per`` (resources per ``per`` residents
     within reach); prefectures get the population-weighted mean of their member counties.
+    An amount the context's :class:`Adjustments` site at a county (a what-if hospital's beds)
+    is taken out of its prefecture's total before the placement and stands at that county.
     """
     from cocity.access.measures import enhanced_2sfca
 
@@ -338,8 +379,11 @@ def e2sfca(ctx: Context, level: str, units: list[str], *, supply: str,
         host = rows.index[rows["kind"] == "district"] if placement == "districts" else rows.index
         if len(host) == 0:
             host = rows.index
+        sited = ctx.adjust.sited.get(supply, pd.Series(dtype=float)).reindex(rows.index)
+        total -= float(sited.sum())
         share = pop[host] / pop[host].sum() if pop[host].sum() > 0 else 1.0 / len(host)
         cap[host] += total * share
+        cap[rows.index] += sited.fillna(0.0)
     b = [20.0, 40.0, 60.0] if breaks is None else [float(v) for v in breaks]
     w = [1.0, 0.68, 0.22] if weights is None else [float(v) for v in weights]
     m = minutes.to_numpy(float, copy=True)

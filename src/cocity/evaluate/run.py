@@ -27,7 +27,7 @@ from cocity.data.provenance import provenance
 from cocity.data.store import Store
 from cocity.evaluate import grades as grading
 from cocity.evaluate.compare import Comparison, compare_editions, scores_without
-from cocity.evaluate.derive import MEASURES, Context, Edition, survey_estimates
+from cocity.evaluate.derive import MEASURES, Adjustments, Context, Edition, survey_estimates
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.framework import EvalFramework
 from cocity.i18n import current_lang, t
@@ -484,7 +484,8 @@ FEW_REPLICATIONS = 100
 def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey: Any = None,
              replications: int | None = None, seed: int | None = None,
              previous: Previous | None = None, publication_date: dt.date | None = None,
-             levels: list[str] | None = None, progress: Progress | None = None) -> Evaluation:
+             levels: list[str] | None = None, progress: Progress | None = None,
+             adjust: Adjustments | None = None) -> Evaluation:
     """Evaluate ``year`` (default: the framework's) on ``store``.
 
     ``survey``: a :class:`cocity.evaluate.survey.Survey`; None → the framework's simulator
@@ -492,7 +493,9 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     year-on-year change (on shared indicators, :mod:`cocity.evaluate.compare`) and, when it is
     at most ``improvement_max_years`` earlier, the improvement rule. ``replications``: 0 for a
     quick look without the uncertainty analysis. ``publication_date`` (default 30 June of the
-    next year) anchors the rectification deadlines, so a run is reproducible.
+    next year) anchors the rectification deadlines, so a run is reproducible. ``adjust``:
+    changes to the derivation's inputs made in memory (:class:`~cocity.evaluate.derive.
+    Adjustments`, what-if scenarios); the store is only read.
     """
     year = fw.year if year is None else int(year)
     edition = fw.edition(year)
@@ -525,7 +528,7 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
                           t("eval.note.simulated", "en")))
     network = load_network_spec(None if fw.doc.get("network") in (None, "regional_chengyu")
                                 else fw.doc["network"])
-    ctx = Context(store, edition, network, survey)
+    ctx = Context(store, edition, network, survey, adjust=adjust or Adjustments())
     gap = int(fw.doc.get("improvement_max_years", 1))
     improvement = previous is not None and year - previous.year <= gap
     if previous is not None and not improvement:
