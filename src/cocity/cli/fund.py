@@ -98,34 +98,15 @@ def _name(names: tuple[str, str]) -> str:
 
 
 def _unit(ledger: Ledger, text: str) -> str:
-    """The code of the registered unit ``text`` names (its code, or its Chinese or English
-    name when only one unit has it)."""
-    units = ledger.fund().units
-    if text in units:
-        return text
-    low = text.strip().lower()
-    found = sorted(c for c, (zh, en) in units.items() if low in (zh.lower(), en.lower()))
-    if len(found) == 1:
-        return found[0]
-    from cocity.fund.desk import DeskError
+    from cocity.fund.desk import unit_code
 
-    if found:
-        raise DeskError("fund.cli.err.unit_ambiguous", text=text, listed=", ".join(
-            f"{units[c][0]} ({c})" for c in found))
-    raise DeskError("fund.cli.err.unit_unknown", text=text)
+    return unit_code(ledger, text)
 
 
 def _use(ledger: Ledger, text: str) -> str:
-    uses = ledger.fund().uses
-    if text in uses:
-        return text
-    found = [u for u, names in uses.items() if text in names]
-    if len(found) == 1:
-        return found[0]
-    from cocity.fund.desk import DeskError
+    from cocity.fund.desk import use_id
 
-    raise DeskError("fund.cli.err.use_unknown", text=text, known=", ".join(
-        f"{u} ({_name(n)})" for u, n in uses.items()))
+    return use_id(ledger, text)
 
 
 def _posted(posted: Posted, what: str) -> None:

@@ -4,6 +4,8 @@ an evaluation run and the ledger — what ``cocity fund`` and ``cocity fund demo
 The computations stay where they are (:mod:`cocity.fund.allocation` is pure,
 :class:`cocity.fund.ledger.Ledger` keeps the books); this module only finds their inputs:
 
+* :func:`unit_code` / :func:`use_id` — a unit or a use of the fund by any of its names (the
+  CLI's arguments, the portal's forms);
 * :func:`recipient_units` — the units a fund registers: every unit of the rules' level in the
   circle (a name shared by two units is qualified by its parent, e.g. 内江市市中区);
 * :func:`grades_run` — the evaluation run whose grades an allocation follows: the one given,
@@ -61,6 +63,36 @@ def recipient_units(store: Store, rules: Any = None) -> dict[str, tuple[str, str
     return {str(r.code): (index.qualified_name(str(r.code)) if r.code in repeated
                           else str(r.name_zh), str(r.name_en))
             for r in at.itertuples()}
+
+
+def unit_code(ledger: Ledger, text: str) -> str:
+    """The code of the registered unit ``text`` names: its code, or its Chinese or English
+    name (case- and space-insensitive at the ends) when only one unit has it; else a
+    :class:`DeskError` listing the candidates or saying none is registered."""
+    units = ledger.fund().units
+    if text in units:
+        return text
+    low = text.strip().lower()
+    found = sorted(c for c, (zh, en) in units.items() if low in (zh.lower(), en.lower()))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise DeskError("fund.cli.err.unit_ambiguous", text=text, listed=", ".join(
+            f"{units[c][0]} ({c})" for c in found))
+    raise DeskError("fund.cli.err.unit_unknown", text=text)
+
+
+def use_id(ledger: Ledger, text: str) -> str:
+    """The id of the use ``text`` names: its id, or its Chinese or English name."""
+    uses = ledger.fund().uses
+    if text in uses:
+        return text
+    found = [u for u, names in uses.items() if text in names]
+    if len(found) == 1:
+        return found[0]
+    lang = current_lang()
+    raise DeskError("fund.cli.err.use_unknown", text=text, known=", ".join(
+        f"{u} ({n[0] if lang == 'zh' else n[1]})" for u, n in uses.items()))
 
 
 @dataclass(frozen=True)
