@@ -74,3 +74,30 @@ def add_user(app: Any, login: str, *roles: str, password: str = PASSWORD) -> Non
 
     add(app.state.portal.records, login, password=password, roles=roles, actor="test",
         pol=app.state.portal.settings.policy)
+
+
+def store_small_run(runs_root: Path, *, replications: int = 2) -> str:
+    """A real evaluation run of the framework's year on the embedded data (few replications,
+    no PDFs) saved under ``runs_root`` as ``cocity evaluate`` saves it; returns its id."""
+    from cocity.datasets import open_store
+    from cocity.evaluate.framework import load_framework
+    from cocity.evaluate.run import evaluate
+    from cocity.evaluate.runs import save_run
+    from cocity.report.evaluate_report import write_run_outputs
+
+    fw = load_framework(None)
+    store = open_store()
+    try:
+        ev = evaluate(fw, store, year=fw.year, replications=replications, seed=7)
+        record = save_run(ev, runs_root, lambda e, folder: write_run_outputs(e, folder,
+                                                                             pdf=False))
+    finally:
+        store.close()
+    return record.id
+
+
+def copy_runs(source: Path, target: Path) -> None:
+    """A copy of a stored runs folder (tests that sign or change runs work on their own)."""
+    import shutil
+
+    shutil.copytree(source, target, dirs_exist_ok=True)

@@ -121,7 +121,10 @@ def _register() -> None:
         govern_stats,
         imports,
         index,
+        portal,
         profile,
+        publish,
+        serve,
         workspace,
     )
 

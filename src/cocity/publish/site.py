@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cocity
-from cocity.i18n import LANGS, t
+from cocity.i18n import LANGS, both
 from cocity.outputs import OutputError, dumps, manifest, now_utc, sha256_bytes, write_atomic
 from cocity.publish import api
 from cocity.publish.editions import Edition, EditionError, edition_history
@@ -204,8 +204,8 @@ def build_site(*, out: str | Path, store: Store, records: Records | None,
     try:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(t("publish.err.out", out=str(target), reason=exc.strerror or exc)
-                          ) from None
+        raise OutputError(both("publish.err.out", out=str(target),
+                               reason=exc.strerror or exc)) from None
     files = dict(site.files)
     files[SUMS] = "".join(f"{sha256_bytes(b)}  {n}\n" for n, b in sorted(files.items())
                           ).encode("utf-8")

@@ -19,26 +19,64 @@ import importlib
 import importlib.util
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from cocity.data.errors import CocityError
 from cocity.i18n import t, use_lang
 from cocity.records import open_records
-from cocity.web.deps import NavItem, Portal, current_principal, render
+from cocity.web.deps import NavItem, Portal, Require, current_principal, render
 from cocity.web.errors import PortalError, Refusal
 from cocity.web.session import PortalMiddleware
 from cocity.web.settings import Settings, secret_key
 
 ROUTE_MODULES = ("auth", "home", "admin", "analyst", "evaluator", "fund", "govern", "api",
                  "site")
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """One route of the app as the role × route matrix sees it."""
+
+    path: str
+    methods: frozenset[str]
+    rule: Require | None  # None: the route declares no roles (a test fails on it)
+    route: BaseRoute
+
+
+def rule_of(route: BaseRoute) -> Require | None:
+    """The ``require(...)`` rule among the route's dependencies (searched recursively)."""
+    if not isinstance(route, APIRoute):
+        return None
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop(0)
+        if isinstance(dep.call, Require):
+            return dep.call
+        stack.extend(dep.dependencies)
+    return None
+
+
+def route_table(app: FastAPI) -> list[RouteRule]:
+    """Every route of ``app`` with its full path, methods and roles (routers included with
+    ``include_router`` are walked into)."""
+    out = []
+    for ctx in iter_route_contexts(app.routes):
+        route = ctx.original_route
+        methods = frozenset(getattr(route, "methods", None) or ())
+        out.append(RouteRule(path=str(ctx.path or getattr(route, "path", "")), methods=methods,
+                             rule=rule_of(route), route=route))
+    return out
 
 
 def _templates() -> Jinja2Templates:

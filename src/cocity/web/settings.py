@@ -19,9 +19,10 @@ class Settings:
     """``records``: the records database (a file path or URL; ``None``: ``cocity-records.sqlite``
     in the current folder); ``site_dir``: the published static site served at ``/``;
     ``runs_root``: the evaluation run folders; ``workspace``: the data workspace (``None``: the
-    embedded dataset); ``uploads_dir``: where accepted uploads are kept (named by their SHA-256,
-never by the name they came with); ``secret_key``: the key that signs session cookies (``None``: read with
-    :func:`secret_key`); ``policy``: the security limits (default ``security.yaml``)."""
+    embedded dataset); ``uploads_dir``: where accepted uploads are kept (named by their
+    SHA-256, never by the name they came with); ``secret_key``: the key that signs session
+    cookies (``None``: read with :func:`secret_key`); ``policy``: the security limits
+    (default ``security.yaml``)."""
 
     records: str | Path | None = None
     site_dir: Path = Path("site")

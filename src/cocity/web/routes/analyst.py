@@ -40,7 +40,7 @@ def _surveys(root: Path) -> list[dict[str, Any]]:
     return sorted(metas, key=lambda m: m["at"], reverse=True)
 
 
-def _page(request: Request, *, error: Exception | None = None,
+def _page(request: Request, *, error: Any = None,
           issues: list[str] | None = None, done: str | None = None,
           status: int = 200) -> Response:
     from cocity.web.runs_view import run_rows
