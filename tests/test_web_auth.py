@@ -93,13 +93,17 @@ def test_a_planted_session_cookie_does_not_survive_sign_in(app) -> None:
     assert attacker.get("/portal").status_code == 303
 
 
-def test_sign_out_deletes_the_cookie(app) -> None:
+def test_sign_out_deletes_the_cookie_and_a_copy_of_it_stops_working(app) -> None:
     web = Portal(app)
     web.login("alice")
+    copy = web.client.cookies.get("cocity_session")
     response = web.post("/logout")
     assert response.status_code == 303
     assert "Max-Age=0" in response.headers["set-cookie"]
     assert web.get("/portal").status_code == 303
+    thief = Portal(app)
+    thief.client.cookies.set("cocity_session", copy)
+    assert thief.get("/portal").status_code == 303
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(app) -> None:
@@ -160,3 +164,49 @@ def test_a_deactivated_user_loses_the_session(app) -> None:
     assert web.get("/portal").status_code == 200
     deactivate(app.state.portal.records, "bob", actor="alice")
     assert web.get("/portal").status_code == 303
+
+
+def test_a_password_change_ends_the_other_sessions_and_renews_this_one(app) -> None:
+    laptop, phone = Portal(app), Portal(app)
+    laptop.login("bob")
+    phone.login("bob")
+    old_cookie = laptop.client.cookies.get("cocity_session")
+    response = laptop.post("/account/password", {"current": PASSWORD,
+                                                 "password": "a brand new passphrase",
+                                                 "again": "a brand new passphrase"})
+    assert response.status_code == 200
+    assert "密码已修改" in response.text
+    assert laptop.client.cookies.get("cocity_session") != old_cookie
+    assert laptop.get("/portal").status_code == 200
+    assert phone.get("/portal").status_code == 303
+
+
+def test_idle_and_absolute_timeouts_end_a_session(app, monkeypatch) -> None:
+    import time
+
+    import itsdangerous.timed
+
+    from cocity.web.session import PortalMiddleware
+
+    web = Portal(app)
+    web.login("bob")
+    raw = web.client.cookies.get("cocity_session")
+    pol = app.state.portal.settings.policy
+    layer = PortalMiddleware(app, secret="test-secret-key-" + "x" * 32, policy=pol)
+    now = time.time()
+    assert layer.load(raw, now).login == "bob"
+    assert layer.load(raw, now + pol.session.absolute_hours * 3600 + 1).login is None
+
+    class Later:
+        def __init__(self, minutes: float) -> None:
+            self.minutes = minutes
+
+        def time(self) -> float:
+            return now + self.minutes * 60
+
+    monkeypatch.setattr(itsdangerous.timed, "time", Later(pol.session.idle_minutes - 1))
+    assert layer.load(raw, now).login == "bob"
+    monkeypatch.setattr(itsdangerous.timed, "time", Later(pol.session.idle_minutes + 1))
+    assert layer.load(raw, now).login is None
+    # a forged cookie is anonymous
+    assert layer.load(raw[:-3] + "abc", now).login is None

@@ -125,6 +125,8 @@ class Portal:
     settings: Settings
     nav: list[NavItem]
     jobs: threading.Lock = field(default_factory=threading.Lock)
+    cache: dict[str, Any] = field(default_factory=dict)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def portal(request: Request) -> Portal:

@@ -7,7 +7,8 @@ last use. The cookie is ``HttpOnly``, ``SameSite=Lax``, ``Path=/``, and ``Secure
 request came over HTTPS (behind a reverse proxy: uvicorn's ``--proxy-headers`` sets the scheme
 from ``X-Forwarded-Proto``). A session unused for ``session.idle_minutes`` or older than
 ``session.absolute_hours`` (``security.yaml``) is void. Signing in starts a NEW session (new id,
-new CSRF token: no fixation); signing out deletes the cookie.
+new CSRF token: no fixation); signing out deletes the cookie and revokes the session id (in this
+process, until the cookie would have expired: a copy of the cookie stops working too).
 
 The language of the request is ``?lang=zh|en`` (then remembered in the ``lang`` cookie), else
 the ``lang`` cookie, else Chinese; it is set as the i18n context language for the request.
@@ -63,6 +64,7 @@ class Session:
         self.now = now
         self.dirty = False
         self.cleared = False
+        self.ended: str | None = None
 
     @property
     def sid(self) -> str | None:
@@ -99,7 +101,9 @@ class Session:
         self.data.update(login=login, pwd=password_stamp)
 
     def end(self) -> None:
-        """Sign out: the session is gone (the cookie is deleted)."""
+        """Sign out: the session is gone (the cookie is deleted and its id revoked)."""
+        if self.data.get("sid"):
+            self.ended = str(self.data["sid"])
         self.data = {}
         self.cleared = True
         self.dirty = True
@@ -123,6 +127,12 @@ class PortalMiddleware:
         self.policy = policy
         self.idle_s = int(policy.session.idle_minutes * 60)
         self.absolute_s = int(policy.session.absolute_hours * 3600)
+        # ids of sessions signed out, until their cookie would have expired anyway
+        self.revoked: dict[str, float] = {}
+
+    def revoke(self, sid: str, now: float) -> None:
+        self.revoked = {k: v for k, v in self.revoked.items() if v > now}
+        self.revoked[sid] = now + self.idle_s + REFRESH_S
 
     def load(self, raw: str | None, now: float) -> Session:
         if not raw:
@@ -134,7 +144,8 @@ class PortalMiddleware:
         if (not isinstance(data, dict) or not isinstance(data.get("sid"), str)
                 or not isinstance(data.get("csrf"), str)
                 or not isinstance(data.get("created"), int | float)
-                or now - float(data["created"]) > self.absolute_s):
+                or now - float(data["created"]) > self.absolute_s
+                or self.revoked.get(data["sid"], 0.0) > now):
             return Session(None, now=now)
         session = Session(data, now=now)
         if now - float(data.get("seen", 0)) > REFRESH_S:
@@ -160,6 +171,8 @@ class PortalMiddleware:
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if session.ended:
+                    self.revoke(session.ended, now)
                 headers = MutableHeaders(scope=message)
                 for key, value in SECURITY_HEADERS.items():
                     headers[key] = value

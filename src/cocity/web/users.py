@@ -23,6 +23,7 @@ append-only ``portal_logins`` table:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -281,7 +282,7 @@ def _client_blocked(conn: Connection, client: str, now: dt.datetime, pol: Policy
 
 
 def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
+    return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
 def authenticate(records: Records, *, login: str, password: str, client: str,

@@ -65,12 +65,9 @@ def sign(request: Request, run_id: str, who: Annotated[Principal, EVALUATOR_DEP]
 
 def _sign_and_publish(state: Any, folder: Any, evaluator: str, statement: str,
                       actor: str) -> tuple[Any, dict[str, Any]]:
-    import importlib
-
     from cocity.datasets import open_store
     from cocity.publish.editions import sign_edition
-
-    build_site = importlib.import_module("cocity.publish.site").build_site  # P's, merged later
+    from cocity.publish.site import build_site
 
     with state.jobs:
         edition = sign_edition(state.records, folder, evaluator=evaluator, statement=statement,

@@ -79,8 +79,8 @@ def _page(request: Request, template: str, context: dict[str, Any], *,
     base: dict[str, Any] = {"yuan": _yuan, "error": None, "done": None, "info": None}
     try:
         base["info"] = _ledger(request).fund()
-    except FundNotOpenError as exc:
-        base["error"] = shown(exc)
+    except FundNotOpenError:  # said without the database's location (not for the web)
+        base["error"] = shown(PortalError("web_pages.fund.err.no_fund"))
         return render(request, "fund/closed.html", base, status=status)
     base.update(context)
     return render(request, template, base, status=status)

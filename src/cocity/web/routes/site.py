@@ -33,9 +33,12 @@ def safe_file(root: Path, relative: str) -> Path | None:
         return None
     if path != base and base not in path.parents:
         return None
-    if path.is_dir():
-        path = path / "index.html"
-    return path if path.is_file() else None
+    try:
+        if path.is_dir():
+            path = path / "index.html"
+        return path if path.is_file() else None
+    except OSError:  # e.g. a name longer than the file system allows
+        return None
 
 
 @router.get("/healthz")
