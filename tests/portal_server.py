@@ -5,9 +5,10 @@ the server started in a subprocess the way a user starts it, on a free loopback 
 
 * ``workspace/`` — a data workspace holding the embedded Chengdu–Chongqing dataset (as
   ``cocity init`` makes it);
-* ``evaluate/runs/`` — two stored evaluation runs made as ``cocity evaluate`` / the analyst's
-  page make them (:func:`cocity.evaluate.runs.save_run` with the report writer, no PDF), kept
-  cheap with no uncertainty replications: the 2020 run, signed as its year's edition with
+* ``evaluate/runs/`` — two stored evaluation runs of every level, saved with
+  :func:`cocity.evaluate.runs.save_run` like ``cocity evaluate``'s, kept cheap: no uncertainty
+  replications, and only the CSV tables and JSON document of the report writer (no pages, no
+  workbooks): the 2020 run, signed as its year's edition with
   :func:`cocity.publish.editions.sign_edition`, and the 2010 run left a DRAFT for the
   evaluator to sign;
 * ``site/`` — the public site built from the records with :func:`cocity.publish.site.build_site`;
@@ -38,6 +39,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,19 +104,35 @@ class PortalServer:
                 self.process.wait(timeout=15)
 
 
+def _tables_writer(ev: Any, folder: Path) -> dict[str, Path]:
+    """The run's CSV tables and JSON document, written as the report writer writes them
+    (:mod:`cocity.report.evaluate_report`), without its pages and workbooks: all that signing
+    and publishing read, in a fraction of the time."""
+    from cocity.evaluate.tables import csv_frame, result_tables
+    from cocity.outputs import write_atomic, write_csv
+    from cocity.report.evaluate_report import document
+
+    tables = result_tables(ev)
+    paths = {f"csv:{name}": write_csv(csv_frame(frame, ev, name),
+                                      folder / "tables" / f"{name}.csv")
+             for name, frame in tables.items()}
+    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False,
+                                            indent=1) + "\n", folder / "evaluation.json")
+    return paths
+
+
 def _evaluate(workspace: Path, runs_root: Path, year: int) -> str:
-    """A stored run of ``year`` without replications, saved as the analyst's page saves it."""
+    """A stored run of ``year`` (every level, no replications) saved with
+    :func:`cocity.evaluate.runs.save_run`."""
     from cocity.datasets import open_store
     from cocity.evaluate.framework import load_framework
     from cocity.evaluate.run import evaluate
     from cocity.evaluate.runs import save_run
-    from cocity.report.evaluate_report import write_run_outputs
 
     store = open_store(workspace, read_only=True)
     try:
         ev = evaluate(load_framework(None), store, year=year, replications=0)
-        record = save_run(ev, runs_root, lambda e, folder: write_run_outputs(e, folder,
-                                                                             pdf=False))
+        record = save_run(ev, runs_root, _tables_writer)
     finally:
         store.close()
     return record.id
@@ -146,7 +164,7 @@ def _upload_file(path: Path) -> Path:
         found = obs[(obs["unit"] == unit) & (obs["indicator"] == indicator)
                     & (obs["year"] == SIGNED_YEAR)]
         assert len(found) == 1, (unit, indicator)
-        rows.append(f"{unit},{SIGNED_YEAR},{indicator},{found.iloc[0]['value']!r}")
+        rows.append(f"{unit},{SIGNED_YEAR},{indicator},{float(found.iloc[0]['value'])!r}")
     path.write_text("unit,year,indicator,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return path
 
