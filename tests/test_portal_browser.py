@@ -11,6 +11,7 @@ blank. Chromium cannot be downloaded here: without ``/usr/bin/chromium`` the tes
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from cocity.i18n import t
 from tests.portal_server import (
     DRAFT_YEAR,
     FIRST_EVALUATOR,
+    FUND_UNITS,
     PASSWORD,
     SIGNED_YEAR,
     PortalServer,
@@ -63,13 +65,14 @@ class Watch:
         self.origin = origin
         self.problems: list[str] = []
         self.requests: list[str] = []
-        self.allowed: set[tuple[int, str]] = set()
+        self.allowed: list[tuple[int, re.Pattern[str]]] = []
         self._expected_logs = 0
 
     def allow(self, status: int, path: str) -> None:
-        """An answer ``status`` to ``path`` is what the scenario expects (Chromium logs the
-        failed load of such a page once as a console error, which is then expected too)."""
-        self.allowed.add((status, path))
+        """An answer ``status`` to a path matching the regular expression ``path`` is what
+        the scenario expects (Chromium logs the failed load of such a page once as a console
+        error, which is then expected too)."""
+        self.allowed.append((status, re.compile(path)))
 
     def attach(self, page: Page) -> None:
         page.on("console", lambda msg: self._console(page, msg))
@@ -105,7 +108,7 @@ class Watch:
         if status >= 500:
             self.problems.append(f"server error {status} on {response.url}")
         elif 400 <= status < 500:
-            if (status, path) in self.allowed:
+            if any(s == status and p.fullmatch(path) for s, p in self.allowed):
                 self._expected_logs += 1
             else:
                 self.problems.append(f"unexpected {status} on {response.url}")
@@ -119,7 +122,7 @@ class Watch:
 def visit(browser: Browser, server: PortalServer, *,
           allow: tuple[tuple[int, str], ...] = ()) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page on the server, watched (``allow``: the
-    4xx answers the scenario expects, as ``(status, path)``); the watch is checked when the
+    4xx answers the scenario expects, as ``(status, path pattern)``); the watch is checked when the
     scenario ends."""
     context = browser.new_context(base_url=server.base_url, locale="zh-CN",
                                   viewport={"width": 1280, "height": 900})
@@ -288,6 +291,139 @@ def test_evaluator_signs_and_publishes_an_edition(
         assert heading(page) == t("publish.site.edition.title", "zh", year=DRAFT_YEAR)
         years = json.loads(page.goto("/api/v1/editions.json").text())["editions"]
         assert sorted(e["year"] for e in years) == [DRAFT_YEAR, SIGNED_YEAR]
+
+
+# -- fund manager and fund approver ----------------------------------------------------
+def _request_disbursement(page: Page, *, amount: str, document: str) -> int:
+    """Fill and send the fund manager's request form; the number of the booked request."""
+    page.get_by_role("link", name=t("web_pages.nav.fund", "zh")).first.click()
+    page.locator("main").get_by_role("link", name=t("web_pages.fund.requests", "zh"), exact=True).click()
+    form = page.locator("form[action='/fund/requests']")
+    form.get_by_label(t("web_pages.field.unit", "zh")).fill(FUND_UNITS["510300"][0])
+    form.get_by_label(t("web_pages.field.use", "zh")).select_option("facilities")
+    form.get_by_label(t("web_pages.field.amount", "zh")).fill(amount)
+    form.get_by_label(t("web_pages.field.document", "zh")).fill(document)
+    form.get_by_label(t("web_pages.field.reason", "zh")).fill("医院一期（浏览器测试）")
+    form.get_by_role("button", name=t("web_pages.fund.submit_request", "zh")).click()
+    page.wait_for_url(re.compile(r"/fund/requests\?booked=\d+$"))
+    number = int(page.url.rsplit("=", 1)[1])
+    expect(page.get_by_role("status")).to_have_text(t("web_pages.fund.booked", "zh",
+                                                      id=number))
+    return number
+
+
+def _request_row(page: Page, number: int) -> Any:
+    return page.locator("main table tbody tr").filter(
+        has=page.locator("td:first-child", has_text=re.compile(rf"^{number}$")))
+
+
+def test_fund_manager_requests_and_another_person_approves(
+        portal_server: PortalServer, browser: Browser, tmp_path: Path) -> None:
+    pending = t("web_pages.fund.status.pending", "zh")
+    with visit(browser, portal_server) as page:
+        sign_in(page, "wang")
+        number = _request_disbursement(page, amount="50万", document="合同-2026-01")
+        photograph(page, tmp_path / "fund-manager.png")
+        row = _request_row(page, number)
+        expect(row).to_contain_text(pending)
+        expect(row).to_contain_text("500,000.00")
+        # the maker has no approver's buttons
+        expect(row.get_by_role("button", name=t("web_pages.fund.approve", "zh"))).to_have_count(0)
+
+    with visit(browser, portal_server) as page:
+        sign_in(page, "li")
+        page.goto("/fund/requests")
+        row = _request_row(page, number)
+        expect(row).to_contain_text(pending)
+        photograph(page, tmp_path / "fund-approver.png")
+        row.get_by_placeholder(t("web_pages.field.reason_optional", "zh")).fill("核对无误")
+        row.get_by_role("button", name=t("web_pages.fund.approve", "zh")).click()
+        page.wait_for_url(f"**/fund/requests?approved={number}")
+        expect(page.get_by_role("status")).to_have_text(t("web_pages.fund.approved", "zh",
+                                                          id=number))
+        row = _request_row(page, number)
+        expect(row).to_contain_text(t("web_pages.fund.status.approved", "zh"))
+        expect(row).to_contain_text("li")
+
+
+def test_a_maker_who_is_also_an_approver_cannot_approve_their_own_request(
+        portal_server: PortalServer, browser: Browser) -> None:
+    with visit(browser, portal_server, allow=((400, r"/fund/requests/\d+/approve"),)) as page:
+        sign_in(page, "zhao")
+        number = _request_disbursement(page, amount="12万", document="合同-2026-02")
+        row = _request_row(page, number)
+        row.get_by_role("button", name=t("web_pages.fund.approve", "zh")).click()
+        refusal = page.get_by_role("alert")
+        expect(refusal).to_contain_text(t("fund.err.maker_checker", "zh", request=number,
+                                          actor="zhao"))
+        expect(refusal).to_contain_text(t("fund.err.maker_checker", "en", request=number,
+                                          actor="zhao"))
+        page.goto("/fund/requests")
+        expect(_request_row(page, number)).to_contain_text(
+            t("web_pages.fund.status.pending", "zh"))
+
+
+# -- committee secretary ----------------------------------------------------------------
+def test_secretary_opens_a_case_moves_it_and_holds_a_meeting_with_minutes(
+        portal_server: PortalServer, browser: Browser, tmp_path: Path) -> None:
+    from cocity.govern.stats import china_today
+
+    today = china_today()
+    title = "跨市就医备案手续繁琐（浏览器测试）"
+    with visit(browser, portal_server) as page:
+        sign_in(page, "zhang")
+        page.get_by_role("link", name=t("web_pages.nav.govern", "zh")).first.click()
+        assert heading(page) == t("web_pages.govern.cases", "zh")
+        photograph(page, tmp_path / "secretary.png")
+
+        page.locator("main").get_by_role("link", name=t("web_pages.govern.new_case", "zh")).click()
+        form = page.locator("form[action='/govern/cases']")
+        form.get_by_label(t("web_pages.field.title", "zh")).fill(title)
+        form.get_by_label(t("web_pages.field.category", "zh")).select_option("health")
+        form.get_by_label(t("web_pages.field.units", "zh")).fill("成都、重庆市")
+        form.get_by_label(t("web_pages.field.lead", "zh")).fill("成都市医疗保障局")
+        form.get_by_label(t("web_pages.field.due", "zh")).fill(
+            (today + dt.timedelta(days=60)).isoformat())
+        form.get_by_label(t("web_pages.field.reason", "zh")).fill("群众来电反映")
+        form.get_by_role("button", name=t("web_pages.govern.add", "zh")).click()
+        page.wait_for_url(re.compile(r"/govern/cases/\d+\?done=added$"))
+        case_id = int(re.search(r"/cases/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+        assert heading(page) == f"#{case_id} {title}"
+        expect(page.get_by_role("status")).to_have_text(t("web_pages.govern.done.added", "zh"))
+        state = page.locator("main table").first.locator("tr").first
+        expect(state).to_contain_text("登记")
+
+        # move it: 登记 → 受理
+        move = page.locator(f"form[action='/govern/cases/{case_id}/transition']")
+        move.get_by_label(t("web_pages.govern.to_state", "zh")).select_option("accepted")
+        move.get_by_label(t("web_pages.field.reason", "zh")).fill("材料齐全，予以受理")
+        move.get_by_role("button", name=t("web_pages.govern.record", "zh")).click()
+        page.wait_for_url(f"**/govern/cases/{case_id}?done=changed")
+        state = page.locator("main table").first.locator("tr").first
+        expect(state).to_contain_text("受理")
+
+        # the month's meeting: its agenda holds the open case; convene it, record minutes
+        page.locator("main").get_by_role("link", name=t("web_pages.govern.agenda", "zh")).click()
+        agenda = page.locator("main table")
+        expect(agenda.get_by_role("link", name=str(case_id), exact=True)).to_be_visible()
+        convene = page.locator("form[action='/govern/meetings']")
+        convene.get_by_label(t("web_pages.field.reason", "zh")).fill("月度工作会议")
+        convene.get_by_role("button").click()
+        page.wait_for_url(re.compile(r"/govern/meetings/\d+\?done=convened$"))
+        expect(page.get_by_role("status")).to_have_text(
+            t("web_pages.govern.done.convened", "zh"))
+        item = page.locator("main table tbody tr").filter(
+            has=page.get_by_role("link", name=str(case_id), exact=True))
+        item.get_by_label(t("govern.meet.doc.c.decision", "zh")).select_option("continue")
+        minutes = page.locator("form[action$='/minutes']")
+        minutes.get_by_label(t("web_pages.govern.attendees", "zh")).fill("张秘书、王委员")
+        minutes.get_by_label(t("web_pages.field.reason", "zh")).fill("会议纪要")
+        minutes.get_by_role("button", name=t("web_pages.govern.record_minutes", "zh")).click()
+        page.wait_for_url(re.compile(r"/govern/meetings/\d+\?done=minutes$"))
+        expect(page.get_by_role("status")).to_have_text(t("web_pages.govern.done.minutes", "zh"))
+        expect(page.locator("main")).to_contain_text("张秘书、王委员")
+        expect(page.locator("main h2", has_text=t("web_pages.govern.minutes", "zh"))
+               ).to_have_count(1)
 
 
 # -- admin ------------------------------------------------------------------------------
