@@ -297,7 +297,8 @@ def test_evaluator_signs_and_publishes_an_edition(
 def _request_disbursement(page: Page, *, amount: str, document: str) -> int:
     """Fill and send the fund manager's request form; the number of the booked request."""
     page.get_by_role("link", name=t("web_pages.nav.fund", "zh")).first.click()
-    page.locator("main").get_by_role("link", name=t("web_pages.fund.requests", "zh"), exact=True).click()
+    page.locator("main").get_by_role("link", name=t("web_pages.fund.requests", "zh"),
+                                     exact=True).click()
     form = page.locator("form[action='/fund/requests']")
     form.get_by_label(t("web_pages.field.unit", "zh")).fill(FUND_UNITS["510300"][0])
     form.get_by_label(t("web_pages.field.use", "zh")).select_option("facilities")
