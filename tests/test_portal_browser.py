@@ -375,7 +375,6 @@ def test_secretary_opens_a_case_moves_it_and_holds_a_meeting_with_minutes(
         sign_in(page, "zhang")
         page.get_by_role("link", name=t("web_pages.nav.govern", "zh")).first.click()
         assert heading(page) == t("web_pages.govern.cases", "zh")
-        photograph(page, tmp_path / "secretary.png")
 
         page.locator("main").get_by_role("link", name=t("web_pages.govern.new_case", "zh")).click()
         form = page.locator("form[action='/govern/cases']")
@@ -425,6 +424,15 @@ def test_secretary_opens_a_case_moves_it_and_holds_a_meeting_with_minutes(
         expect(page.locator("main")).to_contain_text("张秘书、王委员")
         expect(page.locator("main h2", has_text=t("web_pages.govern.minutes", "zh"))
                ).to_have_count(1)
+        photograph(page, tmp_path / "secretary-minutes.png")
+
+        # the register lists the case, accepted, with its units
+        page.locator("main").get_by_role("link", name=t("web_pages.govern.cases", "zh"),
+                                         exact=True).click()
+        row = page.locator("main table tbody tr", has_text=title)
+        expect(row).to_contain_text("受理")
+        expect(row).to_contain_text("成都市、重庆市")
+        photograph(page, tmp_path / "secretary.png")
 
 
 # -- admin ------------------------------------------------------------------------------
