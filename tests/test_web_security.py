@@ -6,15 +6,17 @@ wrong-type uploads — every refusal in both languages."""
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from cocity.records.schema import portal_audit, portal_logins, portal_users
 from cocity.web.app import route_table
-from cocity.web.roles import ROLES
+from cocity.web.deps import Principal, require
+from cocity.web.roles import PUBLIC, ROLES
 from cocity.web.session import CSP
 from tests.web_support import PASSWORD, Portal, add_user, fast_policy, make_app
 
@@ -265,4 +267,25 @@ def test_a_route_without_a_rule_is_found_by_the_route_table(tmp_path) -> None:
 
     app.include_router(naked)
     assert [r.path for r in route_table(app) if r.rule is None] == ["/naked"]
+    app.state.portal.records.close()
+
+
+def test_an_unexpected_error_is_a_bilingual_500_with_the_headers(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+
+    app = make_app(tmp_path, tmp_path / "r.sqlite")
+    broken = APIRouter()
+
+    @broken.get("/broken")
+    def handler(who: Annotated[Principal, Depends(require(PUBLIC))]) -> None:
+        raise RuntimeError("a bug")
+
+    app.router.routes.insert(0, broken.routes[0])
+    client = TestClient(app, raise_server_exceptions=False)
+    response = client.get("/broken")
+    assert response.status_code == 500
+    assert response.headers["content-security-policy"] == CSP
+    both_languages(response.text, "服务器内部错误", "internal server error")
+    assert "a bug" not in response.text
     app.state.portal.records.close()

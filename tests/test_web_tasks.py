@@ -55,7 +55,7 @@ def test_the_analyst_imports_a_csv_runs_a_draft_and_the_evaluator_publishes_it(a
     assert imported.detail["records"] == len(rows)
     assert imported.detail["added"] + imported.detail["changed"] == 0  # the same real values
 
-    response = analyst.post("/analyst/evaluate", {"replications": "2"})
+    response = analyst.post("/analyst/evaluate", {"replications": "2", "level": "prefecture"})
     assert response.status_code == 303, response.text
     run_id = response.headers["location"].rsplit("/", 1)[1]
     page = analyst.get(f"/analyst/runs/{run_id}")
@@ -135,3 +135,29 @@ def test_an_invalid_upload_shows_every_problem_and_imports_nothing(app) -> None:
     assert "不存在的县" in response.text
     assert "no_such_indicator" in response.text
     assert len(actions(app)) == before
+
+
+def test_the_analyst_uploads_a_survey_that_is_validated_and_kept(app, tmp_path) -> None:
+    from cocity.datasets import open_store
+    from cocity.evaluate.survey import simulate_survey, write_survey
+
+    store = open_store(app.state.portal.workspace, read_only=True)
+    try:
+        survey = simulate_survey(store, year=2020, n_per_unit=3, seed=5)  # flagged simulated
+    finally:
+        store.close()
+    path = write_survey(survey, tmp_path / "问卷.csv")
+    analyst = Portal(app)
+    analyst.login("ana")
+    response = analyst.post("/analyst/survey", {"year": "2020"},
+                            files={"file": ("问卷.csv", path.read_bytes(), "text/csv")})
+    assert response.status_code == 303, response.text
+    kept = audit_trail(app.state.portal.records, action="survey.upload")[0]
+    assert kept.detail["respondents"] == len(survey.responses)
+    page = analyst.get("/analyst")
+    assert "问卷.csv" in page.text
+    assert f'value="{kept.detail["sha256"]}"' in page.text  # offered for a draft evaluation
+    wrong_year = analyst.post("/analyst/evaluate", {"year": "2010", "survey":
+                                                    kept.detail["sha256"]})
+    assert wrong_year.status_code == 400
+    assert "2020" in wrong_year.text and "2010" in wrong_year.text

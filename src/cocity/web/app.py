@@ -34,7 +34,7 @@ from starlette.routing import BaseRoute
 
 from cocity.data.errors import CocityError
 from cocity.i18n import t, use_lang
-from cocity.records import open_records
+from cocity.records import RecordsError, open_records
 from cocity.web.deps import NavItem, Portal, Require, current_principal, render
 from cocity.web.errors import PortalError, Refusal
 from cocity.web.session import PortalMiddleware
@@ -77,6 +77,22 @@ def route_table(app: FastAPI) -> list[RouteRule]:
         out.append(RouteRule(path=str(ctx.path or getattr(route, "path", "")), methods=methods,
                              rule=rule_of(route), route=route))
     return out
+
+
+def roles_table(app: FastAPI) -> str:
+    """The role × route table of ``app`` as Markdown (docs/portal.md holds it; a test checks
+    that it is the app's): one row per route, ✓ where the role may call it."""
+    from cocity.web.roles import PUBLIC, ROLES
+
+    columns = [PUBLIC, *ROLES]
+    lines = ["| method | route | " + " | ".join(columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
+    for entry in route_table(app):
+        roles = entry.rule.roles if entry.rule is not None else frozenset()
+        marks = ["✓" if PUBLIC in roles or c in roles else "" for c in columns]
+        lines.append(f"| {', '.join(sorted(entry.methods))} | `{entry.path}` | "
+                     + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def _templates() -> Jinja2Templates:
@@ -166,5 +182,6 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CocityError)
     async def refused(request: Request, exc: CocityError) -> Response:
-        status = exc.status if isinstance(exc, PortalError) else 400
+        status = (exc.status if isinstance(exc, PortalError)
+                  else 503 if isinstance(exc, RecordsError) else 400)
         return await _error_response(request, exc, status)

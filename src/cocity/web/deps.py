@@ -208,8 +208,7 @@ class Require:
                           headers={"Location": "/login?next=" + quote(target, safe="")})
         held = [r for r in ROLES if r in self.roles and r in principal.roles]
         if not held:
-            raise Refusal(403, "web.err.forbidden", roles=", ".join(
-                role_label(r) for r in sorted(self.roles)))
+            raise Refusal(403, "web.err.forbidden", roles=", ".join(sorted(self.roles)))
         request.state.acting_role = held[0]
         return principal
 

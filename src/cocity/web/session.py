@@ -207,17 +207,31 @@ class PortalMiddleware:
                     raise BodyTooLarge(limit)
             return message
 
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_wrapped(message)
+
         token = set_lang(lang)
         try:
-            await self.app(scope, receive_limited, send_wrapped)
+            await self.app(scope, receive_limited, send_tracked)
+        except Exception:
+            if not started:  # a bug: answer 500 with the headers, then let it be logged
+                await self._plain(send_wrapped, 500, "web.err.internal")
+            raise
         finally:
             reset_lang(token)
 
     async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
+        await self._plain(send, 413, "web.err.too_large", mb=round(limit / 1048576, 1))
+
+    async def _plain(self, send: Send, status: int, key: str, **fmt: object) -> None:
         from cocity.i18n import both
 
-        body = both("web.err.too_large", mb=round(limit / 1048576, 1)).encode("utf-8")
-        await send({"type": "http.response.start", "status": 413,
+        body = both(key, **fmt).encode("utf-8")
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})

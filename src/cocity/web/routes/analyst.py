@@ -29,6 +29,7 @@ router = APIRouter(prefix="/analyst")
 NAV = [("/analyst", "web.nav.analyst", (ANALYST,))]
 ANALYST_DEP = Depends(require(ANALYST))
 MAX_REPLICATIONS = 50
+LEVELS = ("prefecture", "county")  # the levels of the default framework (one, or both)
 SURVEY_META = ".json"
 
 
@@ -188,7 +189,8 @@ def _check_survey(workspace: Path | None, path: Path, year: int, jobs: Any) -> i
 def run_draft(request: Request, who: Annotated[Principal, ANALYST_DEP],
               year: Annotated[str, Form(max_length=10)] = "",
               replications: Annotated[str, Form(max_length=10)] = "8",
-              survey: Annotated[str, Form(max_length=64)] = "") -> Response:
+              survey: Annotated[str, Form(max_length=64)] = "",
+              level: Annotated[str, Form(max_length=20)] = "") -> Response:
     state = portal(request)
     try:
         yr = _year(year)
@@ -200,17 +202,20 @@ def run_draft(request: Request, who: Annotated[Principal, ANALYST_DEP],
                        if m["id"] == survey), None) if survey else None
         if survey and chosen is None:
             raise PortalError("web.err.survey_unknown")
-        record = _evaluate(state, yr, int(reps_text), chosen)
+        if level not in ("", *LEVELS):
+            raise PortalError("web.err.choice", field="level", value=level[:20])
+        record = _evaluate(state, yr, int(reps_text), chosen, [level] if level else None)
     except CocityError as exc:
         return _refused(request, exc)
     audit(request, who, action="evaluate.draft", target=record.id,
           detail={"year": record.year, "replications": int(reps_text),
-                  "survey": chosen["id"] if chosen else None, "status": record.status})
+                  "survey": chosen["id"] if chosen else None, "level": level or "all",
+                  "status": record.status})
     return RedirectResponse(f"/analyst/runs/{record.id}", status_code=303)
 
 
 def _evaluate(state: Any, year: int | None, replications: int,
-              survey: dict[str, Any] | None) -> Any:
+              survey: dict[str, Any] | None, levels: list[str] | None) -> Any:
     from cocity.evaluate.framework import load_framework
     from cocity.evaluate.run import evaluate
     from cocity.evaluate.runs import latest, previous_run, save_run
@@ -234,7 +239,7 @@ def _evaluate(state: Any, year: int | None, replications: int,
                 found = latest(state.runs_root, fw.previous, fw.sha256)
                 prev = previous_run(found) if found is not None else None
             ev = evaluate(fw, store, year=year_, survey=sv, replications=replications,
-                          previous=prev)
+                          previous=prev, levels=levels)
             return save_run(ev, state.runs_root,
                             lambda e, folder: write_run_outputs(e, folder, pdf=False))
         finally:
