@@ -42,6 +42,10 @@ def app(tmp_path_factory):
                            statement="", actor="u_evaluator")
     SAMPLES["year"] = str(edition.year)
     SAMPLES["code"] = "510100"  # 成都市, evaluated at the prefecture level
+    from cocity.fund.ledger import Ledger
+
+    # a fund, so that its public API answers 200 (without one it is 404: no fund yet)
+    Ledger(application.state.portal.records).open_fund(units={"510300": ("自贡市", "Zigong")})
     for role in ROLES:
         add_user(application, f"u_{role}", role)
     add_user(application, "target", "analyst")

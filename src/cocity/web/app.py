@@ -123,8 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)
-        # only the JSON API belongs in the OpenAPI document; pages and files do not
-        app.include_router(module.router, include_in_schema=name == "api")
+        # only the JSON API belongs in the OpenAPI document; pages and files do not (the
+        # fund's and the committee's modules mark their pages include_in_schema=False)
+        app.include_router(module.router, include_in_schema=name in ("api", "fund", "govern"))
         nav += [NavItem(path, label, tuple(roles))
                 for path, label, roles in getattr(module, "NAV", [])]
     app.state.portal = Portal(records=records, site_dir=settings.site_dir,

@@ -87,7 +87,7 @@ def _page(request: Request, template: str, context: dict[str, Any], *,
 
 
 # ------------------------------------------------------------------------------ pages
-@router.get("/fund", response_class=HTMLResponse)
+@router.get("/fund", response_class=HTMLResponse, include_in_schema=False)
 def overview(request: Request,
              who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     from cocity.fund.ledger_errors import FundNotOpenError
@@ -98,10 +98,13 @@ def overview(request: Request,
         pending = len(ledger.requests(status="pending"))
     except FundNotOpenError:
         return _page(request, "fund/overview.html", {})
-    return _page(request, "fund/overview.html", {"sau": sau, "pending": pending})
+    col = "name_zh" if request.state.lang == "zh" else "name_en"
+    uses = dict(zip(sau.uses["use"], sau.uses[col], strict=True))
+    return _page(request, "fund/overview.html", {"sau": sau, "pending": pending,
+                                                 "use_names": uses})
 
 
-@router.get("/fund/balances", response_class=HTMLResponse)
+@router.get("/fund/balances", response_class=HTMLResponse, include_in_schema=False)
 def balances(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
              every: Annotated[bool, Query(alias="all")] = False) -> Response:
     from cocity.fund.ledger_errors import FundNotOpenError
@@ -142,7 +145,7 @@ def _requests_page(request: Request, who: Principal, *, status: str | None = Non
         "error": None if error is None else shown(error), "done": done}, status=code)
 
 
-@router.get("/fund/requests", response_class=HTMLResponse)
+@router.get("/fund/requests", response_class=HTMLResponse, include_in_schema=False)
 def requests(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
              status: Annotated[str | None, Query(max_length=20)] = None,
              booked: int | None = None, again: bool = False, approved: int | None = None,
@@ -167,7 +170,7 @@ def _request_id_of_key(request: Request, key: str) -> int | None:
     return None if found is None else int(found)
 
 
-@router.post("/fund/requests", response_class=HTMLResponse)
+@router.post("/fund/requests", response_class=HTMLResponse, include_in_schema=False)
 def request_disbursement(request: Request,
                          who: Annotated[Principal, Depends(require(FUND_MANAGER))],
                          form: Annotated[FormData, Depends(csrf_form)]) -> Response:
@@ -200,7 +203,8 @@ def request_disbursement(request: Request,
     return RedirectResponse(f"/fund/requests?booked={rid}{again}", status_code=303)
 
 
-@router.post("/fund/requests/{request_id}/approve", response_class=HTMLResponse)
+@router.post("/fund/requests/{request_id}/approve", response_class=HTMLResponse,
+             include_in_schema=False)
 def approve(request: Request, request_id: int,
             who: Annotated[Principal, Depends(require(FUND_APPROVER))],
             form: Annotated[FormData, Depends(csrf_form)]) -> Response:
@@ -216,7 +220,8 @@ def approve(request: Request, request_id: int,
     return RedirectResponse(f"/fund/requests?approved={request_id}", status_code=303)
 
 
-@router.post("/fund/requests/{request_id}/reject", response_class=HTMLResponse)
+@router.post("/fund/requests/{request_id}/reject", response_class=HTMLResponse,
+             include_in_schema=False)
 def reject(request: Request, request_id: int,
            who: Annotated[Principal, Depends(require(FUND_APPROVER))],
            form: Annotated[FormData, Depends(csrf_form)]) -> Response:
@@ -236,7 +241,7 @@ def reject(request: Request, request_id: int,
     return RedirectResponse(f"/fund/requests?rejected={request_id}", status_code=303)
 
 
-@router.get("/fund/statement", response_class=HTMLResponse)
+@router.get("/fund/statement", response_class=HTMLResponse, include_in_schema=False)
 def statement(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
               account: Annotated[str | None, Query(max_length=200)] = None) -> Response:
     from cocity.fund.ledger_errors import FundNotOpenError
@@ -259,7 +264,7 @@ def statement(request: Request, who: Annotated[Principal, Depends(require(*READE
         "shown_rows": min(len(frame), STATEMENT_ROWS)})
 
 
-@router.get("/fund/verify", response_class=HTMLResponse)
+@router.get("/fund/verify", response_class=HTMLResponse, include_in_schema=False)
 def verify(request: Request,
            who: Annotated[Principal, Depends(require(*READERS))]) -> Response:
     from cocity.fund.ledger_errors import FundNotOpenError

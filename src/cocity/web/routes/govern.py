@@ -109,7 +109,7 @@ def _view(request: Request, register: Register) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ cases
-@router.get("/govern", response_class=HTMLResponse)
+@router.get("/govern", response_class=HTMLResponse, include_in_schema=False)
 def cases(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
           state: Annotated[str, Query(max_length=40)] = "",
           category: Annotated[str, Query(max_length=40)] = "",
@@ -166,13 +166,13 @@ def _new_case_form(request: Request, *, values: dict[str, str] | None = None,
     return render(request, "govern/new_case.html", context, status=code)
 
 
-@router.get("/govern/cases/new", response_class=HTMLResponse)
+@router.get("/govern/cases/new", response_class=HTMLResponse, include_in_schema=False)
 def new_case(request: Request,
              who: Annotated[Principal, Depends(require(SECRETARY))]) -> Response:
     return _new_case_form(request)
 
 
-@router.post("/govern/cases", response_class=HTMLResponse)
+@router.post("/govern/cases", response_class=HTMLResponse, include_in_schema=False)
 def add_case(request: Request, who: Annotated[Principal, Depends(require(SECRETARY))],
              form: Annotated[FormData, Depends(csrf_form)]) -> Response:
     names = ("title", "description", "category", "units", "lead", "co", "source", "priority",
@@ -244,7 +244,7 @@ def _detail(event: Any, lang: str) -> str:
     return ""
 
 
-@router.get("/govern/cases/{case_id}", response_class=HTMLResponse)
+@router.get("/govern/cases/{case_id}", response_class=HTMLResponse, include_in_schema=False)
 def case_page(request: Request, case_id: int,
               who: Annotated[Principal, Depends(require(*READERS))],
               done: Annotated[str, Query(max_length=20)] = "") -> Response:
@@ -264,7 +264,8 @@ def _resolved(text: str) -> bool | None:
     return {"yes": True, "no": False}.get(text)
 
 
-@router.post("/govern/cases/{case_id}/transition", response_class=HTMLResponse)
+@router.post("/govern/cases/{case_id}/transition", response_class=HTMLResponse,
+             include_in_schema=False)
 def transition(request: Request, case_id: int,
                who: Annotated[Principal, Depends(require(SECRETARY))],
                form: Annotated[FormData, Depends(csrf_form)]) -> Response:
@@ -290,7 +291,7 @@ def _status(exc: Exception) -> int:
     return 404 if isinstance(exc, UnknownCaseError) else 400
 
 
-@router.post("/govern/cases/{case_id}/event", response_class=HTMLResponse)
+@router.post("/govern/cases/{case_id}/event", response_class=HTMLResponse, include_in_schema=False)
 def record_event(request: Request, case_id: int,
                  who: Annotated[Principal, Depends(require(SECRETARY))],
                  form: Annotated[FormData, Depends(csrf_form)]) -> Response:
@@ -319,7 +320,7 @@ def record_event(request: Request, case_id: int,
 
 
 # ------------------------------------------------------------------------------ meetings
-@router.get("/govern/meetings", response_class=HTMLResponse)
+@router.get("/govern/meetings", response_class=HTMLResponse, include_in_schema=False)
 def meetings_page(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
                   holidays: Annotated[str, Query(max_length=2000)] = "",
@@ -343,7 +344,7 @@ def meetings_page(request: Request, who: Annotated[Principal, Depends(require(*R
     return render(request, "govern/meetings.html", context)
 
 
-@router.get("/govern/meetings/agenda", response_class=HTMLResponse)
+@router.get("/govern/meetings/agenda", response_class=HTMLResponse, include_in_schema=False)
 def agenda_page(request: Request, who: Annotated[Principal, Depends(require(*READERS))],
                 date: Annotated[str, Query(max_length=20)] = "",
                 kind: Annotated[str, Query(max_length=20)] = "monthly") -> Response:
@@ -368,7 +369,7 @@ def _reasons(lang: str) -> dict[str, str]:
     return {k: (v.zh if lang == "zh" else v.en) for k, v in cal.rules().agenda.reasons.items()}
 
 
-@router.post("/govern/meetings", response_class=HTMLResponse)
+@router.post("/govern/meetings", response_class=HTMLResponse, include_in_schema=False)
 def convene(request: Request, who: Annotated[Principal, Depends(require(SECRETARY))],
             form: Annotated[FormData, Depends(csrf_form)]) -> Response:
     from cocity.govern import meetings as M
@@ -417,7 +418,7 @@ def _meeting_page(request: Request, who: Principal, meeting_id: int, *,
     return render(request, "govern/meeting.html", context, status=code)
 
 
-@router.get("/govern/meetings/{meeting_id}", response_class=HTMLResponse)
+@router.get("/govern/meetings/{meeting_id}", response_class=HTMLResponse, include_in_schema=False)
 def meeting_page(request: Request, meeting_id: int,
                  who: Annotated[Principal, Depends(require(*READERS))],
                  done: Annotated[str, Query(max_length=20)] = "") -> Response:
@@ -426,7 +427,8 @@ def meeting_page(request: Request, meeting_id: int,
     return _meeting_page(request, who, meeting_id, done=said)
 
 
-@router.post("/govern/meetings/{meeting_id}/minutes", response_class=HTMLResponse)
+@router.post("/govern/meetings/{meeting_id}/minutes", response_class=HTMLResponse,
+             include_in_schema=False)
 def minutes(request: Request, meeting_id: int,
             who: Annotated[Principal, Depends(require(SECRETARY))],
             form: Annotated[FormData, Depends(csrf_form)]) -> Response:
