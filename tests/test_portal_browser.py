@@ -250,6 +250,7 @@ def test_analyst_uploads_observations_and_runs_a_draft(
         draft = page.locator("form[action='/analyst/evaluate']")
         draft.get_by_label(t("web.analyst.year", "zh")).fill(str(SIGNED_YEAR))
         draft.get_by_label(t("web.runs.replications", "zh")).fill("2")
+        draft.get_by_label(t("web.analyst.level", "zh")).select_option("prefecture")
         draft.get_by_role("button", name=t("web.analyst.run", "zh")).click()
         page.wait_for_url(re.compile(r"/analyst/runs/\d{4}-[0-9a-f]+$"), timeout=SLOW_MS)
         run_id = page.url.rsplit("/", 1)[1]
@@ -478,5 +479,7 @@ def test_a_wrong_role_gets_the_403_page(portal_server: PortalServer, browser: Br
         assert answer is not None and answer.status == 403
         assert heading(page) == "403"
         expect(page.get_by_role("alert")).to_contain_text(
-            t("web.err.forbidden", "zh", roles=t("web.role.admin", "zh")))
+            t("web.err.forbidden", "zh", roles="admin"))
+        expect(page.get_by_role("alert")).to_contain_text(
+            t("web.err.forbidden", "en", roles="admin"))
         photograph(page, tmp_path / "forbidden.png")
