@@ -40,8 +40,8 @@ from cocity.web.errors import PortalError, Refusal
 from cocity.web.session import PortalMiddleware
 from cocity.web.settings import Settings, secret_key
 
-ROUTE_MODULES = ("auth", "home", "admin", "analyst", "evaluator", "fund", "govern", "api",
-                 "site")
+ROUTE_MODULES = ("auth", "home", "admin", "analyst", "evaluator", "fund", "govern", "whatif",
+                 "api", "site")
 
 
 @dataclass(frozen=True)
