@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from cocity.i18n import t
 from cocity.report.evaluate_report import GRADE_COLORS
 from cocity.report.svg import choropleth_svg, interval_chart_svg
 
@@ -39,6 +40,7 @@ def grade_map(geo: Any, level: dict[str, Any], labels: dict[str, dict[str, str]]
     colors = {labels[c][lang]: GRADE_COLORS.get(c, "#bdbdbd") for c in labels}
     uncertain = [r["unit"] for r in level["ranking"] if r.get("uncertain")]
     return choropleth_svg(shapes, values, colors=colors, highlight=uncertain, width=720,
+                          highlight_label=t("publish.site.col.uncertain", lang),
                           lang=lang, outline=outline,
                           legend_title=level[f"name_{lang}"])
 
