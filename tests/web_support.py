@@ -77,8 +77,9 @@ def add_user(app: Any, login: str, *roles: str, password: str = PASSWORD) -> Non
 
 
 def store_small_run(runs_root: Path, *, replications: int = 2) -> str:
-    """A real evaluation run of the framework's year on the embedded data (few replications,
-    no PDFs) saved under ``runs_root`` as ``cocity evaluate`` saves it; returns its id."""
+    """A real evaluation run of the framework's year on the embedded data (the 16
+    prefecture-level units, few replications, no PDFs) saved under ``runs_root`` as
+    ``cocity evaluate`` saves it; returns its id."""
     from cocity.datasets import open_store
     from cocity.evaluate.framework import load_framework
     from cocity.evaluate.run import evaluate
@@ -88,7 +89,8 @@ def store_small_run(runs_root: Path, *, replications: int = 2) -> str:
     fw = load_framework(None)
     store = open_store()
     try:
-        ev = evaluate(fw, store, year=fw.year, replications=replications, seed=7)
+        ev = evaluate(fw, store, year=fw.year, replications=replications, seed=7,
+                      levels=["prefecture"])
         record = save_run(ev, runs_root, lambda e, folder: write_run_outputs(e, folder,
                                                                              pdf=False))
     finally:

@@ -22,13 +22,14 @@ from starlette.datastructures import FormData
 
 from cocity.data.errors import CocityError, IssuesError
 from cocity.web.deps import Principal, audit, csrf_form, portal, render, require
-from cocity.web.errors import PortalError, Refusal
+from cocity.web.errors import PortalError, Refusal, Shown
 from cocity.web.roles import ANALYST, EVALUATOR
 
 router = APIRouter(prefix="/analyst")
 NAV = [("/analyst", "web.nav.analyst", (ANALYST,))]
 ANALYST_DEP = Depends(require(ANALYST))
 MAX_REPLICATIONS = 50
+LEVELS = ("prefecture", "county")  # the levels of the default framework (one, or both)
 SURVEY_META = ".json"
 
 
@@ -57,22 +58,7 @@ def _refused(request: Request, exc: CocityError) -> Response:
     if isinstance(exc, PortalError):
         return _page(request, error=exc, status=exc.status)
     issues = [str(i) for i in exc.issues] if isinstance(exc, IssuesError) else []
-    return _page(request, error=_Plain(exc), issues=issues, status=400)
-
-
-class _Plain:
-    """A library refusal shown in both languages (its message in each)."""
-
-    def __init__(self, exc: CocityError) -> None:
-        from cocity.i18n import use_lang
-
-        with use_lang("zh"):
-            self.zh = str(exc)
-        with use_lang("en"):
-            self.en = str(exc)
-
-    def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+    return _page(request, error=Shown(exc), issues=issues, status=400)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -188,7 +174,8 @@ def _check_survey(workspace: Path | None, path: Path, year: int, jobs: Any) -> i
 def run_draft(request: Request, who: Annotated[Principal, ANALYST_DEP],
               year: Annotated[str, Form(max_length=10)] = "",
               replications: Annotated[str, Form(max_length=10)] = "8",
-              survey: Annotated[str, Form(max_length=64)] = "") -> Response:
+              survey: Annotated[str, Form(max_length=64)] = "",
+              level: Annotated[str, Form(max_length=20)] = "") -> Response:
     state = portal(request)
     try:
         yr = _year(year)
@@ -200,17 +187,20 @@ def run_draft(request: Request, who: Annotated[Principal, ANALYST_DEP],
                        if m["id"] == survey), None) if survey else None
         if survey and chosen is None:
             raise PortalError("web.err.survey_unknown")
-        record = _evaluate(state, yr, int(reps_text), chosen)
+        if level not in ("", *LEVELS):
+            raise PortalError("web.err.choice", field="level", value=level[:20])
+        record = _evaluate(state, yr, int(reps_text), chosen, [level] if level else None)
     except CocityError as exc:
         return _refused(request, exc)
     audit(request, who, action="evaluate.draft", target=record.id,
           detail={"year": record.year, "replications": int(reps_text),
-                  "survey": chosen["id"] if chosen else None, "status": record.status})
+                  "survey": chosen["id"] if chosen else None, "level": level or "all",
+                  "status": record.status})
     return RedirectResponse(f"/analyst/runs/{record.id}", status_code=303)
 
 
 def _evaluate(state: Any, year: int | None, replications: int,
-              survey: dict[str, Any] | None) -> Any:
+              survey: dict[str, Any] | None, levels: list[str] | None) -> Any:
     from cocity.evaluate.framework import load_framework
     from cocity.evaluate.run import evaluate
     from cocity.evaluate.runs import latest, previous_run, save_run
@@ -234,7 +224,7 @@ def _evaluate(state: Any, year: int | None, replications: int,
                 found = latest(state.runs_root, fw.previous, fw.sha256)
                 prev = previous_run(found) if found is not None else None
             ev = evaluate(fw, store, year=year_, survey=sv, replications=replications,
-                          previous=prev)
+                          previous=prev, levels=levels)
             return save_run(ev, state.runs_root,
                             lambda e, folder: write_run_outputs(e, folder, pdf=False))
         finally:
