@@ -202,6 +202,9 @@ def test_every_edition_page_flags_the_simulated_survey(site: dict[str, Any]) -> 
     assert missing == []
     home = (site["out"] / "en" / "index.html").read_text("utf-8")
     assert home.count("SIMULATED") == 2
+    method = (site["out"] / "editions" / "2020" / "index.html").read_text("utf-8")
+    assert "数据：内置数据集“成渝地区双城经济圈（默认数据集）”的真实数据" in method
+    assert "未导入用户数据" in method
 
 
 def test_pages_request_nothing_outside_the_site(site: dict[str, Any]) -> None:

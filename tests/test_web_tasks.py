@@ -73,6 +73,17 @@ def test_the_analyst_imports_a_csv_runs_a_draft_and_the_evaluator_publishes_it(a
     evaluator.login("eva")
     listing = evaluator.get("/evaluator")
     assert run_id in listing.text
+    # an edited run is refused: nothing signed, nothing published, nothing audited
+    folder = app.state.portal.runs_root / "runs" / run_id
+    table = sorted((folder / "tables").glob("*.csv"))[0]
+    original = table.read_bytes()
+    table.write_bytes(original + b"\n")
+    edited = evaluator.post(f"/evaluator/runs/{run_id}/sign", {"evaluator": "第三方评价中心"})
+    assert edited.status_code == 400
+    assert table.name in edited.text
+    assert not app.state.portal.site_dir.exists()
+    assert "edition.sign" not in actions(app)
+    table.write_bytes(original)
     response = evaluator.post(f"/evaluator/runs/{run_id}/sign",
                               {"evaluator": "第三方评价中心", "statement": "依据评价框架复核"})
     assert response.status_code == 303, response.text

@@ -51,9 +51,19 @@ def _dictionary(data: dict[str, bytes]) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(data[name].decode("utf-8"))))
 
 
+def provenance(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """The edition's data and survey in words (as the run's report says them), per language."""
+    from cocity.report.provenance import data_sentence, import_lines, survey_sentence
+
+    prov = doc.get("provenance") or {}
+    return {lang: [data_sentence(prov, lang), *import_lines(prov, lang),
+                   survey_sentence(prov.get("survey"), lang)] for lang in LANGS}
+
+
 def edition_context(doc: dict[str, Any], data: dict[str, bytes], geo: Any) -> dict[str, Any]:
     sums = [line.split("  ", 1) for line in data["SHA256SUMS"].decode().splitlines()]
-    return {"doc": doc, "maps": _maps(doc, geo), "charts": _charts(doc),
+    return {"doc": doc, "provenance": provenance(doc), "maps": _maps(doc, geo),
+            "charts": _charts(doc),
             "grade_colors": GRADE_COLORS, "downloads": [n for n in data if n != "SHA256SUMS"],
             "sums": sums, "dictionary": _dictionary(data)}
 

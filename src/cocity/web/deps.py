@@ -75,34 +75,19 @@ from starlette.datastructures import FormData
 from cocity.i18n import LANGS, t
 from cocity.records import Records
 from cocity.web.errors import Refusal
+from cocity.web.principal import ANONYMOUS, Principal
 from cocity.web.roles import PUBLIC, ROLES, role_label
 from cocity.web.session import Session
 from cocity.web.settings import Settings
+
+__all__ = ["ANONYMOUS", "Portal", "Principal", "Require", "audit", "csrf_form", "portal",
+           "render", "require"]
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is asking: a signed-in user (``login``, ``name``, ``roles``) or, with an empty
-    login, an anonymous visitor."""
-
-    login: str
-    name: str
-    roles: frozenset[str]
-
-    @property
-    def anonymous(self) -> bool:
-        return not self.login
-
-    def has(self, role: str) -> bool:
-        """Whether this principal may act as ``role`` (everyone is ``public``)."""
-        return role == PUBLIC or role in self.roles
-
-
-ANONYMOUS = Principal(login="", name="", roles=frozenset())
 
 
 @dataclass(frozen=True)

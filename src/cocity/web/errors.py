@@ -75,3 +75,21 @@ class Refusal(HTTPException):
 
     def text(self, lang: str) -> str:
         return t(self.key, lang, **self.fmt)
+
+
+class Shown:
+    """Any refusal as the pages show it: its message in both languages (``text(lang)``)."""
+
+    def __init__(self, exc: Exception) -> None:
+        from cocity.i18n import use_lang
+
+        if isinstance(exc, PortalError | Refusal):
+            self.zh, self.en = exc.text("zh"), exc.text("en")
+            return
+        with use_lang("zh"):
+            self.zh = str(exc)
+        with use_lang("en"):
+            self.en = str(exc)
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en

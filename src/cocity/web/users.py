@@ -45,6 +45,7 @@ from cocity.web.errors import (
     UserError,
 )
 from cocity.web.policy import Policy, common_passwords, policy
+from cocity.web.principal import Principal
 from cocity.web.roles import ADMIN, ROLES
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -286,9 +287,18 @@ def _minutes_left(until: dt.datetime, now: dt.datetime) -> int:
 
 
 def authenticate(records: Records, *, login: str, password: str, client: str,
-                 now: dt.datetime | None = None, pol: Policy | None = None) -> User:
+                 now: dt.datetime | None = None, pol: Policy | None = None) -> Principal:
+    """Sign ``login`` in with ``password`` from ``client`` (an address): the
+    :class:`Principal`, or a refusal (see :func:`sign_in`)."""
+    found = sign_in(records, login=login, password=password, client=client, now=now, pol=pol)
+    return Principal(login=found.login, name=found.name, roles=found.roles)
+
+
+def sign_in(records: Records, *, login: str, password: str, client: str,
+            now: dt.datetime | None = None, pol: Policy | None = None) -> User:
     """Sign ``login`` in with ``password`` from ``client`` (an address); every attempt is
-    recorded in ``portal_logins``. Raises :class:`TooManyAttempts` (429),
+    recorded in ``portal_logins``. Returns the :class:`User` (with the time its password
+    changed, which the session keeps). Raises :class:`TooManyAttempts` (429),
     :class:`LoginLocked` (423) or :class:`LoginFailed` (401, never saying whether the login
     exists)."""
     now = now or dt.datetime.now(dt.UTC)

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from cocity.data.errors import CocityError, IssuesError
 from cocity.web.deps import Principal, audit, csrf_form, portal, render, require
-from cocity.web.errors import PortalError, Refusal
+from cocity.web.errors import PortalError, Refusal, Shown
 from cocity.web.roles import ANALYST, EVALUATOR
 
 router = APIRouter(prefix="/analyst")
@@ -58,22 +58,7 @@ def _refused(request: Request, exc: CocityError) -> Response:
     if isinstance(exc, PortalError):
         return _page(request, error=exc, status=exc.status)
     issues = [str(i) for i in exc.issues] if isinstance(exc, IssuesError) else []
-    return _page(request, error=_Plain(exc), issues=issues, status=400)
-
-
-class _Plain:
-    """A library refusal shown in both languages (its message in each)."""
-
-    def __init__(self, exc: CocityError) -> None:
-        from cocity.i18n import use_lang
-
-        with use_lang("zh"):
-            self.zh = str(exc)
-        with use_lang("en"):
-            self.en = str(exc)
-
-    def text(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
+    return _page(request, error=Shown(exc), issues=issues, status=400)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -35,12 +35,12 @@ def login(request: Request, who: Annotated[Principal, Depends(require(PUBLIC))],
           login: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=1024)] = "",
           next: Annotated[str, Form(max_length=2000)] = "/portal") -> Response:
-    from cocity.web.users import authenticate
+    from cocity.web.users import sign_in
 
     state = portal(request)
     try:
-        found = authenticate(state.records, login=login, password=password,
-                             client=client_of(request), pol=state.settings.policy)
+        found = sign_in(state.records, login=login, password=password,
+                        client=client_of(request), pol=state.settings.policy)
     except PortalError as exc:
         return render(request, "login.html", {"next": _safe_next(next), "login": login,
                                               "error": exc}, status=exc.status)

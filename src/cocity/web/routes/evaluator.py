@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cocity.data.errors import CocityError
 from cocity.web.deps import Principal, audit, portal, render, require
-from cocity.web.errors import PortalError, Refusal
+from cocity.web.errors import PortalError, Refusal, Shown
 from cocity.web.roles import EVALUATOR
 
 router = APIRouter(prefix="/evaluator")
@@ -40,7 +40,6 @@ def home(request: Request, who: Annotated[Principal, EVALUATOR_DEP],
 def sign(request: Request, run_id: str, who: Annotated[Principal, EVALUATOR_DEP],
          evaluator: Annotated[str, Form(max_length=200)] = "",
          statement: Annotated[str, Form(max_length=4000)] = "") -> Response:
-    from cocity.web.routes.analyst import _Plain
     from cocity.web.runs_view import find_run
 
     state = portal(request)
@@ -50,35 +49,41 @@ def sign(request: Request, run_id: str, who: Annotated[Principal, EVALUATOR_DEP]
     try:
         if not evaluator.strip():
             raise PortalError("web.err.evaluator_missing")
-        edition, site = _sign_and_publish(state, row.path, evaluator, statement, who.login)
+        with state.jobs:
+            edition = _sign(state, row.path, evaluator, statement, who.login)
+            # the signature is recorded: audit it before the site is built
+            audit(request, who, action="edition.sign", target=run_id,
+                  detail={"year": edition.year, "edition": edition.id,
+                          "evaluator": edition.evaluator,
+                          "manifest_sha256": edition.manifest_sha256})
+            site = _publish(state)
     except PortalError as exc:
         return _page(request, error=exc, status=exc.status)
     except CocityError as exc:
-        return _page(request, error=_Plain(exc), status=400)
-    audit(request, who, action="edition.sign", target=run_id,
-          detail={"year": edition.year, "edition": edition.id, "evaluator": edition.evaluator,
-                  "manifest_sha256": edition.manifest_sha256})
-    audit(request, who, action="site.publish", target=str(state.site_dir.name),
-          detail=site)
+        return _page(request, error=Shown(exc), status=400)
+    audit(request, who, action="site.publish", target=str(state.site_dir.name), detail=site)
     return RedirectResponse("/evaluator?done=published", status_code=303)
 
 
-def _sign_and_publish(state: Any, folder: Any, evaluator: str, statement: str,
-                      actor: str) -> tuple[Any, dict[str, Any]]:
-    from cocity.datasets import open_store
+def _sign(state: Any, folder: Any, evaluator: str, statement: str, actor: str) -> Any:
     from cocity.publish.editions import sign_edition
+
+    return sign_edition(state.records, folder, evaluator=evaluator, statement=statement,
+                        actor=actor, role=EVALUATOR)
+
+
+def _publish(state: Any) -> dict[str, Any]:
+    """The site rebuilt into ``site_dir`` from the editions in force."""
+    from cocity.datasets import open_store
     from cocity.publish.site import build_site
 
-    with state.jobs:
-        edition = sign_edition(state.records, folder, evaluator=evaluator, statement=statement,
-                               actor=actor, role=EVALUATOR)
-        store = open_store(state.workspace, read_only=True)
-        try:
-            result = build_site(out=state.site_dir, store=store, records=state.records,
-                                runs_root=state.runs_root)
-        finally:
-            store.close()
-    return edition, _site_facts(result)
+    store = open_store(state.workspace, read_only=True)
+    try:
+        result = build_site(out=state.site_dir, store=store, records=state.records,
+                            runs_root=state.runs_root)
+    finally:
+        store.close()
+    return _site_facts(result)
 
 
 def _site_facts(result: Any) -> dict[str, Any]:
