@@ -145,6 +145,10 @@ def test_an_invalid_upload_shows_every_problem_and_imports_nothing(app) -> None:
     assert response.status_code == 400
     assert "不存在的县" in response.text
     assert "no_such_indicator" in response.text
+    assert response.text.count("不存在的县") == 2  # once per language, not again in a list
+    assert "bad.csv" in response.text
+    uploads = str(app.state.portal.settings.uploads_dir)
+    assert uploads not in response.text and "observations/" not in response.text
     assert len(actions(app)) == before
 
 

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from cocity.data.errors import CocityError, IssuesError
+from cocity.data.errors import CocityError
 from cocity.web.deps import Principal, audit, csrf_form, portal, render, require
 from cocity.web.errors import PortalError, Refusal, Shown
 from cocity.web.roles import ANALYST, EVALUATOR
@@ -54,11 +54,15 @@ def _page(request: Request, *, error: Any = None,
         status=status)
 
 
-def _refused(request: Request, exc: CocityError) -> Response:
+def _refused(request: Request, exc: CocityError, upload: Any = None) -> Response:
     if isinstance(exc, PortalError):
         return _page(request, error=exc, status=exc.status)
-    issues = [str(i) for i in exc.issues] if isinstance(exc, IssuesError) else []
-    return _page(request, error=Shown(exc), issues=issues, status=400)
+    shown = Shown(exc)  # its message lists every problem of an IssuesError already
+    if upload is not None:  # the file as the user named it, never where the portal keeps it
+        for attr in ("zh", "en"):
+            text = getattr(shown, attr).replace(str(upload.path), upload.name)
+            setattr(shown, attr, text.replace(upload.path.name, upload.name))
+    return _page(request, error=shown, status=400)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -85,6 +89,7 @@ async def upload_observations(
     from cocity.web.uploads import receive
 
     state = portal(request)
+    upload = None
     try:
         if state.workspace is None:
             raise PortalError("web.err.no_workspace")
@@ -99,7 +104,7 @@ async def upload_observations(
         result = await run_in_threadpool(_import, state.workspace, upload.path, layout, year,
                                          replace, upload.name, state.jobs)
     except CocityError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, upload)
     audit(request, who, action="data.import", target=upload.name,
           detail={"sha256": upload.sha256, "bytes": upload.size, "form": result.form,
                   "records": result.records, "added": result.added,
@@ -130,6 +135,7 @@ async def upload_survey(request: Request, who: Annotated[Principal, ANALYST_DEP]
     from cocity.web.uploads import receive
 
     state = portal(request)
+    upload = None
     try:
         year = _year(str(form.get("year") or ""))
         if year is None:
@@ -140,7 +146,7 @@ async def upload_survey(request: Request, who: Annotated[Principal, ANALYST_DEP]
         respondents = await run_in_threadpool(_check_survey, state.workspace, upload.path,
                                               year, state.jobs)
     except CocityError as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, upload)
     meta = {"id": upload.sha256, "name": upload.name, "year": year,
             "respondents": respondents, "file": upload.path.name, "by": who.login,
             "at": stamp()}

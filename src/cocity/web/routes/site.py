@@ -51,6 +51,12 @@ def healthz(request: Request, who: Annotated[Principal, PUBLIC_DEP]) -> JSONResp
     return JSONResponse({"status": "ok"})
 
 
+@router.get("/favicon.ico")
+def favicon(request: Request, who: Annotated[Principal, PUBLIC_DEP]) -> Response:
+    """No icon: 204 rather than a 404 that browsers log as an error on every first visit."""
+    return Response(status_code=204)
+
+
 @router.get("/_portal/{name}")
 def portal_asset(name: str, request: Request,
                  who: Annotated[Principal, PUBLIC_DEP]) -> Response:
