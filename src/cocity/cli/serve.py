@@ -26,7 +26,8 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535,
                                       help=both("web.cli.opt.port"))] = 8000,
     db: DbOpt = None,
-    site: Annotated[Path, typer.Option("--site", help=both("web.cli.opt.site"))] = Path("site"),
+    site: Annotated[Path, typer.Option("--site", help=both("web.cli.opt.site"))] = Path(
+        "cocity-site"),
     runs: Annotated[Path, typer.Option("--runs", help=both("web.cli.opt.runs"))] = Path(
         "cocity-evaluate"),
     workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help=both(

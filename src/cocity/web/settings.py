@@ -25,7 +25,7 @@ class Settings:
     (default ``security.yaml``)."""
 
     records: str | Path | None = None
-    site_dir: Path = Path("site")
+    site_dir: Path = Path("cocity-site")
     runs_root: Path = Path("cocity-evaluate")
     workspace: Path | None = None
     uploads_dir: Path = Path("cocity-uploads")
