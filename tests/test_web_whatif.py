@@ -89,3 +89,11 @@ def test_anonymous_callers_are_sent_to_sign_in(web) -> None:
     portal, _ = web
     anonymous = Portal(portal.app)
     assert anonymous.get("/whatif").status_code == 303
+
+
+def test_the_allocation_shows_at_the_funds_level_and_is_pointed_to_elsewhere(web) -> None:
+    portal, _ = web
+    page = portal.post("/whatif", {"hospitals": "资阳:800", "level": "prefecture",
+                                   "fund": "10亿"})
+    assert page.status_code == 200, page.text
+    assert "基金按另一评价层级" in page.text and "基金分配（元" not in page.text

@@ -152,6 +152,9 @@ def _view(w: Any, level: str, lang: str) -> dict[str, Any]:
                    "change": _num(r["change"], 4)}
                   for _, r in res.indicators.iterrows()]
     return {"year": w.year, "units": units, "indicators": indicators,
-            "has_published": has_pub, "has_allocation": bool(alloc),
+            "has_published": has_pub,
+            "has_allocation": any(str(code) in alloc for code in res.units.index),
+            "allocation_elsewhere": bool(alloc) and not any(
+                str(code) in alloc for code in res.units.index),
             "published_run": None if w.published is None else w.published.run,
             "notes": [note[lang] for note in w.notes], "seconds": f"{w.seconds:.2f}"}
