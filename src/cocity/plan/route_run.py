@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from cocity.data.store import Store
-from cocity.i18n import t
+from cocity.i18n import current_lang, t
 from cocity.plan.errors import PlanInputError
 from cocity.plan.region import Region, load_region, resolve_units
 from cocity.plan.route_inputs import Corridors, Settings, hhmm, load_corridors, read_attractions
@@ -119,8 +119,9 @@ def _check_days(region: Region, key: str, days: Sequence[tuple[str, str]],
         direct = float(region.times([s], [e])[0, 0])
         if direct > budget:
             raise PlanInputError(t(
-                "plan.route.err.day_too_short", plan=key, day=d, start=region.name(s),
-                end=region.name(e), minutes=f"{direct:.0f}", budget=f"{budget:.0f}",
+                "plan.route.err.day_too_short", plan=key, day=d,
+                start=region.name(s, current_lang()), end=region.name(e, current_lang()),
+                minutes=f"{direct:.0f}", budget=f"{budget:.0f}",
                 window=f"{settings.day_start}–{settings.day_end}"))
 
 
