@@ -179,3 +179,23 @@ def test_cli_refuses_a_corridor_day_longer_than_the_day(tmp_path: Path):
     assert result.exit_code == 2
     assert "Plan history, day 1" in result.output and "Yuzhong District" in result.output
     assert not out.exists()
+
+
+def test_docs_example_with_options_runs(tmp_path: Path):
+    import re
+    import shlex
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_route.md").read_text(
+        encoding="utf-8")
+    lines = re.findall(r"^    (cocity plan route .*?)(?<!\\)$", doc.replace("\\\n", " "),
+                       flags=re.M)
+    example = next(x for x in lines if "--from" in x)
+    args = shlex.split(example)[1:]
+    args[args.index("--out") + 1] = str(tmp_path / "emei")
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    routes = pd.read_csv(tmp_path / "emei" / "routes.csv", dtype={"plan": str})
+    extra = routes[routes["plan"] == "from_511181_1d"]
+    assert len(extra) == 1 and extra["score"].iloc[0] > 0
+    stops = pd.read_csv(tmp_path / "emei" / "stops.csv")
+    assert (stops.loc[stops["kind"] == "depart", "end"] == "07:30").all()
