@@ -56,7 +56,7 @@ def _layers(rp: RoutePlan) -> list[Layer]:
                      "attractions": len(grp), "score": float(grp["score"].sum())})
     layers = [Layer("attractions", "景点（按所在县级单元）", "Attractions (by county)",
                     "points", pd.DataFrame(rows), color="#6b4c9a", flag=flag)]
-    for variant in ("named", "same", "open", "proposal"):
+    for variant in ("proposal", "open", "same", "named"):  # the named corridors drawn on top
         plans = [p for p in rp.plans if p.variant == variant]
         if not plans:
             continue
