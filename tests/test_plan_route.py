@@ -62,15 +62,17 @@ def test_bad_rows_are_named_all_at_once(store, tmp_path):
         "宽窄巷子,Kuanzhai Alley,青羊区,8,90,09:00,17:00,history\n"
         "甲,A,不存在县,5,60,,,x\n"
         "乙,B,渝中区,-1,abc,09:00,08:00,x\n"
-        "宽窄巷子,C,渝中区,5,60,9点,,x\n", encoding="utf-8")
+        "宽窄巷子,C,渝中区,5,60,9点,,x\n"
+        "天生三桥,Three Natural Bridges,武隆区,5,60,,,nature\n", encoding="utf-8")
     with pytest.raises(PlanInputError) as err:
-        read_attractions(store, path)
+        read_attractions(store, path, counties=load_region(store).codes)
     msg = str(err.value)
     assert "第 3 行 county「不存在县」" in msg
     assert "第 4 行 score「-1」" in msg and "第 4 行 visit_minutes「abc」" in msg
     assert "第 4 行 closes「08:00」" in msg
     assert "第 5 行 name_zh「宽窄巷子」" in msg and "第 5 行 opens「9点」" in msg
-    assert "有 7 处错误" in msg
+    assert "第 6 行 county「武隆区」：不在成渝地区双城经济圈内" in msg  # outside the circle
+    assert "有 8 处错误" in msg
     lacking = tmp_path / "b.csv"
     lacking.write_text("name_zh,county\n甲,渝中区\n", encoding="utf-8")
     with pytest.raises(PlanInputError, match="缺少列：name_en, score"):
