@@ -37,6 +37,7 @@ def plan(store):
 
 def test_clock_round_trip():
     assert clock("08:30") == 510 and clock("24:00") == 1440
+    assert clock("09:15:00") == 555  # a spreadsheet's time cell
     assert clock("8.30") is None and clock("25:00") is None and clock("10:60") is None
     assert hhmm(510.4) == "08:30" and hhmm(1440 + 75) == "01:15+1"
 
@@ -151,6 +152,8 @@ def test_cli_default_run_writes_a_flagged_page(tmp_path: Path):
     doc = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert doc["kind"] == "cocity plan route" and verify_outputs(doc, out) == []
     assert doc["illustrative"] is True
+    assert doc["inputs"]["attractions"]["file"] == "shipped:route_attractions_demo.csv"
+    assert len(doc["inputs"]["corridors"]["sha256"]) == 64
     html = (out / "route.html").read_text(encoding="utf-8")
     assert "示意数据" in html and "Illustrative data" in html
     stops = pd.read_csv(out / "stops.csv")

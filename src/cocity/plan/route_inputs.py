@@ -33,11 +33,12 @@ REQUIRED = ("name_zh", "name_en", "county", "score", "visit_minutes", "opens", "
             "theme")
 TRUE = {"true", "1", "yes", "y", "是"}
 FALSE = {"false", "0", "no", "n", "否", ""}
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::00)?\s*$")
 
 
 def clock(text: str) -> float | None:
-    """Minutes after midnight of ``HH:MM`` (00:00–24:00), ``None`` when not a clock time."""
+    """Minutes after midnight of ``HH:MM`` (00:00–24:00; ``HH:MM:00`` as a spreadsheet's time
+    cell reads), ``None`` when not a clock time."""
     m = _CLOCK.match(str(text))
     if not m:
         return None
@@ -142,6 +143,10 @@ class Corridors(Spec):
 def load_corridors(path: str | Path | None = None) -> Corridors:
     """The corridors file (default: the shipped ``route_corridors.yaml``)."""
     return load_spec(Corridors, path, package=__package__, default=CORRIDORS)
+
+
+def default_corridors() -> Path:
+    return Path(str(resources.files(__package__).joinpath(CORRIDORS)))
 
 
 def demo_path() -> Path:

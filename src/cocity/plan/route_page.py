@@ -127,5 +127,5 @@ def route_report(rp: RoutePlan) -> PlanReport:
                           labels="plan.route.col")],
         layers=_layers(rp), notes=notes, notice=notice, provenance=rp.region.provenance,
         config={**s.model_dump(), "attractions": rp.source},
-        facts={"illustrative": flag,
+        facts={"illustrative": flag, "inputs": rp.inputs,
                "scores": {f"{p.key}/{p.variant}": p.solution.score for p in rp.plans}})

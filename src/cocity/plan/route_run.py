@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,9 +32,18 @@ import pandas as pd
 
 from cocity.data.store import Store
 from cocity.i18n import current_lang, t
+from cocity.outputs import sha256_file
 from cocity.plan.errors import PlanInputError
 from cocity.plan.region import Region, load_region, resolve_units
-from cocity.plan.route_inputs import Corridors, Settings, hhmm, load_corridors, read_attractions
+from cocity.plan.route_inputs import (
+    Corridors,
+    Settings,
+    default_corridors,
+    demo_path,
+    hhmm,
+    load_corridors,
+    read_attractions,
+)
 from cocity.plan.routing import Day, Instance, Solution, solve_exact, solve_ortools
 
 AUTO_EXACT = 12
@@ -67,7 +77,7 @@ class RoutePlan:
     region: Region
     corridors: Corridors
     source: str
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def illustrative(self) -> bool:
@@ -213,8 +223,15 @@ def plan_routes(store: Store, *, attractions: str | None = None, corridors: str 
         if not plan.solution.feasible:  # a solver's result always satisfies the instance
             raise AssertionError(f"infeasible solution for {plan.key}/{plan.variant}")
     source = "demo" if attractions is None else str(attractions)
+    files = {"attractions": (demo_path(), attractions), "corridors": (default_corridors(),
+                                                                     corridors)}
+    inputs = {}
+    for role, (shipped, given) in files.items():
+        path = shipped if given is None else Path(given)
+        inputs[role] = {"file": f"shipped:{shipped.name}" if given is None else str(path),
+                        "sha256": sha256_file(path)}
     return RoutePlan(attractions=table, plans=plans, settings=settings, region=region,
-                     corridors=spec, source=source)
+                     corridors=spec, source=source, inputs=inputs)
 
 
 def stops_table(rp: RoutePlan) -> pd.DataFrame:
