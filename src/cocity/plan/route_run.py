@@ -191,7 +191,7 @@ def plan_routes(store: Store, *, attractions: str | None = None, corridors: str 
         same = _solve(build_instance(region, table, cand, days, settings), settings)
         plans.append(Plan(c.key, "same", c.name_zh, c.name_en, tuple(days), tuple(cand), same))
         every = list(range(len(table)))
-        # the open optimum starts from the same-attractions optimum (a superset's start)
+        # the same-attractions optimum is feasible here too: kept if the search finds less
         start = [[cand[i] for i in r] for r in same.routes]
         plans.append(Plan(c.key, "open", c.name_zh, c.name_en, tuple(days), tuple(every),
                           _solve(build_instance(region, table, every, days, settings),
