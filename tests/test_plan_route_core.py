@@ -130,3 +130,12 @@ def test_nothing_reachable_and_size_limit():
     big = random_instance(1, EXACT_LIMIT + 1, 1)
     with pytest.raises(ValueError, match="at most"):
         solve_exact(big)
+
+
+def test_ortools_never_returns_less_than_a_given_feasible_route():
+    inst = random_instance(104, 9, 2)
+    exact = solve_exact(inst)
+    weak = solve_ortools(inst, solution_limit=1, initial=exact.routes)
+    assert weak.feasible and weak.score == exact.score
+    bad = solve_ortools(inst, solution_limit=1, initial=[[0, 0], []])  # infeasible: ignored
+    assert bad.feasible and bad.status != "initial"
