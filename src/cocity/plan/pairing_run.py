@@ -195,13 +195,16 @@ def view_of_run(path: str | Path, level: str) -> EvalView:
     long["unit"] = long["unit"].astype(str)
     values = long.pivot(index="unit", columns="indicator", values="normalised")
     obstacles = long.pivot(index="unit", columns="indicator", values="obstacle_pct")
-    units = ranking[["name_zh", "name_en", "score", "rank"]].copy()
+    order = list(dict.fromkeys(long["unit"]))  # the evaluation's order of units
+    units = ranking.reindex([c for c in order if c in ranking.index] + [
+        c for c in ranking.index if c not in order])[["name_zh", "name_en", "score", "rank"]]
     units["score"] = units["score"].astype(float)
     units["rank"] = units["rank"].astype(float)
     return EvalView(
         level=level, year=int(doc["year"]), units=units, dimensions=dims,
         dim_names={d: (str(dim_zh[d]), d) for d in dims},
-        dim_scores=ranking[[f"score_{d}" for d in dims]].set_axis(dims, axis=1).astype(float),
+        dim_scores=ranking.loc[units.index, [f"score_{d}" for d in dims]].set_axis(
+            dims, axis=1).astype(float),
         indicators=inds,
         ind_names={str(r["indicator"]): (str(r["name_zh"]), str(r["name_en"]))
                    for r in lv["framework"]},
@@ -353,16 +356,25 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
                 helped: Sequence[str] | None = None,
                 capacity: Sequence[int] | int | None = None, level: str = LEVEL,
                 year: int | None = None, run: str | Path | None = None,
-                time_weight: float = TIME_WEIGHT, with_survey: bool = False) -> PairingRun:
+                time_weight: float = TIME_WEIGHT, with_survey: bool = False,
+                evaluation: Evaluation | EvalView | None = None) -> PairingRun:
     """The pairing of the module docstring on ``store``; every bad name, capacity or
     infeasible request is a :class:`~cocity.plan.errors.PlanInputError` raised before
-    anything is written."""
+    anything is written. ``evaluation``: an evaluation already at hand (an
+    :class:`~cocity.evaluate.run.Evaluation` or an :class:`EvalView`) instead of ``run`` or
+    computing one."""
     from cocity.plan.region import load_region
 
     if not np.isfinite(time_weight) or time_weight < 0:
         raise PlanInputError(t("plan.pair.err.time_weight", value=time_weight))
     text = load_text()
-    view = evaluation_view(store, level=level, year=year, run=run)
+    if isinstance(evaluation, EvalView):
+        view = evaluation
+    elif evaluation is not None:
+        view = view_of_evaluation(evaluation, level)
+    else:
+        view = evaluation_view(store, level=level, year=year, run=run)
+    level = view.level
     notes: list[tuple[str, str]] = []
     if helpers:
         helper_codes = _codes(store, helpers, level, view, "helpers")
