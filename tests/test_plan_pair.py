@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import scipy.optimize
+
 from cocity.i18n import use_lang
 from cocity.plan.errors import PlanInputError
 from cocity.plan.pairing import (

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cocity.cli import app
-from cocity.datasets import open_store
 from cocity.data.store import Store
+from cocity.datasets import open_store
 from cocity.evaluate.framework import load_framework
 from cocity.evaluate.run import Evaluation, evaluate
 from cocity.i18n import use_lang
