@@ -11,6 +11,7 @@ import scipy.optimize
 from cocity.i18n import use_lang
 from cocity.plan.errors import PlanInputError
 from cocity.plan.pairing import (
+    assignment_pairing,
     benefit_matrix,
     brute_force_pairing,
     dimension_weights,
@@ -78,6 +79,22 @@ def test_milp_equals_brute_force_on_random_instances() -> None:
         assert (exact.x.sum(axis=0) == need).all()
         assert (exact.load <= kw["capacity"]).all()
         assert kw["allowed"] is None or not (exact.x & ~kw["allowed"]).any()
+
+
+def test_milp_equals_the_assignment_algorithm_on_larger_instances() -> None:
+    rng = np.random.default_rng(7)
+    sizes = [(3, 12), (6, 30), (20, 150), (20, 150)]
+    for m, n in sizes:
+        b = rng.uniform(0, 40, (m, n))
+        t = rng.uniform(20, 500, (m, n))
+        cap = rng.integers(1, 12, m)
+        cap[0] += max(0, n - int(cap.sum()))  # enough in total
+        allowed = rng.random((m, n)) < 0.9
+        allowed[0, :] = True  # every unit keeps a helper with room
+        exact = solve_pairing(b, t, capacity=cap, time_weight=3.0, allowed=allowed)
+        ref = assignment_pairing(b, t, capacity=cap, time_weight=3.0, allowed=allowed)
+        assert exact.objective == pytest.approx(ref.objective, rel=1e-9, abs=1e-6)
+        assert not (exact.x & ~allowed).any() and (exact.load <= cap).all()
 
 
 def test_given_assignment_scored_on_the_same_objective() -> None:

@@ -18,8 +18,11 @@ and time breaks near-ties. ``λ = 0`` ignores distance; a large ``λ`` pairs nei
 
 This is a generalised assignment / transportation problem with unit profits (a b-matching on a
 bipartite graph); it is solved exactly as a 0–1 integer programme by HiGHS through
-:func:`scipy.optimize.milp` (:func:`solve_pairing`), and checked in the tests against
-:func:`brute_force_pairing`, the enumeration of every feasible assignment. Infeasible inputs —
+:func:`scipy.optimize.milp` (:func:`solve_pairing`), and checked in the tests against two
+independent references: :func:`brute_force_pairing`, the enumeration of every feasible
+assignment (small cases), and :func:`assignment_pairing`, the same problem with one helper per
+helped unit as a rectangular assignment problem over capacity slots solved by
+:func:`scipy.optimize.linear_sum_assignment` (large cases). Infeasible inputs —
 total capacity below total need, or a helped unit with fewer allowed helpers than it needs — are
 found before the solver and said with the amounts; any other infeasibility (forbidden pairs that
 leave too few helpers for a group of helped units, Hall's condition) is reported by the solver
@@ -306,3 +309,29 @@ def expected_fixes(helper_values: np.ndarray, helped_values: np.ndarray,
     score = np.where((o > 0) & (lead > 0), o * lead, 0.0)
     order = [int(k) for k in np.argsort(-score, kind="stable") if score[k] > 0]
     return [(k, float(score[k])) for k in order[:top]]
+
+
+def assignment_pairing(benefit: np.ndarray, minutes: np.ndarray, *,
+                       capacity: Counts = 2, time_weight: float = TIME_WEIGHT,
+                       allowed: np.ndarray | None = None) -> Pairing:
+    """The optimum when every helped unit needs one helper, by a different exact method — the
+    second independent reference of :func:`solve_pairing`, fast enough for large instances:
+    each helper i is copied into ``cap_i`` slots and the rectangular assignment problem
+    (helped units × slots, maximise Σ profit) is solved by
+    :func:`scipy.optimize.linear_sum_assignment` (Crouse's shortest augmenting path, a
+    Jonker–Volgenant variant). Forbidden pairs get a profit so low that no optimum uses them
+    unless the problem is infeasible, which is then said."""
+    from scipy.optimize import linear_sum_assignment
+
+    p = _problem(benefit, minutes, capacity=capacity, need=1, time_weight=time_weight,
+                 allowed=allowed, names=None)
+    slots = np.repeat(np.arange(p.profit.shape[0]), p.capacity)
+    span = float(np.abs(p.profit).max()) if p.profit.size else 0.0
+    forbidden = -(span + 1.0) * (p.profit.shape[1] + 1)
+    gain = np.where(p.allowed, p.profit, forbidden)[slots].T  # helped × slots
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    x = np.zeros(p.profit.shape, bool)
+    x[slots[cols], rows] = True
+    if (x & ~p.allowed).any():
+        raise PlanInputError(t("plan.pair.err.infeasible"))
+    return _result(x, p)

@@ -331,6 +331,10 @@ def _f(frame: pd.DataFrame, row: str, col: str) -> float:
     return float(cast(Any, frame.at[row, col]))
 
 
+def _str(frame: pd.DataFrame, row: str, col: str) -> str:
+    return str(frame.at[row, col])
+
+
 def _solution(key: str, pairing: Pairing, helpers: list[str], helped: list[str],
               capacity: np.ndarray, run_parts: dict[str, Any],
               score: PairingScore | None = None) -> Solution:
@@ -376,6 +380,13 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
         view = evaluation_view(store, level=level, year=year, run=run)
     level = view.level
     notes: list[tuple[str, str]] = []
+    region = load_region(store, level=level, year=None)
+    off = [c for c in view.units.index if c not in region.units.index]
+    if off:
+        listed = {lang: ("、" if lang == "zh" else ", ").join(
+            f"{_str(view.units, c, f'name_{lang}')} {c}" for c in off) for lang in LANGS}
+        notes.append((t("plan.pair.note.off_network", "zh", units=listed["zh"]),
+                      t("plan.pair.note.off_network", "en", units=listed["en"])))
     if helpers:
         helper_codes = _codes(store, helpers, level, view, "helpers")
     elif level == text.level:
@@ -390,25 +401,26 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
             raise PlanInputError(t("plan.pair.err.both_sides", units=", ".join(both)))
     else:
         k = int(caps.sum())
-        rest = view.units.drop(index=helper_codes).sort_values(["score"], kind="stable")
+        rest = view.units.drop(index=helper_codes + off).sort_values(["score"], kind="stable")
         helped_codes = [str(c) for c in rest.index[:k]]
         notes.append((t("plan.pair.note.weakest", "zh", k=len(helped_codes)),
                       t("plan.pair.note.weakest", "en", k=len(helped_codes))))
-    region = load_region(store, level=level, year=None)
+    region.positions(helper_codes + helped_codes)  # a named unit off the network is refused
     # the benefit terms
     used = [c for c in view.indicators
             if with_survey or not view.simulated_survey or c not in view.survey_indicators]
     dims = [d for d in view.dimensions if any(view.ind_dimension[c] == d for c in used)]
     if view.simulated_survey and not with_survey:
         dropped = [d for d in view.dimensions if d not in dims]
-        notes.append(tuple(t("plan.pair.note.no_survey", lang, dims=(
-            "、" if lang == "zh" else ", ").join(view.dim_names[d][0 if lang == "zh" else 1]
-                                                for d in dropped) or "—")
-            for lang in LANGS))  # type: ignore[arg-type]
+        listed = {lang: ("、" if lang == "zh" else ", ").join(
+            view.dim_names[d][0 if lang == "zh" else 1] for d in dropped) or "—"
+            for lang in LANGS}
+        notes.append((t("plan.pair.note.no_survey", "zh", dims=listed["zh"]),
+                      t("plan.pair.note.no_survey", "en", dims=listed["en"])))
     elif view.simulated_survey:
         notes.append((t("plan.pair.note.with_survey", "zh"), t("plan.pair.note.with_survey",
                                                                 "en")))
-    codes = list(view.units.index)
+    codes = [c for c in view.units.index if c not in off]
     obst = view.obstacles.reindex(index=codes, columns=used).to_numpy(float)
     w = dimension_weights(obst, [dims.index(view.ind_dimension[c]) for c in used], len(dims))
     s = view.dim_scores.reindex(index=codes, columns=dims).to_numpy(float)
@@ -417,7 +429,6 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
         raise PlanInputError(t("plan.pair.err.no_scores", units=", ".join(bad)))
     benefit = pd.DataFrame(benefit_matrix(s, s, w), index=codes, columns=codes)
     weights = pd.DataFrame(w, index=codes, columns=dims)
-    region.positions(codes)  # every evaluated unit must be on the network
     minutes = pd.DataFrame(region.times(codes, codes), index=codes, columns=codes)
     parts = {"view": view, "benefit": benefit, "minutes": minutes, "text": text, "used": used}
 
