@@ -175,7 +175,9 @@ def solve_pairing(benefit: np.ndarray, minutes: np.ndarray, *,
     integer for all or one per helper / helped unit; ``time_weight`` λ in benefit points per
     hour; ``names``: (helper names, helped names) for the messages. Exact: HiGHS
     branch-and-bound through :func:`scipy.optimize.milp` with a zero relative gap (the
-    constraint matrix is totally unimodular, so the LP relaxation is already integral). An
+    constraint matrix is totally unimodular, so the LP relaxation is already integral).
+    HiGHS's MIP presolve is switched off: on this structure it costs far more than it saves
+    (50 × 500: ~25 s with it, under 1 s without; ``benchmarks/bench_pairing.py``). An
     infeasible problem is a :class:`~cocity.plan.errors.PlanInputError` saying why."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_array
@@ -192,7 +194,7 @@ def solve_pairing(benefit: np.ndarray, minutes: np.ndarray, *,
     res = milp(c=-p.profit.ravel(), integrality=np.ones(m * n),
                bounds=Bounds(np.zeros(m * n), p.allowed.ravel().astype(float)),
                constraints=LinearConstraint(a, lower, upper),
-               options={"mip_rel_gap": 0.0})
+               options={"mip_rel_gap": 0.0, "presolve": False})
     if res.status == 2:  # infeasible: the forbidden pairs leave too few helpers (Hall)
         raise PlanInputError(t("plan.pair.err.infeasible"))
     if res.status != 0 or res.x is None:
