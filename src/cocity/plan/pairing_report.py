@@ -83,8 +83,10 @@ def summary_table(run: PairingRun) -> pd.DataFrame:
             "solution": sol.key,
             "solution_zh": t(f"plan.pair.solution.{sol.key}", "zh"),
             "solution_en": t(f"plan.pair.solution.{sol.key}", "en"),
-            "pairs": "; ".join(f"{h}→{u}" for h, u in zip(sol.pairs["helper_zh"],
-                                                            sol.pairs["helped_zh"], strict=True)),
+            "pairs_zh": "；".join(f"{h}→{u}" for h, u in zip(
+                sol.pairs["helper_zh"], sol.pairs["helped_zh"], strict=True)),
+            "pairs_en": "; ".join(f"{h}→{u}" for h, u in zip(
+                sol.pairs["helper_en"], sol.pairs["helped_en"], strict=True)),
             "objective": round(p.objective, 3), "benefit": round(p.benefit, 3),
             "minutes": round(p.minutes, 1),
             "feasible": sol.score.feasible if sol.score is not None else True,

@@ -29,7 +29,10 @@ proposal (重庆→泸州、达州; 成都→绵阳、南充, ``pairing_text.yam
 (:func:`cocity.plan.pairing.evaluate_pairing`); (3) the optimum for the text's own helpers,
 capacities and helped units — the like-for-like comparison with (2). For every pair, what it is
 expected to fix (:func:`cocity.plan.pairing.expected_fixes`) and the form of help the text
-names for those indicators (校校合作, 医联体, 馆馆联动; ``pairing_text.yaml``).
+names for those indicators (校校合作, 医联体, 馆馆联动; ``pairing_text.yaml``); where a unit
+lies relative to the cores (``not_fixable`` there) is never listed as fixable by a pairing.
+Evaluated units that are not on the regional network (no boundary) take no part and are named
+in the notes.
 """
 
 from __future__ import annotations
@@ -458,8 +461,10 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
         text_sol = _solution("text", score.pairing, th, tu, tcap, parts, score)
         text_opt = solve("text_optimum", th, tu, tcap)
     else:
-        notes.append((t("plan.pair.note.no_text", "zh", level=level),
-                      t("plan.pair.note.no_text", "en", level=level)))
+        notes.append((t("plan.pair.note.no_text", "zh", level=t(f"plan.region.level.{level}",
+                                                                 "zh")),
+                      t("plan.pair.note.no_text", "en", level=t(f"plan.region.level.{level}",
+                                                                 "en"))))
     notes.append((region.note("zh"), region.note("en")))
     return PairingRun(view=view, region=region, time_weight=float(time_weight),
                       with_survey=with_survey, dimensions=dims, weights=weights,
