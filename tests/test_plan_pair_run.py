@@ -160,6 +160,9 @@ def test_an_edited_run_is_refused(stored_run: Path, tmp_path: Path, store: Store
     with use_lang("en"), pytest.raises(PlanInputError,
                                        match=r"does not match its manifest.*prefecture_indic"):
         run_pairing(store, run=copy)
+    with use_lang("en"), pytest.raises(PlanInputError,
+                                       match="Cannot read the evaluation run folder"):
+        run_pairing(store, run=tmp_path / "nothing")
 
 
 def _cli(*args: str) -> Result:
@@ -195,3 +198,12 @@ def test_cli_refusal_writes_nothing(tmp_path: Path) -> None:
     res = _cli("--out", str(out), "--capacity", "two")
     assert res.exit_code == 2 and "--capacity cannot be read: two" in res.output
     assert not out.exists()
+
+
+def test_cli_default_time_weight_is_the_core_default() -> None:
+    import inspect
+
+    from cocity.cli.plan_pair import pair_cmd
+    from cocity.plan.pairing import TIME_WEIGHT
+
+    assert inspect.signature(pair_cmd).parameters["time_weight"].default == TIME_WEIGHT
