@@ -207,3 +207,18 @@ def test_cli_default_time_weight_is_the_core_default() -> None:
     from cocity.plan.pairing import TIME_WEIGHT
 
     assert inspect.signature(pair_cmd).parameters["time_weight"].default == TIME_WEIGHT
+
+
+def test_the_figures_quoted_in_the_docs(default: PairingRun) -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_pair.md").read_text(
+        encoding="utf-8")
+    assert default.text is not None and default.text_optimum is not None
+    opt, text, best = (default.optimum.pairing.objective, default.text.pairing.objective,
+                       default.text_optimum.pairing.objective)
+    assert f"(objective {opt:.2f})" in doc
+    assert f"proposal scores {text:.2f}" in doc and f"four cities {best:.2f}" in doc
+    assert f"within {best - text:.2f} points" in doc
+    assert "重庆 → 达州、南充 and\n成都 → 遂宁、眉山" in doc
+    assert set(zip(default.optimum.pairs["helper"], default.optimum.pairs["helped"],
+                   strict=True)) == {(CQ, "511700"), (CQ, "511300"), (CD, "510900"),
+                                     (CD, "511400")}
