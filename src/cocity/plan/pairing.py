@@ -13,7 +13,7 @@ a forbidden pair. ``λ`` (``time_weight``) is in benefit points per hour of trav
 paired units: the benefit a helper must bring to be worth one more hour of travel. The default
 ``λ = 2`` (:data:`TIME_WEIGHT`) is a policy choice, not an estimate: one hour of travel costs as
 much as a two-point advantage in a dimension the helped unit is weakest in; with it, on the
-Chengdu–Chongqing prefectures (benefits of ~5–30 points, times of 1–5 hours) the benefit decides
+Chengdu–Chongqing prefectures (benefits of ~5–35 points, times of 1–6 hours) the benefit decides
 and time breaks near-ties. ``λ = 0`` ignores distance; a large ``λ`` pairs neighbours.
 
 This is a generalised assignment / transportation problem with unit profits (a b-matching on a
@@ -95,12 +95,14 @@ def _counts(value: Counts, k: int, what: str,
     if arr.ndim == 0:
         arr = np.full(k, float(arr))
     if arr.shape != (k,):
-        raise PlanInputError(t("plan.pair.err.count_shape", what=what, expected=k,
+        raise PlanInputError(t("plan.pair.err.count_shape", what=t(f"plan.pair.what.{what}"),
+                               expected=k,
                                got=arr.size))
     bad = [f"{names[i]}={arr[i]:g}" for i in range(k)
            if not np.isfinite(arr[i]) or arr[i] < 0 or arr[i] != np.round(arr[i])]
     if bad:
-        raise PlanInputError(t("plan.pair.err.count_value", what=what, values=", ".join(bad)))
+        raise PlanInputError(t("plan.pair.err.count_value", what=t(f"plan.pair.what.{what}"),
+                               values=", ".join(bad)))
     return arr.astype(int)
 
 
