@@ -237,7 +237,7 @@ def compensate(samples: pd.DataFrame, rules: Rules, standard: Standard, *,
         prev = data.groupby("section")[items].shift(1)
         order = data["month"].str[:4].astype(int) * 12 + data["month"].str[5:7].astype(int)
         consecutive = (order - order.groupby(data["section"]).shift(1)) == 1
-        ref = prev.to_numpy(float)
+        ref = np.array(prev.to_numpy(float), dtype=float, copy=True)
         ref[~consecutive.to_numpy(bool)] = np.nan
     data["ratio"] = trend_ratio(data[items].to_numpy(float), ref, weights)
     data["trend"] = trend_state(data["ratio"].to_numpy(float), trend_rule.tolerance)

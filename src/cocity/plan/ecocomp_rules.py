@@ -10,17 +10,19 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 import pydantic
 
 from cocity.i18n import t
-from cocity.spec import Spec, load_spec
+from cocity.spec import Spec, load_spec, merge, read_yaml, validate_spec
 
 ITEMS = ("codmn", "nh3n", "tn", "tp")  # the items of the monitoring data (P-index items)
 CLASSES = ("I", "II", "III", "IV", "V")  # class 6 is 劣V (worse than V)
 WORSE_THAN_V = 6
+RULES_FILE = "ecocomp_rules.yaml"
 
 
 def class_label(c: int, lang: str = "zh") -> str:
@@ -64,15 +66,16 @@ class PIndexRule(Spec):
     amount: pydantic.NonNegativeFloat
     period: Literal["year", "month"] = "year"
 
-    @pydantic.model_validator(mode="after")
-    def _check(self) -> PIndexRule:
-        bad = [k for k in self.weights if k not in ITEMS]
+    @pydantic.field_validator("weights")
+    @classmethod
+    def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in weights if k not in ITEMS]
         if bad:
             raise ValueError(t("plan.ecocomp.spec.weights_items", items=", ".join(bad),
                                allowed=", ".join(ITEMS)))
-        if sum(self.weights.values()) <= 0:
+        if sum(weights.values()) <= 0:
             raise ValueError(t("plan.ecocomp.spec.weights_zero"))
-        return self
+        return weights
 
 
 class TrendRule(Spec):
@@ -80,12 +83,13 @@ class TrendRule(Spec):
     tolerance: float = pydantic.Field(0.05, ge=0, lt=1)
     modifiers: dict[Literal["improved", "stable", "worsened"], float]
 
-    @pydantic.model_validator(mode="after")
-    def _check(self) -> TrendRule:
-        missing = [k for k in ("improved", "stable", "worsened") if k not in self.modifiers]
+    @pydantic.field_validator("modifiers")
+    @classmethod
+    def _modifiers(cls, modifiers: dict[str, float]) -> dict[str, float]:
+        missing = [k for k in ("improved", "stable", "worsened") if k not in modifiers]
         if missing:
             raise ValueError(t("plan.ecocomp.spec.modifiers", missing=", ".join(missing)))
-        return self
+        return modifiers
 
 
 class FixedRule(Spec):
@@ -98,17 +102,18 @@ class FixedRule(Spec):
     amounts: dict[int, float]
     trend: TrendRule
 
-    @pydantic.model_validator(mode="after")
-    def _check(self) -> FixedRule:
-        if not self.amounts:
+    @pydantic.field_validator("amounts")
+    @classmethod
+    def _amounts(cls, amounts: dict[int, float]) -> dict[int, float]:
+        if not amounts:
             raise ValueError(t("plan.ecocomp.spec.amounts_empty"))
-        keys = sorted(self.amounts)
+        keys = sorted(amounts)
         if keys != list(range(keys[0], keys[-1] + 1)):
             raise ValueError(t("plan.ecocomp.spec.amounts_gaps",
                                keys=", ".join(map(str, keys))))
-        if any(self.amounts[b] > self.amounts[a] for a, b in itertools.pairwise(keys)):
+        if any(amounts[b] > amounts[a] for a, b in itertools.pairwise(keys)):
             raise ValueError(t("plan.ecocomp.spec.amounts_order"))
-        return self
+        return amounts
 
     def target(self, section: str) -> int:
         """The target class (1–5) of ``section``."""
@@ -147,7 +152,24 @@ def load_standard() -> Standard:
     return load_spec(Standard, package=__package__, default="ecocomp_gb3838.yaml")
 
 
+# tables a user's file replaces whole (a merge key by key could not remove a row)
+WHOLE = (("p_index", "weights"), ("fixed", "amounts"))
+
+
 def load_rules(source: str | Path | None = None) -> Rules:
-    """The shipped rules, or the user's file merged over them (keys it changes only)."""
-    return load_spec(Rules, source, package=__package__, default="ecocomp_rules.yaml",
-                     overlay=True)
+    """The shipped rules, or the user's file merged over them: mappings key by key, except the
+    tables ``p_index.weights`` and ``fixed.amounts``, which the user's file replaces whole."""
+    shipped, _ = read_yaml(package=__package__, default=RULES_FILE)
+    if source is None:
+        return validate_spec(Rules, shipped, origin=RULES_FILE)
+    user, origin = read_yaml(source)
+    if user is None:
+        user = {}
+    if not isinstance(user, Mapping):
+        return validate_spec(Rules, user, origin=origin)  # refused: not a mapping
+    data = merge(shipped, user)
+    for part, key in WHOLE:
+        given = user.get(part)
+        if isinstance(given, Mapping) and key in given:
+            data[part][key] = given[key]
+    return validate_spec(Rules, data, origin=origin)
