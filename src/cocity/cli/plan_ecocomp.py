@@ -53,7 +53,7 @@ def ecocomp_cmd(
         for key, justify in (("pair_en" if lang == "en" else "pair_zh", "left"),
                              ("to_upstream", "right"), ("to_downstream", "right"),
                              ("net", "right"), ("payer", "left")):
-            table.add_column(t(f"plan.ecocomp.col.{key}"), justify=justify)  # type: ignore[arg-type]
+            table.add_column(t(f"plan.ecocomp.cli.col.{key}"), justify=justify)  # type: ignore[arg-type]
         for r in pairs.to_dict("records"):
             who = (f"{run.name(r['payer'], lang)} → {run.name(r['payee'], lang)}"
                    if r["payer"] else "—")

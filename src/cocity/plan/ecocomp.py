@@ -371,6 +371,34 @@ def pair_totals(payments: pd.DataFrame, *, year: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def group_totals(payments: pd.DataFrame, groups: Mapping[str, str], *,
+                 year: int) -> pd.DataFrame:
+    """The payments between groups of units (a unit's province: ``groups`` unit → group), per
+    unordered pair of groups (a, b), a < b: paid a → b, paid b → a, the net (a → b minus
+    b → a) and who pays whom the net. Payments within one group are left out."""
+    cols = ["year", "side_a", "side_b", "a_to_b", "b_to_a", "net_ab", "payer", "payee",
+            "payments", "simulated", "illustrative"]
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in payments.to_dict("records"):
+        ga, gb = groups[str(r["payer"])], groups[str(r["payee"])]
+        if ga == gb:
+            continue
+        a, b = sorted((ga, gb))
+        row = rows.setdefault((a, b), {"year": year, "side_a": a, "side_b": b, "a_to_b": 0.0,
+                                       "b_to_a": 0.0, "payments": 0, "simulated": False,
+                                       "illustrative": False})
+        row["a_to_b" if ga == a else "b_to_a"] += float(r["amount"])
+        row["payments"] += 1
+        row["simulated"] = row["simulated"] or bool(r["simulated"])
+        row["illustrative"] = row["illustrative"] or bool(r["illustrative"])
+    for row in rows.values():
+        net = row["a_to_b"] - row["b_to_a"]
+        row["net_ab"] = net
+        row["payer"] = row["side_a"] if net > 0 else row["side_b"] if net < 0 else ""
+        row["payee"] = row["side_b"] if net > 0 else row["side_a"] if net < 0 else ""
+    return pd.DataFrame(list(rows.values()), columns=cols)
+
+
 def sections_of(samples: pd.DataFrame) -> Sequence[tuple[str, str, str]]:
     """(section, upstream, downstream) of every section, in order of first appearance."""
     first = samples.drop_duplicates("section")

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from cocity.data.store import Store
 from cocity.i18n import t
-from cocity.plan.ecocomp import Compensation, compensate
+from cocity.plan.ecocomp import Compensation, compensate, group_totals
 from cocity.plan.ecocomp_data import read_monitoring
 from cocity.plan.ecocomp_demo import demo_path
 from cocity.plan.ecocomp_rules import CLASSES, ITEMS, Rules, class_label, load_rules, load_standard
@@ -37,6 +37,7 @@ class EcoCompRun:
     data_file: str
     demo: bool
     rules_file: str | None
+    provinces: pd.DataFrame  # payments between provinces (group_totals)
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def name(self, code: str, lang: str = "zh") -> str:
@@ -82,9 +83,17 @@ def run_ecocomp(store: Store, *, data: str | Path | None = None,
     prov["monitoring"] = {"file": path.name if data is None else str(path),
                           "sha256": sha256_file(path), "rows": int(samples["row"].max() - 1),
                           "simulated": comp.simulated}
+    prov["user_data"] = bool(prov.get("user_data")) or data is not None
+    extra = sorted(set(table["province"]) - set(table.index))
+    if extra:
+        more = units.loc[extra, ["name_zh", "name_en", "lon", "lat", "level"]].copy()
+        more["province"] = extra
+        table = pd.concat([table, more])
+    groups = {c: str(table.at[c, "province"]) for c in used}
+    between = group_totals(comp.payments, groups, year=comp.year)
     return EcoCompRun(comp=comp, rules=rules_, units=table, data_file=str(path),
                       demo=data is None, rules_file=None if rules is None else str(rules),
-                      provenance=prov)
+                      provinces=between, provenance=prov)
 
 
 # ---------------------------------------------------------------------- the report
@@ -198,7 +207,9 @@ def ecocomp_report(run: EcoCompRun) -> PlanReport:
     monthly["class"] = [class_label(int(c), "zh") for c in monthly["class"]]
     monthly["target"] = [CLASSES[int(c) - 1] for c in monthly["target"]]
     monthly = _names(run, monthly, ["payer", "payee"])
+    monthly[["p", "ratio"]] = monthly[["p", "ratio"]].round(4)
     yearly = comp.yearly.copy()
+    yearly[[*ITEMS, "p"]] = yearly[[*ITEMS, "p"]].round(4)
     yearly["class"] = [class_label(int(c), "zh") for c in yearly["class"]]
     payments = _names(run, comp.payments, ["payer", "payee"])
     pairs = comp.pairs.copy()
@@ -211,6 +222,14 @@ def ecocomp_report(run: EcoCompRun) -> PlanReport:
                    "to_upstream", "to_downstream", "net", "payer", "payer_name", "payee",
                    "payee_name", "payments", "simulated", "illustrative"]]
     baseline = comp.baseline.copy()
+    provinces = _names(run, run.provinces, ["side_a", "side_b", "payer", "payee"])
+    for lg in ("zh", "en"):
+        provinces[f"explanation_{lg}"] = [
+            t("plan.ecocomp.explain.provinces", lg, year=r["year"], payer=run.name(r["payer"], lg),
+              payee=run.name(r["payee"], lg), amount=f"{abs(r['net_ab']):,.2f}",
+              n=r["payments"]) if r["payer"] else t("plan.ecocomp.explain.no_payment", lg)
+            for r in provinces.to_dict("records")]
+    baseline[list(ITEMS)] = baseline[list(ITEMS)].round(4)
     total = float(comp.payments["amount"].sum()) if not comp.payments.empty else 0.0
     notice = None
     parts = []
@@ -235,6 +254,8 @@ def ecocomp_report(run: EcoCompRun) -> PlanReport:
     tables = [
         PlanTable("pairs", pairs, "按政府对汇总的年度补偿", "Yearly payments per pair of "
                   "governments", labels=LABELS),
+        PlanTable("provinces", provinces, "省级之间的补偿（两省市合计）", "Payments between "
+                  "provinces (sum over their units)", labels=LABELS),
         PlanTable("payments", payments, "每笔补偿及说明", "Every payment, explained",
                   labels=LABELS),
         PlanTable("yearly", yearly, "断面年度结果（P 指数）", "Yearly result per section (P "
