@@ -216,6 +216,8 @@ def test_rule_choice_and_refusals() -> None:
         compensate(samples, _rules(), load_standard(), rule="money")
     with pytest.raises(PlanInputError, match="2019"):
         compensate(samples, _rules(), load_standard(), year=2019)
+    with pytest.raises(PlanInputError, match="S9"):
+        compensate(samples, _rules(fixed={"targets": {"S9": "II"}}), load_standard())
     no_base = load_rules_mapping({"baseline": {"years": [2020], "values": {}}})
     with pytest.raises(PlanInputError, match="S1"):
         compensate(samples, no_base, load_standard())

@@ -219,6 +219,11 @@ def compensate(samples: pd.DataFrame, rules: Rules, standard: Standard, *,
     if year not in years:
         raise PlanInputError(t("plan.ecocomp.err.year", year=year,
                                years=", ".join(map(str, years))))
+    known = set(data["section"].astype(str))
+    strays = sorted((set(rules.fixed.targets) | set(rules.baseline.values)) - known)
+    if strays:
+        raise PlanInputError(t("plan.ecocomp.err.unknown_sections", sections=", ".join(strays),
+                               known=", ".join(sorted(known))))
     base = baselines(data, rules)
     items = list(ITEMS)
     weights = np.array([rules.p_index.weights.get(k, 0.0) for k in items])

@@ -251,6 +251,8 @@ def ecocomp_report(run: EcoCompRun) -> PlanReport:
              *comp.notes]
     if run.demo:
         notes.append((t("plan.ecocomp.note.demo", "zh"), t("plan.ecocomp.note.demo", "en")))
+    for frame in (pairs, yearly, provinces):  # a year, not a quantity (no thousands separator)
+        frame["year"] = frame["year"].astype(str)
     tables = [
         PlanTable("pairs", pairs, "按政府对汇总的年度补偿", "Yearly payments per pair of "
                   "governments", labels=LABELS),
