@@ -128,11 +128,7 @@ def _rules(**over: object) -> object:
 
 
 def load_rules_mapping(data: dict[str, object]):  # type: ignore[no-untyped-def]
-    from cocity.plan.ecocomp_rules import Rules
-    from cocity.spec import load_spec
-
-    return load_spec(Rules, data, package="cocity.plan", default="ecocomp_rules.yaml",
-                     overlay=True)
+    return load_rules(data)
 
 
 def test_compensate_hand_computed_year() -> None:
@@ -210,6 +206,7 @@ def test_rule_choice_and_refusals() -> None:
     samples = _samples([("S1", "2023-01", 3.0, 0.3, 1.0, 0.1)])
     only_p = compensate(samples, _rules(), load_standard(), rule="p-index")
     assert only_p.payments["rule"].unique().tolist() == ["p-index"]
+    assert only_p.monthly["amount"].isna().all() and only_p.yearly["fixed_net"].isna().all()
     only_fixed = compensate(samples, _rules(), load_standard(), rule="fixed")
     assert only_fixed.payments["rule"].unique().tolist() == ["fixed"]
     with pytest.raises(PlanInputError, match="p-index, fixed, both"):

@@ -334,6 +334,10 @@ def compensate(samples: pd.DataFrame, rules: Rules, standard: Standard, *,
                     "p", "ratio", "trend", "class_part", "trend_part", "amount", "payer",
                     "payee", "explanation_zh", "explanation_en", "simulated"]
     monthly = monthly[monthly_cols].copy()
+    if rule == "p-index":  # the fixed-amount rule is not applied: show none of its amounts
+        monthly[["class_part", "trend_part", "amount"]] = np.nan
+        monthly[["payer", "payee", "explanation_zh", "explanation_en"]] = ""
+        yearly["fixed_net"] = np.nan
     monthly["illustrative"] = rules.illustrative
     pairs = pair_totals(pay, year=year)
     notes = []

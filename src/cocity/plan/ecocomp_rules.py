@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 
@@ -156,13 +156,17 @@ def load_standard() -> Standard:
 WHOLE = (("p_index", "weights"), ("fixed", "amounts"))
 
 
-def load_rules(source: str | Path | None = None) -> Rules:
-    """The shipped rules, or the user's file merged over them: mappings key by key, except the
-    tables ``p_index.weights`` and ``fixed.amounts``, which the user's file replaces whole."""
+def load_rules(source: str | Path | Mapping[str, Any] | None = None) -> Rules:
+    """The shipped rules, or the user's file (or mapping) merged over them: mappings key by
+    key, except the tables ``p_index.weights`` and ``fixed.amounts``, which the user's file
+    replaces whole."""
     shipped, _ = read_yaml(package=__package__, default=RULES_FILE)
     if source is None:
         return validate_spec(Rules, shipped, origin=RULES_FILE)
-    user, origin = read_yaml(source)
+    if isinstance(source, Mapping):
+        user, origin = dict(source), "<rules>"
+    else:
+        user, origin = read_yaml(source)
     if user is None:
         user = {}
     if not isinstance(user, Mapping):
