@@ -118,3 +118,27 @@ def test_help_loads_no_numerical_stack() -> None:
 
     heavy = loaded("plan", "ecocomp", "--help") & set(HEAVY)
     assert heavy == set(), f"cocity plan ecocomp --help imported {sorted(heavy)}"
+
+
+def test_the_guide_s_examples_run(tmp_path: Path) -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    from cocity.plan.ecocomp_rules import load_rules
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_ecocomp.md").read_text(
+        encoding="utf-8")
+    commands = re.findall(r"^    (cocity .+)$", doc, flags=re.M)
+    assert len(commands) == 4
+    # the rules example is a valid rules file
+    block = doc[doc.index("    illustrative: false"):doc.index("Checked at once")]
+    rules = load_rules(yaml.safe_load("\n".join(x[4:] for x in block.splitlines())))
+    assert rules.fixed.target("川渝界 A 断面") == 2 and rules.p_index.amount == 5000
+    # the commands on the default data (the last one needs the user's own files)
+    for line in commands[:3]:
+        args = shlex.split(line)[1:]
+        args[args.index("--out") + 1] = str(tmp_path / args[args.index("--out") + 1])
+        res = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert res.exit_code == 0, (line, res.output)
