@@ -40,7 +40,7 @@ the sums each way and the net (yearly sums are the sums of the monthly payments)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -406,10 +406,3 @@ def group_totals(payments: pd.DataFrame, groups: Mapping[str, str], *,
         row["payer"] = row["side_a"] if net > 0 else row["side_b"] if net < 0 else ""
         row["payee"] = row["side_b"] if net > 0 else row["side_a"] if net < 0 else ""
     return pd.DataFrame(list(rows.values()), columns=cols)
-
-
-def sections_of(samples: pd.DataFrame) -> Sequence[tuple[str, str, str]]:
-    """(section, upstream, downstream) of every section, in order of first appearance."""
-    first = samples.drop_duplicates("section")
-    return list(zip(first["section"].astype(str), first["upstream"].astype(str),
-                    first["downstream"].astype(str), strict=True))

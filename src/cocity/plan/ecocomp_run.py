@@ -81,7 +81,7 @@ def run_ecocomp(store: Store, *, data: str | Path | None = None,
     comp = compensate(samples, rules_, standard, year=year, rule=rule, names=names)
     prov = provenance(store, indicators=[])
     prov["monitoring"] = {"file": path.name if data is None else str(path),
-                          "sha256": sha256_file(path), "rows": int(samples["row"].max() - 1),
+                          "sha256": sha256_file(path), "samples": len(samples),
                           "simulated": comp.simulated}
     prov["user_data"] = bool(prov.get("user_data")) or data is not None
     extra = sorted(set(table["province"]) - set(table.index))
