@@ -38,6 +38,7 @@ def test_default_run_writes_every_output_flagged_simulated(tmp_path: Path) -> No
         frame = pd.read_csv(out / f"{stem}.csv")
         assert len(frame) > 0, stem
         assert frame["simulated"].all() and frame["illustrative"].all(), stem
+    assert pd.read_csv(out / "baseline.csv")["simulated"].all()
     assert {x.flag for x in read_layers(out / "layers.geojson")} == {"simulated"}
     html = (out / "ecocomp.html").read_text(encoding="utf-8")
     assert "监测数据为模拟数据" in html and "SIMULATED" in html

@@ -140,22 +140,25 @@ def _fmt(x: float) -> str:
 
 
 def baselines(samples: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """C_i0 per section (index ``section``, columns ITEMS, ``source``): the rules' values, else
-    the mean of the monthly values of the baseline years; a section with neither is refused."""
+    """C_i0 per section (index ``section``, columns ITEMS, ``source``, ``simulated``): the
+    rules' values, else the mean of the monthly values of the baseline years; a section with
+    neither is refused."""
     rows: dict[str, dict[str, Any]] = {}
     years = samples["month"].str[:4].astype(int)
     missing: list[str] = []
     for section in pd.unique(samples["section"]):
         given = rules.baseline.values.get(str(section))
         if given is not None:
-            rows[str(section)] = {**{k: float(given[k]) for k in ITEMS}, "source": "rules"}
+            rows[str(section)] = {**{k: float(given[k]) for k in ITEMS}, "source": "rules",
+                                  "simulated": False}
             continue
         sub = samples[(samples["section"] == section) & years.isin(rules.baseline.years)]
         if sub.empty:
             missing.append(str(section))
             continue
         rows[str(section)] = {**{k: float(sub[k].mean()) for k in ITEMS},
-                              "source": "mean " + ",".join(map(str, rules.baseline.years))}
+                              "source": "mean " + ",".join(map(str, rules.baseline.years)),
+                              "simulated": bool(sub["simulated"].any())}
     if missing:
         raise PlanInputError(t("plan.ecocomp.err.no_baseline", sections=", ".join(missing),
                                years=", ".join(map(str, rules.baseline.years)) or "—"))
