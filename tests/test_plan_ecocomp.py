@@ -310,3 +310,12 @@ def test_the_demo_is_reproducible_and_flagged_simulated() -> None:
     assert shipped["simulated"].all()
     assert len(shipped) == 4 * 36
     assert not simulate_demo(seed=1).equals(again)
+
+
+def test_lakes_use_total_nitrogen_and_the_lake_phosphorus_limits() -> None:
+    # TN 1.2 is class IV (≤ 1.5) and TP 0.05 is class III for lakes (≤ 0.05) but II for rivers
+    samples = _samples([("S1", "2023-01", 1.0, 0.1, 1.2, 0.05)])
+    river = compensate(samples, _rules(), load_standard())
+    lake = compensate(samples, _rules(water_body="lake"), load_standard())
+    assert river.monthly["class"].tolist() == [2]
+    assert lake.monthly["class"].tolist() == [4]
