@@ -122,6 +122,7 @@ def _register() -> None:
         imports,
         index,
         plan,
+        plan_ecocomp,
         plan_pair,
         portal,
         profile,
