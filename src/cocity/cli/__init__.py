@@ -122,6 +122,8 @@ def _register() -> None:
         imports,
         index,
         plan,
+        plan_map,
+        plan_share,
         portal,
         profile,
         publish,

@@ -271,7 +271,7 @@ def share_report(s: Sharing, *, store: Any) -> PlanReport:
         "lon": pts["lon"].astype(float), "lat": pts["lat"].astype(float),
         "label_zh": [f"{z} {v:,.2f}" for z, v in zip(pts["name_zh"], shares, strict=True)],
         "label_en": [f"{e} {v:,.2f}" for e, v in zip(pts["name_en"], shares, strict=True)],
-        "code": pts["code"]}), color="#d62728"))
+        "code": pts["code"]}), color="#d62728", flag=flag))  # type: ignore[arg-type]
     if s.root is not None:
         u = store.units()
         r = u[u["code"].astype(str) == s.root].iloc[0]
