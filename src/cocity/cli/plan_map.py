@@ -43,7 +43,7 @@ def map_cmd(
                 "source"):
         table.add_column(t(f"plan.map.col.{col}"))
     for row in layers_table(m).itertuples(index=False):
-        flag = t(f"plan.page.flag.{row.flag}") if row.flag else ""
+        flag = t("plan.page.flag." + str(row.flag)) if row.flag else ""
         label = row.label_zh if lang == "zh" else row.label_en
         table.add_row(escape(str(row.layer)), escape(str(label)), str(row.features), flag,
                       escape(str(row.source)))
