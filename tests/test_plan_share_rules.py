@@ -175,3 +175,17 @@ def test_bad_games_are_refused():
         nucleolus(np.array([0.0, 1.0, 1.0, 3.0]))
     with pytest.raises(PlanInputError, match=r"samples|抽样"):
         shapley_sampled(lambda s: float(len(s)), 3, samples=1, seed=0)
+
+
+def test_nucleolus_matches_coopgame_on_general_games_with_or_without_a_core():
+    rng = np.random.default_rng(np.random.SeedSequence(21).spawn(1)[0])
+    empty_cores = 0
+    for _ in range(30):
+        n = int(rng.integers(2, 7))
+        c = np.r_[0.0, rng.uniform(1, 10, size=(1 << n) - 1)]
+        alone = c[[1 << i for i in range(n)]].sum()
+        c[-1] = min(c[-1], alone * rng.uniform(0.5, 1.0))  # a non-empty imputation set
+        empty_cores += not core_nonempty(c)
+        ref = coopgame.cost_nucleolus(coopgame.Game(list(c[1:])))
+        assert nucleolus(c).shares == pytest.approx(ref, abs=1e-6)
+    assert empty_cores > 0  # the comparison covers games whose core is empty

@@ -47,6 +47,7 @@ class Project:
     status: str | None
     path: tuple[tuple[float, float], ...]
     drawn_through_units: bool
+    unit_names: tuple[tuple[str, str], ...] = ()
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -74,11 +75,13 @@ class Register:
         """One row per project (the table of the page and the CSV)."""
         return pd.DataFrame([{
             "id": p.id, "name_zh": p.name_zh, "name_en": p.name_en, "kind": p.kind,
-            "units": "+".join(p.units), "cost_yi": p.cost_yi,
+            "units": "+".join(p.units),
+            "units_zh": "+".join(zh for zh, _ in p.unit_names),
+            "units_en": "+".join(en for _, en in p.unit_names), "cost_yi": p.cost_yi,
             "status": p.status or "", "illustrative": self.illustrative,
             "geometry": "units" if p.drawn_through_units else "given"} for p in self.projects],
-            columns=["id", "name_zh", "name_en", "kind", "units", "cost_yi", "status",
-                     "illustrative", "geometry"])
+            columns=["id", "name_zh", "name_en", "kind", "units", "units_zh", "units_en",
+                     "cost_yi", "status", "illustrative", "geometry"])
 
 
 # ---------------------------------------------------------------------- reading
@@ -143,9 +146,11 @@ def _coords(geom: Any) -> list[tuple[float, float]] | None:
 
 def parse_register(rows: list[dict[str, Any]], *, resolve: Callable[[str], str | None],
                    points: Mapping[str, tuple[float, float]], source: str,
-                   meta: Mapping[str, Any] | None = None) -> Register:
+                   meta: Mapping[str, Any] | None = None,
+                   names: Mapping[str, tuple[str, str]] | None = None) -> Register:
     """Validate the rows of a register (module docstring); ``resolve(name)`` gives a unit's
-    code or ``None``, ``points[code]`` its representative point. Row numbers are 1-based
+    code or ``None``, ``points[code]`` its representative point, ``names[code]`` its
+    ``(name_zh, name_en)`` (default: the code). Row numbers are 1-based
     data rows (in a CSV, the header is line 1 and row 1 is line 2)."""
     issues: list[str] = []
     projects: list[Project] = []
@@ -175,11 +180,11 @@ def parse_register(rows: list[dict[str, Any]], *, resolve: Callable[[str], str |
             bad.append(t("plan.projects.err.status", status=status,
                          allowed="|".join(STATUSES), **where))
         units_raw = raw.get("units")
-        names = ([_text(u) for u in units_raw] if isinstance(units_raw, list)
+        given = ([_text(u) for u in units_raw] if isinstance(units_raw, list)
                  else [p.strip() for p in _text(units_raw).split("+")] if _text(units_raw)
                  else [])
         codes: list[str] = []
-        for name in names:
+        for name in given:
             code = resolve(name) if name else None
             if code is None:
                 bad.append(t("plan.projects.err.unit", name=name, **where))
@@ -187,7 +192,7 @@ def parse_register(rows: list[dict[str, Any]], *, resolve: Callable[[str], str |
                 bad.append(t("plan.projects.err.unit_repeat", name=name, **where))
             else:
                 codes.append(code)
-        if not names:
+        if not given:
             bad.append(t("plan.projects.err.no_units", **where))
         cost_raw = raw.get("cost_yi")
         cost: float | None = None
@@ -212,7 +217,8 @@ def parse_register(rows: list[dict[str, Any]], *, resolve: Callable[[str], str |
         projects.append(Project(id=pid, name_zh=_text(raw["name_zh"]),
                                 name_en=_text(raw["name_en"]), kind=kind, units=tuple(codes),
                                 cost_yi=cost, status=status or None, path=tuple(path),
-                                drawn_through_units=drawn))
+                                drawn_through_units=drawn,
+                                unit_names=tuple((names or {}).get(c, (c, c)) for c in codes)))
     if not rows:
         issues.append(t("plan.projects.err.empty", file=source))
     if issues:
@@ -245,7 +251,10 @@ def read_register(store: Any, path: str | Path | None = None) -> Register:
             return None
         return code if code in points else None
 
+    names = {str(c): (str(z), str(e))
+             for c, z, e in zip(units["code"], units["name_zh"], units["name_en"], strict=True)}
     source = file.name if path is None else str(file)
-    reg = parse_register(rows, resolve=resolve, points=points, source=source, meta=meta)
+    reg = parse_register(rows, resolve=resolve, points=points, source=source, meta=meta,
+                         names=names)
     return Register(projects=reg.projects, source=reg.source, illustrative=reg.illustrative,
                     note=reg.note, sha256=sha256_file(file))

@@ -221,6 +221,11 @@ def allocation_table(s: Sharing) -> pd.DataFrame:
     return out
 
 
+def _names(s: Sharing, idx: tuple[int, ...], lang: str) -> str:
+    col = "name_zh" if lang == "zh" else "name_en"
+    return "+".join(str(s.names[col].iloc[i]) for i in idx)
+
+
 def core_table(s: Sharing) -> pd.DataFrame:
     """One row per rule: in the core or not, the smallest saving ``c(S) − x(S)`` and the
     coalition attaining it."""
@@ -230,10 +235,11 @@ def core_table(s: Sharing) -> pd.DataFrame:
                      "method_en": t(f"plan.share.col.{a.method}", "en"), "in_core": c.in_core,
                      "min_saving": c.min_excess,
                      "coalition": "+".join(s.codes[i] for i in c.members),
-                     "coalition_zh": "+".join(str(s.names["name_zh"].iloc[i])
-                                              for i in c.members)})
+                     "coalition_zh": _names(s, c.members, "zh"),
+                     "coalition_en": _names(s, c.members, "en")})
     return pd.DataFrame(rows, columns=["method", "method_zh", "method_en", "in_core",
-                                       "min_saving", "coalition", "coalition_zh"])
+                                       "min_saving", "coalition", "coalition_zh",
+                                       "coalition_en"])
 
 
 def coalition_table(s: Sharing) -> pd.DataFrame:
@@ -243,9 +249,10 @@ def coalition_table(s: Sharing) -> pd.DataFrame:
     for mask in range(1, min(1 << n, MAX_COALITION_ROWS)):
         idx = members(mask)
         rows.append({"coalition": "+".join(s.codes[i] for i in idx),
-                     "coalition_zh": "+".join(str(s.names["name_zh"].iloc[i]) for i in idx),
+                     "coalition_zh": _names(s, idx, "zh"), "coalition_en": _names(s, idx, "en"),
                      "size": len(idx), "cost": float(s.costs[mask])})
-    return pd.DataFrame(rows, columns=["coalition", "coalition_zh", "size", "cost"])
+    return pd.DataFrame(rows, columns=["coalition", "coalition_zh", "coalition_en", "size",
+                                       "cost"])
 
 
 def _project_layer(p: Project, flag: str | None) -> Layer:
