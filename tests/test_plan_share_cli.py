@@ -15,7 +15,7 @@ from cocity.outputs import verify_outputs
 from cocity.plan.errors import PlanInputError
 from cocity.plan.sharing import shapley
 from cocity.plan.sharing_costs import table_game
-from cocity.report.plan_page import Layer, PlanReport, read_layers, write_plan_report
+from cocity.report.plan_page import read_layers
 
 runner = CliRunner()
 
@@ -82,6 +82,27 @@ def test_share_refusals_write_nothing(tmp_path):
     res = run("share", "--out", str(out), "--project", "xian-chongqing-hsr",
               "--method", "nucleolus")
     assert res.exit_code == 0  # two units: root + one player, a trivial but valid game
+    short = tmp_path / "short.csv"
+    short.write_text("id,name_zh,name_en,kind,units\nr1,甲,A,rail,成都+重庆\n", encoding="utf-8")
+    res = run("share", "--out", str(tmp_path / "short"), "--projects", str(short))
+    assert res.exit_code == 2 and "short.csv" in res.output and "--project" in res.output
+    assert not (tmp_path / "short").exists()
+
+
+def test_a_rule_that_does_not_apply_is_skipped_with_all_and_refused_alone(tmp_path):
+    # c(i) = 2, c(ij) = 2, c(N) = 5: each separable cost 5 − 2 = 3 exceeds c(i) = 2
+    table = tmp_path / "costs.csv"
+    table.write_text("coalition,cost\n成都,2\n重庆,2\n绵阳,2\n成都+重庆,2\n成都+绵阳,2\n"
+                     "重庆+绵阳,2\n成都+重庆+绵阳,5\n", encoding="utf-8")
+    res = run("share", "--out", str(tmp_path / "all"), "--costs", str(table))
+    assert res.exit_code == 0, res.output
+    assert "SCRB not computed" in res.output
+    alloc = pd.read_csv(tmp_path / "all" / "allocation.csv")
+    assert "scrb" not in alloc.columns and "nucleolus" in alloc.columns
+    notes = json.loads((tmp_path / "all" / "manifest.json").read_text(encoding="utf-8"))["notes"]
+    assert any("SCRB" in n["en"] and "SCRB" in n["zh"] for n in notes)
+    res = run("share", "--out", str(tmp_path / "one"), "--costs", str(table), "--method", "scrb")
+    assert res.exit_code == 2 and "SCRB" in res.output and not (tmp_path / "one").exists()
 
 
 def test_coalition_table_names_every_problem(english):
@@ -98,37 +119,3 @@ def test_coalition_table_names_every_problem(english):
         assert part in msg
     with pytest.raises(PlanInputError, match="cost"):
         table_game(pd.DataFrame({"coalition": ["成都"]}), names.get, source="c.csv")
-
-
-def test_map_draws_the_register_and_output_folders(default_share, tmp_path):
-    share_out, _ = default_share
-    other = tmp_path / "locate"
-    write_plan_report(PlanReport(kind="demo", title_zh="示例", title_en="Example", layers=[
-        Layer("centre", "服务中心", "Service centre", "points",
-              pd.DataFrame({"lon": [105.0], "lat": [30.1], "label_zh": ["中心"],
-                            "label_en": ["Centre"]}), flag="simulated")]), other)
-    out = tmp_path / "map"
-    res = run("map", "--out", str(out), "--from", str(share_out), "--from", str(other))
-    assert res.exit_code == 0, res.output
-    layers = pd.read_csv(out / "layers.csv")
-    assert layers["layer"].tolist() == ["projects/rail", "projects/road", "out/project",
-                                        "out/members", "out/root", "locate/centre"]
-    assert layers["source"].tolist()[-1] == str(other)
-    back = {x.key: x for x in read_layers(out / "layers.geojson")}
-    assert back["locate/centre"].flag == "simulated"
-    assert set(back["projects/rail"].features["status"]) == {"", "in_service"}
-    doc = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert verify_outputs(doc, out) == [] and doc["simulated"] and doc["illustrative"]
-    alone = tmp_path / "alone"
-    assert run("map", "--out", str(alone)).exit_code == 0
-    assert pd.read_csv(alone / "layers.csv")["layer"].tolist() == ["projects/rail",
-                                                                   "projects/road"]
-
-
-def test_map_refuses_a_folder_without_layers(tmp_path):
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    out = tmp_path / "map"
-    res = run("map", "--out", str(out), "--from", str(empty), "--from", str(tmp_path / "gone"))
-    assert res.exit_code == 2 and not out.exists()
-    assert "layers.geojson" in res.output and "gone" in res.output

@@ -21,6 +21,17 @@ Rules (formulas in each docstring):
 - :func:`in_core`, :func:`core_nonempty` — the core ``{x : x(N) = c(N), x(S) ≤ c(S) ∀S}``
   (Gillies 1959) and the Bondareva–Shapley linear programme.
 
+Checked (``tests/test_plan_share_rules.py``) against: the airport game's closed form
+(Littlechild & Owen 1973: the Shapley value shares each cost increment equally among those who
+need it); the published nucleolus example of Ferguson, *Game Theory*, Part IV (coalitional
+games) — v = (−1, 0, 1, 3, 4, 2, 5) on {1},{2},{3},{12},{13},{23},{123}, nucleolus
+(8/3, 2/3, 5/3), as used in the tests of the R package CoopGame; the Shapley example of the R
+package GameTheoryAllocation (``Shapley_value``: cost game (1, 1, 2, 1, 2, 2, 2) → (1/3, 1/3,
+4/3)); and the independent Rust implementation ``coopgame-py`` 0.3.0 (``shapley``,
+``cost_nucleolus``, ``airport``) on identical games. The TVA game (Straffin & Heaney 1981) and
+the Swedish municipalities game (Young, Okada & Hashimoto 1982) are not among the references:
+their coalition costs were not found in a source at hand.
+
 Pure: arrays in, dataclasses out; no store, no files.
 """
 
