@@ -39,6 +39,15 @@ def test_map_draws_the_register_and_output_folders(tmp_path):
     assert set(back["projects/rail"].features["status"]) == {"", "in_service"}
     doc = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert verify_outputs(doc, out) == [] and doc["simulated"] and doc["illustrative"]
+    twin = tmp_path / "twin" / "out"
+    write_plan_report(PlanReport(kind="demo", title_zh="示例", title_en="Example", layers=[
+        Layer("centre", "中心", "Centre", "points",
+              pd.DataFrame({"lon": [104.0], "lat": [30.0], "label_zh": ["甲"],
+                            "label_en": ["A"]}))]), twin)
+    res = run("map", "--out", str(tmp_path / "twins"), "--from", str(share_out), "--from",
+              str(twin))
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(tmp_path / "twins" / "layers.csv")["layer"].tolist()[-1] == "out-2/centre"
     alone = tmp_path / "alone"
     assert run("map", "--out", str(alone)).exit_code == 0
     assert pd.read_csv(alone / "layers.csv")["layer"].tolist() == ["projects/rail",

@@ -61,9 +61,10 @@ def project_layers(register: Register) -> list[Layer]:
     return layers
 
 
-def folder_layers(folder: str | Path) -> list[Layer]:
-    """The layers of one output folder, keyed ``<folder name>/<layer key>``; a folder that is
-    missing or has no ``layers.geojson`` is refused by name."""
+def folder_layers(folder: str | Path, *, prefix: str | None = None) -> list[Layer]:
+    """The layers of one output folder, keyed ``<prefix>/<layer key>`` (default prefix: the
+    folder's name); a folder that is missing or has no ``layers.geojson`` is refused by
+    name."""
     path = Path(folder)
     file = path / LAYERS_FILE
     if not path.is_dir():
@@ -75,21 +76,30 @@ def folder_layers(folder: str | Path) -> list[Layer]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PlanInputError(t("plan.map.err.bad_layers", file=str(file),
                                error=str(exc))) from None
-    return [Layer(f"{path.name}/{x.key}", x.label_zh, x.label_en, x.kind, x.features,
+    prefix = path.name if prefix is None else prefix
+    return [Layer(f"{prefix}/{x.key}", x.label_zh, x.label_en, x.kind, x.features,
                   color=x.color, flag=x.flag) for x in layers]
 
 
 def build_map(store: Any, *, sources: Sequence[str | Path] = (),
               projects: str | Path | None = None) -> PlanMap:
     """The register's layers then every folder's layers, all checked before anything is
-    drawn (every bad folder named in one error)."""
+    drawn (every bad folder named in one error). Folders of the same name get the prefixes
+    ``name``, ``name-2``, … so that no two layers share a key."""
     register = read_register(store, projects)
     layers = project_layers(register)
     origin: list[str | None] = [None] * len(layers)
     problems = []
+    used: set[str] = set()
     for folder in sources:
+        name = Path(folder).name
+        prefix, k = name, 1
+        while prefix in used:
+            k += 1
+            prefix = f"{name}-{k}"
+        used.add(prefix)
         try:
-            got = folder_layers(folder)
+            got = folder_layers(folder, prefix=prefix)
         except PlanInputError as exc:
             problems.append(str(exc))
             continue
