@@ -128,16 +128,6 @@ def incidence(n: int) -> np.ndarray:
     return ((masks[:, None] >> np.arange(n)[None, :]) & 1).astype(float)
 
 
-def game_from_function(cost_fn: Callable[[tuple[int, ...]], float], n: int) -> np.ndarray:
-    """The ``2**n`` costs of ``cost_fn(members)`` (``cost_fn(()) `` is taken as 0)."""
-    if n > MAX_EXACT:
-        raise PlanInputError(t("plan.share.err.too_many_exact", n=n, max=MAX_EXACT))
-    costs = np.zeros(1 << n)
-    for s in range(1, 1 << n):
-        costs[s] = float(cost_fn(members(s)))
-    return costs
-
-
 def airport_game(requirements: Sequence[float]) -> np.ndarray:
     """The airport game of Littlechild & Owen (1973): ``c(S) = max_{i∈S} r_i`` (a runway long
     enough for the most demanding member of ``S`` serves them all)."""
@@ -181,8 +171,8 @@ def shapley_sampled(cost_fn: Callable[[tuple[int, ...]], float], n: int, *, samp
     ``c(P_i^π ∪ {i}) − c(P_i^π)`` (``P_i^π``: the players before ``i``); the estimate is the
     mean and the 95 % interval ``mean ± 1.96 · sd / √samples`` per player (normal
     approximation). Each order costs ``n`` calls of ``cost_fn(members)``. The orders come
-    from ``numpy.random.SeedSequence(seed).spawn(1)``; the shares are rescaled by nothing —
-    each order's marginal costs sum to ``c(N)`` exactly, so the estimate is efficient."""
+    from ``numpy.random.SeedSequence(seed).spawn(1)``. Each order's marginal costs sum to
+    ``c(N)`` exactly, so the estimate is efficient without rescaling."""
     if samples < 2:
         raise PlanInputError(t("plan.share.err.samples", samples=samples))
     if n < 1:
