@@ -212,7 +212,9 @@ def plan_map_figure(boundaries: pd.DataFrame, layers: Sequence[Layer],
     # explicit ranges in Mercator fill the frame; fitbounds leaves a region this small tiny
     fig.update_geos(fitbounds=False, projection={"type": "mercator"},
                     lonaxis_range=[x0 - pad, x1 + pad], lataxis_range=[y0 - pad, y1 + pad])
-    fig.update_layout(height=MAP_HEIGHT)
+    # the legend under the map: a planning map may carry a dozen layers
+    fig.update_layout(height=MAP_HEIGHT, legend={"orientation": "h", "x": 0, "y": 0,
+                                                 "yanchor": "top", "bgcolor": "#ffffff"})
     return fig
 
 
