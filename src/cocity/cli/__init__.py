@@ -122,6 +122,7 @@ def _register() -> None:
         imports,
         index,
         plan,
+        plan_locate,
         portal,
         profile,
         publish,
