@@ -58,6 +58,8 @@ def _brute_lscp(cost: np.ndarray, radius: float) -> int:
     raise AssertionError("no cover")
 
 
+# PuLP 3.3 announces its 4.0 API on every variable spopt creates
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulp")
 CBC = pulp.PULP_CBC_CMD(msg=False)
 
 
