@@ -71,7 +71,7 @@ from cocity.i18n import t
 from cocity.plan.errors import PlanInputError
 
 MODELS = ("p-median", "p-centre", "mclp", "lscp")
-DEPTH0 = 1  # first truncation of the p-median: DEPTH0 · ⌈m / p⌉ nearest candidates
+DEPTH0 = 2  # first truncation of the p-median: DEPTH0 · ⌈m / p⌉ nearest candidates
 
 
 class UncoveredDemandError(PlanInputError):
