@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -163,3 +165,21 @@ def test_cli_refusals_write_nothing(tmp_path, args, message):
     assert message in result.output
     assert "Traceback" not in result.output
     assert not Path(out).exists()
+
+
+def test_the_documented_examples_run(tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "docs" / "planning_locate.md").read_text(
+        encoding="utf-8")
+    namespace: dict[str, object] = {}
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        exec(compile(block, "planning_locate.md", "exec"), namespace)
+    (tmp_path / "candidates.csv").write_text(
+        re.search(r"```csv\n(.*?)```", text, flags=re.S).group(1), encoding="utf-8")
+    lines = [x for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+             for x in b.splitlines() if x.startswith("cocity ")]
+    assert len(lines) == 4
+    for line in lines:
+        args = [str(tmp_path / a) if a.startswith("out/") or a == "candidates.csv" else a
+                for a in shlex.split(line)[1:]]
+        result = runner.invoke(app, args, env=ENV)
+        assert result.exit_code == 0, (line, result.output)
