@@ -165,13 +165,11 @@ def _containing(store: Store, region: Region, point: tuple[float, float]) -> str
     from cocity.plan.region import load_boundaries
 
     geo = load_boundaries(store)
-    hit = geo[geo.geometry.contains(Point(*point))]
-    for code in hit["code"].astype(str):
-        if region.level == "county" and code in region.codes:
-            return code
-        parent = store.units().set_index("code")["parent"].astype(str).get(code)
-        if region.level == "prefecture" and parent in region.codes:
-            return str(parent)
+    parents = store.units().astype({"code": str}).set_index("code")["parent"].astype(str)
+    for code in geo.loc[geo.geometry.contains(Point(*point)), "code"].astype(str):
+        unit = code if region.level == "county" else parents.get(code)
+        if unit in region.codes:
+            return str(unit)
     u = region.units
     km = great_circle_km(u["lon"], u["lat"], to=point)
     return region.codes[int(np.argmin(km))]
@@ -326,10 +324,13 @@ def locate_report(run: LocateRun) -> PlanReport:
                             t(f"plan.locate.model.{name}", "en"), "points",
                             _points(run, codes, model=name), color=COLORS[name]))
     # readings that fall on the same place share one point (and one label)
-    c = run.centres.groupby(["lon", "lat"], sort=False).agg(
+    short = run.centres.assign(
+        short_zh=[t(f"plan.locate.short.{v}", "zh") for v in run.centres["variant"]],
+        short_en=[t(f"plan.locate.short.{v}", "en") for v in run.centres["variant"]])
+    c = short.groupby(["lon", "lat"], sort=False).agg(
         code=("code", "first"), name_zh=("name_zh", "first"), name_en=("name_en", "first"),
-        variant=("variant", " = ".join), variant_zh=("variant_zh", " = ".join),
-        variant_en=("variant_en", " = ".join)).reset_index()
+        variant=("variant", " = ".join), variant_zh=("short_zh", " = ".join),
+        variant_en=("short_en", " = ".join)).reset_index()
     layers.append(Layer("geographic_centres", t("plan.locate.layer.centres", "zh"),
                         t("plan.locate.layer.centres", "en"), "points",
                         pd.DataFrame({"code": c["code"], "lon": c["lon"], "lat": c["lat"],
@@ -340,7 +341,9 @@ def locate_report(run: LocateRun) -> PlanReport:
     cards: list[tuple[str, str, str]] = []
     for name in run.results:
         row = models[models["model"] == name].iloc[0]
-        cards.append((f"{row['centres_zh']} / {row['centres_en']}",
+        many = len(run.results[name].chosen) > 3  # too many names for a card: the count
+        cards.append((str(len(run.results[name].chosen)) if many
+                      else f"{row['centres_zh']} / {row['centres_en']}",
                       t(f"plan.locate.model.{name}", "zh"), t(f"plan.locate.model.{name}", "en")))
     median = run.centres.set_index("variant").loc["one_median"]
     cards.append((f"{median['mean_minutes']:.0f}", t("plan.locate.card.mean", "zh"),
