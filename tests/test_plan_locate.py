@@ -193,3 +193,23 @@ def test_refusals_name_the_parameter_or_the_row():
         p_median(bad, weights=w, p=1)
     with pytest.raises(PlanInputError, match=r"6 .*5 "):
         p_median(cost, weights=w[:5], p=1)
+
+
+def test_many_small_instances_with_ties_and_zero_weights_equal_brute_force():
+    rng = np.random.default_rng(0)
+    for k in range(30):
+        n, m = int(rng.integers(3, 12)), int(rng.integers(2, 7))
+        cost = (rng.integers(0, 12, (n, m)).astype(float) if k % 2
+                else rng.uniform(0, 50, (n, m)))
+        w = rng.integers(0, 5, n).astype(float)
+        radius = float(rng.choice(cost.ravel()))
+        for p in range(1, m + 1):
+            sets = [list(s) for s in itertools.combinations(range(m), p)]
+            near = [cost[:, s].min(axis=1) for s in sets]
+            assert p_median(cost, weights=w, p=p).objective == pytest.approx(
+                min(float(w @ x) for x in near))
+            assert p_centre(cost, p=p).objective == pytest.approx(min(x.max() for x in near))
+            assert p_centre(cost, p=p, weights=w).objective == pytest.approx(
+                min(float((w * x).max()) for x in near))
+            assert mclp(cost, weights=w, p=p, radius=radius).objective == pytest.approx(
+                max(float(w[x <= radius].sum()) for x in near))
