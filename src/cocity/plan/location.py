@@ -23,7 +23,7 @@ The models (notation: demand i with weight w_i, candidate j, open y_j ∈ {0, 1}
   Its LP relaxation is as tight as the classical assignment model's (Elloumi 2010) with no
   assignment variables; the rows are chained so that they stay sparse (:func:`_median_rows`).
   The levels are moreover *truncated and extended* (after García, Labbé & Marín 2011): each
-  demand point first keeps its ⌈m/p⌉ nearest candidates, beyond which it costs the next
+  demand point first keeps its 2⌈m/p⌉ nearest candidates, beyond which it costs the next
   distinct cost D_i^next — a relaxation, since min(c_i(open), D_i^next) ≤ c_i(open). If in
   the relaxation's optimum every point is served within its kept candidates, the relaxed and
   true costs of that solution agree, so it is optimal for the full model; otherwise the points
