@@ -157,6 +157,7 @@ def test_cli_default_run_writes_the_page(tmp_path):
     (["--model", "nearest"], "nearest"),
     (["--radius", "-3"], "radius = -3"),
     (["--candidates", "成都市,火星市", "--level", "prefecture"], "火星市"),
+    (["--candidates", "missing.csv"], "missing.csv"),
 ])
 def test_cli_refusals_write_nothing(tmp_path, args, message):
     out = tmp_path / "refused"

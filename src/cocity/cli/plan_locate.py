@@ -52,7 +52,7 @@ def locate_cmd(
         names = None
         source = "--candidates"
         if candidates is not None:
-            if Path(candidates).is_file():
+            if Path(candidates).is_file() or candidates.lower().endswith(".csv"):
                 names, source = read_candidates(candidates), candidates
             else:
                 names = parse_candidates(candidates)
