@@ -123,6 +123,7 @@ def _register() -> None:
         index,
         plan,
         plan_ecocomp,
+        plan_locate,
         plan_map,
         plan_pair,
         plan_share,
