@@ -21,6 +21,11 @@ from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
 
+def _objective(value: float) -> str:
+    """Person-minutes and covered people in full with separators, never an exponent."""
+    return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:,.6g}"
+
+
 @plan_app.command("locate", help=both("plan.locate.cli.help"))
 def locate_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help=both("plan.locate.cli.opt.out"))],
@@ -69,7 +74,7 @@ def locate_cmd(
                          justify="left" if key in ("model", "centres") else "right")
     for _, row in model_table(run).iterrows():
         table.add_row(escape(str(row["model"])), escape(str(row[f"centres_{lang}"])),
-                      f"{row['objective']:,.6g}", f"{row['mean_minutes']:.1f}",
+                      _objective(float(row["objective"])), f"{row['mean_minutes']:.1f}",
                       f"{row['max_minutes']:.1f}", f"{100 * row['within_radius']:.1f}%")
     console.print(table)
     centres = Table(title=t("plan.locate.table.centres"))
