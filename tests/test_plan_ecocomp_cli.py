@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from cocity.cli import app
 from cocity.outputs import verify_outputs
 from cocity.report.plan_page import read_layers
+from tests.plan_docs import planning_section
 
 runner = CliRunner()
 TABLES = ("pairs", "provinces", "payments", "yearly", "monthly")
@@ -129,8 +130,7 @@ def test_the_guide_s_examples_run(tmp_path: Path) -> None:
 
     from cocity.plan.ecocomp_rules import load_rules
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_ecocomp.md").read_text(
-        encoding="utf-8")
+    doc = planning_section("ecocomp")
     commands = re.findall(r"^    (cocity .+)$", doc, flags=re.M)
     assert len(commands) == 4
     # the rules example is a valid rules file

@@ -23,6 +23,7 @@ from cocity.plan.errors import PlanInputError
 from cocity.plan.location_centre import great_circle_km, reach, weighted_centroid
 from cocity.plan.location_run import model_table, read_candidates, run_locate
 from cocity.plan.region import load_boundaries
+from tests.plan_docs import planning_section
 
 runner = CliRunner()
 ENV = {"COLUMNS": "400", "COCITY_LANG": "zh"}
@@ -169,11 +170,10 @@ def test_cli_refusals_write_nothing(tmp_path, args, message):
 
 
 def test_the_documented_examples_run(tmp_path):
-    text = (Path(__file__).resolve().parents[1] / "docs" / "planning_locate.md").read_text(
-        encoding="utf-8")
+    text = planning_section("locate")
     namespace: dict[str, object] = {}
     for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
-        exec(compile(block, "planning_locate.md", "exec"), namespace)
+        exec(compile(block, "planning.md", "exec"), namespace)
     (tmp_path / "candidates.csv").write_text(
         re.search(r"```csv\n(.*?)```", text, flags=re.S).group(1), encoding="utf-8")
     lines = [x for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)

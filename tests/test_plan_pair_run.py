@@ -26,6 +26,7 @@ from cocity.plan.pairing import brute_force_pairing
 from cocity.plan.pairing_report import build_report
 from cocity.plan.pairing_run import PairingRun, run_pairing, view_of_evaluation, view_of_run
 from cocity.report.plan_page import read_layers
+from tests.plan_docs import planning_section
 
 runner = CliRunner()
 CQ, CD = "500100", "510100"
@@ -210,8 +211,7 @@ def test_cli_default_time_weight_is_the_core_default() -> None:
 
 
 def test_the_figures_quoted_in_the_docs(default: PairingRun) -> None:
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_pair.md").read_text(
-        encoding="utf-8")
+    doc = planning_section("pair")
     assert default.text is not None and default.text_optimum is not None
     opt, text, best = (default.optimum.pairing.objective, default.text.pairing.objective,
                        default.text_optimum.pairing.objective)

@@ -1,6 +1,6 @@
 """``cocity plan locate``: where to put a regional public-service centre — p-median, p-centre,
 MCLP and LSCP over population-weighted demand and travel times, and the geographic centre read
-several ways (:mod:`cocity.plan.location_run`; ``docs/planning_locate.md``).
+several ways (:mod:`cocity.plan.location_run`; ``docs/planning.md``).
 
 The command parses and prints only; the computation and the files are :mod:`cocity.plan`,
 imported inside the command. Exit codes: 0 done, 2 a request refused (nothing written).

@@ -1,6 +1,6 @@
 """``cocity plan pair``: 结对帮扶 — the optimal pairing of helpers and helped units, the text's
 proposal scored on the same objective and the optimum on the text's own set
-(:mod:`cocity.plan.pairing_run`, :mod:`cocity.plan.pairing_report`; ``docs/planning_pair.md``).
+(:mod:`cocity.plan.pairing_run`, :mod:`cocity.plan.pairing_report`; ``docs/planning.md``).
 
 The command parses and prints only; the computation and the files are :mod:`cocity.plan`,
 imported inside the command. Exit codes: 0 done, 2 a request refused (nothing written).
