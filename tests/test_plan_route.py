@@ -20,6 +20,7 @@ from cocity.plan.route_inputs import Settings, clock, demo_path, hhmm, read_attr
 from cocity.plan.route_run import build_instance, plan_routes, routes_table, stops_table
 from cocity.plan.routing import evaluate_route
 from cocity.spec import SpecError, validate_spec
+from tests.plan_docs import planning_section
 
 runner = CliRunner()
 ENV = {"COLUMNS": "400", "COCITY_LANG": "zh"}
@@ -190,8 +191,7 @@ def test_docs_example_with_options_runs(tmp_path: Path):
     import re
     import shlex
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "planning_route.md").read_text(
-        encoding="utf-8")
+    doc = planning_section("route")
     lines = re.findall(r"^    (cocity plan route .*?)(?<!\\)$", doc.replace("\\\n", " "),
                        flags=re.M)
     example = next(x for x in lines if "--from" in x)

@@ -43,6 +43,7 @@ from cocity.report.render import (
 from cocity.report.style import FONT_STACK, MAP_CONFIG
 
 LAYERS_FILE = "layers.geojson"
+MAP_HEIGHT = 680
 MAX_ROWS = 400
 BASE_COLOR = "#eef1f4"
 PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -170,7 +171,7 @@ def _layer_trace(layer: Layer, color: str, lang: str) -> go.Scattergeo:
     if layer.kind == "points":
         return go.Scattergeo(
             lon=f["lon"].astype(float), lat=f["lat"].astype(float), mode="markers+text",
-            text=text, textposition="top center", name=name,
+            text=text, textposition="top center", name=name, showlegend=True,
             marker={"size": 11, "color": color, "line": {"color": "white", "width": 1.2}},
             textfont={"size": 11, "color": "#1f2328"},
             hovertemplate="%{text}<extra>" + layer.label(lang) + "</extra>")
@@ -185,7 +186,7 @@ def _layer_trace(layer: Layer, color: str, lang: str) -> go.Scattergeo:
         lon.append(None)
         lat.append(None)
         hover.append(None)
-    return go.Scattergeo(lon=lon, lat=lat, mode="lines", name=name, text=hover,
+    return go.Scattergeo(lon=lon, lat=lat, mode="lines", name=name, text=hover, showlegend=True,
                          line={"width": 2.5, "color": color},
                          hovertemplate="%{text}<extra>" + layer.label(lang) + "</extra>")
 
@@ -205,10 +206,15 @@ def plan_map_figure(boundaries: pd.DataFrame, layers: Sequence[Layer],
     for i, layer in enumerate(layers):
         if not layer.features.empty:
             fig.add_trace(_layer_trace(layer, layer.color or PALETTE[i % len(PALETTE)], lang))
-    bbox = [float(v) for v in boundaries.total_bounds] if hasattr(boundaries,
-                                                                   "total_bounds") else []
-    fig = map_layout(fig, bbox)
-    fig.update_geos(projection={"type": "mercator", "parallels": None})
+    fig = map_layout(fig, [])
+    x0, y0, x1, y1 = (float(v) for v in boundaries.total_bounds)
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    # explicit ranges in Mercator fill the frame; fitbounds leaves a region this small tiny
+    fig.update_geos(fitbounds=False, projection={"type": "mercator"},
+                    lonaxis_range=[x0 - pad, x1 + pad], lataxis_range=[y0 - pad, y1 + pad])
+    # the legend under the map: a planning map may carry a dozen layers
+    fig.update_layout(height=MAP_HEIGHT, legend={"orientation": "h", "x": 0, "y": 0,
+                                                 "yanchor": "top", "bgcolor": "#ffffff"})
     return fig
 
 
