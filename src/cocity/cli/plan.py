@@ -8,6 +8,8 @@ imported inside the command. Exit codes: 0 done, 2 a request refused (nothing wr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,10 +22,23 @@ from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
 if TYPE_CHECKING:
+    from cocity.data.store import Store
     from cocity.plan.whatif import WhatIf
 
 plan_app = typer.Typer(no_args_is_help=True, help=both("whatif.cli.help"))
 app.add_typer(plan_app, name="plan")
+
+
+@contextmanager
+def working(tool: str, workspace: Path | None) -> Iterator[Store]:
+    """The data of a planning command (a workspace read-only, else the embedded dataset),
+    while a spinner says what ``cocity plan <tool>`` is doing (``plan.<tool>.cli.working``)."""
+    from cocity.datasets import open_store
+
+    store = open_store(workspace, read_only=True)
+    with progress_bar(bar=False) as bar:
+        bar.add_task(t(f"plan.{tool}.cli.working"), total=None)
+        yield store
 
 def _arrow(a: Any, b: Any) -> str:
     return f"{a}" if a == b else f"{a} → {b}"

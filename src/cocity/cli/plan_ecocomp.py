@@ -12,8 +12,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, err_console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, err_console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -32,14 +32,11 @@ def ecocomp_cmd(
 ) -> None:
     lang = current_lang()
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.ecocomp_run import ecocomp_report, run_ecocomp
         from cocity.plan.region import load_boundaries
         from cocity.report.plan_page import write_plan_report
 
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.ecocomp.cli.working"), total=None)
+        with working("ecocomp", workspace) as store:
             run = run_ecocomp(store, data=data, rules=rules, year=year, rule=rule)
             report = ecocomp_report(run)
             paths = write_plan_report(report, out, boundaries=load_boundaries(store),

@@ -15,8 +15,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, err_console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, err_console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -45,7 +45,6 @@ def locate_cmd(
 ) -> None:
     lang = current_lang()
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.location_run import (
             model_table,
             parse_candidates,
@@ -61,9 +60,7 @@ def locate_cmd(
                 names, source = read_candidates(candidates), candidates
             else:
                 names = parse_candidates(candidates)
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.locate.cli.working"), total=None)
+        with working("locate", workspace) as store:
             run = run_locate(store, model=model, p=p, radius=radius, candidates=names,
                              candidates_source=source, level=level, year=year)
             paths = write_locate(run, out, store=store, lang=lang)

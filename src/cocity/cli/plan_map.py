@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, err_console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, err_console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -30,12 +30,9 @@ def map_cmd(
 ) -> None:
     lang = current_lang()
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.planmap import build_map, layers_table, write_map
 
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.map.cli.working"), total=None)
+        with working("map", workspace) as store:
             m = build_map(store, sources=sources or [], projects=projects)
             paths = write_map(m, out, store=store, lang=lang)
     table = Table(title=t("plan.map.cli.title"))

@@ -16,8 +16,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, err_console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, err_console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, t
@@ -68,14 +68,11 @@ def pair_cmd(
     workspace: Path | None = WorkspaceOpt,
 ) -> None:
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.pairing_report import write_pairing
         from cocity.plan.pairing_run import run_pairing
 
         caps = parse_capacity(capacity)
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.pair.cli.working"), total=None)
+        with working("pair", workspace) as store:
             result = run_pairing(store, helpers=split_names(helpers) or None,
                                  helped=split_names(helped) or None, capacity=caps,
                                  level=level, year=year, run=run, time_weight=time_weight,

@@ -15,8 +15,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -47,7 +47,6 @@ def route_cmd(
     workspace: Path | None = WorkspaceOpt,
 ) -> None:
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.region import load_boundaries
         from cocity.plan.route_inputs import Settings
         from cocity.plan.route_page import route_report
@@ -58,9 +57,7 @@ def route_cmd(
         settings = validate_spec(Settings, {
             "day_start": start, "day_end": end, "same_county_minutes": same_county,
             "solver": solver, "solution_limit": solutions}, origin="--start/--end/--solver")
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.route.cli.working"), total=None)
+        with working("route", workspace) as store:
             rp = plan_routes(store, attractions=None if attractions is None else str(attractions),
                              corridors=None if corridors is None else str(corridors),
                              settings=settings, extra=[(b, days) for b in base or []])

@@ -13,8 +13,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cocity.cli import console, err_console, progress_bar, refused
-from cocity.cli.plan import plan_app
+from cocity.cli import console, err_console, refused
+from cocity.cli.plan import plan_app, working
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -37,12 +37,9 @@ def share_cmd(
 ) -> None:
     lang = current_lang()
     with refused():
-        from cocity.datasets import open_store
         from cocity.plan.sharing_report import share_project, write_share
 
-        store = open_store(workspace, read_only=True)
-        with progress_bar(bar=False) as bar:
-            bar.add_task(t("plan.share.cli.working"), total=None)
+        with working("share", workspace) as store:
             s = share_project(store, project=project, projects=projects, costs=costs,
                               method=method, cost_per_km=cost_per_km)
             paths = write_share(s, out, store=store, lang=lang)
