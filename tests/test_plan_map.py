@@ -61,3 +61,27 @@ def test_map_refuses_a_folder_without_layers(tmp_path):
     res = run("map", "--out", str(out), "--from", str(empty), "--from", str(tmp_path / "gone"))
     assert res.exit_code == 2 and not out.exists()
     assert "layers.geojson" in res.output and "gone" in res.output
+
+
+def test_a_line_layer_of_many_lines_starts_hidden(tmp_path):
+    from cocity.datasets import open_store
+    from cocity.plan.planmap import HIDDEN_ABOVE, build_map
+    from cocity.plan.region import load_boundaries
+
+    def lines(n):
+        return pd.DataFrame({"path": [[(104.0, 30.0), (104.0 + i / 100, 30.5)] for i in range(n)],
+                             "label_zh": [f"线{i}" for i in range(n)],
+                             "label_en": [f"line {i}" for i in range(n)]})
+
+    write_plan_report(PlanReport(kind="demo", title_zh="示例", title_en="Example", layers=[
+        Layer("many", "多", "Many", "lines", lines(HIDDEN_ABOVE + 1)),
+        Layer("few", "少", "Few", "lines", lines(HIDDEN_ABOVE))]), tmp_path / "out")
+    store = open_store()
+    m = build_map(store, sources=[tmp_path / "out"])
+    hidden = {x.key: x.hidden for x in m.layers if x.key.startswith("out/")}
+    assert hidden == {"out/many": True, "out/few": False}
+    paths = write_plan_report(PlanReport(kind="map", title_zh="图", title_en="Map",
+                                         layers=m.layers[-2:]), tmp_path / "page",
+                              boundaries=load_boundaries(store))
+    html = paths["html"].read_text(encoding="utf-8")
+    assert html.count('"visible":"legendonly"') == 1

@@ -6,7 +6,9 @@ boundaries on one bilingual page (:mod:`cocity.report.plan_page`).
 Each output folder must hold the ``layers.geojson`` its tool wrote
 (:func:`cocity.report.plan_page.read_layers`); its layers keep their labels, colours and flags
 (simulated / illustrative) and are keyed ``<folder>/<layer>`` so that two folders never
-collide. Tables: the projects, and the list of layers drawn with their source.
+collide. A line layer of more than ``HIDDEN_ABOVE`` lines (every unit's line to its assigned
+centre) starts switched off: its legend entry turns it on. Tables: the projects, and the list
+of layers drawn with their source.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cocity.plan.errors import PlanInputError
 from cocity.plan.projects import KINDS, Register, read_register
 from cocity.report.plan_page import LAYERS_FILE, Layer, PlanReport, PlanTable, read_layers
 
+HIDDEN_ABOVE = 50  # a line layer with more lines starts hidden (e.g. every unit → its centre)
 KIND_COLORS = {"rail": "#c0392b", "road": "#e67e22", "water": "#2980b9", "energy": "#8e44ad",
                "facility": "#16a085"}
 
@@ -78,7 +81,9 @@ def folder_layers(folder: str | Path, *, prefix: str | None = None) -> list[Laye
                                error=str(exc))) from None
     prefix = path.name if prefix is None else prefix
     return [Layer(f"{prefix}/{x.key}", x.label_zh, x.label_en, x.kind, x.features,
-                  color=x.color, flag=x.flag) for x in layers]
+                  color=x.color, flag=x.flag,
+                  hidden=x.kind == "lines" and len(x.features) > HIDDEN_ABOVE)
+            for x in layers]
 
 
 def build_map(store: Any, *, sources: Sequence[str | Path] = (),

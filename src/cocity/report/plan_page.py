@@ -43,7 +43,8 @@ from cocity.report.render import (
 from cocity.report.style import FONT_STACK, MAP_CONFIG
 
 LAYERS_FILE = "layers.geojson"
-MAP_HEIGHT = 680
+MAP_HEIGHT = 600
+LEGEND_ROW = 22  # pixels per row of two legend entries
 MAX_ROWS = 400
 BASE_COLOR = "#eef1f4"
 PALETTE = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
@@ -64,6 +65,7 @@ class Layer:
     features: pd.DataFrame
     color: str | None = None
     flag: Literal["simulated", "illustrative"] | None = None
+    hidden: bool = False  # drawn only when switched on in the legend
 
     def label(self, lang: str) -> str:
         text = self.label_zh if lang == "zh" else self.label_en
@@ -174,6 +176,7 @@ def _layer_trace(layer: Layer, color: str, lang: str) -> go.Scattergeo:
             text=text, textposition="top center", name=name, showlegend=True,
             marker={"size": 11, "color": color, "line": {"color": "white", "width": 1.2}},
             textfont={"size": 11, "color": "#1f2328"},
+            visible="legendonly" if layer.hidden else True,
             hovertemplate="%{text}<extra>" + layer.label(lang) + "</extra>")
     lon: list[float | None] = []
     lat: list[float | None] = []
@@ -188,6 +191,7 @@ def _layer_trace(layer: Layer, color: str, lang: str) -> go.Scattergeo:
         hover.append(None)
     return go.Scattergeo(lon=lon, lat=lat, mode="lines", name=name, text=hover, showlegend=True,
                          line={"width": 2.5, "color": color},
+                         visible="legendonly" if layer.hidden else True,
                          hovertemplate="%{text}<extra>" + layer.label(lang) + "</extra>")
 
 
@@ -212,9 +216,11 @@ def plan_map_figure(boundaries: pd.DataFrame, layers: Sequence[Layer],
     # explicit ranges in Mercator fill the frame; fitbounds leaves a region this small tiny
     fig.update_geos(fitbounds=False, projection={"type": "mercator"},
                     lonaxis_range=[x0 - pad, x1 + pad], lataxis_range=[y0 - pad, y1 + pad])
-    # the legend under the map: a planning map may carry a dozen layers
-    fig.update_layout(height=MAP_HEIGHT, legend={"orientation": "h", "x": 0, "y": 0,
-                                                 "yanchor": "top", "bgcolor": "#ffffff"})
+    # the legend under the map (a planning map may carry a dozen layers), with room for it
+    rows = -(-len(layers) // 2)
+    fig.update_layout(height=MAP_HEIGHT + LEGEND_ROW * rows,
+                      legend={"orientation": "h", "x": 0, "y": 0, "yanchor": "top",
+                              "bgcolor": "#ffffff"})
     return fig
 
 
