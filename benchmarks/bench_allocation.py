@@ -15,13 +15,11 @@ Run: ``python benchmarks/bench_allocation.py [--units 200 1000] [--repeat 5]``.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from timing import timed
 
 from cocity.fund.allocation import allocate, allocate_store
 from cocity.fund.needs import NeedData, compute_needs
@@ -37,13 +35,6 @@ KINDS = {"pop_total": "count", "migrants_other_province": "count",
          "illiteracy_rate": "share_pct"}
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def synthetic(n: int, seed: int = 11) -> tuple[NeedData, dict[str, Any]]:

@@ -17,22 +17,10 @@ p = 1 and p = 8) with ours alone.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+from timing import timed
 
 
 def instance(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,23 +21,13 @@ integer programme is faster). Nothing is asserted on time.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from timing import timed
 
 from cocity.plan.pairing import assignment_pairing, brute_force_pairing, solve_pairing
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """(best of ``repeat`` calls in seconds, the last result)."""
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def instance(m: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,8 +38,8 @@ def instance(m: int, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def compare(label: str, b: np.ndarray, t: np.ndarray, cap: Any, ref: Callable[..., Any],
             ref_name: str, repeat: int) -> None:
     solve_pairing(np.ones((1, 1)), np.ones((1, 1)), capacity=1)  # imports, not timed
-    t_milp, p = best(lambda: solve_pairing(b, t, capacity=cap), repeat)
-    t_ref, r = best(lambda: ref(b, t, capacity=cap), repeat)
+    t_milp, p = timed(lambda: solve_pairing(b, t, capacity=cap), repeat, stat=min)
+    t_ref, r = timed(lambda: ref(b, t, capacity=cap), repeat, stat=min)
     print(f"{label:<44} milp {t_milp * 1e3:9.2f} ms   {ref_name} {t_ref * 1e3:10.2f} ms   "
           f"ratio {t_ref / t_milp:8.3g}   objective {p.objective:.4f} vs {r.objective:.4f}")
 

@@ -17,24 +17,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import time
-from collections.abc import Callable
 from math import factorial
-from typing import Any
 
 import numpy as np
+from timing import timed
 
 from cocity.plan.sharing import nucleolus, shapley
 from cocity.plan.sharing_costs import mst_game
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
 
 
 def game(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -77,17 +66,17 @@ def main() -> None:
     for k, n in enumerate(args.sizes):
         rng = np.random.default_rng(streams[k])
         costs = game(rng, n)
-        tv, fast = timed(lambda c=costs: shapley(c).shares, args.repeat)
+        tv, fast = timed(lambda c=costs: shapley(c).shares, args.repeat, stat=min)
         loops = ratio = "—"
         if n <= 15:
-            tl, slow = timed(lambda c=costs: shapley_loops(c), 1)
+            tl, slow = timed(lambda c=costs: shapley_loops(c), 1, stat=min)
             assert np.allclose(fast, slow)
             loops, ratio = f"{tl:.4f}", f"{tl / tv:.0f}×"
         print(f"{n:>3} {tv:>11.4f} {loops:>9} {ratio:>7}")
     rng = np.random.default_rng(streams[-1])
     small = game(rng, 8)
-    tp, perm = timed(lambda: shapley_permutations(small), 1)
-    tv, fast = timed(lambda: shapley(small).shares, args.repeat)
+    tp, perm = timed(lambda: shapley_permutations(small), 1, stat=min)
+    tv, fast = timed(lambda: shapley(small).shares, args.repeat, stat=min)
     assert np.allclose(fast, perm)
     print(f"  8 {tv:>11.4f} permutations {tp:.4f} s, ratio {tp / tv:.0f}×")
     print("nucleolus (sequential LPs, HiGHS)")
@@ -95,7 +84,7 @@ def main() -> None:
     for k, n in enumerate(range(8, 13)):
         rng = np.random.default_rng(streams[len(args.sizes) + k % 5])
         costs = game(rng, n)
-        tn, _ = timed(lambda c=costs: nucleolus(c), 1)
+        tn, _ = timed(lambda c=costs: nucleolus(c), 1, stat=min)
         print(f"  n={n:>2} coalitions={(1 << n) - 2:>5} {tn:.3f} s")
 
 
