@@ -74,6 +74,24 @@ def recipe(rule: dict[str, Any]) -> Callable[[pd.DataFrame], float]:
     return weighted
 
 
+def recipe_rows(rule: dict[str, Any]) -> Callable[[pd.DataFrame], np.ndarray]:
+    """The same rule as :func:`recipe`, vectorised: one value per row of ``frame``, each row a
+    unit of its own (the floating-point operations are those of :func:`recipe` on one row, so
+    the values are identical)."""
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        return _num(frame, name).to_numpy(dtype=float)
+
+    if "count" in rule:
+        cols = rule["count"]
+        return lambda frame: sum((col(frame, c) for c in cols), start=np.zeros(len(frame)))
+    if "ratio" in rule:
+        nums, den = rule["ratio"]
+        return lambda frame: (
+            100.0 * sum((col(frame, c) for c in nums), start=np.zeros(len(frame)))
+            / col(frame, den))
+    return lambda frame: col(frame, rule["value"])
+
+
 def round_values(obs: pd.DataFrame, spec: list[dict[str, Any]]) -> pd.DataFrame:
     """Drop non-finite values, round (counts to integers, the rest to 4 decimals), flag real."""
     obs = obs[np.isfinite(obs.value)].copy()
