@@ -251,3 +251,17 @@ def test_build_reproduces_the_package_data(tmp_path: Path) -> None:
                                     tolerance=1e-4).all()
     assert yaml.safe_load((tmp_path / "dataset.yaml").read_text(encoding="utf-8"))["name"] == (
         "china")
+
+
+def test_init_a_workspace_with_the_national_base(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cocity.cli import app
+
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "ws"), "--dataset", "china"],
+                                terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "china" in result.output and "2943" in result.output
+    store = open_store(tmp_path / "ws", read_only=True)
+    assert len(store.units(level="county")) == 2943
+    assert store.geodata().geometry.notna().sum() == 3196
