@@ -42,7 +42,8 @@ territory of some county changed in a way the sources do not tell, and its count
 2010 value (listed in ``dataset.yaml``). A prefecture's 2010 value is its own 2010 row
 (through the code its counties came from) when its counties all come from that one 2010
 prefecture and none left it; when counties crossed a prefecture border and every 2010 row
-involved is matched, the sum of the 2010 counties now inside it (``census2010-aggregated``);
+involved is matched and adds up to its 2010 prefecture total, the sum of the 2010 counties now
+inside it (``census2010-aggregated``);
 otherwise none. Provinces keep their 2010 row (province borders did not change 2010–2020).
 """
 
@@ -284,10 +285,12 @@ def comparability(units: pd.DataFrame, cw: pd.DataFrame, c2010: pd.DataFrame,
         reasons.setdefault(code, "2020 prefecture total exceeds the sum of its counties")
     # 2010 prefectures whose counties do not add up to their total (zones not listed).
     pop10 = pd.to_numeric(c2010["合计"], errors="coerce")
+    unbalanced: set[str] = set()
     for pref in sorted({_prefecture_2010(c) for c in to_new}):
         members = [c for c in c2010.code if not c.endswith("00") and _prefecture_2010(c) == pref]
         src = pref[:2] + "0000" if pref[:2] + "0000" in MUNICIPALITIES else pref
         if src in c2010.index and pop10[members].sum() != pop10[src]:
+            unbalanced.add(pref)
             for p in went[pref]:
                 reasons.setdefault(p, f"2010 prefecture {src} total differs from its counties")
     reasons.pop("?", None)
@@ -302,7 +305,7 @@ def comparability(units: pd.DataFrame, cw: pd.DataFrame, c2010: pd.DataFrame,
             q = next(iter(src_p))
             if q in c2010.index:
                 rows[p] = ([q], "census2010")
-        elif src_p and all(
+        elif src_p and not src_p & unbalanced and all(
                 all(c in to_new for c in c2010.code
                     if not c.endswith("00") and _prefecture_2010(c) == q) for q in src_p):
             members = [o for o, n in to_new.items() if parent[n] == p]
