@@ -120,14 +120,16 @@ def english_name(name_zh: str, level: str, names: dict[str, Any]) -> str:
     """Pinyin name; autonomous units name their peoples in English (阿坝藏族羌族自治州 →
     Aba Tibetan and Qiang Autonomous Prefecture)."""
     if level == "province" and name_zh.endswith("市"):  # the four municipalities
-        return census_build.pinyin(name_zh[:-1], names["pinyin_overrides"]) + " Municipality"
+        return (census_build.pinyin(name_zh[:-1], names["pinyin_overrides"], names["readings"])
+                + " Municipality")
     m = re.fullmatch(r"(.+)(自治州|自治县|自治旗)", name_zh)
     if m:
         head, suffix = m.groups()
         for i in range(len(head)):
             peoples = _peoples(head[i:], names["peoples"])
             if peoples:
-                base = census_build.pinyin(head[:i], names["pinyin_overrides"]) + " " if i else ""
+                base = (census_build.pinyin(head[:i], names["pinyin_overrides"],
+                                            names["readings"]) + " ") if i else ""
                 return base + " and ".join(peoples) + names["autonomous"][suffix]
     return name_en(name_zh, level, names)
 
@@ -315,6 +317,10 @@ def comparability(units: pd.DataFrame, cw: pd.DataFrame, c2010: pd.DataFrame,
 
 # --- observations --------------------------------------------------------------------------
 
+def _spelling(name: str) -> str:
+    return name.replace("'", "").replace("ü", "v").lower()
+
+
 def yearbook_codes(yearbook: pd.DataFrame, units: pd.DataFrame,
                    spec: dict[str, Any]) -> list[str]:
     """The 2020 code of each row of the yearbook snapshot, in row order.
@@ -327,7 +333,7 @@ def yearbook_codes(yearbook: pd.DataFrame, units: pd.DataFrame,
     pref = units[units.level == "prefecture"]
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     for code, name in zip(pref.code, pref.name_en, strict=True):
-        by_pinyin[name.replace("'", "").lower()].append(code)
+        by_pinyin[_spelling(name)].append(code)
     aliases = {str(k): str(v) for k, v in spec["aliases"].items()}
     queue = {str(k): [str(c) for c in v] for k, v in spec["ambiguous"].items()}
     out = []
@@ -338,7 +344,7 @@ def yearbook_codes(yearbook: pd.DataFrame, units: pd.DataFrame,
         if city in aliases:
             out.append(aliases[city])
             continue
-        found = by_pinyin.get(str(city).replace("ü", "v").lower(), [])
+        found = by_pinyin.get(_spelling(str(city)), [])
         if len(found) != 1:
             raise ValueError(f"yearbook city {city!r} matches {found or 'no city'}")
         out.append(found[0])

@@ -103,23 +103,36 @@ def round_values(obs: pd.DataFrame, spec: list[dict[str, Any]]) -> pd.DataFrame:
     return obs.sort_values(["unit", "year", "indicator"]).reset_index(drop=True)
 
 
-def pinyin(base: str, overrides: dict[str, str]) -> str:
+def pinyin(base: str, overrides: dict[str, str],
+           readings: dict[str, str] | None = None) -> str:
+    """Hanyu Pinyin of a place name: the hand-kept override of the whole name if any, else
+    pypinyin's syllables. With ``readings`` (character → syllable: the reading a character takes
+    in place names, e.g. 都 du, 长 chang), those characters take that syllable, and a syllable
+    starting with a, o or e after another gets the apostrophe of the Pinyin rules (Chang'an),
+    and ü is written ü (pypinyin writes v)."""
     if base in overrides:
         return overrides[base]
     from pypinyin import lazy_pinyin
 
-    return "".join(lazy_pinyin(base)).capitalize()
+    syllables = lazy_pinyin(base)
+    if readings is None:
+        return "".join(syllables).capitalize()
+    if len(syllables) == len(base):
+        syllables = [readings.get(ch, syl) for ch, syl in zip(base, syllables, strict=True)]
+    text = syllables[0] + "".join(
+        ("'" + syl if syl[:1] in ("a", "o", "e") else syl) for syl in syllables[1:])
+    return text.replace("v", "ü").capitalize()
 
 
 def name_en(name_zh: str, level: str, names: dict[str, Any]) -> str:
     """English name: pinyin of the name without its suffix, then the English suffix."""
-    over = names["pinyin_overrides"]
+    over, readings = names["pinyin_overrides"], names.get("readings")
     if level == "prefecture" and name_zh.endswith("市"):
-        return pinyin(name_zh.removesuffix("市"), over)
+        return pinyin(name_zh.removesuffix("市"), over, readings)
     for zh_suffix, en_suffix in names["suffixes"]:
         if name_zh.endswith(zh_suffix) and len(name_zh) > len(zh_suffix):
-            return pinyin(name_zh[: -len(zh_suffix)], over) + en_suffix
-    return pinyin(name_zh, over)
+            return pinyin(name_zh[: -len(zh_suffix)], over, readings) + en_suffix
+    return pinyin(name_zh, over, readings)
 
 
 def indicator_frame(spec: list[dict[str, Any]], sources: dict[str, Any]) -> pd.DataFrame:
