@@ -10,8 +10,10 @@ TIERS = ("core", "node", "hinterland")
 # Metropolitan areas are named by the workspace (chengdu, chongqing in the chengyu dataset;
 # any lower-case identifier elsewhere).
 METRO_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# "banner" (旗, 自治旗) and "prefecture" (地区, 自治州, 盟: prefecture-level units that are not
+# cities) occur in the national base (datasets/china).
 KINDS = ("district", "county", "county_city", "stat_zone", "prefecture_city", "municipality",
-         "province")
+         "province", "banner", "prefecture")
 # +1: more is better; -1: less is better; 0: descriptive (no "better" direction, e.g. the
 # sectoral structure of employment or a land area) — a framework must give its own direction.
 DIRECTIONS = (1, -1, 0)

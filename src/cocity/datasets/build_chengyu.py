@@ -16,22 +16,31 @@ committed files byte for byte.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import shapely
-import yaml
+
+from cocity.datasets import census_build
+from cocity.datasets.census_build import (
+    indicator_frame,
+    load_yaml,
+    name_en,
+    read_census,
+    recipe,
+    round_values,
+    sha256,
+    simplify_coverage,
+    write_info,
+    write_notice,
+    write_tables,
+)
 
 HERE = Path(__file__).resolve().parent
 SPEC = HERE / "chengyu_spec"
 OUT = HERE / "chengyu"
-SIMPLIFY_TOLERANCE = 0.004  # degrees (≈ 400 m): enough for county-level maps
-COORD_PRECISION = 1e-4      # degrees (≈ 10 m)
 SOURCES = {
     "census2020": "census-dong2022/census_county_2020_v1.xlsx",
     "census2010": "census-dong2022/census_county_2010_v1.xlsx",
@@ -48,62 +57,7 @@ YEARBOOK_CITIES = {  # spelling in snapshot_data.csv → code
 
 
 def _load_yaml(name: str) -> Any:
-    return yaml.safe_load((SPEC / name).read_text(encoding="utf-8"))
-
-
-def _read_census(path: Path, code_col: str) -> pd.DataFrame:
-    """Census workbook with clean headers, codes as strings and 巿 (U+5DFF) read as 市."""
-    df = pd.read_excel(path, dtype=str)
-    df.columns = [str(c).replace("\n", "").strip() for c in df.columns]
-    df = df[df[code_col].notna()].copy()
-    df["code"] = df[code_col].str.strip()
-    return df.set_index("code", drop=False)
-
-
-def _num(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col.startswith("#"):
-        col = frame.columns[int(col[1:])]
-    return pd.to_numeric(frame[col], errors="coerce")
-
-
-def _recipe(rule: dict[str, Any]) -> Callable[[pd.DataFrame], float]:
-    """A function computing one indicator value from the source rows of one unit."""
-    if "count" in rule:
-        cols = rule["count"]
-        return lambda rows: float(sum(_num(rows, c).sum(min_count=1) for c in cols))
-    if "ratio" in rule:
-        nums, den = rule["ratio"]
-        return lambda rows: float(
-            100.0 * sum(_num(rows, c).sum(min_count=1) for c in nums)
-            / _num(rows, den).sum(min_count=1))
-    col, weight = rule["value"], rule["weight"]
-
-    def weighted(rows: pd.DataFrame) -> float:
-        v, w = _num(rows, col), _num(rows, weight)
-        if len(rows) == 1:
-            return float(v.iloc[0])
-        ok = v.notna() & w.notna()
-        return float((v[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float("nan")
-
-    return weighted
-
-
-def _pinyin(base: str, overrides: dict[str, str]) -> str:
-    if base in overrides:
-        return overrides[base]
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(base)).capitalize()
-
-
-def _name_en(name_zh: str, level: str, names: dict[str, Any]) -> str:
-    over = names["pinyin_overrides"]
-    if level == "prefecture":
-        return _pinyin(name_zh.removesuffix("市"), over)
-    for zh_suffix, en_suffix in names["suffixes"]:
-        if name_zh.endswith(zh_suffix) and len(name_zh) > len(zh_suffix):
-            return _pinyin(name_zh[: -len(zh_suffix)], over) + en_suffix
-    return _pinyin(name_zh, over)
+    return load_yaml(SPEC / name)
 
 
 def _kind(name_zh: str, level: str) -> str:
@@ -164,21 +118,9 @@ def build_units(c2020: pd.DataFrame, plan: dict[str, Any], names: dict[str, Any]
     units["metro"] = [metro_of.get(c) if m != "outside" else None
                       for c, m in zip(units.code, units.membership, strict=True)]
     units["name_en"] = [
-        "Chongqing Municipality" if c == "500000" else _name_en(n, lv, names)
+        "Chongqing Municipality" if c == "500000" else name_en(n, lv, names)
         for c, n, lv in zip(units.code, units.name_zh, units.level, strict=True)]
     return units.sort_values("code").reset_index(drop=True)
-
-
-def _indicator_frame(spec: list[dict[str, Any]], sources: dict[str, Any]) -> pd.DataFrame:
-    cat = pd.DataFrame(spec)
-    cat["source"] = [
-        sources["census"]["label"] if "census" in s else sources["yearbook"]["label"] for s in spec]
-    cat["license"] = [
-        sources["census"]["license"] if "census" in s else sources["yearbook"]["license"]
-        for s in spec]
-    cols = ["id", "name_zh", "name_en", "unit_zh", "unit_en", "direction", "value_kind",
-            "definition_zh", "definition_en", "source", "license"]
-    return cat[cols]
 
 
 def build_observations(
@@ -216,12 +158,12 @@ def build_observations(
     for ind in spec:
         recipes = ind.get("census", {})
         if 2020 in recipes:
-            f = _recipe(recipes[2020])
+            f = recipe(recipes[2020])
             for code in units.code:
                 src = "500000" if code == cq else code
                 rows.append((code, 2020, ind["id"], f(c2020.loc[[src]]), "census2020"))
         if 2010 in recipes:
-            f = _recipe(recipes[2010])
+            f = recipe(recipes[2010])
             for code, (members, tag) in sorted(members_2010.items()):
                 rows.append((code, 2010, ind["id"], f(c2010.loc[members]), tag))
         if "yearbook" in ind:
@@ -230,13 +172,7 @@ def build_observations(
                 value = float(str(yearbook.at[city, col])) * factor
                 rows.append((code, 2019, ind["id"], value, "yearbook2019"))
     obs = pd.DataFrame(rows, columns=["unit", "year", "indicator", "value", "source"])
-    obs = obs[np.isfinite(obs.value)]
-    kinds = {i["id"]: i["value_kind"] for i in spec}
-    obs["value"] = [round(v) if kinds[i] == "count" else round(v, 4)
-                    for v, i in zip(obs.value, obs.indicator, strict=True)]
-    obs["imputed"] = False
-    obs["simulated"] = False
-    return obs.sort_values(["unit", "year", "indicator"]).reset_index(drop=True)
+    return round_values(obs, spec)
 
 
 def _prefecture_of(code: str) -> str:
@@ -260,28 +196,18 @@ def build_boundaries(units: pd.DataFrame, folder: Path, plan: dict[str, Any]) ->
         geoms = [shapely.from_geojson(
             (folder / f"{cq['boundary'] if c == cq['code'] else c}.geojson").read_text())
             for c in codes]
-        geoms = [shapely.make_valid(g) for g in geoms]
-        for c, g in zip(codes, geoms, strict=True):
-            p = g.representative_point()
-            points[c] = (round(p.x, 5), round(p.y, 5))
-        simple = shapely.coverage_simplify(np.array(geoms), SIMPLIFY_TOLERANCE)
-        simple = shapely.make_valid(shapely.set_precision(simple, COORD_PRECISION))
-        for c, g in zip(codes, simple, strict=True):
-            features.append({"type": "Feature", "properties": {"code": c},
-                             "geometry": json.loads(shapely.to_geojson(g))})
+        level_features, level_points = simplify_coverage(codes, geoms)
+        features += level_features
+        points.update(level_points)
     return features, points
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def build(source: Path, out: Path = OUT) -> None:
     """Read the raw sources under ``source`` and write the package data to ``out``."""
     plan, names = _load_yaml("plan.yaml"), _load_yaml("names.yaml")
     spec, info = _load_yaml("indicators.yaml"), _load_yaml("dataset.yaml")
-    c2020 = _read_census(source / SOURCES["census2020"], "区划代码")
-    c2010 = _read_census(source / SOURCES["census2010"], "区划代码")
+    c2020 = read_census(source / SOURCES["census2020"], "区划代码")
+    c2010 = read_census(source / SOURCES["census2010"], "区划代码")
     crosswalk = pd.read_csv(SPEC / "crosswalk_2010.csv", dtype=str)
     yearbook = pd.read_csv(source / SOURCES["yearbook2019"], encoding="utf-8-sig").set_index("City")
     units = build_units(c2020, plan, names)
@@ -291,35 +217,21 @@ def build(source: Path, out: Path = OUT) -> None:
     units = units[["code", "name_zh", "name_en", "level", "parent", "kind", "membership",
                    "tier", "metro", "lon", "lat"]]
     obs = build_observations(units, spec, c2020, c2010, crosswalk, yearbook)
-    catalog = _indicator_frame(spec, info["sources"])
-
-    out.mkdir(parents=True, exist_ok=True)
-    units.to_csv(out / "units.csv", index=False, lineterminator="\n")
-    catalog.to_csv(out / "indicators.csv", index=False, lineterminator="\n")
-    obs.to_csv(out / "observations.csv", index=False, lineterminator="\n")
+    write_tables(out, units, indicator_frame(spec, info["sources"]), obs)
     geojson = {"type": "FeatureCollection", "name": "chengyu boundaries",
                "datum": info["datum"], "datum_note": info["datum_note_en"],
                "features": features}
     (out / "boundaries.geojson").write_text(
         json.dumps(geojson, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
-    info["inputs"] = {k: {"path": v, "sha256": _sha256(source / v)} for k, v in SOURCES.items()}
-    (out / "dataset.yaml").write_text(
-        yaml.safe_dump(info, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    notice = [(SPEC / "NOTICE.head.md").read_text(encoding="utf-8")]
-    for folder in ("census-dong2022", "city-health-2019", "boundaries"):
-        notice.append(f"\n## {folder}\n\n```\n"
-                      + (source / folder / "LICENSE").read_text(encoding="utf-8").strip()
-                      + "\n```\n")
-    (out / "NOTICE.md").write_text("".join(notice), encoding="utf-8")
+    info["inputs"] = {k: {"path": v, "sha256": sha256(source / v)} for k, v in SOURCES.items()}
+    write_info(out, info)
+    write_notice(out, SPEC / "NOTICE.head.md", source,
+                 ("census-dong2022", "city-health-2019", "boundaries"))
 
 
 def default_source() -> Path:
     """``shared/data`` beside the repository (the layout of a developer's machine and CI)."""
-    for parent in HERE.parents:
-        candidate = parent.parent / "shared" / "data"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/data not found; pass --source")
+    return census_build.default_source(HERE)
 
 
 def main(argv: list[str] | None = None) -> None:
