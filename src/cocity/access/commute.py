@@ -26,6 +26,7 @@ from cocity.access.regional import (
     commuting_circles,
     commuting_share_circles,
     load_spec,
+    workspace_spec,
 )
 from cocity.data.errors import AmbiguousUnitError, UnitNotFoundError
 from cocity.data.provenance import provenance
@@ -120,7 +121,7 @@ def build_commute(store: Store, spec: RegionalSpec | Mapping[str, Any] | None = 
     """The regional network and the commuting circles of ``spec`` on the store's counties;
     with ``flows`` (origin and destination as county codes, commuters) also the membership by
     commuting share at ``share_threshold``."""
-    sp = load_spec(spec)
+    sp = workspace_spec(store) if spec is None else load_spec(spec)
     net = build_regional_network(store, sp)
     circles = commuting_circles(net, sp)
     units = store.units(level="county").set_index("code")

@@ -86,11 +86,11 @@ class CoreSpec(Spec):
 
 class RegionalSpec(Spec):
     """The regional network and its commuting circles (``regional_chengyu.yaml``): road model,
-    rail links, one or two cores (the origin units of their circles) and the threshold."""
+    rail links, one to six cores (the origin units of their circles) and the threshold."""
 
     road: RoadSpec
     rail: RailSpec = pydantic.Field(default_factory=RailSpec)
-    cores: dict[str, CoreSpec] = pydantic.Field(min_length=1, max_length=2)
+    cores: dict[str, CoreSpec] = pydantic.Field(min_length=1, max_length=6)
     threshold_minutes: Positive = 60.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,6 +110,16 @@ def load_spec(source: str | Path | Mapping[str, Any] | RegionalSpec | None = Non
     if isinstance(source, RegionalSpec):
         return source
     return _load_spec(RegionalSpec, source, package=__package__, default=SPEC_FILE)
+
+
+def workspace_spec(store: Store) -> RegionalSpec:
+    """The network of a workspace: its own when it carries one (a cluster workspace stores it
+    in its metadata, key ``network``; see :mod:`cocity.clusters.build`), else the shipped
+    ``regional_chengyu.yaml``."""
+    import json
+
+    own = store.meta().get("network")
+    return load_spec(json.loads(own) if own else None)
 
 
 def road_minutes(distance_km: np.ndarray, *, detour: float, speed_kmh: float) -> np.ndarray:
@@ -139,8 +149,9 @@ class RegionalNetwork:
 def build_regional_network(store: Store,
                            spec: RegionalSpec | Mapping[str, Any] | None = None
                            ) -> RegionalNetwork:
-    """Road links between contiguous county-level units plus the spec's rail links."""
-    sp = load_spec(spec)
+    """Road links between contiguous county-level units plus the spec's rail links (``spec``
+    None: the workspace's own, :func:`workspace_spec`)."""
+    sp = workspace_spec(store) if spec is None else load_spec(spec)
     road = sp.road
     geo = store.geodata(level="county")
     geo = geo[geo.geometry.notna()].reset_index(drop=True)

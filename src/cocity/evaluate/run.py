@@ -23,6 +23,7 @@ import pandas as pd
 
 import cocity
 from cocity.access.regional import load_spec as load_network_spec
+from cocity.access.regional import workspace_spec
 from cocity.data.provenance import provenance
 from cocity.data.store import Store
 from cocity.evaluate import grades as grading
@@ -526,8 +527,8 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     if survey is not None and getattr(survey, "simulated", False):
         notes.append(Note("simulated", "all", t("eval.note.simulated", "zh"),
                           t("eval.note.simulated", "en")))
-    network = load_network_spec(None if fw.doc.get("network") in (None, "regional_chengyu")
-                                else fw.doc["network"])
+    network = (workspace_spec(store) if fw.doc.get("network") in (None, "regional_chengyu")
+               else load_network_spec(fw.doc["network"]))
     ctx = Context(store, edition, network, survey, adjust=adjust or Adjustments())
     gap = int(fw.doc.get("improvement_max_years", 1))
     improvement = previous is not None and year - previous.year <= gap

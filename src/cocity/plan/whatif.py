@@ -686,7 +686,7 @@ def what_if(store: Store, *, changes: Iterable[Change],
             notes.append(_both("whatif.note.framework", run=published.run) |
                          {"kind": "framework"})
     say("resolve")
-    spec = _network_spec(fw)
+    spec = _network_spec(fw, store)
     net = build_regional_network(store, spec)
     inputs = _resolve(changes, _Resolver(store, edition, net, spec))
     notes.extend(inputs.notes)
@@ -755,12 +755,12 @@ def _provenance(store: Store, base: Evaluation, rules: AllocationRules | None
     return out
 
 
-def _network_spec(fw: EvalFramework) -> RegionalSpec:
+def _network_spec(fw: EvalFramework, store: Store) -> RegionalSpec:
     """The framework's regional network specification, as :func:`evaluate` reads it."""
-    from cocity.access.regional import load_spec
+    from cocity.access.regional import load_spec, workspace_spec
 
     name = fw.doc.get("network")
-    return load_spec(None if name in (None, "regional_chengyu") else name)
+    return workspace_spec(store) if name in (None, "regional_chengyu") else load_spec(name)
 
 
 def _allocations(store: Store, rules: AllocationRules, base: Evaluation, scen: Evaluation,
