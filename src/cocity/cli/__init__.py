@@ -112,6 +112,7 @@ def _register() -> None:
     # Importing a module registers its commands on ``app``.
     from cocity.cli import (  # noqa: F401
         access,
+        clusters,
         diagnose,
         evaluate,
         fund,

@@ -191,3 +191,13 @@ def load_cluster_into(store: Any, data: ClusterData) -> None:
     store.add_geometries(data.boundaries, datum=data.datum)
     for key, value in data.meta().items():
         store.set_meta(key, value)
+
+
+def open_cluster(cluster: Cluster) -> Any:
+    """An in-memory store holding ``cluster`` cut from the national base (a
+    :class:`~cocity.data.store.Store`; for comparisons and tests, no workspace folder)."""
+    from cocity.data.store import Store
+
+    store = Store.open(None)
+    load_cluster_into(store, cluster_data(cluster))
+    return store
