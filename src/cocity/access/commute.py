@@ -35,7 +35,6 @@ from cocity.i18n import t
 
 #: membership classes of the circles by time, and by commuting share
 CIRCLE_CLASSES = ("both", "first", "second", "none")
-SHARE_CLASSES = (*CIRCLE_CLASSES, "no_flows")
 FLOW_COLUMNS = ("origin", "destination", "commuters")
 
 
@@ -83,8 +82,16 @@ class Commute:
     def core_units(self) -> dict[str, list[str]]:
         return {core: list(self.spec.cores[core].counties) for core in self.cores}
 
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The membership classes of this spec: both/first/second/none for two cores;
+        first (in a core's circle; any core's when there are more than two)/none otherwise."""
+        return CIRCLE_CLASSES if len(self.cores) == 2 else ("first", "none")
+
     def circle_label(self, circle: str, lang: str) -> str:
         cores = self.cores
+        if circle == "first" and len(cores) > 2:
+            return t("access.cli.commute.circle.any", lang, threshold=self.threshold)
         if circle == "both":
             return t("access.cli.commute.circle.both", lang, threshold=self.threshold)
         if circle == "none":
@@ -102,6 +109,8 @@ class Commute:
         share = self.share_pct
         if circle in ("both", "none", "no_flows"):
             return t(f"access.cli.commute.share.{circle}", lang, share=share)
+        if circle == "first" and len(self.cores) > 2:
+            return t("access.cli.commute.share.any", lang, share=share)
         return t("access.cli.commute.share.one", lang, core=self.core_name(
             self.cores[0] if circle == "first" else self.cores[1], lang), share=share)
 
@@ -192,7 +201,7 @@ def commute_comparison(c: Commute) -> pd.DataFrame:
 def commute_counts(c: Commute, column: str = "circle") -> list[tuple[str, int]]:
     """Units per membership class of ``column`` (``circle`` or ``circle_share``)."""
     counts = c.table[column].value_counts()
-    keys = SHARE_CLASSES if column == "circle_share" else CIRCLE_CLASSES
+    keys = (*c.classes, "no_flows") if column == "circle_share" else c.classes
     return [(k, int(counts.get(k, 0))) for k in keys]
 
 
@@ -260,7 +269,8 @@ def run_commute(store: Store, *, spec: str | Path | Mapping[str, Any] | None = N
                 threshold: float | None = None, flows: str | Path | None = None,
                 share_threshold: float = 0.10) -> Commute:
     """The commuting circles of ``cocity access commute`` on ``store``: the spec (a YAML file,
-    a mapping or the shipped ``regional_chengyu.yaml``) with ``threshold`` (minutes) in place
+    a mapping, or None: the workspace's own network, :func:`~cocity.access.regional.
+    workspace_spec`) with ``threshold`` (minutes) in place
     of its own, and with ``flows`` (an OD file, see :func:`read_flows`) the membership by
     commuting share at ``share_threshold``. Every input is checked before anything is
     computed."""
@@ -269,11 +279,13 @@ def run_commute(store: Store, *, spec: str | Path | Mapping[str, Any] | None = N
                                  value=share_threshold))
     if threshold is not None and not threshold > 0:
         raise AccessInputError(t("access.reg.bad_threshold", value=threshold))
-    sp = load_spec(spec)
+    sp = workspace_spec(store) if spec is None else load_spec(spec)
     if threshold is not None:
         sp = load_spec({**sp.as_dict(), "threshold_minutes": threshold})
     od = None if flows is None else read_flows(Path(flows), store)
+    own = "workspace:network" if store.meta().get("network") else \
+        "cocity.access/regional_chengyu.yaml"
     return build_commute(store, sp, source=str(spec) if isinstance(spec, (str, Path)) else
-                         "cocity.access/regional_chengyu.yaml", flows=od,
+                         own, flows=od,
                          share_threshold=share_threshold,
                          flows_source=str(flows) if flows is not None else "")

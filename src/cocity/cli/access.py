@@ -122,7 +122,7 @@ def _print_commute(c: Commute, paths: dict[str, Path], lang: str) -> None:
     table.add_column(t("access.cli.commute.col.circle", lang))
     table.add_column(t("access.cli.commute.col.units", lang), justify="right")
     counts = c.table["circle"].value_counts()
-    for key in ("both", "first", "second", "none"):
+    for key in c.classes:
         if key in counts.index:
             table.add_row(escape(c.circle_label(key, lang)), str(int(counts[key])))
     console.print(table)

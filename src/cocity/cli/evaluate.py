@@ -77,7 +77,7 @@ def evaluate(
 ) -> None:
     """The yearly public-service evaluation of the circle."""
     from cocity.datasets import open_store
-    from cocity.evaluate.framework import load_framework
+    from cocity.evaluate.framework import load_framework, workspace_framework
 
     lang = current_lang()
     if history:
@@ -85,7 +85,8 @@ def evaluate(
         return
     warnings: list[str] = []
     with refused():
-        fw = load_framework(framework)
+        fw = load_framework(framework if framework is not None
+                            else workspace_framework(workspace))
         pub = _date(publication_date)
         if replications is not None and replications < 0:
             from cocity.evaluate.errors import EvaluationError

@@ -33,13 +33,32 @@ MEMBERSHIPS = ("full", "partial", "outside")
 def init(
     path: Path = typer.Argument(..., help="新工作区目录 / folder of the new workspace"),
     dataset: str = typer.Option("chengyu", help="预装数据集，none 为空 / dataset to load, or none"),
+    cluster: str | None = typer.Option(
+        None, help="城市群代号或定义文件（见 cocity clusters），取自全国底库 / cluster key or "
+                   "definition file (see cocity clusters), cut from the national base"),
+    units_file: Path | None = typer.Option(
+        None, "--units", help="自定义城市群：地级单元名称或代码清单文件 / your own cluster: a "
+                             "file of prefecture names or codes"),
+    name: str | None = typer.Option(None, help="自定义城市群的名称 / name of your own cluster"),
 ) -> None:
-    """创建工作区 / Create a workspace, preloaded with an embedded dataset (or empty)."""
-    from cocity.data.store import DB_NAME, Store
-    from cocity.datasets import dataset_dir, load_into
+    """创建工作区 / Create a workspace, preloaded with an embedded dataset, a city cluster of
+    the national base, or empty."""
+    from cocity.data.store import DB_NAME
 
     if (path / DB_NAME).exists():
         raise typer.BadParameter(t("cli.init.exists", path=path))
+    if cluster is not None and units_file is not None:
+        raise typer.BadParameter(t("cli.init.cluster_or_units"), param_hint="--units")
+    if cluster is not None or units_file is not None:
+        _init_cluster(path, cluster, units_file, name)
+        return
+    _init_dataset(path, dataset)
+
+
+def _init_dataset(path: Path, dataset: str) -> None:
+    from cocity.data.store import DB_NAME, Store
+    from cocity.datasets import dataset_dir, load_into
+
     try:
         if dataset != "none":
             dataset_dir(dataset)  # an unknown name is refused before anything is created
@@ -60,6 +79,63 @@ def init(
     console.print(t("cli.init.done", path=path, dataset=dataset))
     for line in unit_summary(loaded, loaded, None)[:-1] or [t("cli.init.empty")]:
         console.print(escape(line))
+
+
+def _init_cluster(path: Path, ref: str | None, units_file: Path | None,
+                  name: str | None) -> None:
+    """``cocity init WS --cluster KEY`` / ``--units FILE``: the cluster cut from the national
+    base, its regional network and its evaluation framework (``WS/framework.yaml``)."""
+    from cocity.cli import progress_bar
+    from cocity.clusters.build import cluster_data, load_cluster_into
+    from cocity.clusters.definition import load_cluster, read_units_file, user_cluster
+    from cocity.clusters.framework import cluster_framework
+    from cocity.data.store import DB_NAME, Store
+    from cocity.evaluate.framework import FRAMEWORK_FILE
+    from cocity.outputs import write_atomic
+
+    lang = current_lang()
+    try:
+        with progress_bar(bar=False) as bar:
+            bar.add_task(t("cli.init.cutting"), total=None)
+            if units_file is not None:
+                c = user_cluster(read_units_file(units_file), key=units_file.stem,
+                                 name_zh=name, name_en=name)
+            else:
+                c = load_cluster(str(ref))
+            data = cluster_data(c)
+            text, left = cluster_framework(data)
+            store = Store.open(path, create=True)
+    except CocityError as exc:
+        raise fail(exc) from None
+    try:
+        load_cluster_into(store, data)
+        write_atomic(text, path / FRAMEWORK_FILE)
+        loaded = store.units()
+    except BaseException as exc:
+        store.close()
+        (path / DB_NAME).unlink(missing_ok=True)
+        (path / FRAMEWORK_FILE).unlink(missing_ok=True)
+        if isinstance(exc, CocityError):
+            raise fail(exc) from None
+        raise
+    store.close()
+    console.print(t("cli.init.cluster_done", path=path, cluster=c.name(lang)))
+    doc = c.spec.document
+    if doc is not None:
+        console.print(escape(t("cli.init.document", title=doc.title_zh if lang == "zh" else (
+            doc.title_en or doc.title_zh), date=doc.date.isoformat())))
+    for line in unit_summary(loaded, loaded, None)[:-1]:
+        console.print(escape(line))
+    for a in c.spec.absent:
+        console.print(escape(t("cli.init.absent", name=getattr(a, f"name_{lang}"),
+                               reason=getattr(a, f"reason_{lang}"))))
+    cores = "、".join(str(v[f"name_{lang}"]) for v in data.network["cores"].values())
+    console.print(escape(t("cli.init.network", cores=cores) + " " + (
+        t("cli.init.rail") if c.spec.rail else t("clusters.no_rail"))))
+    for x in left:
+        console.print(escape(t("cli.init.left_out", name=getattr(x, f"name_{lang}"),
+                               indicator=x.indicator, n=x.covered, of=x.members)))
+    console.print(t("cli.init.next", path=path))
 
 
 def _label(prefix: str, value: object) -> str:

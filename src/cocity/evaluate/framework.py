@@ -111,6 +111,18 @@ class EvalFramework:
                                       source=self.source)
 
 
+FRAMEWORK_FILE = "framework.yaml"
+
+
+def workspace_framework(workspace: str | Path | None) -> Path | None:
+    """A workspace's own framework (``WS/framework.yaml``, written by ``cocity init
+    --cluster``), the default of ``cocity evaluate -w WS``; None when it has none."""
+    if workspace is None:
+        return None
+    path = Path(workspace) / FRAMEWORK_FILE
+    return path if path.is_file() else None
+
+
 def load_framework(ref: str | Path | None = None) -> EvalFramework:
     """Read and validate an evaluation framework: a YAML path, a shipped name, or None for
     the default (``chengyu_public_services``). Every problem of the file — YAML syntax, unknown

@@ -78,6 +78,7 @@ def run_diagnostics(store: Store, spec: DiagnoseSpec | None = None, *,
         ctx.indicator(ind, "indicators")
     scope = ctx.scope_units(spec.level)
     groups, group_names = ctx.groups(scope)
+    spec = ctx.spec  # groups() turns province groups into prefectures inside one province
     scope_table = scope[["code", "name_zh", "name_en", "parent", "metro", "tier",
                          "membership"]].copy()
     scope_table["group"] = groups.reindex(scope_table.index)

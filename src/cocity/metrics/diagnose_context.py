@@ -226,6 +226,16 @@ class Context:
         else:
             labels = pd.Series({c: _ancestor(self.units, c, by) for c in scope.index},
                                dtype=object)
+            if by == "province" and labels.dropna().nunique() < 2 and self.spec.level == \
+                    "county":
+                # a cluster inside one province: its prefectures are the groups
+                self.note("inequality", "diagnose.note.one_province",
+                          province={lg: self.group_label(str(labels.dropna().iloc[0]), lg)
+                                    for lg in LANGS} if labels.notna().any() else "—")
+                by = "prefecture"
+                self.spec = self.spec.model_copy(update={"group_by": by})
+                labels = pd.Series({c: _ancestor(self.units, c, by) for c in scope.index},
+                                   dtype=object)
             lost = list(labels.index[labels.isna()])
             if lost:
                 self.note("inequality", "diagnose.note.no_group", n=len(lost),

@@ -165,7 +165,7 @@ def _gdp_in_circle(ctx: Context, units: pd.DataFrame, P: pd.Series,
     return G
 
 
-def run_network(ctx: Context) -> NetworkResult:
+def run_network(ctx: Context) -> NetworkResult | None:
     cfg = ctx.spec.network
     level = cfg.level
     units = ctx.scope_units(level)
@@ -182,6 +182,11 @@ def run_network(ctx: Context) -> NetworkResult:
     pop_unit, gdp_unit = ctx.unit_of(cfg.population.indicator), ctx.unit_of(cfg.gdp.indicator)
     if pop_unit["zh"] == "人":  # persons → 万人, the unit of the gravity literature
         P, pop_unit = P / qty.POP_SCALE, dict(qty.POP_UNIT)
+    if len(keep) <= max(3, cfg.top_k or 0) + 1:
+        # too few units for a core–periphery structure (every unit linked to every other)
+        ctx.note("network", "diagnose.note.network_small", n=len(keep),
+                 need=max(3, cfg.top_k or 0) + 2)
+        return None
     with ctx.guard("network"):
         D = net.great_circle_km(pts)
         R = net.gravity_linkage(P, G, D, b=cfg.decay)

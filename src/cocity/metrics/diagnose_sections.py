@@ -67,6 +67,11 @@ def run_inequality(ctx: Context, scope: pd.DataFrame, groups: pd.Series) -> Ineq
             p = ctx.series("inequality", ctx.spec.population, year, scope)
             units = y.index.intersection(p.index).intersection(groups.index)
             y, p, g = y[units], p[units], groups[units]
+            if g.nunique() < 2:
+                # e.g. 2010 county data withheld for all but one group (the national base)
+                ctx.note("inequality", "diagnose.note.too_few_groups", indicator=names,
+                         year=year, n=len(y), groups=int(g.nunique()))
+                continue
             used |= set(units)
             sizes = g.value_counts()
             single = sorted(sizes.index[sizes == 1])
@@ -109,12 +114,13 @@ def run_inequality(ctx: Context, scope: pd.DataFrame, groups: pd.Series) -> Ineq
             lorenzes.append(lorenz(y.to_numpy(float), p.to_numpy(float)).assign(**key))
     first = ["indicator", "year"]
     ctx.cover("inequality", ctx.spec.level, sorted(used))
-    return InequalityResult(
-        pd.DataFrame(rows),
-        _front(pd.concat(t_groups, ignore_index=True), first),
-        _front(pd.concat(d_groups, ignore_index=True), first),
-        _front(pd.concat(d_pairs, ignore_index=True), first),
-        _front(pd.concat(lorenzes, ignore_index=True), first))
+
+    def stacked(parts: list[pd.DataFrame]) -> pd.DataFrame:
+        return _front(pd.concat(parts, ignore_index=True), first) if parts else \
+            pd.DataFrame(columns=first)
+
+    return InequalityResult(pd.DataFrame(rows), stacked(t_groups), stacked(d_groups),
+                            stacked(d_pairs), stacked(lorenzes))
 
 
 # ----------------------------------------------------------------------------- convergence

@@ -175,7 +175,8 @@ def commute_membership_figure(c: Commute, lang: str = "zh") -> go.Figure:
     """Membership of the commuting circles, one legend entry per class."""
     tab = c.table.rename(columns={"unit": "code"})
     fig = go.Figure()
-    for key, color in CIRCLE_COLORS.items():
+    for key in c.classes:
+        color = CIRCLE_COLORS[key]
         sub = tab[tab["circle"] == key]
         if sub.empty:
             continue
