@@ -7,8 +7,9 @@ cluster's member prefecture-level units, all their counties and their provinces,
   when it names some of its counties; a county is ``full`` when it is in the cluster and
   ``outside`` when it belongs to a partial member but is not named; a province is ``full``
   when all its prefecture-level units are members, else ``partial``;
-- ``tier``: ``core`` for the core cities and their urban districts (below), ``node`` for the
-  other members (the national base has no finer tiers);
+- ``tier``: ``core`` for the core cities (the definition's ``cores``; for a definition
+  without any, its first member) and their urban districts (below), ``node`` for the other
+  members (the national base has no finer tiers);
 - ``metro``: the key of the metropolitan area a member belongs to (the first one listing it).
 
 The regional network of a cluster (:mod:`cocity.access.regional`) has the modelled road links
@@ -88,6 +89,7 @@ def cluster_data(cluster: Cluster) -> ClusterData:
     urban = {c for core in data.network["cores"].values() for c in core["counties"]}
     data.units.loc[data.units["code"].isin(urban) & (data.units["level"] == "county"),
                    "tier"] = "core"
+    data.units.loc[data.units["code"].isin(list(data.network["cores"])), "tier"] = "core"
     return data
 
 

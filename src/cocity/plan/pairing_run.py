@@ -392,10 +392,17 @@ def run_pairing(store: Store, *, helpers: Sequence[str] | None = None,
                       t("plan.pair.note.off_network", "en", units=listed["en"])))
     if helpers:
         helper_codes = _codes(store, helpers, level, view, "helpers")
-    elif level == text.level:
-        helper_codes = [c for c in CORES if c in view.units.index]
     else:
-        raise PlanInputError(t("plan.pair.err.helpers_needed", level=level))
+        # the text's cores where they are evaluated, else the workspace's core cities (a
+        # cluster workspace marks them with tier ``core``)
+        helper_codes = [c for c in CORES if c in view.units.index] if level == text.level \
+            else []
+        if not helper_codes:
+            units = store.units(level=level)
+            helper_codes = [str(c) for c in units.loc[units["tier"] == "core", "code"]
+                            if str(c) in view.units.index]
+        if not helper_codes:
+            raise PlanInputError(t("plan.pair.err.helpers_needed", level=level))
     caps = _capacity(capacity, helper_codes)
     if helped:
         helped_codes = _codes(store, helped, level, view, "helped")
