@@ -115,7 +115,8 @@ def test_workspace_network_is_the_default(nj: ClusterData) -> None:
 def test_framework_leaves_out_what_the_base_lacks() -> None:
     # 景德镇, 鹰潭, 上饶 and 抚州 are not among the 166 cities of the 2019 yearbook snapshot
     data = cluster_data(user_cluster(["景德镇", "鹰潭", "上饶", "抚州"], key="gan"))
-    text, left = cluster_framework(data)
+    cf = cluster_framework(data)
+    text, left = cf.text, cf.left_out
     gone = {x.code for x in left}
     assert {"beds_shortfall", "doctors_shortfall", "nurses_shortfall", "beds_access"} <= gone
     assert all(x.covered == 0 and x.members == 4 for x in left if x.code == "beds_shortfall")
@@ -131,9 +132,8 @@ def test_evaluation_and_diagnostics_run_on_other_clusters(
         which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     data = request.getfixturevalue(which)
     store = _store(data)
-    text, _ = cluster_framework(data)
     path = tmp_path / "framework.yaml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(cluster_framework(data).text, encoding="utf-8")
     fw = load_framework(path)
     ev = evaluate(fw, store, replications=0)
     members = data.units[data.units["membership"].isin(["full", "partial"])]
@@ -190,3 +190,21 @@ def test_resolve_reports_every_problem_at_once() -> None:
     bad = user_cluster(["长沙", "没有这个", "也没有"], key="x")
     with pytest.raises(ClusterError, match=r"没有这个.*也没有"):
         cluster_data(bad)
+
+
+def test_a_user_cluster_takes_its_first_member_as_core(czt: ClusterData) -> None:
+    u = czt.units.set_index("code")
+    assert list(czt.network["cores"]) == ["430100"]           # 长沙, listed first
+    assert u.at["430100", "tier"] == "core" and u.at["430200", "tier"] == "node"
+    assert u.at["430000", "membership"] == "partial"          # 湖南: 3 of its 14 cities
+
+
+def test_previous_edition_dropped_only_where_2010_data_are_missing(czt: ClusterData) -> None:
+    cf = cluster_framework(czt)
+    assert cf.no_previous is not None and cf.no_previous.covered < cf.no_previous.members / 2
+    doc = yaml.safe_load(cf.text)
+    assert doc["previous"] is None and 2010 not in doc["editions"]
+    assert "2010" in doc["notice_zh"]
+    # 广州, 深圳, 佛山 and 东莞 carry 2010 county values: the edition stays
+    gd = cluster_framework(cluster_data(user_cluster(["广州", "深圳", "佛山", "东莞"], key="gd")))
+    assert gd.no_previous is None and yaml.safe_load(gd.text)["previous"] == 2010

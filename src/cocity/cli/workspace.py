@@ -29,7 +29,8 @@ LEVELS = ("province", "prefecture", "county")  # cocity.data.schema.LEVELS, in d
 MEMBERSHIPS = ("full", "partial", "outside")
 
 
-@app.command()
+@app.command(help="创建工作区 / Create a workspace: an embedded dataset, a city cluster cut "
+                  "from the national base, or empty.")
 def init(
     path: Path = typer.Argument(..., help="新工作区目录 / folder of the new workspace"),
     dataset: str = typer.Option("chengyu", help="预装数据集，none 为空 / dataset to load, or none"),
@@ -37,12 +38,12 @@ def init(
         None, help="城市群代号或定义文件（见 cocity clusters），取自全国底库 / cluster key or "
                    "definition file (see cocity clusters), cut from the national base"),
     units_file: Path | None = typer.Option(
-        None, "--units", help="自定义城市群：地级单元名称或代码清单文件 / your own cluster: a "
-                             "file of prefecture names or codes"),
+        None, "--units", help="自定义城市群：地级单元名称或代码清单文件，第一个为核心城市 / "
+                             "your own cluster: a file of prefecture names or codes, the "
+                             "first one its core city"),
     name: str | None = typer.Option(None, help="自定义城市群的名称 / name of your own cluster"),
 ) -> None:
-    """创建工作区 / Create a workspace, preloaded with an embedded dataset, a city cluster of
-    the national base, or empty."""
+    """``cocity init``: a workspace preloaded with an embedded dataset, a cluster or nothing."""
     from cocity.data.store import DB_NAME
 
     if (path / DB_NAME).exists():
@@ -90,7 +91,7 @@ def _init_cluster(path: Path, ref: str | None, units_file: Path | None,
     from cocity.clusters.definition import load_cluster, read_units_file, user_cluster
     from cocity.clusters.framework import cluster_framework
     from cocity.data.store import DB_NAME, Store
-    from cocity.evaluate.framework import FRAMEWORK_FILE
+    from cocity.evaluate.framework import FRAMEWORK_FILE, load_framework
     from cocity.outputs import write_atomic
 
     lang = current_lang()
@@ -103,13 +104,13 @@ def _init_cluster(path: Path, ref: str | None, units_file: Path | None,
             else:
                 c = load_cluster(str(ref))
             data = cluster_data(c)
-            text, left = cluster_framework(data)
+            cf = cluster_framework(data)
             store = Store.open(path, create=True)
     except CocityError as exc:
         raise fail(exc) from None
     try:
         load_cluster_into(store, data)
-        write_atomic(text, path / FRAMEWORK_FILE)
+        write_atomic(cf.text, path / FRAMEWORK_FILE)
         loaded = store.units()
     except BaseException as exc:
         store.close()
@@ -132,9 +133,13 @@ def _init_cluster(path: Path, ref: str | None, units_file: Path | None,
     cores = "、".join(str(v[f"name_{lang}"]) for v in data.network["cores"].values())
     console.print(escape(t("cli.init.network", cores=cores) + " " + (
         t("cli.init.rail") if c.spec.rail else t("clusters.no_rail"))))
-    for x in left:
+    for x in cf.left_out:
         console.print(escape(t("cli.init.left_out", name=getattr(x, f"name_{lang}"),
                                indicator=x.indicator, n=x.covered, of=x.members)))
+    if (gap := cf.no_previous) is not None:
+        console.print(escape(t("clusters.fw.no_previous", year=load_framework().previous,
+                               name=getattr(gap, f"name_{lang}"), indicator=gap.indicator,
+                               n=gap.covered, of=gap.members)))
     console.print(t("cli.init.next", path=path))
 
 

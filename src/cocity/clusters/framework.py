@@ -9,7 +9,9 @@ city yearbook, which covers 166 cities; a cluster most of whose cities it lacks 
 judged on it, and median imputation would only invent them. Partial coverage above the
 threshold is imputed by the evaluation, which names the units. What was left out, and why, is
 written into the framework file (``notice_zh``/``notice_en``, shown in every report) and
-printed by ``cocity init``. ``cocity evaluate -w WS`` uses ``WS/framework.yaml`` when no
+printed by ``cocity init``. The same rule applied to the previous edition (2010) drops that
+edition whole when any kept indicator falls short there: an edition mostly imputed would
+compare nothing. ``cocity evaluate -w WS`` uses ``WS/framework.yaml`` when no
 ``--framework`` is given (:func:`cocity.evaluate.framework.workspace_framework`).
 """
 
@@ -65,9 +67,18 @@ def coverage(data: ClusterData, indicator: str, year: int) -> tuple[int, int]:
     return best
 
 
-def cluster_framework(data: ClusterData, *, base: str | None = None
-                      ) -> tuple[str, list[LeftOut]]:
-    """The framework file's text for ``data``'s cluster, and the leaves left out."""
+@dataclass(frozen=True)
+class ClusterFramework:
+    """The framework file's text, the leaves left out and, when the previous edition was
+    dropped, the shortfall that dropped it."""
+
+    text: str
+    left_out: list[LeftOut]
+    no_previous: LeftOut | None
+
+
+def cluster_framework(data: ClusterData, *, base: str | None = None) -> ClusterFramework:
+    """The framework file for ``data``'s cluster (module docstring)."""
     from cocity.evaluate.framework import load_framework
 
     fw = load_framework(base)
@@ -86,6 +97,10 @@ def cluster_framework(data: ClusterData, *, base: str | None = None
                                     str(leaf["name_en"]), ind, n, of))
                 break
     doc["nodes"] = _without(fw.nodes, {x.code for x in left})
+    previous_gap = _previous_gap(data, fw, {x.code for x in left})
+    if previous_gap is not None:  # no previous edition rather than one made of imputations
+        doc["previous"] = None
+        doc["editions"] = {y: e for y, e in doc["editions"].items() if y != fw.previous}
     spec = data.cluster.spec
     for lang in ("zh", "en"):
         name = spec.name_zh if lang == "zh" else spec.name_en
@@ -96,13 +111,41 @@ def cluster_framework(data: ClusterData, *, base: str | None = None
             parts.append(t("clusters.fw.left_out", lang, items=sep.join(
                 t("clusters.fw.left_item", lang, name=getattr(x, f"name_{lang}"),
                   indicator=x.indicator, n=x.covered, of=x.members) for x in left)))
+        if previous_gap is not None:
+            x = previous_gap
+            parts.append(t("clusters.fw.no_previous", lang, year=fw.previous,
+                           name=getattr(x, f"name_{lang}"), indicator=x.indicator,
+                           n=x.covered, of=x.members))
         if not spec.rail:
             parts.append(t("clusters.no_rail", lang))
         doc[f"notice_{lang}"] = ("" if lang == "zh" else " ").join(parts)
     header = (f"# Evaluation framework of the {spec.name_en}, written by `cocity init --cluster "
               f"{data.cluster.key}`\n# from the shipped framework {fw.source} (sha256 "
               f"{fw.sha256[:16]}…); edit freely:\n# `cocity evaluate -w WORKSPACE` uses it.\n")
-    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100), left
+    return ClusterFramework(
+        header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100), left,
+        previous_gap)
+
+
+def _previous_gap(data: ClusterData, fw: Any, drop: set[str]) -> LeftOut | None:
+    """The first kept leaf whose inputs the base has for fewer than half of the members in
+    the previous edition (2010 county values are withheld for many prefectures), or None."""
+    if fw.previous is None:
+        return None
+    edition = fw.edition(fw.previous)
+    for leaf in fw.leaves:
+        if str(leaf["code"]) in drop:
+            continue
+        measure = dict(leaf.get("measure") or {})
+        year = edition.sources.get(str(measure.get("source", "")))
+        if year is None:
+            continue
+        for ind in _inputs(measure):
+            n, of = coverage(data, ind, year)
+            if of and n / of < MIN_COVERAGE:
+                return LeftOut(str(leaf["code"]), str(leaf["name_zh"]), str(leaf["name_en"]),
+                               ind, n, of)
+    return None
 
 
 def _without(nodes: list[dict[str, Any]], drop: set[str]) -> list[dict[str, Any]]:
