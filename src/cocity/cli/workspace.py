@@ -100,7 +100,7 @@ def _init_cluster(path: Path, ref: str | None, units_file: Path | None,
             bar.add_task(t("cli.init.cutting"), total=None)
             if units_file is not None:
                 c = user_cluster(read_units_file(units_file), key=units_file.stem,
-                                 name_zh=name, name_en=name)
+                                 name_zh=name, name_en=name, source=str(units_file))
             else:
                 c = load_cluster(str(ref))
             data = cluster_data(c)

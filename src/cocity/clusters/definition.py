@@ -128,14 +128,14 @@ def load_cluster(ref: str | Path) -> Cluster:
 
 
 def user_cluster(names: list[str], *, key: str, name_zh: str | None = None,
-                 name_en: str | None = None) -> Cluster:
+                 name_en: str | None = None, source: str = "<units>") -> Cluster:
     """A user's own cluster from a list of prefecture names or codes (whole members)."""
     members = [n.strip() for n in names if n.strip() and not n.strip().startswith("#")]
     if not members:
         raise ClusterError(t("clusters.err.empty"))
     spec = ClusterSpec(name_zh=name_zh or key, name_en=name_en or key, kind="city_cluster",
                        members=list(members))
-    return Cluster(key=key, spec=spec, source="<units>")
+    return Cluster(key=key, spec=spec, source=source)
 
 
 def read_units_file(path: Path) -> list[str]:

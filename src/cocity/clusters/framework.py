@@ -119,8 +119,8 @@ def cluster_framework(data: ClusterData, *, base: str | None = None) -> ClusterF
         if not spec.rail:
             parts.append(t("clusters.no_rail", lang))
         doc[f"notice_{lang}"] = ("" if lang == "zh" else " ").join(parts)
-    header = (f"# Evaluation framework of the {spec.name_en}, written by `cocity init --cluster "
-              f"{data.cluster.key}`\n# from the shipped framework {fw.source} (sha256 "
+    header = (f"# Evaluation framework of the {spec.name_en} (cluster {data.cluster.key}, "
+              f"{data.cluster.source}), written by `cocity init`\n# from the shipped framework {fw.source} (sha256 "
               f"{fw.sha256[:16]}…); edit freely:\n# `cocity evaluate -w WORKSPACE` uses it.\n")
     return ClusterFramework(
         header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100), left,
