@@ -120,7 +120,8 @@ def cluster_framework(data: ClusterData, *, base: str | None = None) -> ClusterF
             parts.append(t("clusters.no_rail", lang))
         doc[f"notice_{lang}"] = ("" if lang == "zh" else " ").join(parts)
     header = (f"# Evaluation framework of the {spec.name_en} (cluster {data.cluster.key}, "
-              f"{data.cluster.source}), written by `cocity init`\n# from the shipped framework {fw.source} (sha256 "
+              f"{data.cluster.source}), written by `cocity init`\n"
+              f"# from the shipped framework {fw.source} (sha256 "
               f"{fw.sha256[:16]}…); edit freely:\n# `cocity evaluate -w WORKSPACE` uses it.\n")
     return ClusterFramework(
         header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100), left,
