@@ -14,11 +14,11 @@ import argparse
 import gzip
 import json
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
+from timing import timed
 
 from cocity.datasets import (
     dataset_dir,
@@ -30,12 +30,7 @@ from cocity.datasets import (
 
 
 def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return timed(fn, repeat, stat=min)[0]
 
 
 def folder_mb(name: str) -> float:
