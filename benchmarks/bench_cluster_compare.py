@@ -26,7 +26,7 @@ from typing import Any
 from timing import timed
 
 from cocity.clusters.build import open_cluster
-from cocity.clusters.compare import comparison_spec, compare_clusters
+from cocity.clusters.compare import compare_clusters, comparison_spec
 from cocity.clusters.definition import Cluster, user_cluster
 from cocity.metrics.diagnose import run_diagnostics
 from cocity.report.cluster_compare import write_compare_outputs
