@@ -22,7 +22,8 @@ import plotly.offline
 from markupsafe import Markup
 
 import cocity
-from cocity.clusters.compare import SECTIONS, Comparison
+from cocity.clusters.compare import Comparison
+from cocity.clusters.compare_cells import SECTIONS
 from cocity.i18n import LANGS, t
 from cocity.outputs import manifest, write_csv, write_json, write_xlsx
 from cocity.report.render import (
