@@ -80,10 +80,33 @@ def test_population_and_units_match_the_national_base(cmp: Comparison, base, key
     assert cmp.value("counties", key) == len(counties)
 
 
-def test_known_sizes(cmp: Comparison) -> None:
-    # 京津冀 2020 census: 110.37 million residents; the nine Guangdong cities 77.95 million
-    assert cmp.value("population", "jjj") == pytest.approx(110_369_339, abs=0.5)
-    assert cmp.value("population", "gba") == pytest.approx(77_948_672, abs=0.5)
+def test_population_of_a_partial_member_is_its_member_counties(tmp_path: Path, base) -> None:
+    """Beijing whole and 保定 by two of its counties (涿州市, 定兴县): the cluster's residents are
+    Beijing's total plus those two counties', and 保定 is not counted whole."""
+    from cocity.clusters.build import cluster_data
+    from cocity.clusters.compare_cells import member_population
+    from cocity.clusters.definition import load_cluster
+
+    path = tmp_path / "capital_part.yaml"
+    path.write_text("name_zh: 测试\nname_en: Test\nkind: city_cluster\nmembers:\n  - 北京\n"
+                    "  - {unit: 保定, counties: [涿州市, 定兴县]}\n", encoding="utf-8")
+    data = cluster_data(load_cluster(path))
+    _, obs = base
+    pop = _value(obs, "pop_total", 2020)
+    got = member_population(data.units.assign(code=data.units["code"].astype(str)), pop)
+    assert got.to_dict() == pytest.approx({"110100": pop["110100"],
+                                           "130600": pop["130681"] + pop["130626"]})
+    assert got["130600"] < pop["130600"]
+
+
+def test_jingjinji_is_three_provinces(cmp: Comparison, base) -> None:
+    """The 13 cities are Beijing, Tianjin and all 11 prefectures of Hebei: the cluster's
+    residents equal the three provincial totals of the census (Hebei 74,610,235)."""
+    _, obs = base
+    pop = _value(obs, "pop_total", 2020)
+    assert pop["130000"] == 74_610_235
+    assert cmp.value("population", "jjj") == pytest.approx(
+        pop["110000"] + pop["120000"] + pop["130000"], abs=0.5)
 
 
 @pytest.mark.parametrize(("key", "names"), [("jjj", JJJ), ("gba", GBA)])

@@ -120,14 +120,15 @@ def comparison_spec(source: str | Path | Mapping[str, Any] | None = None, *,
     from cocity.spec import merge, read_yaml
 
     if source is None:
-        user: Any = {}
+        user: Mapping[str, Any] = {}
     elif isinstance(source, Mapping):
         user = dict(source)
     else:
-        user, _ = read_yaml(source)
-        user = user or {}
-    doc = merge(COMPARE_DEFAULTS, user) if isinstance(user, Mapping) else user
-    if indicators is not None and isinstance(doc, Mapping):
+        load_spec(source)  # a faulty file: every problem named with the file and key path
+        data, _ = read_yaml(source)
+        user = data or {}
+    doc = merge(COMPARE_DEFAULTS, user)
+    if indicators is not None:
         doc = merge(doc, {"indicators": list(indicators)})
     return load_spec(doc)
 
