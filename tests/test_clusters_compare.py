@@ -197,10 +197,11 @@ def test_every_figure_is_defined(cmp: Comparison) -> None:
         assert defs[col].str.strip().str.len().gt(0).all(), col
 
 
-def test_a_refused_section_empties_only_its_own_cells() -> None:
-    """One city cannot have a division of labour, a linkage network or a rank–size line;
-    three cities have no network with each unit's 3 strongest links. Those cells carry the
-    toolbox's refusal in both languages; the other sections still fill theirs."""
+def test_a_refused_or_skipped_section_empties_only_its_own_cells() -> None:
+    """One city has no division of labour and no rank–size line (the toolbox refuses), and
+    its counties form one prefecture, so no between/within decomposition (it skips, with a
+    note); three cities are too few for the linkage network (skipped). Those cells carry the
+    reason in both languages; the other sections still fill theirs."""
     cmp = compare_clusters([user_cluster(["北京"], key="bj"),
                             user_cluster(["珠海", "中山", "江门"], key="pearl")],
                            spec={**SPEC, "indicators": ["urban_share"]})
@@ -208,17 +209,22 @@ def test_a_refused_section_empties_only_its_own_cells() -> None:
         assert cmp.notes_for("bj", "krugman_mean") == [
             "This diagnostics section cannot be computed: Division of labour: the employment "
             "matrix needs at least 2 unit(s) and 1 sector; got 1 unit(s) and 20 sector(s)"]
+        assert cmp.notes_for("bj", "gini", "urban_share") == [
+            "The diagnostics did not compute urban_share (2020): the units with data fall in "
+            "fewer than two groups (see the cluster's notes)"]
         assert cmp.notes_for("pearl", "functional_poly") == [
-            "This diagnostics section cannot be computed: Linkage network: top_k must be an "
-            "integer from 1 to 2; got 3"]
+            "The linkage network was not built: too few units with data (see the cluster's "
+            "notes)"]
     with use_lang("zh"):
-        (zh,) = cmp.notes_for("pearl", "functional_poly")
-        assert zh.startswith("该诊断部分无法计算：联系网络")
+        (zh,) = cmp.notes_for("bj", "krugman_mean")
+        assert zh.startswith("该诊断部分无法计算：")
     for key in ("bj", "pearl"):
         assert np.isfinite(cmp.value("moran_i", key, "urban_share"))
         assert np.isfinite(cmp.value("beta", key, "urban_share"))
     assert np.isnan(cmp.value("krugman_mean", "bj"))
+    assert np.isnan(cmp.value("zipf_q", "bj"))
     assert np.isnan(cmp.value("functional_poly", "pearl"))
+    assert np.isfinite(cmp.value("gini", "pearl", "urban_share"))
     # polycentricity without the network: the size-based figures remain
     assert cmp.value("primacy_s2", "pearl") > 1
     assert np.isfinite(cmp.value("zipf_q", "pearl"))

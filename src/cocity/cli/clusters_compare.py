@@ -51,7 +51,7 @@ def read_cluster(ref: str) -> Cluster:
 
     if ref.startswith("@"):
         path = Path(ref[1:])
-        return user_cluster(read_units_file(path), key=path.stem)
+        return user_cluster(read_units_file(path), key=path.stem, source=str(path))
     return load_cluster(ref)
 
 

@@ -215,13 +215,23 @@ def diagnostic_cells(cells: Cells, rows: list[Figure], diags: Mapping[str, Any],
         _one_cell(cells, fig, diag)
 
 
+def _match(frame: pd.DataFrame, **where: Any) -> pd.DataFrame:
+    """The rows of a result table matching ``where`` (none when the table is empty: the
+    toolbox leaves a table without columns when it skipped every case, with a note)."""
+    if frame.empty or any(c not in frame.columns for c in where):
+        return frame.iloc[0:0]
+    keep = np.ones(len(frame), dtype=bool)
+    for col, value in where.items():
+        keep &= (frame[col] == value).to_numpy()
+    return frame[keep]
+
+
 def _one_cell(cells: Cells, fig: Figure, diag: Any) -> None:
     ind = fig.indicator
     if fig.section == "inequality":
-        s = diag.inequality.summary
-        row = s[(s["indicator"] == ind) & (s["year"] == fig.year)]
-        if row.empty:
-            cells.missing(fig, "cmp.note.no_data", what=ind)
+        row = _match(diag.inequality.summary, indicator=ind, year=fig.year)
+        if row.empty:  # the toolbox skipped it: fewer than two groups with data
+            cells.missing(fig, "cmp.note.skipped", what=ind, year=fig.year)
             return
         r = row.iloc[0]
         value = {"gini": r["gini"], "theil": r["theil"],
@@ -235,49 +245,23 @@ def _one_cell(cells: Cells, fig: Figure, diag: Any) -> None:
     elif fig.section == "convergence":
         conv = diag.convergence
         if fig.key in ("sigma_start", "sigma_end"):
-            s = conv.sigma
-            row = s[(s["indicator"] == ind) & (s["year"] == fig.year)]
-            if row.empty or pd.isna(row.iloc[0]["sigma"]):
-                cells.missing(fig, "cmp.note.no_data", what=ind)
-            else:
-                cells.set(fig, row.iloc[0]["sigma"])
+            row = _match(conv.sigma, indicator=ind, year=fig.year)
+            col = "sigma"
         else:
-            b = conv.beta[conv.beta["indicator"] == ind]
+            row = _match(conv.beta, indicator=ind)
             col = {"beta": "beta", "beta_p": "p_value", "beta_n": "n"}[fig.key]
-            if b.empty or pd.isna(b.iloc[0][col]):
-                cells.missing(fig, "cmp.note.no_data", what=ind)
-            else:
-                cells.set(fig, b.iloc[0][col])
+        if row.empty or pd.isna(row.iloc[0][col]):
+            cells.missing(fig, "cmp.note.no_data", what=ind)
+        else:
+            cells.set(fig, row.iloc[0][col])
     elif fig.section == "spatial":
-        m = diag.spatial.moran
-        row = m[(m["indicator"] == ind) & (m["year"] == fig.year)]
+        row = _match(diag.spatial.moran, indicator=ind, year=fig.year)
         if row.empty or pd.isna(row.iloc[0]["I"]):
             cells.missing(fig, "cmp.note.no_data", what=ind)
         else:
             cells.set(fig, row.iloc[0]["I"])
     elif fig.section == "polycentricity":
-        poly = diag.polycentricity
-        n = len(poly.sizes)
-        if fig.key.startswith("primacy_"):
-            which = fig.key.removeprefix("primacy_")
-            need = {"s2": 2, "s4": 4, "s11": 11}[which]
-            if which in poly.primacy.index and pd.notna(poly.primacy[which]):
-                cells.set(fig, poly.primacy[which])
-            elif n < need:
-                cells.missing(fig, "cmp.note.too_few", need=need, n=n)
-            else:
-                cells.missing(fig, "cmp.note.not_asked", what=which)
-        elif fig.key == "zipf_q":
-            cells.set(fig, poly.rank_size.q)
-        elif fig.key == "morph_slope":
-            if "mean_slope" in poly.morphological.index:
-                cells.set(fig, poly.morphological["mean_slope"])
-            else:
-                cells.missing(fig, "cmp.note.too_few", need=2, n=n)
-        elif poly.functional is None:
-            cells.missing(fig, "cmp.note.not_run", section="network")
-        else:
-            cells.set(fig, poly.functional["polycentricity"])
+        _polycentricity_cell(cells, fig, diag)
     else:  # specialisation
         k = diag.structure.krugman.dropna()
         if k.empty:
@@ -285,6 +269,33 @@ def _one_cell(cells: Cells, fig: Figure, diag: Any) -> None:
         else:
             cells.set(fig, k.mean())
             cells.notes.add(cells.key, fig.key, "", "cmp.note.krugman_n", n=len(k))
+
+
+def _polycentricity_cell(cells: Cells, fig: Figure, diag: Any) -> None:
+    poly = diag.polycentricity
+    n = len(poly.sizes)
+    if fig.key.startswith("primacy_"):
+        which = fig.key.removeprefix("primacy_")
+        need = {"s2": 2, "s4": 4, "s11": 11}[which]
+        if which in poly.primacy.index and pd.notna(poly.primacy[which]):
+            cells.set(fig, poly.primacy[which])
+        elif n < need:
+            cells.missing(fig, "cmp.note.too_few", need=need, n=n)
+        else:
+            cells.missing(fig, "cmp.note.not_asked", what=which)
+    elif fig.key == "zipf_q":
+        cells.set(fig, poly.rank_size.q)
+    elif fig.key == "morph_slope":
+        if "mean_slope" in poly.morphological.index:
+            cells.set(fig, poly.morphological["mean_slope"])
+        else:
+            cells.missing(fig, "cmp.note.too_few", need=2, n=n)
+    elif poly.functional is not None:
+        cells.set(fig, poly.functional["polycentricity"])
+    elif "network" in diag.spec.sections:  # run, but skipped: too few units
+        cells.missing(fig, "cmp.note.no_network_built")
+    else:
+        cells.missing(fig, "cmp.note.not_run", section="network")
 
 
 def size_and_services(cells: Cells, rows: list[Figure], store: Any) -> None:
