@@ -113,6 +113,7 @@ def _register() -> None:
     from cocity.cli import (  # noqa: F401
         access,
         clusters,
+        clusters_compare,
         diagnose,
         evaluate,
         fund,
