@@ -423,3 +423,20 @@ def test_distances_are_bit_identical_to_scipy(seed):
     counts = router.count_within([sources], cutoff, direction="to")[0]
     to_all = dijkstra(mat, directed=True, indices=np.arange(n), limit=cutoff)
     np.testing.assert_array_equal(counts, np.isfinite(to_all[:, sources]).sum(axis=1))
+
+
+def test_nearest_with_sources_taking_over_each_other_stays_exact():
+    # a one-way path 0 → 1 → … → 299; every source (in node order) reaches all the nodes after
+    # it sooner than the sources before it, so the pruned per-source searches would settle
+    # ~n²/2 nodes: the kernel drops them for one global search, with the same result
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    n = 300
+    graph = arcs_to_csr(n, np.arange(n - 1), np.arange(1, n), np.full(n - 1, 0.5))
+    sources = np.arange(0, n, 2)
+    near = Router(graph).nearest(sources, 1000.0)
+    mat = sp.csr_matrix((np.full(n - 1, 0.5), (np.arange(n - 1), np.arange(1, n))),
+                        shape=(n, n))
+    np.testing.assert_array_equal(near.time, dijkstra(mat, indices=sources, min_only=True))
+    np.testing.assert_array_equal(near.node, np.arange(n) - np.arange(n) % 2)

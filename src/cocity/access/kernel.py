@@ -254,6 +254,40 @@ def _sift_down(hnode, hkey, pos, size, node, key):
 
 
 @njit(cache=True)
+def _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touched, nt,
+            label, track):
+    """Run Dijkstra from the ``size`` seeds in the heap; returns the new touched count and the
+    number of nodes settled."""
+    pops = 0
+    while size > 0:
+        pops += 1
+        u = hnode[0]
+        du = hkey[0]
+        pos[u] = -1
+        size -= 1
+        if size > 0:
+            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
+        lu = label[u] if track else 0
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = du + weights[e]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == np.inf:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = nd
+                if track:
+                    label[v] = lu
+                p = pos[v]
+                if p < 0:
+                    size += 1
+                    _sift_up(hnode, hkey, pos, size - 1, v, nd)
+                else:
+                    _sift_up(hnode, hkey, pos, p, v, nd)
+    return nt, pops
+
+
+@njit(cache=True)
 def _search(indptr, indices, weights, sources, offsets, cutoff,
             dist, pos, hnode, hkey, touched, label):
     """Bounded (multi-source) Dijkstra; returns the number of touched nodes.
@@ -282,30 +316,47 @@ def _search(indptr, indices, weights, sources, offsets, cutoff,
             _sift_up(hnode, hkey, pos, size - 1, s, d0)
         else:
             _sift_up(hnode, hkey, pos, pos[s], s, d0)
-    while size > 0:
-        u = hnode[0]
-        du = hkey[0]
-        pos[u] = -1
-        size -= 1
-        if size > 0:
-            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
-        lu = label[u] if track else 0
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = du + weights[e]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == np.inf:
-                    touched[nt] = v
-                    nt += 1
-                dist[v] = nd
-                if track:
-                    label[v] = lu
-                p = pos[v]
-                if p < 0:
-                    size += 1
-                    _sift_up(hnode, hkey, pos, size - 1, v, nd)
-                else:
-                    _sift_up(hnode, hkey, pos, p, v, nd)
+    return _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touched, nt,
+                   label, track)[0]
+
+
+@njit(cache=True)
+def _search_each(indptr, indices, weights, sources, offsets, order, cutoff,
+                 dist, pos, hnode, hkey, touched, label):
+    """:func:`_search` for several sources as one pruned search per source, in ``order``.
+
+    Each source grows its own bounded Dijkstra on the shared ``dist``, entering only nodes it
+    reaches strictly sooner than every source before it. Every node ends with the least time
+    over all sources (a node a later source reaches sooner is taken over, with everything it
+    reached through it), the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w))`` that
+    :func:`_search` computes too, so the times are the same to the bit; a node tied between
+    sources keeps the first in ``order``. Each search stays local, so it runs in cache, where
+    one global search from thousands of sources jumps across the whole graph. Should the
+    sources keep taking nodes over from each other (more than ``3 n`` nodes settled in all),
+    the work is dropped and the global search runs instead.
+    """
+    nt = 0
+    budget = 3 * dist.shape[0] + order.shape[0]
+    for k in range(order.shape[0]):
+        s_i = order[k]
+        s = sources[s_i]
+        d0 = offsets[s_i]
+        if d0 > cutoff or not d0 < dist[s]:
+            continue
+        if dist[s] == np.inf:
+            touched[nt] = s
+            nt += 1
+        dist[s] = d0
+        label[s] = s_i
+        _sift_up(hnode, hkey, pos, 0, s, d0)
+        nt, pops = _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, 1, touched,
+                           nt, label, True)
+        budget -= pops
+        if budget < 0:
+            for i in range(nt):
+                dist[touched[i]] = np.inf
+            return _search(indptr, indices, weights, sources, offsets, cutoff,
+                           dist, pos, hnode, hkey, touched, label)
     return nt
 
 
@@ -431,15 +482,25 @@ def _many_par(indptr, indices, weights, origins, chunk_lo, chunk_hi,
 
 
 @njit(cache=True, parallel=True)
-def _nearest_par(indptr, indices, weights, sources, offsets, group_ptr,
+def _nearest_par(indptr, indices, weights, sources, offsets, order, group_ptr,
                  cutoff, dist, pos, hnode, hkey, touched, label, out_time, out_label):
-    """One multi-source search per group of sources, groups in parallel."""
+    """One multi-source search per group of sources, groups in parallel.
+
+    With a finite cutoff, one pruned search per source (:func:`_search_each`, sources in
+    ``order``, given per group); unbounded, one global search (:func:`_search`).
+    """
     for g in prange(group_ptr.shape[0] - 1):
         tid = numba.get_thread_id()
         lo = group_ptr[g]
         hi = group_ptr[g + 1]
-        nt = _search(indptr, indices, weights, sources[lo:hi], offsets[lo:hi], cutoff,
-                     dist[tid], pos[tid], hnode[tid], hkey[tid], touched[tid], label[tid])
+        if cutoff < np.inf and hi - lo > 1:
+            nt = _search_each(indptr, indices, weights, sources[lo:hi], offsets[lo:hi],
+                              order[lo:hi], cutoff, dist[tid], pos[tid], hnode[tid],
+                              hkey[tid], touched[tid], label[tid])
+        else:
+            nt = _search(indptr, indices, weights, sources[lo:hi], offsets[lo:hi], cutoff,
+                         dist[tid], pos[tid], hnode[tid], hkey[tid], touched[tid],
+                         label[tid])
         track = hi - lo > 1
         for i in range(nt):
             v = touched[tid, i]
@@ -730,8 +791,13 @@ class Router:
         out_time = np.full((ng, self.n), _INF)
         out_label = np.full((ng, self.n), -1, dtype=np.int64)
         bufs = router._bufs(router._nthreads())
+        # pruned searches in order of offset, then node (neighbouring nodes are often
+        # neighbouring positions, so the searches walk the graph's memory in order)
+        order = (np.concatenate([np.lexsort((s, o)) for s, o in zip(srcs, offs, strict=True)])
+                 if ng else np.empty(0, np.int64))
         router._run_parallel(_nearest_par, router._indptr, g.indices, g.weights, sources,
-                             offsets_all, group_ptr, c, *bufs.args(), out_time, out_label)
+                             offsets_all, order, group_ptr, c, *bufs.args(), out_time,
+                             out_label)
         result = []
         for k, s in enumerate(srcs):
             lab = out_label[k]
