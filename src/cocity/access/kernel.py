@@ -31,7 +31,7 @@ Conventions
 
 Algorithm
 ---------
-**Bounded Dijkstra with a binary heap on preallocated arrays.** Per search: a distance array
+**Bounded Dijkstra with a 4-ary heap on preallocated arrays.** Per search: a distance array
 ``dist`` (``inf`` = not yet reached), a heap of node ids and keys with a position array ``pos``
 (``-1`` = not in the heap) for decrease-key, and a ``touched`` list of the nodes whose distance
 was set. A node enters the heap only when its tentative time is ``≤ cutoff``; a relaxation
@@ -39,20 +39,40 @@ was set. A node enters the heap only when its tentative time is ``≤ cutoff``; 
 non-negative). After a search only the touched nodes are reset, so a search costs
 ``O(k log k)`` in the ``k`` nodes within the cutoff, not ``O(n)`` — the difference from calling
 ``scipy.sparse.csgraph.dijkstra`` once per origin, which allocates and fills ``O(n)`` arrays per
-call. The buffers (36 bytes per node and thread) are allocated once per thread and reused across
-searches and calls.
+call. The buffers (32 bytes per node and thread) are allocated once per thread and reused across
+searches and calls. The heap is 4-ary (a node's four children share a cache line; measured
+1.2–1.7× faster than the binary heap on 15-minute searches) and arc offsets are read as int32
+when the graph has fewer than 2³¹ arcs. A lazy-deletion heap (no ``pos``) measured no faster.
+
+**Why the times are exact.** Rounding is monotone and times non-negative, so every node ends
+with the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w(u, v)))`` — the smallest
+left-to-right floating-point sum over its paths — whatever order the nodes are settled in. scipy's
+Dijkstra computes the same numbers: the tests compare them to the bit (ties, zero-time arcs,
+unreachable nodes, cutoffs exactly on a time).
 
 **Multi-source search.** All sources enter the heap at once (time 0, or a given offset such as
 the walk from a facility's door to the network); each node inherits the source it was reached
-from, so one search labels every node with its nearest source and that source's time.
+from, so one search labels every node with its nearest source and that source's time. With a
+finite cutoff, :meth:`Router.nearest` runs it instead as one *pruned* search per source (sources
+by offset, then node): each grows on the shared ``dist`` and enters only nodes it reaches
+strictly sooner than the sources before it. The result is the same fixed point (same times to
+the bit; a node tied between sources keeps the first), but each search stays local and runs in
+cache, where one global search from thousands of sources jumps across the whole graph's memory
+(on a 1,000,000-node grid with 2,000–10,000 sources: 2.7–3.4× faster than scipy's
+``min_only`` search, where the global search was 0.7–0.9×). Should the sources keep taking
+nodes over from each other (more than ``3 n`` nodes settled), the work is dropped and the global
+search runs. A two-level bucket queue (only the current time bucket in the heap) was measured
+and dropped: the heap was not the bottleneck, memory traffic was.
 
 **Parallel over origins.** ``many_to_many`` and ``count_within`` split the origins (or
 facilities) into chunks and run the chunks with numba ``prange`` (dynamic scheduling, chunk size
 1); ``nearest_groups`` runs one multi-source search per group (facility type) the same way. Each
 thread works in its own buffers (selected by ``numba.get_thread_id()``) and appends to its own
 output buffer. The Python wrapper assembles the chunks, in origin order, into CSR (a row's
-columns are sorted in place before their times are read); a chunk that does not fit in its
-thread's output buffer is re-run after the buffer is flushed (or enlarged).
+columns are sorted in place, by an LSD radix sort on the bytes of ``id − min``, before their
+times are read — 5–10× faster than ``ndarray.sort`` on rows of 60–1,000 nodes); a chunk that
+does not fit in its thread's output buffer is re-run after the buffer is flushed (or
+enlarged).
 
 **Coverage.** The time from a home to the nearest facility of a type is found by one
 multi-source search from all facilities of that type on the *reversed* graph (arcs turned
@@ -539,7 +559,7 @@ class _Buffers:
         self.hnode = np.zeros((threads, n), dtype=np.int32)
         self.hkey = np.zeros((threads, n), dtype=np.float64)
         self.touched = np.zeros((threads, n), dtype=np.int32)
-        self.label = np.zeros((threads, n), dtype=np.int64)
+        self.label = np.zeros((threads, n), dtype=np.int32)
 
     def args(self) -> tuple[Any, ...]:
         return self.dist, self.pos, self.hnode, self.hkey, self.touched, self.label
