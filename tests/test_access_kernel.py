@@ -355,3 +355,88 @@ def test_isochrones_frame():
     assert gdf["node_id"].tolist() == [0, 0, 24, 24]
     areas = gdf.geometry.area.to_numpy()
     assert areas[1] > areas[0] and areas[3] > areas[2]
+
+
+# ----------------------------------------------------------------------------- against scipy
+
+
+def scipy_case(seed: int) -> tuple[Router, object, float, int]:
+    """A random directed graph for the bit-identity checks against scipy's Dijkstra.
+
+    Up to 400 nodes plus an isolated one (so some pairs are unreachable), about three arcs per
+    node, a quarter of them zero-time; weights either small integers (many ties between paths)
+    or arbitrary floats. scipy adds up parallel arcs in a sparse matrix, so the graph has none.
+    The cutoff is one of the shortest times from ``hub`` (the node reaching most others), so
+    some nodes lie exactly on it.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    rng = np.random.default_rng(np.random.SeedSequence(16).spawn(40)[seed])
+    n = int(rng.integers(2, 400))
+    m = int(rng.integers(n, 3 * n + 1))
+    tail = rng.integers(0, n, m)
+    head = rng.integers(0, n, m)
+    w = (rng.integers(0, 4, m).astype(float) if seed % 2 else rng.uniform(0, 10, m))
+    w[rng.random(m) < 0.25] = 0.0
+    key = np.unique(tail * n + head, return_index=True)[1]       # no parallel arcs
+    tail, head, w = tail[key], head[key], w[key]
+    mat = sp.csr_matrix((w, (tail, head)), shape=(n + 1, n + 1))
+    assert mat.nnz == len(w)              # explicit zeros are kept: they are arcs in scipy
+    full = dijkstra(mat, directed=True)
+    hub = int(np.argmax((np.isfinite(full) & (full > 0)).sum(axis=1)))
+    finite = full[hub][np.isfinite(full[hub]) & (full[hub] > 0)]
+    assert len(finite)
+    cutoff = float(rng.choice(finite))
+    return Router(arcs_to_csr(n + 1, tail, head, w)), mat, cutoff, hub
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_distances_are_bit_identical_to_scipy(seed):
+    from scipy.sparse.csgraph import dijkstra
+
+    router, mat, cutoff, hub = scipy_case(seed)
+    n = router.n
+    rng = np.random.default_rng(seed)
+    origins = np.concatenate([[hub], rng.integers(0, n, min(n, 60))])
+    want = dijkstra(mat, directed=True, indices=origins, limit=cutoff)
+    assert np.isinf(want).any() and (want == cutoff).any()
+    od = router.many_to_many(origins, cutoff)
+    got = np.full((len(origins), n), np.inf)
+    coo = od.tocoo()
+    got[coo.row, coo.col] = coo.data
+    np.testing.assert_array_equal(got, want)
+    for i in range(min(5, len(origins))):
+        nodes, times = router.one_to_many(int(origins[i]), cutoff)
+        row = np.full(n, np.inf)
+        row[nodes] = times
+        np.testing.assert_array_equal(row, want[i])
+    sources = np.unique(rng.integers(0, n, max(1, n // 20)))
+    for direction, m in (("from", mat), ("to", mat.T.tocsr())):
+        near = router.nearest(sources, cutoff, direction=direction)
+        ms = dijkstra(m, directed=True, indices=sources, limit=cutoff, min_only=True)
+        np.testing.assert_array_equal(near.time, ms)
+        reached = np.isfinite(near.time)
+        each = dijkstra(m, directed=True, indices=near.node[reached])
+        assert np.array_equal(each[np.arange(reached.sum()), np.flatnonzero(reached)],
+                              near.time[reached])      # the labelled source is a nearest one
+    counts = router.count_within([sources], cutoff, direction="to")[0]
+    to_all = dijkstra(mat, directed=True, indices=np.arange(n), limit=cutoff)
+    np.testing.assert_array_equal(counts, np.isfinite(to_all[:, sources]).sum(axis=1))
+
+
+def test_nearest_with_sources_taking_over_each_other_stays_exact():
+    # a one-way path 0 → 1 → … → 299; every source (in node order) reaches all the nodes after
+    # it sooner than the sources before it, so the pruned per-source searches would settle
+    # ~n²/2 nodes: the kernel drops them for one global search, with the same result
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    n = 300
+    graph = arcs_to_csr(n, np.arange(n - 1), np.arange(1, n), np.full(n - 1, 0.5))
+    sources = np.arange(0, n, 2)
+    near = Router(graph).nearest(sources, 1000.0)
+    mat = sp.csr_matrix((np.full(n - 1, 0.5), (np.arange(n - 1), np.arange(1, n))),
+                        shape=(n, n))
+    np.testing.assert_array_equal(near.time, dijkstra(mat, indices=sources, min_only=True))
+    np.testing.assert_array_equal(near.node, np.arange(n) - np.arange(n) % 2)

@@ -31,7 +31,7 @@ Conventions
 
 Algorithm
 ---------
-**Bounded Dijkstra with a binary heap on preallocated arrays.** Per search: a distance array
+**Bounded Dijkstra with a 4-ary heap on preallocated arrays.** Per search: a distance array
 ``dist`` (``inf`` = not yet reached), a heap of node ids and keys with a position array ``pos``
 (``-1`` = not in the heap) for decrease-key, and a ``touched`` list of the nodes whose distance
 was set. A node enters the heap only when its tentative time is ``≤ cutoff``; a relaxation
@@ -39,20 +39,40 @@ was set. A node enters the heap only when its tentative time is ``≤ cutoff``; 
 non-negative). After a search only the touched nodes are reset, so a search costs
 ``O(k log k)`` in the ``k`` nodes within the cutoff, not ``O(n)`` — the difference from calling
 ``scipy.sparse.csgraph.dijkstra`` once per origin, which allocates and fills ``O(n)`` arrays per
-call. The buffers (36 bytes per node and thread) are allocated once per thread and reused across
-searches and calls.
+call. The buffers (32 bytes per node and thread) are allocated once per thread and reused across
+searches and calls. The heap is 4-ary (a node's four children share a cache line; measured
+1.2–1.7× faster than the binary heap on 15-minute searches) and arc offsets are read as int32
+when the graph has fewer than 2³¹ arcs. A lazy-deletion heap (no ``pos``) measured no faster.
+
+**Why the times are exact.** Rounding is monotone and times non-negative, so every node ends
+with the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w(u, v)))`` — the smallest
+left-to-right floating-point sum over its paths — whatever order the nodes are settled in. scipy's
+Dijkstra computes the same numbers: the tests compare them to the bit (ties, zero-time arcs,
+unreachable nodes, cutoffs exactly on a time).
 
 **Multi-source search.** All sources enter the heap at once (time 0, or a given offset such as
 the walk from a facility's door to the network); each node inherits the source it was reached
-from, so one search labels every node with its nearest source and that source's time.
+from, so one search labels every node with its nearest source and that source's time. With a
+finite cutoff, :meth:`Router.nearest` runs it instead as one *pruned* search per source (sources
+by offset, then node): each grows on the shared ``dist`` and enters only nodes it reaches
+strictly sooner than the sources before it. The result is the same fixed point (same times to
+the bit; a node tied between sources keeps the first), but each search stays local and runs in
+cache, where one global search from thousands of sources jumps across the whole graph's memory
+(on a 1,000,000-node grid with 2,000–10,000 sources: 2.7–3.4× faster than scipy's
+``min_only`` search, where the global search was 0.7–0.9×). Should the sources keep taking
+nodes over from each other (more than ``3 n`` nodes settled), the work is dropped and the global
+search runs. A two-level bucket queue (only the current time bucket in the heap) was measured
+and dropped: the heap was not the bottleneck, memory traffic was.
 
 **Parallel over origins.** ``many_to_many`` and ``count_within`` split the origins (or
 facilities) into chunks and run the chunks with numba ``prange`` (dynamic scheduling, chunk size
 1); ``nearest_groups`` runs one multi-source search per group (facility type) the same way. Each
 thread works in its own buffers (selected by ``numba.get_thread_id()``) and appends to its own
 output buffer. The Python wrapper assembles the chunks, in origin order, into CSR (a row's
-columns are sorted in place before their times are read); a chunk that does not fit in its
-thread's output buffer is re-run after the buffer is flushed (or enlarged).
+columns are sorted in place, by an LSD radix sort on the bytes of ``id − min``, before their
+times are read — 5–10× faster than ``ndarray.sort`` on rows of 60–1,000 nodes); a chunk that
+does not fit in its thread's output buffer is re-run after the buffer is flushed (or
+enlarged).
 
 **Coverage.** The time from a home to the nearest facility of a type is found by one
 multi-source search from all facilities of that type on the *reversed* graph (arcs turned
@@ -115,6 +135,7 @@ _INF = np.inf
 _DEFAULT_CAPACITY = 1 << 20       # output entries per thread before a flush (12 bytes each)
 _MAX_CAPACITY = 1 << 24           # growth stops here unless a single chunk needs more
 _MAX_CHUNK = 256                  # origins per parallel chunk
+_INT32_MAX = np.iinfo(np.int32).max
 _MAX_THREADS = int(vars(numba.config)["NUMBA_NUM_THREADS"])
 
 
@@ -210,12 +231,11 @@ def _cutoff(cutoff: float | None) -> float:
 # ----------------------------------------------------------------------------- numba core
 
 
-@njit(cache=True)
-def _sift_up(hnode, hkey, pos, i):
-    node = hnode[i]
-    key = hkey[i]
+@njit(cache=True, inline="always")
+def _sift_up(hnode, hkey, pos, i, node, key):
+    """Move ``node`` (key ``key``) up from slot ``i`` of the 4-ary heap to its place."""
     while i > 0:
-        p = (i - 1) >> 1
+        p = (i - 1) >> 2
         if hkey[p] <= key:
             break
         hnode[i] = hnode[p]
@@ -227,25 +247,64 @@ def _sift_up(hnode, hkey, pos, i):
     pos[node] = i
 
 
-@njit(cache=True)
-def _sift_down(hnode, hkey, pos, size, i):
-    node = hnode[i]
-    key = hkey[i]
+@njit(cache=True, inline="always")
+def _sift_down(hnode, hkey, pos, size, node, key):
+    """Place ``node`` (key ``key``) from the root of the 4-ary heap of ``size`` down."""
+    i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= size:
             break
-        if c + 1 < size and hkey[c + 1] < hkey[c]:
-            c += 1
-        if hkey[c] >= key:
+        best = c
+        bkey = hkey[c]
+        end = min(c + 4, size)
+        for j in range(c + 1, end):
+            if hkey[j] < bkey:
+                best = j
+                bkey = hkey[j]
+        if bkey >= key:
             break
-        hnode[i] = hnode[c]
-        hkey[i] = hkey[c]
+        hnode[i] = hnode[best]
+        hkey[i] = bkey
         pos[hnode[i]] = i
-        i = c
+        i = best
     hnode[i] = node
     hkey[i] = key
     pos[node] = i
+
+
+@njit(cache=True)
+def _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touched, nt,
+            label, track):
+    """Run Dijkstra from the ``size`` seeds in the heap; returns the new touched count and the
+    number of nodes settled."""
+    pops = 0
+    while size > 0:
+        pops += 1
+        u = hnode[0]
+        du = hkey[0]
+        pos[u] = -1
+        size -= 1
+        if size > 0:
+            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
+        lu = label[u] if track else 0
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = du + weights[e]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == np.inf:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = nd
+                if track:
+                    label[v] = lu
+                p = pos[v]
+                if p < 0:
+                    size += 1
+                    _sift_up(hnode, hkey, pos, size - 1, v, nd)
+                else:
+                    _sift_up(hnode, hkey, pos, p, v, nd)
+    return nt, pops
 
 
 @njit(cache=True)
@@ -273,42 +332,51 @@ def _search(indptr, indices, weights, sources, offsets, cutoff,
         if track:
             label[s] = s_i
         if pos[s] < 0:
-            hnode[size] = s
-            hkey[size] = d0
             size += 1
-            _sift_up(hnode, hkey, pos, size - 1)
+            _sift_up(hnode, hkey, pos, size - 1, s, d0)
         else:
-            hkey[pos[s]] = d0
-            _sift_up(hnode, hkey, pos, pos[s])
-    while size > 0:
-        u = hnode[0]
-        du = hkey[0]
-        pos[u] = -1
-        size -= 1
-        if size > 0:
-            hnode[0] = hnode[size]
-            hkey[0] = hkey[size]
-            pos[hnode[0]] = 0
-            _sift_down(hnode, hkey, pos, size, 0)
-        lu = label[u] if track else 0
-        for e in range(indptr[u], indptr[u + 1]):
-            v = indices[e]
-            nd = du + weights[e]
-            if nd <= cutoff and nd < dist[v]:
-                if dist[v] == np.inf:
-                    touched[nt] = v
-                    nt += 1
-                dist[v] = nd
-                if track:
-                    label[v] = lu
-                if pos[v] < 0:
-                    hnode[size] = v
-                    hkey[size] = nd
-                    size += 1
-                    _sift_up(hnode, hkey, pos, size - 1)
-                else:
-                    hkey[pos[v]] = nd
-                    _sift_up(hnode, hkey, pos, pos[v])
+            _sift_up(hnode, hkey, pos, pos[s], s, d0)
+    return _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touched, nt,
+                   label, track)[0]
+
+
+@njit(cache=True)
+def _search_each(indptr, indices, weights, sources, offsets, order, cutoff,
+                 dist, pos, hnode, hkey, touched, label):
+    """:func:`_search` for several sources as one pruned search per source, in ``order``.
+
+    Each source grows its own bounded Dijkstra on the shared ``dist``, entering only nodes it
+    reaches strictly sooner than every source before it. Every node ends with the least time
+    over all sources (a node a later source reaches sooner is taken over, with everything it
+    reached through it), the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w))`` that
+    :func:`_search` computes too, so the times are the same to the bit; a node tied between
+    sources keeps the first in ``order``. Each search stays local, so it runs in cache, where
+    one global search from thousands of sources jumps across the whole graph. Should the
+    sources keep taking nodes over from each other (more than ``3 n`` nodes settled in all),
+    the work is dropped and the global search runs instead.
+    """
+    nt = 0
+    budget = 3 * dist.shape[0] + order.shape[0]
+    for k in range(order.shape[0]):
+        s_i = order[k]
+        s = sources[s_i]
+        d0 = offsets[s_i]
+        if d0 > cutoff or not d0 < dist[s]:
+            continue
+        if dist[s] == np.inf:
+            touched[nt] = s
+            nt += 1
+        dist[s] = d0
+        label[s] = s_i
+        _sift_up(hnode, hkey, pos, 0, s, d0)
+        nt, pops = _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, 1, touched,
+                           nt, label, True)
+        budget -= pops
+        if budget < 0:
+            for i in range(nt):
+                dist[touched[i]] = np.inf
+            return _search(indptr, indices, weights, sources, offsets, cutoff,
+                           dist, pos, hnode, hkey, touched, label)
     return nt
 
 
@@ -332,6 +400,52 @@ def _one(indptr, indices, weights, sources, offsets, cutoff,
     return nodes, times, labels
 
 
+@njit(cache=True)
+def _sort_ids(a, tmp, count):
+    """Sort the int32 node ids ``a`` in place: LSD radix sort on 8-bit digits of ``a − min``.
+
+    As many passes as the span ``max − min`` has bytes (a search's reach is local, so usually
+    two); ``tmp`` (at least ``len(a)``) and ``count`` (256) are scratch. Short rows use
+    ``ndarray.sort``. Measured 5–10× faster than ``ndarray.sort`` on rows of 60–1,000 ids.
+    """
+    m = a.shape[0]
+    if m < 32:
+        a.sort()
+        return
+    lo = a[0]
+    hi = a[0]
+    for i in range(m):
+        x = a[i]
+        if x < lo:
+            lo = x
+        if x > hi:
+            hi = x
+    span = hi - lo
+    shift = 0
+    passes = 0
+    src = a
+    dst = tmp[:m]
+    while (span >> shift) > 0:
+        count[:] = 0
+        for i in range(m):
+            count[((src[i] - lo) >> shift) & 255] += 1
+        total = 0
+        for b in range(256):
+            c = count[b]
+            count[b] = total
+            total += c
+        for i in range(m):
+            x = src[i]
+            d = ((x - lo) >> shift) & 255
+            dst[count[d]] = x
+            count[d] += 1
+        src, dst = dst, src
+        shift += 8
+        passes += 1
+    if passes % 2 == 1:
+        a[:] = src
+
+
 @njit(cache=True, parallel=True)
 def _many_par(indptr, indices, weights, origins, chunk_lo, chunk_hi,
               todo, cutoff, dest_col, dest_node, dist, pos, hnode, hkey, touched, label,
@@ -339,14 +453,15 @@ def _many_par(indptr, indices, weights, origins, chunk_lo, chunk_hi,
               row_count):
     """Many-to-many over chunks of origins; per-thread buffers and output buffers.
 
-    A row's columns are written, sorted in place, and only then given their times (read from
-    ``dist`` through ``dest_node``, before the reset), so no index sort is needed.
+    A row's columns are written, sorted in place (:func:`_sort_ids`), and only then given their
+    times (read from ``dist`` through ``dest_node``, before the reset), so no argsort is needed.
     """
     zero = np.zeros(1, dtype=np.float64)
     cap = out_col.shape[1]
     for j in prange(todo.shape[0]):
         c = todo[j]
         tid = numba.get_thread_id()
+        count = np.empty(256, dtype=np.int64)
         chunk_ok[c] = False
         if full[tid]:
             continue
@@ -366,7 +481,8 @@ def _many_par(indptr, indices, weights, origins, chunk_lo, chunk_hi,
                     out_col[tid, f + m] = col
                     m += 1
             if ok:
-                out_col[tid, f:f + m].sort()
+                # the heap is empty after a search: its node array is the sort's scratch
+                _sort_ids(out_col[tid, f:f + m], hnode[tid], count)
                 for i in range(m):
                     out_val[tid, f + i] = dist[tid, dest_node[out_col[tid, f + i]]]
             for i in range(nt):
@@ -386,15 +502,25 @@ def _many_par(indptr, indices, weights, origins, chunk_lo, chunk_hi,
 
 
 @njit(cache=True, parallel=True)
-def _nearest_par(indptr, indices, weights, sources, offsets, group_ptr,
+def _nearest_par(indptr, indices, weights, sources, offsets, order, group_ptr,
                  cutoff, dist, pos, hnode, hkey, touched, label, out_time, out_label):
-    """One multi-source search per group of sources, groups in parallel."""
+    """One multi-source search per group of sources, groups in parallel.
+
+    With a finite cutoff, one pruned search per source (:func:`_search_each`, sources in
+    ``order``, given per group); unbounded, one global search (:func:`_search`).
+    """
     for g in prange(group_ptr.shape[0] - 1):
         tid = numba.get_thread_id()
         lo = group_ptr[g]
         hi = group_ptr[g + 1]
-        nt = _search(indptr, indices, weights, sources[lo:hi], offsets[lo:hi], cutoff,
-                     dist[tid], pos[tid], hnode[tid], hkey[tid], touched[tid], label[tid])
+        if cutoff < np.inf and hi - lo > 1:
+            nt = _search_each(indptr, indices, weights, sources[lo:hi], offsets[lo:hi],
+                              order[lo:hi], cutoff, dist[tid], pos[tid], hnode[tid],
+                              hkey[tid], touched[tid], label[tid])
+        else:
+            nt = _search(indptr, indices, weights, sources[lo:hi], offsets[lo:hi], cutoff,
+                         dist[tid], pos[tid], hnode[tid], hkey[tid], touched[tid],
+                         label[tid])
         track = hi - lo > 1
         for i in range(nt):
             v = touched[tid, i]
@@ -433,7 +559,7 @@ class _Buffers:
         self.hnode = np.zeros((threads, n), dtype=np.int32)
         self.hkey = np.zeros((threads, n), dtype=np.float64)
         self.touched = np.zeros((threads, n), dtype=np.int32)
-        self.label = np.zeros((threads, n), dtype=np.int64)
+        self.label = np.zeros((threads, n), dtype=np.int32)
 
     def args(self) -> tuple[Any, ...]:
         return self.dist, self.pos, self.hnode, self.hkey, self.touched, self.label
@@ -504,6 +630,10 @@ class Router:
 
     def __init__(self, graph: Any, *, threads: int | None = None):
         self.graph = as_graph(graph)
+        # the kernels read arc offsets as int32 when they fit (less memory traffic)
+        m = len(self.graph.indices)
+        self._indptr: NDArray[np.integer[Any]] = (
+            self.graph.indptr.astype(np.int32) if m < _INT32_MAX else self.graph.indptr)
         if threads is not None and not (1 <= int(threads) <= _MAX_THREADS):
             raise AccessInputError(t("access.net.err.threads", value=threads,
                                      most=_MAX_THREADS))
@@ -569,8 +699,8 @@ class Router:
         src = self._nodes(origin, "origin")
         if len(src) != 1:
             raise AccessInputError(t("access.net.err.one_origin", count=len(src)))
-        nodes, times, _ = _one(g.indptr, g.indices, g.weights, src, np.zeros(1), _cutoff(cutoff),
-                               *self._bufs(1).row(0))
+        nodes, times, _ = _one(self._indptr, g.indices, g.weights, src, np.zeros(1),
+                               _cutoff(cutoff), *self._bufs(1).row(0))
         order = np.lexsort((nodes, times))
         return nodes[order], times[order]
 
@@ -619,7 +749,7 @@ class Router:
             out_val = np.empty((bufs.threads, cap), dtype=np.float64)
             fill = np.zeros(bufs.threads, dtype=np.int64)
             full = np.zeros(bufs.threads, dtype=np.bool_)
-            self._run_parallel(_many_par, g.indptr, g.indices, g.weights, orig, chunk_lo,
+            self._run_parallel(_many_par, self._indptr, g.indices, g.weights, orig, chunk_lo,
                                chunk_hi, todo, c, dest_col, dest_node, *bufs.args(), out_col,
                                out_val, fill, full, chunk_tid, chunk_start, chunk_end, chunk_ok,
                                row_count)
@@ -681,8 +811,13 @@ class Router:
         out_time = np.full((ng, self.n), _INF)
         out_label = np.full((ng, self.n), -1, dtype=np.int64)
         bufs = router._bufs(router._nthreads())
-        router._run_parallel(_nearest_par, g.indptr, g.indices, g.weights, sources,
-                             offsets_all, group_ptr, c, *bufs.args(), out_time, out_label)
+        # pruned searches in order of offset, then node (neighbouring nodes are often
+        # neighbouring positions, so the searches walk the graph's memory in order)
+        order = (np.concatenate([np.lexsort((s, o)) for s, o in zip(srcs, offs, strict=True)])
+                 if ng else np.empty(0, np.int64))
+        router._run_parallel(_nearest_par, router._indptr, g.indices, g.weights, sources,
+                             offsets_all, order, group_ptr, c, *bufs.args(), out_time,
+                             out_label)
         result = []
         for k, s in enumerate(srcs):
             lab = out_label[k]
@@ -713,7 +848,7 @@ class Router:
         chunk_lo = np.arange(0, ns, size, dtype=np.int64)
         chunk_hi = np.minimum(chunk_lo + size, ns)
         counts = np.zeros((bufs.threads, ng, self.n), dtype=np.int32)
-        router._run_parallel(_count_par, g.indptr, g.indices, g.weights, sources, group,
+        router._run_parallel(_count_par, router._indptr, g.indices, g.weights, sources, group,
                              chunk_lo, chunk_hi, c, *bufs.args(), counts)
         return counts.sum(axis=0, dtype=np.int64)
 
