@@ -43,6 +43,9 @@ DOCUMENT_COUNTS: dict[str, tuple[int, int, dict[str, int]]] = {
     "chongqing_metro": (2, 0, {"重庆市": 21}),
     # 南京都市圈发展规划: 8市全域及常州市金坛区和溧阳市
     "nanjing_metro": (9, 0, {"常州市": 2}),
+    # 西安都市圈发展规划: 西安市全域，咸阳市8个区县（秦都…武功）及杨凌示范区（杨陵区），
+    # 铜川市耀州区，渭南市临渭区、华州区、富平县
+    "xian_metro": (4, 0, {"咸阳市": 9, "铜川市": 1, "渭南市": 3}),
 }
 
 CHENGYU_UNITS = Path(__file__).resolve().parents[1] / "src/cocity/datasets/chengyu/units.csv"
@@ -95,7 +98,7 @@ def test_definition_matches_its_document(key: str, china: pd.DataFrame,
 def test_kinds() -> None:
     kinds = {key: load_cluster(key).spec.kind for key in shipped()}
     assert {k for k, v in kinds.items() if v == "metropolitan_area"} == {
-        "chengdu_metro", "chongqing_metro", "nanjing_metro"}
+        "chengdu_metro", "chongqing_metro", "nanjing_metro", "xian_metro"}
 
 
 def test_chengyu_is_the_embedded_dataset(china: pd.DataFrame) -> None:
