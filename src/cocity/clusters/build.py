@@ -10,7 +10,8 @@ cluster's member prefecture-level units, all their counties and their provinces,
 - ``tier``: ``core`` for the core cities (the definition's ``cores``; for a definition
   without any, its first member) and their urban districts (below), ``node`` for the other
   members (the national base has no finer tiers);
-- ``metro``: the key of the metropolitan area a member belongs to (the first one listing it).
+- ``metro``: the key of the metropolitan area a member belongs to (the first one listing it;
+  of a prefecture a metro takes only in part, just the counties it names).
 
 The regional network of a cluster (:mod:`cocity.access.regional`) has the modelled road links
 of the shipped specification and rail links only where sourced: the definition's ``rail``
@@ -97,6 +98,15 @@ def _member_units(base: pd.DataFrame, res: Resolved) -> pd.DataFrame:
     by_code = base.set_index("code")
     rows = []
     metro_of = {p: key for key, ps in reversed(list(res.metros.items())) for p in ps}
+
+    def county_metro(prefecture: str, county: str) -> str | None:
+        """The first metro holding the county: its prefecture whole, or the county named."""
+        for key, ps in res.metros.items():
+            part = res.metro_counties.get(key, {}).get(prefecture)
+            if prefecture in ps and (part is None or county in part):
+                return key
+        return None
+
     for code, counties in res.members.items():
         unit = by_code.loc[code]
         if unit["level"] == "county":  # a county-level city under its province (仙桃 …)
@@ -111,7 +121,7 @@ def _member_units(base: pd.DataFrame, res: Resolved) -> pd.DataFrame:
             inside = counties is None or county in counties
             rows.append({"code": county, "membership": "full" if inside else "outside",
                          "tier": "node" if inside else None,
-                         "metro": metro_of.get(code) if inside else None})
+                         "metro": county_metro(code, county) if inside else None})
     # every member (a prefecture, or a county-level city under its province) has a province
     provinces = sorted({str(by_code.at[c, "parent"]) for c in res.members})
     for prov in provinces:

@@ -17,7 +17,7 @@ codes of a unit table and refuses every unknown or ambiguous name in one error.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -163,12 +163,22 @@ class Resolved:
     members: dict[str, frozenset[str] | None]
     cores: list[str]
     metros: dict[str, list[str]]
+    # metro key → prefecture code → its counties in that metro, for the prefectures a metro
+    # takes only in part (重庆都市圈: 21 districts of Chongqing); absent: the whole prefecture
+    metro_counties: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
 
 
 def _lookup(units: pd.DataFrame, name: str, *, level: str, parent: str | None = None
             ) -> tuple[str | None, list[str]]:
-    """(code, candidates): the unit of ``level`` (under ``parent``) called or coded ``name``."""
+    """(code, candidates): the unit of ``level`` (under ``parent``) called or coded ``name``.
+
+    At ``prefecture`` level the county-level units directly under a province (仙桃, 潜江, 天门,
+    济源 …) count too: they are prefecture-level members of a cluster."""
     at = units[units["level"] == level]
+    if level == "prefecture":
+        provinces = set(units.loc[units["level"] == "province", "code"])
+        at = units[(units["level"] == level)
+                   | ((units["level"] == "county") & units["parent"].isin(provinces))]
     if parent is not None:
         at = at[at["parent"] == parent]
     if name in set(at["code"]):
@@ -214,14 +224,18 @@ def resolve(cluster: Cluster, units: pd.DataFrame) -> Resolved:
     for c in cores:
         if c not in members:
             problems.append(t("clusters.err.core_outside", name=c))
-    metros = {}
+    metros: dict[str, list[str]] = {}
+    metro_counties: dict[str, dict[str, frozenset[str]]] = {}
     for key, metro in spec.metros.items():
         items = [m if isinstance(m, Member) else Member(unit=m) for m in metro.members]
-        metros[key] = sorted(members_of(items))
+        inside = members_of(items)
+        metros[key] = sorted(inside)
+        metro_counties[key] = {p: c for p, c in inside.items() if c is not None}
     if problems:
         raise ClusterError(t("clusters.err.resolve", source=cluster.source,
                              problems="; ".join(dict.fromkeys(problems))))
-    return Resolved(members=members, cores=cores, metros=metros)
+    return Resolved(members=members, cores=cores, metros=metros,
+                    metro_counties=metro_counties)
 
 
 def describe(cluster: Cluster, lang: str) -> dict[str, Any]:
