@@ -127,7 +127,17 @@ def test_framework_leaves_out_what_the_base_lacks() -> None:
     assert doc["name_zh"] == "gan公共服务评价"
 
 
-@pytest.mark.parametrize("which", ["nj", "czt"])
+@pytest.fixture(scope="module")
+def jingjinji() -> ClusterData:
+    return cluster_data(load_cluster("jingjinji"))
+
+
+@pytest.fixture(scope="module")
+def greater_bay_area() -> ClusterData:
+    return cluster_data(load_cluster("greater_bay_area"))
+
+
+@pytest.mark.parametrize("which", ["jingjinji", "greater_bay_area", "nj", "czt"])
 def test_evaluation_and_diagnostics_run_on_other_clusters(
         which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     data = request.getfixturevalue(which)

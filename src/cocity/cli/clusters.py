@@ -30,7 +30,7 @@ def clusters(ctx: typer.Context) -> None:
     lang = current_lang()
     table = Table(title=t("clusters.cli.title"))
     for key in ("key", "name", "kind", "members", "document"):
-        table.add_column(t(f"clusters.cli.col.{key}"),
+        table.add_column(t(f"clusters.cli.col.{key}"), overflow="fold",
                          justify="right" if key == "members" else "left")
     try:
         rows = [describe(load_cluster(key), lang) for key in shipped()]

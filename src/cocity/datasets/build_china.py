@@ -111,14 +111,22 @@ def _kind(code: str, name: str, level: str) -> str:
         return "stat_zone"
     if name.endswith("旗"):
         return "banner"
-    if name.endswith(("林区", "特区", "县")):
+    if _forestry(code, name) or name.endswith(("特区", "县")):
         return "county"
     return {"区": "district", "市": "county_city"}[name[-1]]
 
 
-def english_name(name_zh: str, level: str, names: dict[str, Any]) -> str:
+def _forestry(code: str, name: str) -> bool:
+    """A forestry district (林区, county level, administered by its province: 神农架林区) —
+    not a district whose name happens to end in 林 (碑林区, 万柏林区, 北林区)."""
+    return name.endswith("林区") and code[2:4] == "90"
+
+
+def english_name(name_zh: str, level: str, names: dict[str, Any], code: str = "") -> str:
     """Pinyin name; autonomous units name their peoples in English (阿坝藏族羌族自治州 →
     Aba Tibetan and Qiang Autonomous Prefecture)."""
+    if name_zh.endswith("林区") and not _forestry(code, name_zh):  # 碑林区 → Beilin District
+        return name_en(name_zh[:-1], level, names) + " District"
     if level == "province" and name_zh.endswith("市"):  # the four municipalities
         return (census_build.pinyin(name_zh[:-1], names["pinyin_overrides"], names["readings"])
                 + " Municipality")
@@ -177,8 +185,8 @@ def build_units(c2020: pd.DataFrame, spec: dict[str, Any], names: dict[str, Any]
                      zip(units.code, units.name_zh, units.level, strict=True)]
     for col in ("membership", "tier", "metro"):
         units[col] = None
-    units["name_en"] = [english_name(n, lv, names)
-                        for n, lv in zip(units.name_zh, units.level, strict=True)]
+    units["name_en"] = [english_name(n, lv, names, c) for c, n, lv in
+                        zip(units.code, units.name_zh, units.level, strict=True)]
     return units.sort_values("code").reset_index(drop=True)
 
 
