@@ -91,6 +91,23 @@ def test_serial_processes_and_dask_give_identical_results(pipe: Pipeline,
     assert _digest(other) != _digest(serial)
 
 
+def test_scheduler_variable_sends_the_replications_to_the_cluster(
+        pipe: Pipeline, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = UncertaintySpec.from_dict({**SPEC, "replications": 100})
+
+    def ran() -> int:  # clients that have connected to the cluster's scheduler so far
+        return sum(event.get("action") == "add-client"
+                   for _time, event in cluster.scheduler.get_events("all"))
+
+    before = ran()
+    serial = run_uncertainty(pipe, spec, sobol=False)
+    assert ran() == before
+    monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+    via_env = run_uncertainty(pipe, spec, sobol=False)  # no executor named
+    assert ran() > before
+    np.testing.assert_array_equal(serial.scores, via_env.scores)
+
+
 def _square_plus(job: int, shared: dict[str, int]) -> int:
     return job * job + shared["offset"]
 

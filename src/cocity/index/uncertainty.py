@@ -53,7 +53,7 @@ from cocity.data.errors import Issue
 from cocity.i18n import t
 from cocity.index import registry
 from cocity.index.errors import FrameworkError, MethodInputError
-from cocity.index.executors import completed
+from cocity.index.executors import completed, scheduler_address
 from cocity.index.framework import Framework, validated
 from cocity.index.pipeline import Pipeline
 from cocity.spec import Spec
@@ -392,9 +392,12 @@ def run_uncertainty(
     replications of one configuration group each; results are put back by replication).
 
     ``executor``: ``serial``, ``processes`` or ``dask`` (:mod:`cocity.index.executors`); by
-    default ``processes`` when ``workers`` > 1, else ``serial``. ``scheduler``: the address of
-    a Dask scheduler (default ``$COCITY_DASK_SCHEDULER``; with neither, a local cluster of
-    ``workers`` processes). ``progress(done, total)`` is called as each chunk completes.
+    default ``dask`` when a scheduler address is given (``scheduler`` or
+    ``$COCITY_DASK_SCHEDULER``, so that every command that runs replications uses a cluster
+    when the variable is set), else ``processes`` when ``workers`` > 1, else ``serial``.
+    ``scheduler``: the address of a Dask scheduler (default ``$COCITY_DASK_SCHEDULER``; with
+    neither and ``executor="dask"``, a local cluster of ``workers`` processes).
+    ``progress(done, total)`` is called as each chunk completes.
 
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
     input."""
@@ -454,7 +457,8 @@ def run_uncertainty(
     shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
-    how = executor or ("processes" if workers > 1 else "serial")
+    how = executor or ("dask" if scheduler_address(scheduler) else
+                       "processes" if workers > 1 else "serial")
     for _i, (rows, root) in completed(_group_scores, jobs, shared=shared, executor=how,
                                       workers=workers, scheduler=scheduler):
         scores[rows] = root
