@@ -27,8 +27,9 @@ estimators). Per-unit rank distributions are summarised by the median and the 5�
 Randomness: one seed, four independent streams — ``numpy.random.SeedSequence(seed).spawn(4)``,
 one child per role (the design's scrambling, the weight sets, the data sets, the bootstrap; see
 :func:`streams`). The design's columns are the inputs sorted by name. So a result depends on
-the seed and the inputs, not on the order in which the inputs are listed nor on the number of
-worker processes (workers only aggregate; they draw nothing).
+the seed and the inputs, not on the order in which the inputs are listed nor on the executor
+(serial, a process pool or a Dask cluster — :mod:`executors`) or its number of workers: workers
+only aggregate; they draw nothing.
 
 Speed: the steps before weighting run once per distinct (data set, treat, normalise)
 combination, not once per replication; weighting and aggregation then run for all replications
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +53,7 @@ from cocity.data.errors import Issue
 from cocity.i18n import t
 from cocity.index import registry
 from cocity.index.errors import FrameworkError, MethodInputError
+from cocity.index.executors import completed, scheduler_address
 from cocity.index.framework import Framework, validated
 from cocity.index.pipeline import Pipeline
 from cocity.spec import Spec
@@ -351,10 +352,21 @@ def _column(normalised: np.ndarray, scores: dict[int, np.ndarray], pos: int,
     return scores[pos][local]
 
 
-def _group_scores(args: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Worker: root scores of one configuration group (picklable for process pools)."""
-    rows, tree, normalised, weights, methods, params, keep = args
-    return rows, aggregate_replications(tree, normalised, weights, methods, params, keep)
+#: replications per job handed to an executor: the split depends only on the design, never on
+#: the executor or the number of workers, so every executor computes the same jobs
+JOB_ROWS = 512
+
+
+def _group_scores(job: tuple[np.ndarray, int],
+                  shared: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Worker: scores of ``node`` for one chunk of one configuration group. ``job`` = (the
+    chunk's replications, the group's position); ``shared`` = (tree, weight factors and
+    aggregation methods of every replication, level parameters, node position, the normalised
+    matrix and base weights of every group), shipped to each worker once."""
+    rows, g = job
+    tree, factors, methods, params, keep, normalised, base = shared
+    return rows, aggregate_replications(tree, normalised[g], base[g][None, :] * factors[rows],
+                                        methods[rows], params, keep)
 
 
 def run_uncertainty(
@@ -364,6 +376,8 @@ def run_uncertainty(
     replications: int | None = None,
     seed: int | None = None,
     workers: int = 1,
+    executor: str | None = None,
+    scheduler: str | None = None,
     node: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     sobol: bool = True,
@@ -373,9 +387,17 @@ def run_uncertainty(
 
     Every random draw comes from one stream of :func:`streams` (``seed``, default the spec's):
     the design, the weight sets, the data sets and the bootstrap each have their own, so the
-    results depend neither on the order of the inputs nor on ``workers`` (the worker processes
-    only aggregate, deterministically, the configuration groups they are given; results are
-    collected in group order).
+    results depend neither on the order of the inputs nor on the executor (the workers only
+    aggregate, deterministically, the chunks they are given — at most :data:`JOB_ROWS`
+    replications of one configuration group each; results are put back by replication).
+
+    ``executor``: ``serial``, ``processes`` or ``dask`` (:mod:`cocity.index.executors`); by
+    default ``dask`` when a scheduler address is given (``scheduler`` or
+    ``$COCITY_DASK_SCHEDULER``, so that every command that runs replications uses a cluster
+    when the variable is set), else ``processes`` when ``workers`` > 1, else ``serial``.
+    ``scheduler``: the address of a Dask scheduler (default ``$COCITY_DASK_SCHEDULER``; with
+    neither and ``executor="dask"``, a local cluster of ``workers`` processes).
+    ``progress(done, total)`` is called as each chunk completes.
 
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
     input."""
@@ -426,29 +448,23 @@ def run_uncertainty(
         grouped = keys.groupby(list(keys.columns)).indices if len(keys.columns) > 1 else {
             (k,): v for k, v in keys.groupby(keys.columns[0]).indices.items()}
         groups = [(k, np.asarray(v)) for k, v in grouped.items()]
-    jobs = []
-    for key, rows in groups:
+    jobs, normalised, base = [], [], []
+    for g, (key, rows) in enumerate(groups):
         variant = _variant(pipe, spec, key, list(keys.columns), perturbed)
-        base = variant.weights[tree.codes].to_numpy(float)
-        normalised = variant.data["normalise"][fw.indicators].to_numpy(float)
-        jobs.append((rows, tree, normalised, base[None, :] * factors[rows],
-                     methods[rows], level_params, tree.codes.index(node)))
+        base.append(variant.weights[tree.codes].to_numpy(float))
+        normalised.append(variant.data["normalise"][fw.indicators].to_numpy(float))
+        jobs += [(rows[start:start + JOB_ROWS], g) for start in range(0, len(rows), JOB_ROWS)]
+    shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for rows, root in pool.map(_group_scores, jobs):
-                scores[rows] = root
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-    else:
-        for job in jobs:
-            rows, root = _group_scores(job)
-            scores[rows] = root
-            done += len(rows)
-            if progress:
-                progress(done, total)
+    how = executor or ("dask" if scheduler_address(scheduler) else
+                       "processes" if workers > 1 else "serial")
+    for _i, (rows, root) in completed(_group_scores, jobs, shared=shared, executor=how,
+                                      workers=workers, scheduler=scheduler):
+        scores[rows] = root
+        done += len(rows)
+        if progress:
+            progress(done, total)
     nominal = pipe.ranks[node]
     result = UncertaintyResult(units=pipe.scores.index, node=node, samples=samples,
                                scores=scores, ranks=_ranks(scores), nominal_rank=nominal)

@@ -1,0 +1,119 @@
+"""One way to map independent jobs over an executor: ``serial``, ``processes`` or ``dask``.
+
+:func:`completed` runs ``fn(job, shared)`` for every job and yields ``(position, result)`` as
+each job finishes, so that a caller can advance a progress bar with the futures and put each
+result in its place. ``shared`` (the arrays every job reads) is shipped to each worker once,
+not once per task: to a process pool through its initializer, to a Dask cluster with
+``client.scatter(..., broadcast=True)``; each job then carries only its own data.
+
+The executor never changes a result: the jobs draw no random numbers (every random draw is
+made beforehand by the caller, from ``numpy.random.SeedSequence(seed).spawn(...)`` streams),
+each job is computed by the same function on the same inputs wherever it runs, and the caller
+places results by position, not by arrival order.
+
+Dask (``distributed``): the scheduler address is the ``scheduler`` argument, else the
+environment variable :data:`SCHEDULER_ENV` (e.g. ``tcp://10.0.0.5:8786``, a scheduler started by
+``dask scheduler`` / ``dask-jobqueue`` / ``dask-kubernetes``); with neither, a
+``LocalCluster`` of ``workers`` single-threaded worker processes (no dashboard) is started for
+the call and closed after it. ``distributed`` is imported only when ``dask`` is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, TypeVar
+
+from cocity.data.errors import CocityError
+from cocity.i18n import t
+
+EXECUTORS = ("serial", "processes", "dask")
+#: environment variable holding the address of a Dask scheduler
+SCHEDULER_ENV = "COCITY_DASK_SCHEDULER"
+
+J = TypeVar("J")
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+class ExecutorError(CocityError, ValueError):
+    """An executor cannot be used as asked (unknown name, unreachable scheduler)."""
+
+
+def completed(fn: Callable[[J, S], R], jobs: Sequence[J], *, shared: S,
+              executor: str = "serial", workers: int = 1, scheduler: str | None = None,
+              timeout: float = 10.0) -> Iterator[tuple[int, R]]:
+    """Yield ``(i, fn(jobs[i], shared))`` for every job, in the order the jobs finish.
+
+    ``fn`` must be a module-level function (picklable). ``workers``: size of the process pool
+    or of the local Dask cluster. ``scheduler``: address of a running Dask scheduler (default
+    ``$COCITY_DASK_SCHEDULER``); ``timeout``: seconds to wait for it before giving up with an
+    :class:`ExecutorError`."""
+    if executor not in EXECUTORS:
+        raise ExecutorError(t("index.dask.unknown", name=executor, known=", ".join(EXECUTORS)))
+    if executor == "serial" or (executor == "processes" and (workers < 2 or len(jobs) < 2)):
+        for i, job in enumerate(jobs):
+            yield i, fn(job, shared)
+    elif executor == "processes":
+        yield from _processes(fn, jobs, shared, workers)
+    else:
+        yield from _dask(fn, jobs, shared, workers, scheduler, timeout)
+
+
+_SHARED: Any = None
+
+
+def _install(shared: Any) -> None:
+    """Process-pool initializer: keep the shared data in the worker process."""
+    global _SHARED
+    _SHARED = shared
+
+
+def _call(fn: Callable[[Any, Any], Any], job: Any) -> Any:
+    return fn(job, _SHARED)
+
+
+def _processes(fn: Callable[[J, S], R], jobs: Sequence[J], shared: S,
+               workers: int) -> Iterator[tuple[int, R]]:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_install,
+                             initargs=(shared,)) as pool:
+        futures = {pool.submit(_call, fn, job): i for i, job in enumerate(jobs)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def scheduler_address(scheduler: str | None = None) -> str | None:
+    """The Dask scheduler to use: the argument, else ``$COCITY_DASK_SCHEDULER``, else None (a
+    local cluster)."""
+    return scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
+def _dask(fn: Callable[[J, S], R], jobs: Sequence[J], shared: S, workers: int,
+          scheduler: str | None, timeout: float) -> Iterator[tuple[int, R]]:
+    from distributed import Client, LocalCluster
+    from distributed import as_completed as dask_completed
+
+    address = scheduler_address(scheduler)
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster, set_as_default=False)
+    else:
+        try:
+            client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ExecutorError(t("index.dask.unreachable", address=address,
+                                  env=SCHEDULER_ENV, reason=str(exc) or type(exc).__name__)
+                                ) from exc
+    try:
+        [data] = client.scatter([shared], broadcast=True)
+        futures = [client.submit(fn, job, data, pure=False) for job in jobs]
+        position = {f.key: i for i, f in enumerate(futures)}
+        for future, result in dask_completed(futures, loop=client.loop, with_results=True):
+            yield position[future.key], result
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
