@@ -17,6 +17,7 @@ compare nothing. ``cocity evaluate -w WS`` uses ``WS/framework.yaml`` when no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,19 +84,7 @@ def cluster_framework(data: ClusterData, *, base: str | None = None) -> ClusterF
 
     fw = load_framework(base)
     doc = dict(fw.doc)
-    edition = fw.edition(fw.year)
-    left: list[LeftOut] = []
-    for leaf in fw.leaves:
-        measure = dict(leaf.get("measure") or {})
-        year = edition.sources.get(str(measure.get("source", "")))
-        if year is None:
-            continue
-        for ind in _inputs(measure):
-            n, of = coverage(data, ind, year)
-            if of and n / of < MIN_COVERAGE:
-                left.append(LeftOut(str(leaf["code"]), str(leaf["name_zh"]),
-                                    str(leaf["name_en"]), ind, n, of))
-                break
+    left = list(_shortfalls(data, fw, fw.year, set()))
     doc["nodes"] = _without(fw.nodes, {x.code for x in left})
     previous_gap = _previous_gap(data, fw, {x.code for x in left})
     if previous_gap is not None:  # no previous edition rather than one made of imputations
@@ -128,25 +117,29 @@ def cluster_framework(data: ClusterData, *, base: str | None = None) -> ClusterF
         previous_gap)
 
 
+def _shortfalls(data: ClusterData, fw: Any, year: int, drop: set[str]) -> Iterator[LeftOut]:
+    """Each leaf (not in ``drop``) with an input the base has for fewer than ``MIN_COVERAGE``
+    of the members in the edition of ``year`` — the first such input of each."""
+    edition = fw.edition(year)
+    for leaf in fw.leaves:
+        measure = dict(leaf.get("measure") or {})
+        source_year = edition.sources.get(str(measure.get("source", "")))
+        if str(leaf["code"]) in drop or source_year is None:
+            continue
+        for ind in _inputs(measure):
+            n, of = coverage(data, ind, source_year)
+            if of and n / of < MIN_COVERAGE:
+                yield LeftOut(str(leaf["code"]), str(leaf["name_zh"]), str(leaf["name_en"]),
+                              ind, n, of)
+                break
+
+
 def _previous_gap(data: ClusterData, fw: Any, drop: set[str]) -> LeftOut | None:
     """The first kept leaf whose inputs the base has for fewer than half of the members in
     the previous edition (2010 county values are withheld for many prefectures), or None."""
     if fw.previous is None:
         return None
-    edition = fw.edition(fw.previous)
-    for leaf in fw.leaves:
-        if str(leaf["code"]) in drop:
-            continue
-        measure = dict(leaf.get("measure") or {})
-        year = edition.sources.get(str(measure.get("source", "")))
-        if year is None:
-            continue
-        for ind in _inputs(measure):
-            n, of = coverage(data, ind, year)
-            if of and n / of < MIN_COVERAGE:
-                return LeftOut(str(leaf["code"]), str(leaf["name_zh"]), str(leaf["name_en"]),
-                               ind, n, of)
-    return None
+    return next(_shortfalls(data, fw, fw.previous, drop), None)
 
 
 def _without(nodes: list[dict[str, Any]], drop: set[str]) -> list[dict[str, Any]]:
