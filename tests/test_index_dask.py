@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,13 @@ import psutil
 import pytest
 from distributed import Client, LocalCluster
 
-from cocity.index.executors import SCHEDULER_ENV, ExecutorError, completed, scheduler_address
+from cocity.index.executors import (
+    SCHEDULER_ENV,
+    ExecutorError,
+    choose,
+    completed,
+    scheduler_address,
+)
 from cocity.index.framework import Framework
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import JOB_ROWS, UncertaintyResult, UncertaintySpec, run_uncertainty
@@ -160,3 +167,46 @@ def test_dask_is_imported_only_when_asked_for() -> None:
                          check=True, env={"COLUMNS": "100"})
     assert "--workers" in out.stdout  # the help page was really printed
     assert out.stdout.rstrip().splitlines()[-1] == "[]"
+
+
+def test_choose_decides_the_executor_the_same_way_everywhere(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    assert choose() == "serial"
+    assert choose(workers=2) == "processes"
+    assert choose(scheduler="tcp://h:8786") == "dask"
+    assert choose("serial", scheduler="tcp://h:8786", workers=4) == "serial"
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://h:8786")
+    assert choose(workers=2) == "dask"
+    with pytest.raises(ExecutorError, match="unknown executor “threads”"):
+        choose("threads")
+
+
+def test_cli_sends_the_replications_to_the_scheduler_given(
+        cluster: LocalCluster, tmp_path: Path) -> None:
+    """``cocity index uncertainty --scheduler ADDRESS`` runs on that cluster and writes the same
+    ranks as the serial run; an unknown ``--executor`` is refused before any work, exit 2."""
+    from typer.testing import CliRunner
+
+    from cocity.cli import app
+
+    def ran() -> int:
+        return sum(event.get("action") == "add-client"
+                   for _time, event in cluster.scheduler.get_events("all"))
+
+    runner = CliRunner()
+    base = ["--lang", "en", "index", "uncertainty", "chengyu_living", "--replications", "60",
+            "--seed", "3"]
+    serial = runner.invoke(app, [*base, "--out", str(tmp_path / "serial")])
+    assert serial.exit_code == 0, serial.output
+    before = ran()
+    on_dask = runner.invoke(app, [*base, "--scheduler", cluster.scheduler_address,
+                                  "--out", str(tmp_path / "dask")])
+    assert on_dask.exit_code == 0, on_dask.output
+    assert ran() > before
+    assert ((tmp_path / "serial" / "uncertainty_ranks.csv").read_bytes()
+            == (tmp_path / "dask" / "uncertainty_ranks.csv").read_bytes())
+    bad = runner.invoke(app, [*base, "--executor", "threads", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2
+    assert "unknown executor “threads”" in bad.output
+    assert not (tmp_path / "bad").exists()

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cocity.cli import app, console, err_console, progress_bar, refused
+from cocity.cli.executor_opts import Execution, ExecutorOpt, SchedulerOpt, WorkersOpt
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -240,8 +241,9 @@ def uncertainty(
         show_default=False, min=2)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help=both("index.cli.opt.seed"),
                                              show_default=False, min=0)] = None,
-    workers: Annotated[int, typer.Option("--workers", help=both("index.cli.opt.workers"),
-                                         min=1)] = 1,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = None,
+    scheduler: SchedulerOpt = None,
     out: OutOpt = None,
     top: TopOpt = 10,
 ) -> None:
@@ -259,7 +261,8 @@ def uncertainty(
                 bar.update(task, completed=done, total=total)
 
             unc = run_uncertainty_analysis(run, replications=replications, seed=seed,
-                                           workers=workers, progress=progress)
+                                           progress=progress,
+                                           **Execution(executor, scheduler, workers).kwargs())
             bar.update(task, description=t("index.cli.step.write"))
             paths = write_uncertainty(unc, out or default_out(run.file), lang=current_lang())
         _print_notes(run)

@@ -41,6 +41,21 @@ class ExecutorError(CocityError, ValueError):
     """An executor cannot be used as asked (unknown name, unreachable scheduler)."""
 
 
+def choose(executor: str | None = None, *, scheduler: str | None = None,
+           workers: int = 1) -> str:
+    """The executor to use: ``executor`` when given (checked), else ``dask`` when a scheduler
+    address is known (``scheduler`` or ``$COCITY_DASK_SCHEDULER``), else ``processes`` when
+    ``workers`` > 1, else ``serial``. Every command that maps jobs decides the same way."""
+    if executor is not None:
+        if executor not in EXECUTORS:
+            raise ExecutorError(t("index.dask.unknown", name=executor,
+                                  known=", ".join(EXECUTORS)))
+        return executor
+    if scheduler_address(scheduler):
+        return "dask"
+    return "processes" if workers > 1 else "serial"
+
+
 def completed(fn: Callable[[J, S], R], jobs: Sequence[J], *, shared: S,
               executor: str = "serial", workers: int = 1, scheduler: str | None = None,
               timeout: float = 10.0) -> Iterator[tuple[int, R]]:

@@ -41,6 +41,7 @@ from cocity.data.store import Store
 from cocity.datasets import open_store
 from cocity.i18n import t
 from cocity.index.errors import BuildError, IndexEngineError
+from cocity.index.executors import ExecutorError
 from cocity.index.framework import Framework
 from cocity.index.framework_file import FrameworkFile, load_framework
 from cocity.index.overrides import apply_overrides
@@ -219,18 +220,21 @@ class UncertaintyRun:
 
 def run_uncertainty_analysis(run: IndexRun, *, replications: int | None = None,
                              seed: int | None = None, workers: int = 1,
+                             executor: str | None = None, scheduler: str | None = None,
                              progress: Callable[[int, int], None] | None = None
                              ) -> UncertaintyRun:
     """The uncertainty analysis of the framework file's ``uncertainty:`` section around the
-    run's pipeline (``replications`` and ``seed`` override the section's)."""
+    run's pipeline (``replications`` and ``seed`` override the section's; ``workers``,
+    ``executor`` and ``scheduler`` as in :func:`~cocity.index.uncertainty.run_uncertainty`)."""
     spec = run.file.uncertainty
     if spec is None:
         raise BuildError(t("index.cli.err.no_uncertainty", file=run.file.source))
     used_seed = spec.seed if seed is None else int(seed)
     try:
         result = run_uncertainty(run.pipeline, spec, replications=replications, seed=used_seed,
-                                 workers=workers, progress=progress)
-    except IndexEngineError:
+                                 workers=workers, executor=executor, scheduler=scheduler,
+                                 progress=progress)
+    except (IndexEngineError, ExecutorError):
         raise
     except (TypeError, ValueError, KeyError) as exc:
         raise BuildError(t("index.cli.err.step_failed", detail=str(exc))) from exc

@@ -53,7 +53,7 @@ from cocity.data.errors import Issue
 from cocity.i18n import t
 from cocity.index import registry
 from cocity.index.errors import FrameworkError, MethodInputError
-from cocity.index.executors import completed, scheduler_address
+from cocity.index.executors import choose, completed
 from cocity.index.framework import Framework, validated
 from cocity.index.pipeline import Pipeline
 from cocity.spec import Spec
@@ -457,8 +457,7 @@ def run_uncertainty(
     shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
-    how = executor or ("dask" if scheduler_address(scheduler) else
-                       "processes" if workers > 1 else "serial")
+    how = choose(executor, scheduler=scheduler, workers=workers)
     for _i, (rows, root) in completed(_group_scores, jobs, shared=shared, executor=how,
                                       workers=workers, scheduler=scheduler):
         scores[rows] = root
