@@ -18,12 +18,14 @@ each round with its ratio and the machine's load average, because a shared machi
    baseline: the per-origin formulation a planner would write) against cocity's
    ``one_to_many`` (a Python call per origin), ``many_to_many`` on one thread and on all threads;
    the times are checked bit-identical to scipy's on 50 origins.
-2. **Nearest facility**: scipy's multi-source ``dijkstra(min_only=True)`` per type against
+2. **Node order**: the same many-to-many searches with the grid's nodes stored in random order
+   and in the Z-order every cocity network builder stores.
+3. **Nearest facility**: scipy's multi-source ``dijkstra(min_only=True)`` per type against
    ``Router.nearest`` on one thread; bit-identity checked.
-3. **cocity coverage** of every node (nearest time and count within 15 minutes per type, all
+4. **cocity coverage** of every node (nearest time and count within 15 minutes per type, all
    threads), checked against scipy (nearest times to the bit against ``min_only`` on the
    transposed graph; counts on the sampled origins' rows).
-4. **pandana** (when ``--pandana-python``, default this interpreter, can import it: install it
+5. **pandana** (when ``--pandana-python``, default this interpreter, can import it: install it
    in a separate environment, never a cocity requirement): ``nearest_pois`` and
    ``aggregate(type="count")`` per type, after its contraction-hierarchy preprocessing (timed
    separately), against cocity's coverage and against cocity in pandana's own formulation (a
@@ -192,6 +194,8 @@ def main() -> None:
     print(f"  times bit-identical to scipy on 50 origins: {np.array_equal(got, want)}")
     del od, got
 
+    node_order(net, m2m_origins, cutoff, args.repeats)
+
     # ------------------------------------------------------------------ nearest vs min_only
     print("\nnearest facility, one multi-source search per type (1 thread):")
     for rep in range(args.repeats):
@@ -239,6 +243,45 @@ def main() -> None:
     else:
         compare_pandana(net, facilities, cutoff, cov, t_cov, args)
     print(f"\npeak memory (max RSS, this process): {peak_mib():,.0f} MiB")
+
+
+def node_order(net: Any, origins: np.ndarray, cutoff: float, repeats: int) -> None:
+    """The same many-to-many searches on the grid with its nodes stored in random order (as an
+    edge list in no particular order would be kept) and in the Z-order every cocity network
+    builder stores (``Network.from_edges``/``from_lines``/``from_osm``), one thread."""
+    from cocity.access.kernel import Router
+    from cocity.access.network import Network
+
+    rng = np.random.default_rng(7)
+    n = net.n_nodes
+    perm = rng.permutation(n)                    # position in the shuffled network -> old
+    new = np.empty(n, dtype=np.int64)
+    new[perm] = np.arange(n)
+    arrays = {"node_ids": net.node_ids[perm], "x": net.x[perm], "y": net.y[perm],
+              "u": new[net.tails()], "v": new[net.indices], "length": net.length,
+              "oneway": np.ones(net.n_arcs, dtype=np.int8), "profile": "walk"}
+    shuffled = Network.from_arrays(**arrays)
+    t0 = time.perf_counter()
+    zorder = Network.from_arrays(**arrays, spatial_order=True)
+    t_z = time.perf_counter() - t0
+    routers = {"random": Router(shuffled, threads=1), "z-order": Router(zorder, threads=1)}
+    ids = net.node_ids[origins]
+    print(f"\nnode order: many-to-many from the same {len(origins):,} origins, 1 thread "
+          f"(building the z-ordered network from the shuffled arrays: {t_z:.1f} s)")
+    nets = {"random": shuffled, "z-order": zorder}
+    for rep in range(repeats):
+        times, data = {}, {}
+        for name, router in routers.items():
+            orig = np.sort(nets[name].index_of(ids))   # each in its own memory order
+            t0 = time.perf_counter()
+            od = router.many_to_many(orig, cutoff)
+            times[name] = (time.perf_counter() - t0) / len(orig)
+            data[name] = np.sort(od.data)
+        same = np.array_equal(data["random"], data["z-order"])
+        print(f"  round {rep + 1}: random order {times['random'] * 1e6:.1f} µs per origin, "
+              f"z-order {times['z-order'] * 1e6:.1f} µs "
+              f"(RATIO {times['random'] / times['z-order']:.2f}×); same times: {same}; "
+              f"load {load_average()}")
 
 
 def load_average() -> str:

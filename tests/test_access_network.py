@@ -135,8 +135,9 @@ def test_edge_geometries_give_coordinates_and_lengths():
     wkt = ["LINESTRING (0 0, 100 0, 100 100)", "LINESTRING (100 100, 0 100)"]
     edges = pd.DataFrame({"u": ["a", "b"], "v": ["b", "c"], "geometry": wkt})
     net = Network.from_edges(edges, crs="EPSG:32648")
-    assert net.node_ids.tolist() == ["a", "b", "c"]
-    assert net.x.tolist() == [0.0, 100.0, 0.0] and net.y.tolist() == [0.0, 100.0, 100.0]
+    assert sorted(net.node_ids.tolist()) == ["a", "b", "c"]
+    at = net.index_of(["a", "b", "c"])
+    assert net.x[at].tolist() == [0.0, 100.0, 0.0] and net.y[at].tolist() == [0.0, 100.0, 100.0]
     assert sorted(net.length.tolist()) == [100.0, 100.0, 200.0, 200.0]
     assert net.crs == "EPSG:32648"
     # no geometry, no length: straight lines between the nodes
@@ -292,10 +293,15 @@ def test_z_order_groups_nearby_nodes_and_keeps_the_graph():
     # the first four are the lower-left 2 × 2 block
     assert {(xs.ravel()[i], ys.ravel()[i]) for i in perm[:4]} == {(0, 0), (1, 0), (0, 1), (1, 1)}
     nodes, edges = edge_table()
-    plain = Network.from_edges(edges, nodes, profile="drive")
-    ordered = Network.from_arrays(
-        plain.node_ids, plain.x, plain.y, plain.tails(), plain.indices, plain.length,
-        profile="drive", oneway=np.ones(plain.n_arcs, dtype=np.int8), highway=plain.highway,
-        spatial_order=True)
-    assert arcs(ordered) == arcs(plain)
-    assert ordered.node_ids.tolist() != plain.node_ids.tolist()
+    ordered = Network.from_edges(edges, nodes, profile="drive")  # stored in Z-order
+    # the same network with its nodes listed in reverse, kept in that order, then re-ordered
+    last = ordered.n_nodes - 1
+    given = {"node_ids": ordered.node_ids[::-1], "x": ordered.x[::-1], "y": ordered.y[::-1],
+             "u": last - ordered.tails(), "v": last - ordered.indices,
+             "length": ordered.length, "profile": "drive",
+             "oneway": np.ones(ordered.n_arcs, dtype=np.int8), "highway": ordered.highway}
+    plain = Network.from_arrays(**given)
+    again = Network.from_arrays(**given, spatial_order=True)
+    assert arcs(plain) == arcs(ordered) == arcs(again)
+    assert plain.node_ids.tolist() != ordered.node_ids.tolist()
+    assert again.node_ids.tolist() == ordered.node_ids.tolist()

@@ -381,23 +381,24 @@ def _search_each(indptr, indices, weights, sources, offsets, order, cutoff,
 
 
 @njit(cache=True)
-def _one(indptr, indices, weights, sources, offsets, cutoff,
-         dist, pos, hnode, hkey, touched, label):
-    """One search; returns (nodes, times, source labels) of the reached nodes, buffers reset."""
-    nt = _search(indptr, indices, weights, sources, offsets, cutoff,
+def _one_ordered(indptr, indices, weights, source, cutoff,
+                 dist, pos, hnode, hkey, touched, label):
+    """One search from the node ``source``; returns (nodes, times) of the reached nodes ordered
+    by time, then node (node ids radix-sorted, then a stable sort by time), buffers reset."""
+    sources = np.full(1, source, dtype=np.int64)
+    nt = _search(indptr, indices, weights, sources, np.zeros(1), cutoff,
                  dist, pos, hnode, hkey, touched, label)
-    track = sources.shape[0] > 1
-    nodes = np.empty(nt, dtype=np.int64)
+    ids = touched[:nt].copy()
+    count = np.empty(256, dtype=np.int64)
+    # the heap is empty after a search: its node array is the sort's scratch
+    _sort_ids(ids, hnode, count)
     times = np.empty(nt, dtype=np.float64)
-    labels = np.zeros(nt, dtype=np.int64)
     for i in range(nt):
-        v = touched[i]
-        nodes[i] = v
-        times[i] = dist[v]
-        if track:
-            labels[i] = label[v]
-        dist[v] = np.inf
-    return nodes, times, labels
+        times[i] = dist[ids[i]]
+    for i in range(nt):
+        dist[ids[i]] = np.inf
+    order = np.argsort(times, kind="mergesort")
+    return ids[order].astype(np.int64), times[order]
 
 
 @njit(cache=True)
@@ -560,6 +561,7 @@ class _Buffers:
         self.hkey = np.zeros((threads, n), dtype=np.float64)
         self.touched = np.zeros((threads, n), dtype=np.int32)
         self.label = np.zeros((threads, n), dtype=np.int32)
+        self.first = self.row(0)   # thread 0's buffers (one_to_many)
 
     def args(self) -> tuple[Any, ...]:
         return self.dist, self.pos, self.hnode, self.hkey, self.touched, self.label
@@ -696,13 +698,16 @@ class Router:
         Returns ``(nodes, minutes)`` ordered by time, then node.
         """
         g = self.graph
-        src = self._nodes(origin, "origin")
-        if len(src) != 1:
-            raise AccessInputError(t("access.net.err.one_origin", count=len(src)))
-        nodes, times, _ = _one(self._indptr, g.indices, g.weights, src, np.zeros(1),
-                               _cutoff(cutoff), *self._bufs(1).row(0))
-        order = np.lexsort((nodes, times))
-        return nodes[order], times[order]
+        if (isinstance(origin, (int, np.integer)) and not isinstance(origin, bool)
+                and 0 <= origin < self.n):
+            src = int(origin)  # the common case, checked without building an array
+        else:
+            nodes = self._nodes(origin, "origin")
+            if len(nodes) != 1:
+                raise AccessInputError(t("access.net.err.one_origin", count=len(nodes)))
+            src = int(nodes[0])
+        return _one_ordered(self._indptr, g.indices, g.weights, src, _cutoff(cutoff),
+                            *self._bufs(1).first)
 
     def many_to_many(self, origins: ArrayLike, cutoff: float | None = None,
                      destinations: ArrayLike | None = None) -> sparse.csr_matrix:

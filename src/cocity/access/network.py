@@ -40,9 +40,11 @@ Algorithm
   merged into one node (pairs from a KD-tree, merged transitively). Lines that cross without
   sharing an end point are not connected: road-centreline data are expected to be split at
   junctions (OSM ways are split by :mod:`~cocity.access.osm`).
-- **Node order**: edge lists keep the order of their nodes; line layers and OSM files store
-  nodes along a Z-order curve (:func:`z_order`), so that a bounded search reads neighbouring
-  memory. Node positions are internal: use :meth:`Network.index_of` and ``node_ids``.
+- **Node order**: edge lists, line layers and OSM files all store their nodes along a
+  Z-order curve (:func:`z_order`), whatever order the source lists them in, so that a bounded
+  search reads neighbouring memory (``benchmarks/bench_kernel.py``, "node order", measures
+  the same searches with the nodes in random order). Node positions are internal: use
+  :meth:`Network.index_of` and ``node_ids``.
 - **Cleaning**: self-loops are dropped (they never shorten a path), parallel edges kept, nodes
   used by no kept edge dropped; all counted in :attr:`Network.report`.
 - **Largest component**: strongly connected by default (every kept node can reach, and be
@@ -562,7 +564,8 @@ class Network:
         ``x``/``y`` in ``crs``, metres, or ``lon``/``lat``) or else from the first and last
         vertex of each edge geometry. Without a ``length`` the length of the geometry, or else
         the straight line between the two nodes, is used. ``columns`` renames input columns
-        (``{"from": "u", "to": "v"}``).
+        (``{"from": "u", "to": "v"}``). Nodes are stored along a Z-order curve, whatever
+        order the file lists them in (:func:`z_order`).
         """
         df = read_table(edges)
         if columns:
@@ -641,7 +644,7 @@ class Network:
             speed_kmh=speed_kmh,
             edge_speed_kmh=df["speed_kmh"].to_numpy(dtype=float)
             if "speed_kmh" in df.columns else None,
-            crs=target_crs, report={"source": "edges"})
+            crs=target_crs, spatial_order=True, report={"source": "edges"})
 
     @classmethod
     def from_lines(cls, lines: Any, *, layer: str | None = None, profile: Profile = "walk",
