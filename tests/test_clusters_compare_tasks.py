@@ -29,7 +29,9 @@ from cocity.clusters.errors import ClusterError
 PEARL = ["珠海", "中山", "江门"]
 CAPITAL = ["北京", "天津", "廊坊"]
 XJ = ["乌鲁木齐", "克拉玛依"]
+# three sections keep the runs short (the others' cells are empty, each with its note)
 SPEC = {"indicators": ["urban_share", "emp_share_international"],
+        "sections": ["inequality", "convergence", "spatial"],
         "inequality": {"permutations": 99}, "spatial": {"permutations": 99}}
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("english")
@@ -47,6 +49,15 @@ def cluster() -> Iterator[LocalCluster]:
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert alive == [], f"worker processes left behind: {alive}"
     assert len(gone) == 2
+
+
+@pytest.fixture(scope="module")
+def serial() -> tuple[Comparison, list[tuple[int, int]]]:
+    """The serial comparison of the three clusters, and its progress calls."""
+    seen: list[tuple[int, int]] = []
+    cmp = compare_clusters(_clusters(), spec=SPEC,
+                           progress=lambda done, total: seen.append((done, total)))
+    return cmp, seen
 
 
 def _clusters() -> list[Cluster]:
@@ -67,28 +78,28 @@ def _clients(cluster: LocalCluster) -> int:
                for _time, event in cluster.scheduler.get_events("all"))
 
 
-def test_serial_processes_and_dask_give_identical_comparisons(cluster: LocalCluster) -> None:
-    seen: list[tuple[int, int]] = []
-    serial = compare_clusters(_clusters(), spec=SPEC,
-                              progress=lambda done, total: seen.append((done, total)))
+def test_serial_processes_and_dask_give_identical_comparisons(
+        cluster: LocalCluster, serial: tuple[Comparison, list[tuple[int, int]]]) -> None:
+    cmp, seen = serial
     # 3 first runs, then pearl and capital again without emp_share_international
     assert seen == [(1, 3), (2, 3), (3, 3), (4, 5), (5, 5)]
-    assert serial.dropped == ("emp_share_international",)
+    assert cmp.dropped == ("emp_share_international",)
     pool = compare_clusters(_clusters(), spec=SPEC, executor="processes", workers=2)
     before = _clients(cluster)
     on_dask = compare_clusters(_clusters(), spec=SPEC, scheduler=cluster.scheduler_address)
     assert _clients(cluster) == before + 2  # one client per round, both on this cluster
-    assert _digest(serial) == _digest(pool) == _digest(on_dask)
-    assert serial.provenance == pool.provenance == on_dask.provenance
+    assert _digest(cmp) == _digest(pool) == _digest(on_dask)
+    assert cmp.provenance == pool.provenance == on_dask.provenance
     for figure in ("gini", "theil", "moran_i", "beta"):
-        assert serial.table.loc[(figure, "urban_share")].notna().all(), figure
+        assert cmp.table.loc[(figure, "urban_share")].notna().all(), figure
 
 
-def test_second_round_equals_a_comparison_on_the_common_indicators() -> None:
+def test_second_round_equals_a_comparison_on_the_common_indicators(
+        serial: tuple[Comparison, list[tuple[int, int]]]) -> None:
     """The clusters speculatively run on both indicators are run again on the common one:
     the table equals a comparison asked for that indicator alone, and the notes differ only
     by the note on the dropped indicator."""
-    both = compare_clusters(_clusters(), spec=SPEC)
+    both, _ = serial
     alone = compare_clusters(_clusters(), spec={**SPEC, "indicators": ["urban_share"]})
     assert both.indicators == alone.indicators == ("urban_share",)
     assert both.table.equals(alone.table)
@@ -103,10 +114,8 @@ def test_refusals_are_the_same_whatever_the_executor() -> None:
     by name — the first such cluster in the order given, not the first to finish — and
     nothing is compared."""
     none_a, none_b = user_cluster(["东莞"], key="dg"), user_cluster(["嘉峪关"], key="jyg")
-    for how in ("serial", "processes"):
-        with pytest.raises(ClusterError, match=r"\(dg\) has no county-level units"):
-            compare_clusters([*_clusters()[:1], none_a, none_b], spec=SPEC, executor=how,
-                             workers=2)
+    with pytest.raises(ClusterError, match=r"\(dg\) has no county-level units"):
+        compare_clusters([none_a, none_b], spec=SPEC, executor="processes", workers=2)
     with pytest.raises(ClusterError, match=r"at least two clusters \(1 given\)"):
         compare_clusters(_clusters()[:1], executor="processes", workers=2)
     with pytest.raises(ClusterError, match="given more than once: xj"):
