@@ -1,16 +1,20 @@
-"""``cocity clusters compare A B [C …] --out DIR``: city clusters side by side.
+"""``cocity clusters compare A B [C …] --out DIR`` (or ``--all``): city clusters side by side.
 
 Each argument is a shipped definition key (``jingjinji``), a definition file (``.yaml``) or
 ``@FILE``, a file of unit names or codes (one per line, or a CSV with a ``unit`` column) that
 makes a user's own cluster whose key is the file's stem. Every cluster is cut from the national
 base and run through the same diagnostics spec (:mod:`cocity.clusters.compare`); the command
 prints a summary table and writes the CSV tables, one workbook, the bilingual page and the
-manifest (:mod:`cocity.report.cluster_compare`).
+manifest (:mod:`cocity.report.cluster_compare`). ``--all`` compares every shipped definition
+(the national per-cluster run). Each cluster's run is a job of the shared executor options
+(``--executor``, ``--scheduler``, ``--workers``: :mod:`cocity.cli.executor_opts`); the progress
+bar follows the runs as they finish; the files do not depend on where the runs ran.
 
 The computations are imported inside the command, so that ``cocity --help`` stays light.
 
-Exit codes: 0 done; 2 refused — fewer than two clusters, an unknown key or unreadable file, a
-cluster without units, a faulty spec — with nothing written.
+Exit codes: 0 done; 2 refused — fewer than two clusters, clusters named with ``--all``, an
+unknown key or unreadable file, a cluster without units, a faulty spec, an unknown executor or
+unreachable scheduler — with nothing written.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rich.table import Table
 
 from cocity.cli import console, fail, progress_bar
 from cocity.cli.clusters import clusters_app
+from cocity.cli.executor_opts import Execution, ExecutorOpt, SchedulerOpt, WorkersOpt
 from cocity.data.errors import CocityError
 from cocity.i18n import both, current_lang, t
 
@@ -38,8 +43,9 @@ SUMMARY = (("population", False), ("prefectures", False), ("counties", False),
            ("sigma_end", True), ("primacy_s2", False), ("zipf_q", False),
            ("krugman_mean", False), ("core_share", False), ("beds", False))
 
-ClustersArg = Annotated[list[str], typer.Argument(
+ClustersArg = Annotated[list[str] | None, typer.Argument(
     help=both("cmp.cli.arg.clusters"), show_default=False)]
+AllOpt = Annotated[bool, typer.Option("--all", help=both("cmp.cli.opt.all"))]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help=both("cmp.cli.opt.out"))]
 SpecOpt = Annotated[Path | None, typer.Option("--spec", "-s", help=both("cmp.cli.opt.spec"),
                                               show_default=False)]
@@ -56,32 +62,34 @@ def read_cluster(ref: str) -> Cluster:
 
 
 @clusters_app.command("compare", help=both("cmp.cli.help"))
-def compare(clusters: ClustersArg, out: OutOpt = DEFAULT_OUT, spec: SpecOpt = None) -> None:
+def compare(clusters: ClustersArg = None, out: OutOpt = DEFAULT_OUT, spec: SpecOpt = None,
+            all_: AllOpt = False, executor: ExecutorOpt = None,
+            scheduler: SchedulerOpt = None, workers: WorkersOpt = 1) -> None:
     """Compare the clusters, print the summary, write the report."""
     lang = current_lang()
     try:
+        from cocity.clusters.definition import shipped
         from cocity.clusters.errors import ClusterError
 
-        if len(clusters) < 2:
-            raise ClusterError(t("cmp.err.two", n=len(clusters)))
-        chosen = [read_cluster(ref) for ref in clusters]
+        refs = list(clusters or [])
+        if all_ and refs:
+            raise ClusterError(t("cmp.cli.err.all_and_names", names=", ".join(refs)))
+        if all_:
+            refs = shipped()
+        if len(refs) < 2:
+            raise ClusterError(t("cmp.err.two", n=len(refs)))
+        how = Execution(executor, scheduler, workers).kwargs()
+        chosen = [read_cluster(ref) for ref in refs]
         from cocity.clusters.compare import compare_clusters
-        from cocity.metrics.streams import SECTIONS
         from cocity.report.cluster_compare import write_compare_outputs
 
         with progress_bar(counts=True) as bar:
-            total = len(SECTIONS) + 3  # open, each section, services, done
-            names = {c.key: c.name(lang) for c in chosen}
-            tasks = {k: bar.add_task(escape(name), total=total) for k, name in names.items()}
+            task = bar.add_task(t("cmp.cli.step.runs"), total=len(chosen))
 
-            def step(key: str, what: str) -> None:
-                label = t(f"diagnose.section.{what}") if what in SECTIONS \
-                    else t(f"cmp.cli.step.{what}")
-                bar.update(tasks[key], advance=1, description=escape(f"{names[key]} · {label}"))
-                if what == "done":
-                    bar.update(tasks[key], completed=total)
+            def step(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-            result = compare_clusters(chosen, spec=spec, progress=step)
+            result = compare_clusters(chosen, spec=spec, progress=step, **how)
         paths = write_compare_outputs(result, out, lang=lang)
     except (CocityError, OSError) as exc:
         raise fail(exc) from None

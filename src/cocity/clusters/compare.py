@@ -31,13 +31,22 @@ The indicators are the same for every cluster: an indicator of the spec without 
 cluster in one of the years used is dropped for all, with a note. A cell that cannot be
 computed is ``NaN`` and has a note in :attr:`Comparison.notes` saying why — never a silent gap
 (:func:`compare_clusters` checks this before returning).
+
+**Clusters as tasks.** Each cluster's run (cut it from the national base, check which of the
+spec's indicators it has, run the diagnostics, compute its column and notes) is one job of
+the executor map :func:`cocity.index.executors.completed` (serial, a process pool or Dask);
+what every job reads — the spec, the overrides it came from, the language — is shipped once.
+The common indicators need every cluster's data, so the first round runs each cluster
+speculatively on the indicators *it* has complete; a cluster whose set differs from the
+common one is run again with the common set (a second round, usually empty: the clusters
+share one national base). A run depends only on its cluster and its spec, and results are put
+back by position, so the table and notes are the same whatever the executor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -57,12 +66,13 @@ from cocity.clusters.compare_cells import (
 )
 from cocity.clusters.definition import Cluster
 from cocity.clusters.errors import ClusterError
-from cocity.i18n import LANGS, t, use_lang
+from cocity.i18n import LANGS, current_lang, t, use_lang
 
 # The comparison's departure from the shipped diagnostics default: the between/within
 # decompositions are by prefecture, a grouping every cluster has.
 COMPARE_DEFAULTS: dict[str, Any] = {"inequality": {"group_by": "prefecture"}}
-Progress = Callable[[str, str], None]
+#: ``progress(done, total)``: cluster runs finished, cluster runs known so far
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -116,17 +126,28 @@ def comparison_spec(source: str | Path | Mapping[str, Any] | None = None, *,
     """The diagnostics spec run on every cluster: the shipped default, then
     :data:`COMPARE_DEFAULTS`, then ``source`` (a YAML file or mapping of overrides), then
     ``indicators`` when given."""
+    return _spec_of(_overrides(source), indicators)
+
+
+def _overrides(source: str | Path | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The caller's overrides as a mapping (a file is checked, then read once here, so that
+    the jobs never need the file)."""
     from cocity.metrics.diagnose_spec import load_spec
-    from cocity.spec import merge, read_yaml
+    from cocity.spec import read_yaml
 
     if source is None:
-        user: Mapping[str, Any] = {}
-    elif isinstance(source, Mapping):
-        user = dict(source)
-    else:
-        load_spec(source)  # a faulty file: every problem named with the file and key path
-        data, _ = read_yaml(source)
-        user = data or {}
+        return {}
+    if isinstance(source, Mapping):
+        return dict(source)
+    load_spec(source)  # a faulty file: every problem named with the file and key path
+    data, _ = read_yaml(source)
+    return dict(data or {})
+
+
+def _spec_of(user: Mapping[str, Any], indicators: Sequence[str] | None = None) -> Any:
+    from cocity.metrics.diagnose_spec import load_spec
+    from cocity.spec import merge
+
     doc = merge(COMPARE_DEFAULTS, user)
     if indicators is not None:
         doc = merge(doc, {"indicators": list(indicators)})
@@ -141,33 +162,39 @@ def _scope_codes(units: pd.DataFrame, level: str, membership: tuple[str, ...] | 
     return set(at["code"].astype(str))
 
 
-def _common_indicators(stores: Mapping[str, Any], spec: Any, notes: Notes
-                       ) -> tuple[list[str], list[str]]:
-    """The spec's indicators with values in every cluster and every year used; the others
-    are dropped for all clusters, each with a note naming where it lacks."""
+def _lacking(store: Any, spec: Any) -> dict[str, list[int]]:
+    """Per indicator of ``spec``: the years used (main and convergence years) in which no
+    unit of the cluster in the spec's level and membership has a value."""
     years = sorted({*spec.years, *spec.convergence.years})
+    scope = _scope_codes(store.units(), spec.level, spec.membership)
+    out = {}
+    for ind in spec.indicators:
+        obs = store.observations([ind], years, spec.level)
+        obs = obs[obs["unit"].astype(str).isin(scope) & obs["value"].notna()]
+        have = set(obs["year"].astype(int))
+        out[ind] = [y for y in years if y not in have]
+    return out
+
+
+def _common_indicators(lacking: Mapping[str, Mapping[str, list[int]]], spec: Any,
+                       notes: Notes) -> tuple[list[str], list[str]]:
+    """The spec's indicators with values in every cluster and every year used (``lacking``:
+    per cluster key, :func:`_lacking`); the others are dropped for all clusters, each with a
+    note naming where it lacks."""
     keep, dropped = [], []
     for ind in spec.indicators:
-        lacking = []
-        for key, store in stores.items():
-            units = store.units()
-            scope = _scope_codes(units, spec.level, spec.membership)
-            obs = store.observations([ind], years, spec.level)
-            obs = obs[obs["unit"].astype(str).isin(scope) & obs["value"].notna()]
-            have = set(obs["year"].astype(int))
-            lacking += [(key, y) for y in years if y not in have]
-        if lacking:
+        where = [(key, y) for key, per in lacking.items() for y in per[ind]]
+        if where:
             dropped.append(ind)
-            where = ", ".join(f"{k} {y}" for k, y in lacking)
-            notes.add("", "", ind, "cmp.note.dropped", indicator=ind, where=where)
+            notes.add("", "", ind, "cmp.note.dropped", indicator=ind,
+                      where=", ".join(f"{k} {y}" for k, y in where))
         else:
             keep.append(ind)
     return keep, dropped
 
 
 # ---------------------------------------------------------------------- diagnostics
-def _run(store: Any, spec: Any, on_step: Callable[[str], None] | None
-         ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+def _run(store: Any, spec: Any) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
     """The diagnostics per section: all at once, or — when a section refuses — each section
     on its own, so that one refusal empties only its own cells (polycentricity runs with the
     linkage network when that succeeded, else without it and so without its functional
@@ -176,7 +203,7 @@ def _run(store: Any, spec: Any, on_step: Callable[[str], None] | None
     from cocity.metrics.errors import DiagnoseError
 
     try:
-        diag = run_diagnostics(store, spec, on_step=on_step)
+        diag = run_diagnostics(store, spec)
         return dict.fromkeys(spec.sections, diag), {}
     except DiagnoseError:
         pass
@@ -218,22 +245,85 @@ def _check_explained(table: pd.DataFrame, notes: pd.DataFrame) -> None:
                 raise AssertionError(f"unexplained NaN: {key} {fig} {ind}")
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """What every cluster's job reads, shipped to each worker once."""
+
+    overrides: Mapping[str, Any]    # the caller's overrides (a file already read)
+    spec: Any                       # the spec on the overrides, every indicator asked
+    lang: str                       # the caller's language (messages raised in a job)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One cluster's run, as plain data for the caller. ``indicators``: those the run used
+    (``None``: not run — no county-level member, or no indicator with complete data)."""
+
+    lacking: dict[str, list[int]] = field(default_factory=dict)
+    indicators: tuple[str, ...] | None = None
+    values: dict[tuple[str, str], float] = field(default_factory=dict)
+    notes: list[dict[str, str]] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    no_units: bool = False
+
+
+def _cluster_job(job: tuple[Cluster, tuple[str, ...] | None], shared: _Shared) -> _Outcome:
+    """One cluster's run (a job of :func:`cocity.index.executors.completed`): open it, find
+    the indicators it lacks, then run the spec on ``job[1]`` when given, else on the
+    indicators this cluster has complete; its column of figures, notes and provenance."""
+    from cocity.clusters.build import open_cluster
+    from cocity.data.provenance import provenance
+
+    cluster, forced = job
+    with use_lang(shared.lang):
+        store = open_cluster(cluster)
+        try:
+            if not member_counties(store.units()):
+                return _Outcome(no_units=True)
+            lacking = _lacking(store, shared.spec)
+            kept = forced if forced is not None else tuple(
+                ind for ind in shared.spec.indicators if not lacking[ind])
+            if not kept:
+                return _Outcome(lacking=lacking)
+            spec = (shared.spec if list(kept) == list(shared.spec.indicators)
+                    else _spec_of(shared.overrides, kept))
+            notes = Notes()
+            cells = Cells(cluster.key, notes)
+            diags, failed = _run(store, spec)
+            for d in {id(x): x for x in diags.values()}.values():
+                for n in d.notes:
+                    notes.texts(cluster.key, "", "", n.text("zh"), n.text("en"))
+            rows = figures(spec, list(kept))
+            diagnostic_cells(cells, rows, diags, failed)
+            size_and_services(cells, rows, store)
+            prov = provenance(store, indicators=sorted({*kept, POPULATION, BEDS, *AMENITIES}))
+            return _Outcome(lacking=lacking, indicators=tuple(kept), values=dict(cells.values),
+                            notes=notes.rows, provenance=dict(prov))
+        finally:
+            store.close()
+
+
 def compare_clusters(clusters: Sequence[Cluster], *,
                      spec: str | Path | Mapping[str, Any] | None = None,
-                     progress: Progress | None = None) -> Comparison:
+                     progress: Progress | None = None, executor: str | None = None,
+                     scheduler: str | None = None, workers: int = 1) -> Comparison:
     """Compare ``clusters`` side by side (module docstring).
 
     ``spec``: overrides of the diagnostics spec (a YAML file or mapping, merged over the
     shipped default and :data:`COMPARE_DEFAULTS`); the same spec runs on every cluster.
-    ``progress(cluster_key, step)`` is called as each cluster opens (``open``), before each
-    diagnostics section, for the service figures (``services``) and when it is ``done``.
+    Each cluster's run is a job of :func:`cocity.index.executors.completed`: ``executor``
+    ``serial`` | ``processes`` | ``dask`` (default :func:`~cocity.index.executors.choose`),
+    ``scheduler`` a Dask scheduler's address, ``workers`` the size of the local pool or
+    cluster; the result does not depend on them. ``progress(done, total)`` is called as each
+    run finishes (``total`` grows when a cluster is run again on the common indicators).
 
     Raises :class:`~cocity.clusters.errors.ClusterError` for fewer than two clusters, a key
     given twice, a cluster without county-level units, or no indicator with data in every
-    cluster; :class:`~cocity.spec.SpecError` for a faulty spec.
+    cluster; :class:`~cocity.spec.SpecError` for a faulty spec;
+    :class:`~cocity.index.executors.ExecutorError` for an unknown executor or an unreachable
+    scheduler.
     """
-    from cocity.clusters.build import open_cluster
-    from cocity.data.provenance import provenance
+    from cocity.index.executors import choose, completed
 
     if len(clusters) < 2:
         raise ClusterError(t("cmp.err.two", n=len(clusters)))
@@ -241,45 +331,48 @@ def compare_clusters(clusters: Sequence[Cluster], *,
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:
         raise ClusterError(t("cmp.err.twice", keys=", ".join(twice)))
-    report: Progress = progress or (lambda _k, _s: None)
-    base_spec = comparison_spec(spec)
+    how = choose(executor, scheduler=scheduler, workers=workers)
+    report: Progress = progress or (lambda _done, _total: None)
+    overrides = _overrides(spec)
+    shared = _Shared(overrides, _spec_of(overrides), current_lang())
+    outcomes: list[_Outcome] = [_Outcome()] * len(clusters)
+    done, total = 0, len(clusters)
+
+    def run(positions: list[int], forced: tuple[str, ...] | None) -> None:
+        nonlocal done
+        jobs = [(clusters[i], forced) for i in positions]
+        for j, outcome in completed(_cluster_job, jobs, shared=shared, executor=how,
+                                    workers=workers, scheduler=scheduler):
+            outcomes[positions[j]] = outcome
+            done += 1
+            report(done, total)
+
+    run(list(range(len(clusters))), None)
     notes = Notes()
-    stores: dict[str, Any] = {}
-    try:
-        for c in clusters:
-            report(c.key, "open")
-            store = open_cluster(c)
-            stores[c.key] = store
-            if not member_counties(store.units()):
-                raise ClusterError(t("cmp.err.no_units", name=c.name("zh"), cluster=c.key))
-            for a in c.spec.absent:
-                notes.add(c.key, "", "", "cmp.note.absent", name={"zh": a.name_zh,
-                                                                    "en": a.name_en},
-                          reason={"zh": a.reason_zh, "en": a.reason_en})
-        kept, dropped = _common_indicators(stores, base_spec, notes)
-        if not kept:
-            raise ClusterError(t("cmp.err.no_indicator",
-                                 indicators=", ".join(base_spec.indicators)))
-        run_spec = comparison_spec(spec, indicators=kept) if dropped else base_spec
-        rows = figures(run_spec, kept)
-        columns, prov = {}, {}
-        for c in clusters:
-            store = stores[c.key]
-            cells = Cells(c.key, notes)
-            diags, failed = _run(store, run_spec, partial(report, c.key))
-            for d in {id(x): x for x in diags.values()}.values():
-                for n in d.notes:
-                    notes.texts(c.key, "", "", n.text("zh"), n.text("en"))
-            diagnostic_cells(cells, rows, diags, failed)
-            report(c.key, "services")
-            size_and_services(cells, rows, store)
-            columns[c.key] = pd.Series(cells.values, dtype=float)
-            prov[c.key] = provenance(store, indicators=sorted({*kept, POPULATION, BEDS,
-                                                               *AMENITIES}))
-            report(c.key, "done")
-    finally:
-        for store in stores.values():
-            store.close()
+    for c, outcome in zip(clusters, outcomes, strict=True):
+        if outcome.no_units:
+            raise ClusterError(t("cmp.err.no_units", name=c.name("zh"), cluster=c.key))
+        for a in c.spec.absent:
+            notes.add(c.key, "", "", "cmp.note.absent", name={"zh": a.name_zh,
+                                                                "en": a.name_en},
+                      reason={"zh": a.reason_zh, "en": a.reason_en})
+    kept, dropped = _common_indicators({c.key: o.lacking for c, o in zip(clusters, outcomes,
+                                                                         strict=True)},
+                                       shared.spec, notes)
+    if not kept:
+        raise ClusterError(t("cmp.err.no_indicator",
+                             indicators=", ".join(shared.spec.indicators)))
+    run_spec = _spec_of(overrides, kept) if dropped else shared.spec
+    again = [i for i, o in enumerate(outcomes) if o.indicators != tuple(kept)]
+    if again:  # speculated on other indicators than the common ones
+        total += len(again)
+        run(again, tuple(kept))
+    rows = figures(run_spec, kept)
+    columns, prov = {}, {}
+    for c, outcome in zip(clusters, outcomes, strict=True):
+        notes.rows.extend(outcome.notes)
+        columns[c.key] = pd.Series(outcome.values, dtype=float)
+        prov[c.key] = outcome.provenance
     index = pd.MultiIndex.from_tuples([(f.key, f.indicator) for f in rows],
                                       names=["figure", "indicator"])
     table = pd.DataFrame(columns).reindex(index)
