@@ -231,9 +231,16 @@ class UncertaintyResult:
         return np.nanmean(np.abs(self.ranks - self.nominal_rank.to_numpy()[None, :]), axis=1)
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, 1 = highest score, ties share the best rank, NaN stays NaN."""
-    return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
+def _ranks(scores: np.ndarray, *, reference: bool = False) -> np.ndarray:
+    """Ranks along the last axis, 1 = highest score, ties share the best rank, NaN stays NaN:
+    ``scipy.stats.rankdata(-scores, axis=-1, method="min", nan_policy="omit")`` — computed so
+    by :func:`cocity.index.kernels.min_ranks` (identical, faster), or by scipy itself when
+    ``reference`` is set (for tests and benchmarks)."""
+    if reference or scores.ndim != 2:
+        return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
+    from cocity.index.kernels import min_ranks
+
+    return min_ranks(scores)
 
 
 def design_order(spec: UncertaintySpec) -> list[UncertainInput]:
@@ -311,45 +318,107 @@ CHUNK_BYTES = 64 * 2**20  # working-set budget for one chunk of replications
 
 def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndarray,
                            methods: np.ndarray, params: dict[int, dict[str, Any]],
-                           keep: int | None = None) -> np.ndarray:
+                           keep: int | None = None, *, reference: bool = False) -> np.ndarray:
     """Scores (R, n) of node position ``keep`` (default: the root) for R replications that
     share one normalised matrix.
 
     ``weights`` (R, nodes) are sibling weights; ``methods`` (R, levels) holds each
     replication's aggregation method per level ("" = the framework's). Replications are
-    processed in chunks that fit :data:`CHUNK_BYTES`; within a chunk, replications that share a
-    method are aggregated in one vectorised call.
+    grouped by their methods (one per level). The nodes aggregated by the arithmetic mean
+    (without level parameters, over children computed the same way) go through
+    :func:`cocity.index.kernels.tree_means`, which gives
+    numpy's result to the bit or declines; every other node — and every node when the kernel
+    declines or ``reference`` is set (the numpy path, kept for tests and benchmarks) — through
+    its registered method, one vectorised call per node. Both work on chunks of replications
+    that fit :data:`CHUNK_BYTES`.
     """
     r, n = weights.shape[0], normalised.shape[0]
     keep = len(tree.codes) - 1 if keep is None else keep
-    widest = max(len(kids) for _p, _l, kids, _d, _s in tree.inner)
-    chunk = max(1, CHUNK_BYTES // (8 * n * max(widest, 1) * 4))
     result = np.full((r, n), np.nan)
-    for start in range(0, r, chunk):
-        rows_all = np.arange(start, min(r, start + chunk))
-        scores: dict[int, np.ndarray] = {}
-        for position, level, kids, default, share in tree.inner:
-            chosen = methods[rows_all, tree.levels.index(level)]
-            node_scores = np.full((len(rows_all), n), np.nan)
-            for method in np.unique(chosen):
-                local = np.flatnonzero(chosen == method)
-                rows = rows_all[local]
-                fn = registry.get("aggregate", str(method) or default)
-                y = np.stack([_column(normalised, scores, k, local) for k in kids], axis=-1)
-                node_scores[local] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
-                                        min_share=share, **params.get(level, {}))
-            scores[position] = node_scores
-        result[rows_all] = _column(normalised, scores, keep, np.arange(len(rows_all)))
+    for signature, rows_all in _same_methods(methods, np.arange(r)):
+        plan = None if reference else _FastPlan.of(tree, signature, params, keep)
+        rest = [node for node in tree.inner if not plan or node[0] not in plan.order]
+        # working set of a chunk: 4 arrays (rows, n, k) per numpy call, the kernel's exports
+        width = max([4 * len(kids) for _p, _l, kids, _d, _s in rest]
+                    + [len(plan.exported) if plan else 1])
+        chunk = max(1, CHUNK_BYTES // (8 * n * width))
+        for start in range(0, len(rows_all), chunk):
+            rows = rows_all[start:start + chunk]
+            scores = plan.scores(normalised, weights[rows]) if plan else None
+            todo = tree.inner if scores is None else rest
+            scores = scores or {}
+            for position, level, kids, default, share in todo:
+                fn = registry.get("aggregate", signature[tree.levels.index(level)] or default)
+                y = np.stack([_column(normalised, scores, k, len(rows)) for k in kids], axis=-1)
+                scores[position] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
+                                      min_share=share, **params.get(level, {}))
+            result[rows] = _column(normalised, scores, keep, len(rows))
     return result
 
 
+def _same_methods(methods: np.ndarray, rows: np.ndarray
+                  ) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """The rows grouped by their aggregation methods (one per level), in order of appearance."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(str(m) for m in methods[row]), []).append(int(row))
+    return [(key, np.asarray(members)) for key, members in groups.items()]
+
+
+@dataclass(frozen=True)
+class _FastPlan:
+    """The nodes of a tree that :func:`cocity.index.kernels.tree_means` computes for one set
+    of per-level methods: arithmetic means without level parameters whose children are
+    indicators or such nodes, bottom-up, as the kernel's CSR arrays; ``exported``: those whose
+    scores the rest needs (``keep`` and the children of the other nodes)."""
+
+    order: tuple[int, ...]          # the tree positions of the nodes, in the kernel's order
+    child_ptr: np.ndarray
+    child_row: np.ndarray
+    child_pos: np.ndarray
+    exported: list[int]
+
+    @classmethod
+    def of(cls, tree: _Tree, signature: tuple[str, ...], params: dict[int, dict[str, Any]],
+           keep: int) -> _FastPlan | None:
+        m = len(tree.codes) - len(tree.inner)
+        order: list[int] = []
+        ptr, rows, pos = [0], [], []
+        parent: dict[int, int] = {}
+        for position, level, kids, default, _share in tree.inner:
+            parent.update(dict.fromkeys(kids, position))
+            method = signature[tree.levels.index(level)] or default
+            if (method != "arithmetic" or params.get(level)
+                    or any(k >= m and k not in order for k in kids)):
+                continue
+            rows += [k if k < m else m + order.index(k) for k in kids]
+            pos += kids
+            ptr.append(len(rows))
+            order.append(position)
+        exported = [p for p in order if p == keep or (p in parent and parent[p] not in order)]
+        if not exported:
+            return None
+        return cls(order=tuple(order), child_ptr=np.asarray(ptr), child_row=np.asarray(rows),
+                   child_pos=np.asarray(pos), exported=exported)
+
+    def scores(self, normalised: np.ndarray, weights: np.ndarray) -> dict[int, np.ndarray] | None:
+        """Scores (R, n) of the exported nodes, or None when the kernel declines."""
+        from cocity.index.kernels import tree_means
+
+        m = normalised.shape[1]
+        index = {p: m + i for i, p in enumerate(self.order)}
+        out = tree_means(normalised, self.child_ptr, self.child_row, self.child_pos, weights,
+                         np.asarray([index[p] for p in self.exported]))
+        return None if out is None else {p: out[:, e] for e, p in enumerate(self.exported)}
+
+
 def _column(normalised: np.ndarray, scores: dict[int, np.ndarray], pos: int,
-            local: np.ndarray) -> np.ndarray:
-    """Scores (len(local), n) of node ``pos`` for the chunk rows ``local``: an indicator's
+            count: int) -> np.ndarray:
+    """Scores (count, n) of node ``pos`` for a chunk's ``count`` rows: an indicator's
     normalised column (a broadcast view) or an already aggregated node."""
     if pos < normalised.shape[1]:
-        return np.broadcast_to(normalised[:, pos], (len(local), normalised.shape[0]))
-    return scores[pos][local]
+        return np.broadcast_to(normalised[:, pos], (count, normalised.shape[0]))
+    return scores[pos]
 
 
 #: replications per job handed to an executor: the split depends only on the design, never on
@@ -362,11 +431,12 @@ def _group_scores(job: tuple[np.ndarray, int],
     """Worker: scores of ``node`` for one chunk of one configuration group. ``job`` = (the
     chunk's replications, the group's position); ``shared`` = (tree, weight factors and
     aggregation methods of every replication, level parameters, node position, the normalised
-    matrix and base weights of every group), shipped to each worker once."""
+    matrix and base weights of every group, whether to take the numpy path only), shipped to
+    each worker once."""
     rows, g = job
-    tree, factors, methods, params, keep, normalised, base = shared
+    tree, factors, methods, params, keep, normalised, base, reference = shared
     return rows, aggregate_replications(tree, normalised[g], base[g][None, :] * factors[rows],
-                                        methods[rows], params, keep)
+                                        methods[rows], params, keep, reference=reference)
 
 
 def run_uncertainty(
@@ -382,6 +452,7 @@ def run_uncertainty(
     progress: Callable[[int, int], None] | None = None,
     sobol: bool = True,
     data_se: pd.DataFrame | None = None,
+    _reference: bool = False,
 ) -> UncertaintyResult:
     """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it.
 
@@ -400,7 +471,11 @@ def run_uncertainty(
     ``progress(done, total)`` is called as each chunk completes.
 
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
-    input."""
+    input.
+
+    ``_reference``: aggregate and rank with numpy and scipy only, not with the kernels of
+    :mod:`cocity.index.kernels` — the same results, slower; for the tests and the benchmark
+    that check so."""
     from SALib.analyze import sobol as sobol_analyze
 
     fw = pipe.framework
@@ -454,7 +529,8 @@ def run_uncertainty(
         base.append(variant.weights[tree.codes].to_numpy(float))
         normalised.append(variant.data["normalise"][fw.indicators].to_numpy(float))
         jobs += [(rows[start:start + JOB_ROWS], g) for start in range(0, len(rows), JOB_ROWS)]
-    shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base)
+    shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base,
+              _reference)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
     how = choose(executor, scheduler=scheduler, workers=workers)
@@ -466,7 +542,8 @@ def run_uncertainty(
             progress(done, total)
     nominal = pipe.ranks[node]
     result = UncertaintyResult(units=pipe.scores.index, node=node, samples=samples,
-                               scores=scores, ranks=_ranks(scores), nominal_rank=nominal)
+                               scores=scores, ranks=_ranks(scores, reference=_reference),
+                               nominal_rank=nominal)
     if sobol:
         y = result.mean_rank_shift
         # SALib seeds its bootstrap with a non-zero integer (0 would mean "unseeded")

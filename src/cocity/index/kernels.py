@@ -1,0 +1,213 @@
+"""numba kernels of the uncertainty engine, bit-identical to the numpy/scipy code they replace.
+
+Two hot spots of :func:`cocity.index.uncertainty.run_uncertainty` (3,000 units × 60 indicators,
+10,240 replications) are done here:
+
+- :func:`tree_means` — the scores of every node of a framework tree aggregated by weighted
+  arithmetic means, for many replications, each replication's whole tree computed in a
+  per-thread table that stays in cache (instead of one ``(rows, n, k)`` stack and product per
+  node). It reproduces :func:`cocity.index.aggregate.arithmetic` on complete data operation by
+  operation: ``w' = w / Σw`` and ``y = Σ_j w'_j y_j``, both sums in numpy's order — numpy's
+  pairwise summation (``loops_utils.h.src``: below 8 terms one running sum; up to 128 terms
+  eight interleaved accumulators combined as ``((r0+r1)+(r2+r3))+((r4+r5)+(r6+r7))``, the
+  remainder added after; the reduction starts from the identity ``+0``). No ``fastmath``, so
+  no fused multiply-add or reassociation. Cases it does not reproduce — a non-finite input, a
+  negative or non-finite weight, weights summing to 0, more than 128 children, a non-finite
+  result — make it report failure, and the caller then takes the numpy path, which gives the
+  same result or the same error as before.
+- :func:`min_ranks` — ranks along the last axis, 1 = highest, ties sharing the best (lowest)
+  rank, ``NaN`` left ``NaN`` and the other values ranked among themselves: exactly
+  ``scipy.stats.rankdata(-x, axis=-1, method="min", nan_policy="omit")``. numpy's (unstable,
+  SIMD) ``argsort`` orders each row, then one linear scan gives each run of equal values the
+  rank of its first member (the order within a run does not matter for the "min" method).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numba import njit, prange
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+#: the largest number of children numpy sums in one block (``PW_BLOCKSIZE``); wider nodes
+#: would need numpy's recursive halving, and go to the numpy path instead
+MAX_CHILDREN = 128
+#: rows sorted at a time by :func:`min_ranks` (bounds the index array it needs)
+RANK_BLOCK = 1024
+
+
+@njit(cache=True, inline="always")
+def _pairwise(v: Array, k: int) -> float:
+    """numpy's ``np.sum`` of ``v[:k]`` (k ≤ 128): the pairwise order, from the identity +0."""
+    if k < 8:
+        s = v[0]
+        for j in range(1, k):
+            s += v[j]
+        return s + 0.0
+    r0, r1, r2, r3 = v[0], v[1], v[2], v[3]
+    r4, r5, r6, r7 = v[4], v[5], v[6], v[7]
+    j = 8
+    while j < k - (k % 8):
+        r0 += v[j]
+        r1 += v[j + 1]
+        r2 += v[j + 2]
+        r3 += v[j + 3]
+        r4 += v[j + 4]
+        r5 += v[j + 5]
+        r6 += v[j + 6]
+        r7 += v[j + 7]
+        j += 8
+    s = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while j < k:
+        s += v[j]
+        j += 1
+    return s + 0.0
+
+
+@njit(cache=True, inline="always")
+def _node(table: Array, rows: IntArray, w: Array, k: int, dst: Array, acc: Array) -> None:
+    """``dst = Σ_j w[j] · table[rows[j]]`` in numpy's pairwise order, vectorised over units."""
+    n = dst.size
+    if k < 8:
+        src = table[rows[0]]
+        wj = w[0]
+        for i in range(n):
+            dst[i] = wj * src[i]
+        for j in range(1, k):
+            src = table[rows[j]]
+            wj = w[j]
+            for i in range(n):
+                dst[i] += wj * src[i]
+    else:
+        for q in range(8):
+            src = table[rows[q]]
+            wj = w[q]
+            for i in range(n):
+                acc[q, i] = wj * src[i]
+        j = 8
+        while j < k - (k % 8):
+            for q in range(8):
+                src = table[rows[j + q]]
+                wj = w[j + q]
+                for i in range(n):
+                    acc[q, i] += wj * src[i]
+            j += 8
+        for i in range(n):
+            dst[i] = ((acc[0, i] + acc[1, i]) + (acc[2, i] + acc[3, i])) + (
+                (acc[4, i] + acc[5, i]) + (acc[6, i] + acc[7, i]))
+        while j < k:
+            src = table[rows[j]]
+            wj = w[j]
+            for i in range(n):
+                dst[i] += wj * src[i]
+            j += 1
+    for i in range(n):
+        dst[i] += 0.0
+
+
+@njit(cache=True, parallel=True)
+def _tree_means(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
+                weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
+    m, n = norm_t.shape
+    nodes = child_ptr.size - 1
+    reps = weights.shape[0]
+    bad = np.zeros(blocks, dtype=np.bool_)
+    for b in prange(blocks):
+        table = np.empty((m + nodes, n))
+        acc = np.empty((8, n))
+        w = np.empty(MAX_CHILDREN)
+        for c in range(m):
+            for i in range(n):
+                x = norm_t[c, i]
+                if not np.isfinite(x):
+                    bad[b] = True
+                table[c, i] = x
+        for r in range(b * reps // blocks, (b + 1) * reps // blocks):
+            if bad[b]:
+                break
+            for f in range(nodes):
+                lo, k = child_ptr[f], child_ptr[f + 1] - child_ptr[f]
+                if k > MAX_CHILDREN:
+                    bad[b] = True
+                    break
+                for j in range(k):
+                    x = weights[r, child_pos[lo + j]]
+                    if not (np.isfinite(x) and x >= 0.0):
+                        bad[b] = True
+                    w[j] = x
+                total = _pairwise(w, k)
+                if bad[b] or not total > 0.0:
+                    bad[b] = True
+                    break
+                for j in range(k):
+                    w[j] = w[j] / total
+                _node(table, child_row[lo:lo + k], w, k, table[m + f], acc)
+            for e in range(export.size):
+                src = table[export[e]]
+                for i in range(n):
+                    if not np.isfinite(src[i]):
+                        bad[b] = True
+                    out[r, e, i] = src[i]
+    return not bad.any()
+
+
+def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
+               child_pos: IntArray, weights: Array, export: IntArray) -> Array | None:
+    """Scores ``(R, len(export), n)`` of a tree aggregated by weighted arithmetic means for the
+    R replications of ``weights``, or ``None`` when the exact numpy result cannot be
+    reproduced here (module docstring) and the caller must take the numpy path.
+
+    ``normalised`` ``(n, m)``: the indicators' scores, shared by the replications. The nodes
+    ``f = 0 … F−1`` come bottom-up; node ``f``'s children are ``child_row[child_ptr[f] :
+    child_ptr[f+1]]``, rows of a table whose rows ``0 … m−1`` are the indicators and
+    ``m + g`` node ``g`` (< ``f``); their weights are read in ``weights`` ``(R, P)`` at the
+    tree positions ``child_pos`` (same layout). ``export``: the table rows returned.
+    Replications are split across numba's threads; each replication's result is the same
+    whatever the split."""
+    norm_t = np.ascontiguousarray(np.asarray(normalised, dtype=np.float64).T)
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    out = np.empty((w.shape[0], len(export), norm_t.shape[1]))
+    blocks = max(1, min(w.shape[0], 2 * numba.get_num_threads()))
+    ok = _tree_means(norm_t, np.asarray(child_ptr, np.int64), np.asarray(child_row, np.int64),
+                     np.asarray(child_pos, np.int64), w, np.asarray(export, np.int64), out,
+                     blocks)
+    return out if ok else None
+
+
+@njit(cache=True, parallel=True)
+def _scan_ranks(values: Array, order: IntArray, out: NDArray[Any]) -> None:
+    reps, n = values.shape
+    for r in prange(reps):
+        x = values[r]
+        seen = 0
+        rank = 0
+        previous = 0.0
+        for t in range(n - 1, -1, -1):      # descending: walk the ascending order backwards
+            i = order[r, t]
+            v = x[i]
+            if v != v:
+                out[r, i] = np.nan
+                continue
+            seen += 1
+            if seen == 1 or v != previous:
+                rank = seen
+                previous = v
+            out[r, i] = rank
+
+
+def min_ranks(scores: Array) -> NDArray[Any]:
+    """Ranks along the last axis of a 2-D array: 1 = highest, ties share the lowest rank,
+    ``NaN`` stays ``NaN`` (equal to ``scipy.stats.rankdata(-scores, axis=-1, method="min",
+    nan_policy="omit")``, its dtype too: int64, or float64 when a value is ``NaN``; module
+    docstring). Rows are sorted :data:`RANK_BLOCK` at a time."""
+    x = np.ascontiguousarray(scores, dtype=np.float64)
+    out: NDArray[Any] = np.empty(x.shape, dtype=np.float64 if np.isnan(x).any() else np.int64)
+    for start in range(0, x.shape[0], RANK_BLOCK):
+        block = x[start:start + RANK_BLOCK]
+        _scan_ranks(block, np.argsort(block, axis=-1), out[start:start + RANK_BLOCK])
+    return out
