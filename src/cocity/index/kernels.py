@@ -24,6 +24,7 @@ Two hot spots of :func:`cocity.index.uncertainty.run_uncertainty` (3,000 units �
 
 from __future__ import annotations
 
+import multiprocessing
 from typing import Any
 
 import numba
@@ -110,50 +111,69 @@ def _node(table: Array, rows: IntArray, w: Array, k: int, dst: Array, acc: Array
         dst[i] += 0.0
 
 
-@njit(cache=True, parallel=True)
-def _tree_means(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
-                weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
+@njit(cache=True)
+def _tree_block(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
+                weights: Array, export: IntArray, out: Array, first: int, stop: int) -> bool:
+    """Replications ``first … stop−1`` in one table; False as soon as one cannot be exact."""
     m, n = norm_t.shape
     nodes = child_ptr.size - 1
-    reps = weights.shape[0]
-    bad = np.zeros(blocks, dtype=np.bool_)
-    for b in prange(blocks):
-        table = np.empty((m + nodes, n))
-        acc = np.empty((8, n))
-        w = np.empty(MAX_CHILDREN)
-        for c in range(m):
+    table = np.empty((m + nodes, n))
+    acc = np.empty((8, n))
+    w = np.empty(MAX_CHILDREN)
+    for c in range(m):
+        for i in range(n):
+            x = norm_t[c, i]
+            if not np.isfinite(x):
+                return False
+            table[c, i] = x
+    for r in range(first, stop):
+        for f in range(nodes):
+            lo, k = child_ptr[f], child_ptr[f + 1] - child_ptr[f]
+            if k > MAX_CHILDREN:
+                return False
+            for j in range(k):
+                x = weights[r, child_pos[lo + j]]
+                if not (np.isfinite(x) and x >= 0.0):
+                    return False
+                w[j] = x
+            total = _pairwise(w, k)
+            if not total > 0.0:
+                return False
+            for j in range(k):
+                w[j] = w[j] / total
+            _node(table, child_row[lo:lo + k], w, k, table[m + f], acc)
+        for e in range(export.size):
+            src = table[export[e]]
             for i in range(n):
-                x = norm_t[c, i]
-                if not np.isfinite(x):
-                    bad[b] = True
-                table[c, i] = x
-        for r in range(b * reps // blocks, (b + 1) * reps // blocks):
-            if bad[b]:
-                break
-            for f in range(nodes):
-                lo, k = child_ptr[f], child_ptr[f + 1] - child_ptr[f]
-                if k > MAX_CHILDREN:
-                    bad[b] = True
-                    break
-                for j in range(k):
-                    x = weights[r, child_pos[lo + j]]
-                    if not (np.isfinite(x) and x >= 0.0):
-                        bad[b] = True
-                    w[j] = x
-                total = _pairwise(w, k)
-                if bad[b] or not total > 0.0:
-                    bad[b] = True
-                    break
-                for j in range(k):
-                    w[j] = w[j] / total
-                _node(table, child_row[lo:lo + k], w, k, table[m + f], acc)
-            for e in range(export.size):
-                src = table[export[e]]
-                for i in range(n):
-                    if not np.isfinite(src[i]):
-                        bad[b] = True
-                    out[r, e, i] = src[i]
-    return not bad.any()
+                if not np.isfinite(src[i]):
+                    return False
+                out[r, e, i] = src[i]
+    return True
+
+
+@njit(cache=True, parallel=True)
+def _tree_threads(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
+                  weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
+    reps = weights.shape[0]
+    good = np.ones(blocks, dtype=np.bool_)
+    for b in prange(blocks):
+        good[b] = _tree_block(norm_t, child_ptr, child_row, child_pos, weights, export, out,
+                              b * reps // blocks, (b + 1) * reps // blocks)
+    return bool(good.all())
+
+
+@njit(cache=True)
+def _tree_serial(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
+                 weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
+    return _tree_block(norm_t, child_ptr, child_row, child_pos, weights, export, out, 0,
+                       weights.shape[0])
+
+
+def threads() -> int:
+    """numba's threads in the main process; 1 in a child process (a process-pool or Dask
+    worker): GNU OpenMP, numba's threading layer here, does not survive a fork once it has
+    started, and the workers are the parallelism there."""
+    return numba.get_num_threads() if multiprocessing.parent_process() is None else 1
 
 
 def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
@@ -172,32 +192,44 @@ def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
     norm_t = np.ascontiguousarray(np.asarray(normalised, dtype=np.float64).T)
     w = np.ascontiguousarray(weights, dtype=np.float64)
     out = np.empty((w.shape[0], len(export), norm_t.shape[1]))
-    blocks = max(1, min(w.shape[0], 2 * numba.get_num_threads()))
-    ok = _tree_means(norm_t, np.asarray(child_ptr, np.int64), np.asarray(child_row, np.int64),
+    nthreads = threads()
+    blocks = max(1, min(w.shape[0], 2 * nthreads))
+    kernel = _tree_threads if nthreads > 1 else _tree_serial
+    ok = kernel(norm_t, np.asarray(child_ptr, np.int64), np.asarray(child_row, np.int64),
                      np.asarray(child_pos, np.int64), w, np.asarray(export, np.int64), out,
                      blocks)
     return out if ok else None
 
 
+@njit(cache=True)
+def _scan_row(x: Array, order: IntArray, out: NDArray[Any]) -> None:
+    n = x.size
+    seen = 0
+    rank = 0
+    previous = 0.0
+    for t in range(n - 1, -1, -1):      # descending: walk the ascending order backwards
+        i = order[t]
+        v = x[i]
+        if v != v:
+            out[i] = np.nan
+            continue
+        seen += 1
+        if seen == 1 or v != previous:
+            rank = seen
+            previous = v
+        out[i] = rank
+
+
 @njit(cache=True, parallel=True)
-def _scan_ranks(values: Array, order: IntArray, out: NDArray[Any]) -> None:
-    reps, n = values.shape
-    for r in prange(reps):
-        x = values[r]
-        seen = 0
-        rank = 0
-        previous = 0.0
-        for t in range(n - 1, -1, -1):      # descending: walk the ascending order backwards
-            i = order[r, t]
-            v = x[i]
-            if v != v:
-                out[r, i] = np.nan
-                continue
-            seen += 1
-            if seen == 1 or v != previous:
-                rank = seen
-                previous = v
-            out[r, i] = rank
+def _scan_threads(values: Array, order: IntArray, out: NDArray[Any]) -> None:
+    for r in prange(values.shape[0]):
+        _scan_row(values[r], order[r], out[r])
+
+
+@njit(cache=True)
+def _scan_serial(values: Array, order: IntArray, out: NDArray[Any]) -> None:
+    for r in range(values.shape[0]):
+        _scan_row(values[r], order[r], out[r])
 
 
 def min_ranks(scores: Array) -> NDArray[Any]:
@@ -207,7 +239,8 @@ def min_ranks(scores: Array) -> NDArray[Any]:
     docstring). Rows are sorted :data:`RANK_BLOCK` at a time."""
     x = np.ascontiguousarray(scores, dtype=np.float64)
     out: NDArray[Any] = np.empty(x.shape, dtype=np.float64 if np.isnan(x).any() else np.int64)
+    scan = _scan_threads if threads() > 1 else _scan_serial
     for start in range(0, x.shape[0], RANK_BLOCK):
         block = x[start:start + RANK_BLOCK]
-        _scan_ranks(block, np.argsort(block, axis=-1), out[start:start + RANK_BLOCK])
+        scan(block, np.argsort(block, axis=-1), out[start:start + RANK_BLOCK])
     return out
