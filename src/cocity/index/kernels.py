@@ -17,19 +17,27 @@ Two hot spots of :func:`cocity.index.uncertainty.run_uncertainty` (3,000 units �
   same result or the same error as before.
 - :func:`min_ranks` — ranks along the last axis, 1 = highest, ties sharing the best (lowest)
   rank, ``NaN`` left ``NaN`` and the other values ranked among themselves: exactly
-  ``scipy.stats.rankdata(-x, axis=-1, method="min", nan_policy="omit")``. numpy's (unstable,
-  SIMD) ``argsort`` orders each row, then one linear scan gives each run of equal values the
-  rank of its first member (the order within a run does not matter for the "min" method).
+  ``scipy.stats.rankdata(-x, axis=-1, method="min", nan_policy="omit")``, dtype included.
+  numpy's (unstable, SIMD) ``argsort`` orders each row, then one linear scan gives each run of
+  equal values the rank of its first member (the order within a run does not matter for the
+  "min" method).
+
+numpy's summation order follows the memory layout: the kernel matches it for the C-contiguous
+arrays the engine passes to the aggregation methods (children stacked as ``(rows, n, k)``,
+weights ``weights[np.ix_(rows, kids)]``); for other layouts numpy may sum 8 or more children
+in one running sum instead (below 8 children the two orders are the same).
+
+The kernels run on one thread: on the shared two-core machine numba's (GNU OpenMP) threads
+were slower than one, and they do not survive the fork of a process pool; more cores come from
+the executors (``workers``, Dask), each worker running the kernels serially.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
@@ -151,31 +159,6 @@ def _tree_block(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_p
     return True
 
 
-@njit(cache=True, parallel=True)
-def _tree_threads(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
-                  weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
-    reps = weights.shape[0]
-    good = np.ones(blocks, dtype=np.bool_)
-    for b in prange(blocks):
-        good[b] = _tree_block(norm_t, child_ptr, child_row, child_pos, weights, export, out,
-                              b * reps // blocks, (b + 1) * reps // blocks)
-    return bool(good.all())
-
-
-@njit(cache=True)
-def _tree_serial(norm_t: Array, child_ptr: IntArray, child_row: IntArray, child_pos: IntArray,
-                 weights: Array, export: IntArray, out: Array, blocks: int) -> bool:
-    return _tree_block(norm_t, child_ptr, child_row, child_pos, weights, export, out, 0,
-                       weights.shape[0])
-
-
-def threads() -> int:
-    """numba's threads in the main process; 1 in a child process (a process-pool or Dask
-    worker): GNU OpenMP, numba's threading layer here, does not survive a fork once it has
-    started, and the workers are the parallelism there."""
-    return numba.get_num_threads() if multiprocessing.parent_process() is None else 1
-
-
 def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
                child_pos: IntArray, weights: Array, export: IntArray) -> Array | None:
     """Scores ``(R, len(export), n)`` of a tree aggregated by weighted arithmetic means for the
@@ -186,18 +169,13 @@ def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
     ``f = 0 … F−1`` come bottom-up; node ``f``'s children are ``child_row[child_ptr[f] :
     child_ptr[f+1]]``, rows of a table whose rows ``0 … m−1`` are the indicators and
     ``m + g`` node ``g`` (< ``f``); their weights are read in ``weights`` ``(R, P)`` at the
-    tree positions ``child_pos`` (same layout). ``export``: the table rows returned.
-    Replications are split across numba's threads; each replication's result is the same
-    whatever the split."""
+    tree positions ``child_pos`` (same layout). ``export``: the table rows returned."""
     norm_t = np.ascontiguousarray(np.asarray(normalised, dtype=np.float64).T)
     w = np.ascontiguousarray(weights, dtype=np.float64)
     out = np.empty((w.shape[0], len(export), norm_t.shape[1]))
-    nthreads = threads()
-    blocks = max(1, min(w.shape[0], 2 * nthreads))
-    kernel = _tree_threads if nthreads > 1 else _tree_serial
-    ok = kernel(norm_t, np.asarray(child_ptr, np.int64), np.asarray(child_row, np.int64),
-                     np.asarray(child_pos, np.int64), w, np.asarray(export, np.int64), out,
-                     blocks)
+    ok = _tree_block(norm_t, np.asarray(child_ptr, np.int64), np.asarray(child_row, np.int64),
+                     np.asarray(child_pos, np.int64), w, np.asarray(export, np.int64), out, 0,
+                     w.shape[0])
     return out if ok else None
 
 
@@ -220,14 +198,8 @@ def _scan_row(x: Array, order: IntArray, out: NDArray[Any]) -> None:
         out[i] = rank
 
 
-@njit(cache=True, parallel=True)
-def _scan_threads(values: Array, order: IntArray, out: NDArray[Any]) -> None:
-    for r in prange(values.shape[0]):
-        _scan_row(values[r], order[r], out[r])
-
-
 @njit(cache=True)
-def _scan_serial(values: Array, order: IntArray, out: NDArray[Any]) -> None:
+def _scan_rows(values: Array, order: IntArray, out: NDArray[Any]) -> None:
     for r in range(values.shape[0]):
         _scan_row(values[r], order[r], out[r])
 
@@ -239,8 +211,7 @@ def min_ranks(scores: Array) -> NDArray[Any]:
     docstring). Rows are sorted :data:`RANK_BLOCK` at a time."""
     x = np.ascontiguousarray(scores, dtype=np.float64)
     out: NDArray[Any] = np.empty(x.shape, dtype=np.float64 if np.isnan(x).any() else np.int64)
-    scan = _scan_threads if threads() > 1 else _scan_serial
     for start in range(0, x.shape[0], RANK_BLOCK):
         block = x[start:start + RANK_BLOCK]
-        scan(block, np.argsort(block, axis=-1), out[start:start + RANK_BLOCK])
+        _scan_rows(block, np.argsort(block, axis=-1), out[start:start + RANK_BLOCK])
     return out

@@ -227,16 +227,23 @@ class UncertaintyResult:
 
     @property
     def mean_rank_shift(self) -> np.ndarray:
-        """R̄_s of every replication (the output analysed by the Sobol' indices)."""
-        return np.nanmean(np.abs(self.ranks - self.nominal_rank.to_numpy()[None, :]), axis=1)
+        """R̄_s of every replication (the output analysed by the Sobol' indices); computed
+        :data:`JOB_ROWS` replications at a time (each row's mean is the same, the temporaries
+        smaller)."""
+        nominal = self.nominal_rank.to_numpy()[None, :]
+        out = np.empty(self.ranks.shape[0])
+        for start in range(0, len(out), JOB_ROWS):
+            block = self.ranks[start:start + JOB_ROWS]
+            out[start:start + JOB_ROWS] = np.nanmean(np.abs(block - nominal), axis=1)
+        return out
 
 
-def _ranks(scores: np.ndarray, *, reference: bool = False) -> np.ndarray:
+def _ranks(scores: np.ndarray, *, kernels: bool = True) -> np.ndarray:
     """Ranks along the last axis, 1 = highest score, ties share the best rank, NaN stays NaN:
     ``scipy.stats.rankdata(-scores, axis=-1, method="min", nan_policy="omit")`` — computed so
     by :func:`cocity.index.kernels.min_ranks` (identical, faster), or by scipy itself when
-    ``reference`` is set (for tests and benchmarks)."""
-    if reference or scores.ndim != 2:
+    ``kernels`` is False (for tests and benchmarks)."""
+    if not kernels or scores.ndim != 2:
         return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
     from cocity.index.kernels import min_ranks
 
@@ -314,11 +321,13 @@ class _Tree:
 
 
 CHUNK_BYTES = 64 * 2**20  # working-set budget for one chunk of replications
+#: replications × units from which :func:`run_uncertainty` uses :mod:`cocity.index.kernels`
+KERNEL_CELLS = 2**22
 
 
 def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndarray,
                            methods: np.ndarray, params: dict[int, dict[str, Any]],
-                           keep: int | None = None, *, reference: bool = False) -> np.ndarray:
+                           keep: int | None = None, *, kernels: bool = True) -> np.ndarray:
     """Scores (R, n) of node position ``keep`` (default: the root) for R replications that
     share one normalised matrix.
 
@@ -328,7 +337,7 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     (without level parameters, over children computed the same way) go through
     :func:`cocity.index.kernels.tree_means`, which gives
     numpy's result to the bit or declines; every other node — and every node when the kernel
-    declines or ``reference`` is set (the numpy path, kept for tests and benchmarks) — through
+    declines or ``kernels`` is False (the numpy path, kept for tests and benchmarks) — through
     its registered method, one vectorised call per node. Both work on chunks of replications
     that fit :data:`CHUNK_BYTES`.
     """
@@ -336,7 +345,7 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     keep = len(tree.codes) - 1 if keep is None else keep
     result = np.full((r, n), np.nan)
     for signature, rows_all in _same_methods(methods, np.arange(r)):
-        plan = None if reference else _FastPlan.of(tree, signature, params, keep)
+        plan = _FastPlan.of(tree, signature, params, keep) if kernels else None
         rest = [node for node in tree.inner if not plan or node[0] not in plan.order]
         # working set of a chunk: 4 arrays (rows, n, k) per numpy call, the kernel's exports
         width = max([4 * len(kids) for _p, _l, kids, _d, _s in rest]
@@ -431,12 +440,12 @@ def _group_scores(job: tuple[np.ndarray, int],
     """Worker: scores of ``node`` for one chunk of one configuration group. ``job`` = (the
     chunk's replications, the group's position); ``shared`` = (tree, weight factors and
     aggregation methods of every replication, level parameters, node position, the normalised
-    matrix and base weights of every group, whether to take the numpy path only), shipped to
-    each worker once."""
+    matrix and base weights of every group, whether to use the kernels), shipped to each
+    worker once."""
     rows, g = job
-    tree, factors, methods, params, keep, normalised, base, reference = shared
+    tree, factors, methods, params, keep, normalised, base, kernels = shared
     return rows, aggregate_replications(tree, normalised[g], base[g][None, :] * factors[rows],
-                                        methods[rows], params, keep, reference=reference)
+                                        methods[rows], params, keep, kernels=kernels)
 
 
 def run_uncertainty(
@@ -452,7 +461,7 @@ def run_uncertainty(
     progress: Callable[[int, int], None] | None = None,
     sobol: bool = True,
     data_se: pd.DataFrame | None = None,
-    _reference: bool = False,
+    _kernels: bool | None = None,
 ) -> UncertaintyResult:
     """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it.
 
@@ -473,9 +482,10 @@ def run_uncertainty(
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
     input.
 
-    ``_reference``: aggregate and rank with numpy and scipy only, not with the kernels of
-    :mod:`cocity.index.kernels` — the same results, slower; for the tests and the benchmark
-    that check so."""
+    ``_kernels``: whether to aggregate and rank with the kernels of
+    :mod:`cocity.index.kernels` (True) or with numpy and scipy only (False, the reference: the
+    same results to the bit); by default when replications × units ≥ :data:`KERNEL_CELLS`
+    (below that, loading numba costs more than it saves). For the tests and the benchmark."""
     from SALib.analyze import sobol as sobol_analyze
 
     fw = pipe.framework
@@ -529,8 +539,10 @@ def run_uncertainty(
         base.append(variant.weights[tree.codes].to_numpy(float))
         normalised.append(variant.data["normalise"][fw.indicators].to_numpy(float))
         jobs += [(rows[start:start + JOB_ROWS], g) for start in range(0, len(rows), JOB_ROWS)]
+    if _kernels is None:
+        _kernels = total * len(pipe.scores.index) >= KERNEL_CELLS
     shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base,
-              _reference)
+              _kernels)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
     how = choose(executor, scheduler=scheduler, workers=workers)
@@ -542,7 +554,7 @@ def run_uncertainty(
             progress(done, total)
     nominal = pipe.ranks[node]
     result = UncertaintyResult(units=pipe.scores.index, node=node, samples=samples,
-                               scores=scores, ranks=_ranks(scores, reference=_reference),
+                               scores=scores, ranks=_ranks(scores, kernels=_kernels),
                                nominal_rank=nominal)
     if sobol:
         y = result.mean_rank_shift
