@@ -12,13 +12,14 @@ import pytest
 from scipy.stats import rankdata
 
 from cocity.index import registry
-from cocity.index.aggregate import arithmetic
+from cocity.index.aggregate import arithmetic, geometric
 from cocity.index.framework import Framework
-from cocity.index.kernels import MAX_CHILDREN, min_ranks, tree_means
+from cocity.index.kernels import MAX_CHILDREN, min_ranks, tree_means, weighted_means
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import (
     UncertaintyResult,
     UncertaintySpec,
+    _geometric,
     _Tree,
     run_uncertainty,
 )
@@ -102,6 +103,25 @@ def test_declines_what_numpy_must_handle(case: str) -> None:
         w[0, 2] = np.nan
     assert tree_means(values, np.array([0, k]), np.arange(k), np.arange(k), w,
                       np.array([k])) is None
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 6, 8, 9, 17])
+def test_geometric_mean_through_weighted_means_equals_numpy(k: int) -> None:
+    """The engine's geometric mean (numpy's log and exp, the kernel's weighted sum) equals the
+    registered method to the bit on the C-contiguous arrays the engine passes; a zero weight
+    or a non-positive child sends it back to the registered method."""
+    rng = np.random.default_rng(k)
+    y = np.ascontiguousarray(rng.lognormal(2, 1.5, size=(30, 41, k)))
+    w = rng.random((30, k)) * 10.0 ** rng.integers(-3, 4, (30, k)) + 1e-6
+    got = _geometric(y, w)
+    assert got is not None
+    np.testing.assert_array_equal(_bits(got), _bits(geometric(y, w)))
+    w[3, 0] = 0.0
+    assert _geometric(y, w) is None and weighted_means(y, w) is None
+    w[3, 0] = 1.0
+    y[2, 5, 0] = 0.0
+    assert _geometric(y, w) is None
+    assert weighted_means(np.asfortranarray(y), w) is None
 
 
 def test_min_ranks_equal_scipy_rankdata() -> None:

@@ -15,6 +15,9 @@ Two hot spots of :func:`cocity.index.uncertainty.run_uncertainty` (3,000 units �
   negative or non-finite weight, weights summing to 0, more than 128 children, a non-finite
   result — make it report failure, and the caller then takes the numpy path, which gives the
   same result or the same error as before.
+- :func:`weighted_means` — the weighted sum of one node's children for many replications,
+  ``(R, n, k)`` → ``(R, n)``, in the same order; the engine uses it for the logarithms of the
+  geometric mean (the logarithms and the exponential stay numpy's).
 - :func:`min_ranks` — ranks along the last axis, 1 = highest, ties sharing the best (lowest)
   rank, ``NaN`` left ``NaN`` and the other values ranked among themselves: exactly
   ``scipy.stats.rankdata(-x, axis=-1, method="min", nan_policy="omit")``, dtype included.
@@ -177,6 +180,41 @@ def tree_means(normalised: Array, child_ptr: IntArray, child_row: IntArray,
                      np.asarray(child_pos, np.int64), w, np.asarray(export, np.int64), out, 0,
                      w.shape[0])
     return out if ok else None
+
+
+@njit(cache=True)
+def _weighted_rows(y: Array, w: Array, out: Array) -> bool:
+    reps, n, k = y.shape
+    v = np.empty(MAX_CHILDREN)
+    p = np.empty(MAX_CHILDREN)
+    if k > MAX_CHILDREN:
+        return False
+    for r in range(reps):
+        for j in range(k):
+            x = w[r, j]
+            if not (np.isfinite(x) and x > 0.0):
+                return False
+            v[j] = x
+        total = _pairwise(v, k)
+        for j in range(k):
+            v[j] = v[j] / total
+        for i in range(n):
+            for j in range(k):
+                p[j] = v[j] * y[r, i, j]
+            out[r, i] = _pairwise(p, k)
+    return True
+
+
+def weighted_means(y: Array, w: Array) -> Array | None:
+    """``Σ_j (w_rj / Σ_l w_rl) · y_rij`` ``(R, n)`` for C-contiguous children ``y`` ``(R, n, k)``
+    and positive weights ``w`` ``(R, k)``, equal to numpy's ``np.sum(w' * y, axis=-1)`` on
+    them (the pairwise order of the module docstring); None when a weight is not positive and
+    finite or ``k`` > :data:`MAX_CHILDREN`. ``y`` is not checked (its non-finite values go
+    through the arithmetic as numpy's would)."""
+    if not (y.flags.c_contiguous and w.flags.c_contiguous):
+        return None
+    out = np.empty(y.shape[:2])
+    return out if _weighted_rows(y, w, out) else None
 
 
 @njit(cache=True)

@@ -34,7 +34,9 @@ only aggregate; they draw nothing.
 Speed: the steps before weighting run once per distinct (data set, treat, normalise)
 combination, not once per replication; weighting and aggregation then run for all replications
 of a combination at once, on arrays with a leading replication axis (the method conventions of
-:mod:`registry`).
+:mod:`registry`). From :data:`KERNEL_CELLS` replications × units on, the arithmetic-mean nodes
+and the ranks go through the numba kernels of :mod:`kernels`, which give numpy's and scipy's
+results to the bit (``docs/scale.md``, “Uncertainty at 3,000 × 60”).
 """
 
 from __future__ import annotations
@@ -343,7 +345,7 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     """
     r, n = weights.shape[0], normalised.shape[0]
     keep = len(tree.codes) - 1 if keep is None else keep
-    result = np.full((r, n), np.nan)
+    result = np.empty((r, n))  # every row belongs to one group below
     for signature, rows_all in _same_methods(methods, np.arange(r)):
         plan = _FastPlan.of(tree, signature, params, keep) if kernels else None
         rest = [node for node in tree.inner if not plan or node[0] not in plan.order]
@@ -357,12 +359,29 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
             todo = tree.inner if scores is None else rest
             scores = scores or {}
             for position, level, kids, default, share in todo:
-                fn = registry.get("aggregate", signature[tree.levels.index(level)] or default)
+                method = signature[tree.levels.index(level)] or default
                 y = np.stack([_column(normalised, scores, k, len(rows)) for k in kids], axis=-1)
-                scores[position] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
-                                      min_share=share, **params.get(level, {}))
+                w = weights[np.ix_(rows, np.asarray(kids))]
+                fast = (_geometric(y, w) if kernels and method == "geometric"
+                        and not params.get(level) else None)
+                scores[position] = fast if fast is not None else registry.get(
+                    "aggregate", method)(y, w, min_share=share, **params.get(level, {}))
             result[rows] = _column(normalised, scores, keep, len(rows))
     return result
+
+
+def _geometric(y: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """:func:`cocity.index.aggregate.geometric` (no shift) on complete, positive children with
+    positive weights, to the bit: ``exp(Σ_j w'_j ln y_j)`` with numpy's ``log`` and ``exp`` on
+    C-contiguous arrays, as there, and the weighted sum of
+    :func:`cocity.index.kernels.weighted_means`; None (the registered method then runs) for
+    any other input."""
+    from cocity.index.kernels import weighted_means
+
+    if not (np.isfinite(y).all() and (y > 0).all()):
+        return None
+    logs = weighted_means(np.log(y), w)
+    return None if logs is None else np.exp(logs)
 
 
 def _same_methods(methods: np.ndarray, rows: np.ndarray
