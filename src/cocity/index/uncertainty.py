@@ -337,11 +337,12 @@ def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndar
     replication's aggregation method per level ("" = the framework's). Replications are
     grouped by their methods (one per level). The nodes aggregated by the arithmetic mean
     (without level parameters, over children computed the same way) go through
-    :func:`cocity.index.kernels.tree_means`, which gives
-    numpy's result to the bit or declines; every other node — and every node when the kernel
-    declines or ``kernels`` is False (the numpy path, kept for tests and benchmarks) — through
-    its registered method, one vectorised call per node. Both work on chunks of replications
-    that fit :data:`CHUNK_BYTES`.
+    :func:`cocity.index.kernels.tree_means`, which gives numpy's result to the bit or declines;
+    every other node — and every node when the kernel declines or ``kernels`` is False (the
+    numpy path, kept for tests and benchmarks) — through its registered method, one vectorised
+    call per node (the geometric mean of complete, positive children through
+    :func:`_geometric`, to the bit). Both work on chunks of replications that fit
+    :data:`CHUNK_BYTES`.
     """
     r, n = weights.shape[0], normalised.shape[0]
     keep = len(tree.codes) - 1 if keep is None else keep
