@@ -230,3 +230,15 @@ def test_engine_equals_one_replication_at_a_time() -> None:
             y = np.stack([scores[k] for k in kids], axis=-1)[None]
             scores[position] = fn(y, weights[kids][None], min_share=share)[0]
         np.testing.assert_array_equal(_bits(res.scores[r]), _bits(scores[len(tree.codes) - 1]))
+
+
+def test_kernels_in_a_process_pool_equal_the_numpy_path() -> None:
+    """The kernels run in forked pool workers after the parent has used them (they are
+    single-threaded: nothing to break across the fork) and give the same results."""
+    pipe = _pipe()
+    _options, inputs = CASES["treat, normalise, top-level mean"]
+    spec = UncertaintySpec.from_dict({"replications": 1500, "seed": 6, "inputs": inputs})
+    serial = run_uncertainty(pipe, spec, _kernels=True)
+    pooled = run_uncertainty(pipe, spec, executor="processes", workers=2, _kernels=True)
+    assert _digest(pooled) == _digest(serial) == _digest(
+        run_uncertainty(pipe, spec, _kernels=False))
