@@ -34,7 +34,9 @@ only aggregate; they draw nothing.
 Speed: the steps before weighting run once per distinct (data set, treat, normalise)
 combination, not once per replication; weighting and aggregation then run for all replications
 of a combination at once, on arrays with a leading replication axis (the method conventions of
-:mod:`registry`).
+:mod:`registry`). From :data:`KERNEL_CELLS` replications × units on, the arithmetic-mean nodes
+and the ranks go through the numba kernels of :mod:`kernels`, which give numpy's and scipy's
+results to the bit (``docs/scale.md``, “Uncertainty at 3,000 × 60”).
 """
 
 from __future__ import annotations
@@ -227,13 +229,27 @@ class UncertaintyResult:
 
     @property
     def mean_rank_shift(self) -> np.ndarray:
-        """R̄_s of every replication (the output analysed by the Sobol' indices)."""
-        return np.nanmean(np.abs(self.ranks - self.nominal_rank.to_numpy()[None, :]), axis=1)
+        """R̄_s of every replication (the output analysed by the Sobol' indices); computed
+        :data:`JOB_ROWS` replications at a time (each row's mean is the same, the temporaries
+        smaller)."""
+        nominal = self.nominal_rank.to_numpy()[None, :]
+        out = np.empty(self.ranks.shape[0])
+        for start in range(0, len(out), JOB_ROWS):
+            block = self.ranks[start:start + JOB_ROWS]
+            out[start:start + JOB_ROWS] = np.nanmean(np.abs(block - nominal), axis=1)
+        return out
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, 1 = highest score, ties share the best rank, NaN stays NaN."""
-    return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
+def _ranks(scores: np.ndarray, *, kernels: bool = True) -> np.ndarray:
+    """Ranks along the last axis, 1 = highest score, ties share the best rank, NaN stays NaN:
+    ``scipy.stats.rankdata(-scores, axis=-1, method="min", nan_policy="omit")`` — computed so
+    by :func:`cocity.index.kernels.min_ranks` (identical, faster), or by scipy itself when
+    ``kernels`` is False (for tests and benchmarks)."""
+    if not kernels or scores.ndim != 2:
+        return rankdata(-scores, axis=-1, method="min", nan_policy="omit")
+    from cocity.index.kernels import min_ranks
+
+    return min_ranks(scores)
 
 
 def design_order(spec: UncertaintySpec) -> list[UncertainInput]:
@@ -307,49 +323,131 @@ class _Tree:
 
 
 CHUNK_BYTES = 64 * 2**20  # working-set budget for one chunk of replications
+#: replications × units from which :func:`run_uncertainty` uses :mod:`cocity.index.kernels`
+KERNEL_CELLS = 2**22
 
 
 def aggregate_replications(tree: _Tree, normalised: np.ndarray, weights: np.ndarray,
                            methods: np.ndarray, params: dict[int, dict[str, Any]],
-                           keep: int | None = None) -> np.ndarray:
+                           keep: int | None = None, *, kernels: bool = True) -> np.ndarray:
     """Scores (R, n) of node position ``keep`` (default: the root) for R replications that
     share one normalised matrix.
 
     ``weights`` (R, nodes) are sibling weights; ``methods`` (R, levels) holds each
     replication's aggregation method per level ("" = the framework's). Replications are
-    processed in chunks that fit :data:`CHUNK_BYTES`; within a chunk, replications that share a
-    method are aggregated in one vectorised call.
+    grouped by their methods (one per level). The nodes aggregated by the arithmetic mean
+    (without level parameters, over children computed the same way) go through
+    :func:`cocity.index.kernels.tree_means`, which gives numpy's result to the bit or declines;
+    every other node — and every node when the kernel declines or ``kernels`` is False (the
+    numpy path, kept for tests and benchmarks) — through its registered method, one vectorised
+    call per node (the geometric mean of complete, positive children through
+    :func:`_geometric`, to the bit). Both work on chunks of replications that fit
+    :data:`CHUNK_BYTES`.
     """
     r, n = weights.shape[0], normalised.shape[0]
     keep = len(tree.codes) - 1 if keep is None else keep
-    widest = max(len(kids) for _p, _l, kids, _d, _s in tree.inner)
-    chunk = max(1, CHUNK_BYTES // (8 * n * max(widest, 1) * 4))
-    result = np.full((r, n), np.nan)
-    for start in range(0, r, chunk):
-        rows_all = np.arange(start, min(r, start + chunk))
-        scores: dict[int, np.ndarray] = {}
-        for position, level, kids, default, share in tree.inner:
-            chosen = methods[rows_all, tree.levels.index(level)]
-            node_scores = np.full((len(rows_all), n), np.nan)
-            for method in np.unique(chosen):
-                local = np.flatnonzero(chosen == method)
-                rows = rows_all[local]
-                fn = registry.get("aggregate", str(method) or default)
-                y = np.stack([_column(normalised, scores, k, local) for k in kids], axis=-1)
-                node_scores[local] = fn(y, weights[np.ix_(rows, np.asarray(kids))],
-                                        min_share=share, **params.get(level, {}))
-            scores[position] = node_scores
-        result[rows_all] = _column(normalised, scores, keep, np.arange(len(rows_all)))
+    result = np.empty((r, n))  # every row belongs to one group below
+    for signature, rows_all in _same_methods(methods, np.arange(r)):
+        plan = _FastPlan.of(tree, signature, params, keep) if kernels else None
+        rest = [node for node in tree.inner if not plan or node[0] not in plan.order]
+        # working set of a chunk: 4 arrays (rows, n, k) per numpy call, the kernel's exports
+        width = max([4 * len(kids) for _p, _l, kids, _d, _s in rest]
+                    + [len(plan.exported) if plan else 1])
+        chunk = max(1, CHUNK_BYTES // (8 * n * width))
+        for start in range(0, len(rows_all), chunk):
+            rows = rows_all[start:start + chunk]
+            scores = plan.scores(normalised, weights[rows]) if plan else None
+            todo = tree.inner if scores is None else rest
+            scores = scores or {}
+            for position, level, kids, default, share in todo:
+                method = signature[tree.levels.index(level)] or default
+                y = np.stack([_column(normalised, scores, k, len(rows)) for k in kids], axis=-1)
+                w = weights[np.ix_(rows, np.asarray(kids))]
+                fast = (_geometric(y, w) if kernels and method == "geometric"
+                        and not params.get(level) else None)
+                scores[position] = fast if fast is not None else registry.get(
+                    "aggregate", method)(y, w, min_share=share, **params.get(level, {}))
+            result[rows] = _column(normalised, scores, keep, len(rows))
     return result
 
 
+def _geometric(y: np.ndarray, w: np.ndarray) -> np.ndarray | None:
+    """:func:`cocity.index.aggregate.geometric` (no shift) on complete, positive children with
+    positive weights, to the bit: ``exp(Σ_j w'_j ln y_j)`` with numpy's ``log`` and ``exp`` on
+    C-contiguous arrays, as there, and the weighted sum of
+    :func:`cocity.index.kernels.weighted_means`; None (the registered method then runs) for
+    any other input."""
+    from cocity.index.kernels import weighted_means
+
+    if not (np.isfinite(y).all() and (y > 0).all()):
+        return None
+    logs = weighted_means(np.log(y), w)
+    return None if logs is None else np.exp(logs)
+
+
+def _same_methods(methods: np.ndarray, rows: np.ndarray
+                  ) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """The rows grouped by their aggregation methods (one per level), in order of appearance."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(str(m) for m in methods[row]), []).append(int(row))
+    return [(key, np.asarray(members)) for key, members in groups.items()]
+
+
+@dataclass(frozen=True)
+class _FastPlan:
+    """The nodes of a tree that :func:`cocity.index.kernels.tree_means` computes for one set
+    of per-level methods: arithmetic means without level parameters whose children are
+    indicators or such nodes, bottom-up, as the kernel's CSR arrays; ``exported``: those whose
+    scores the rest needs (``keep`` and the children of the other nodes)."""
+
+    order: tuple[int, ...]          # the tree positions of the nodes, in the kernel's order
+    child_ptr: np.ndarray
+    child_row: np.ndarray
+    child_pos: np.ndarray
+    exported: list[int]
+
+    @classmethod
+    def of(cls, tree: _Tree, signature: tuple[str, ...], params: dict[int, dict[str, Any]],
+           keep: int) -> _FastPlan | None:
+        m = len(tree.codes) - len(tree.inner)
+        order: list[int] = []
+        ptr, rows, pos = [0], [], []
+        parent: dict[int, int] = {}
+        for position, level, kids, default, _share in tree.inner:
+            parent.update(dict.fromkeys(kids, position))
+            method = signature[tree.levels.index(level)] or default
+            if (method != "arithmetic" or params.get(level)
+                    or any(k >= m and k not in order for k in kids)):
+                continue
+            rows += [k if k < m else m + order.index(k) for k in kids]
+            pos += kids
+            ptr.append(len(rows))
+            order.append(position)
+        exported = [p for p in order if p == keep or (p in parent and parent[p] not in order)]
+        if not exported:
+            return None
+        return cls(order=tuple(order), child_ptr=np.asarray(ptr), child_row=np.asarray(rows),
+                   child_pos=np.asarray(pos), exported=exported)
+
+    def scores(self, normalised: np.ndarray, weights: np.ndarray) -> dict[int, np.ndarray] | None:
+        """Scores (R, n) of the exported nodes, or None when the kernel declines."""
+        from cocity.index.kernels import tree_means
+
+        m = normalised.shape[1]
+        index = {p: m + i for i, p in enumerate(self.order)}
+        out = tree_means(normalised, self.child_ptr, self.child_row, self.child_pos, weights,
+                         np.asarray([index[p] for p in self.exported]))
+        return None if out is None else {p: out[:, e] for e, p in enumerate(self.exported)}
+
+
 def _column(normalised: np.ndarray, scores: dict[int, np.ndarray], pos: int,
-            local: np.ndarray) -> np.ndarray:
-    """Scores (len(local), n) of node ``pos`` for the chunk rows ``local``: an indicator's
+            count: int) -> np.ndarray:
+    """Scores (count, n) of node ``pos`` for a chunk's ``count`` rows: an indicator's
     normalised column (a broadcast view) or an already aggregated node."""
     if pos < normalised.shape[1]:
-        return np.broadcast_to(normalised[:, pos], (len(local), normalised.shape[0]))
-    return scores[pos][local]
+        return np.broadcast_to(normalised[:, pos], (count, normalised.shape[0]))
+    return scores[pos]
 
 
 #: replications per job handed to an executor: the split depends only on the design, never on
@@ -362,11 +460,12 @@ def _group_scores(job: tuple[np.ndarray, int],
     """Worker: scores of ``node`` for one chunk of one configuration group. ``job`` = (the
     chunk's replications, the group's position); ``shared`` = (tree, weight factors and
     aggregation methods of every replication, level parameters, node position, the normalised
-    matrix and base weights of every group), shipped to each worker once."""
+    matrix and base weights of every group, whether to use the kernels), shipped to each
+    worker once."""
     rows, g = job
-    tree, factors, methods, params, keep, normalised, base = shared
+    tree, factors, methods, params, keep, normalised, base, kernels = shared
     return rows, aggregate_replications(tree, normalised[g], base[g][None, :] * factors[rows],
-                                        methods[rows], params, keep)
+                                        methods[rows], params, keep, kernels=kernels)
 
 
 def run_uncertainty(
@@ -382,6 +481,7 @@ def run_uncertainty(
     progress: Callable[[int, int], None] | None = None,
     sobol: bool = True,
     data_se: pd.DataFrame | None = None,
+    _kernels: bool | None = None,
 ) -> UncertaintyResult:
     """Run the Saltelli design through ``pipe`` (already built nominally) and analyse it.
 
@@ -400,7 +500,12 @@ def run_uncertainty(
     ``progress(done, total)`` is called as each chunk completes.
 
     ``data_se``: standard errors of the raw values (units × indicators), needed by a ``data``
-    input."""
+    input.
+
+    ``_kernels``: whether to aggregate and rank with the kernels of
+    :mod:`cocity.index.kernels` (True) or with numpy and scipy only (False, the reference: the
+    same results to the bit); by default when replications × units ≥ :data:`KERNEL_CELLS`
+    (below that, loading numba costs more than it saves). For the tests and the benchmark."""
     from SALib.analyze import sobol as sobol_analyze
 
     fw = pipe.framework
@@ -454,7 +559,10 @@ def run_uncertainty(
         base.append(variant.weights[tree.codes].to_numpy(float))
         normalised.append(variant.data["normalise"][fw.indicators].to_numpy(float))
         jobs += [(rows[start:start + JOB_ROWS], g) for start in range(0, len(rows), JOB_ROWS)]
-    shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base)
+    if _kernels is None:
+        _kernels = total * len(pipe.scores.index) >= KERNEL_CELLS
+    shared = (tree, factors, methods, level_params, tree.codes.index(node), normalised, base,
+              _kernels)
     scores = np.full((total, len(pipe.scores.index)), np.nan)
     done = 0
     how = choose(executor, scheduler=scheduler, workers=workers)
@@ -466,7 +574,8 @@ def run_uncertainty(
             progress(done, total)
     nominal = pipe.ranks[node]
     result = UncertaintyResult(units=pipe.scores.index, node=node, samples=samples,
-                               scores=scores, ranks=_ranks(scores), nominal_rank=nominal)
+                               scores=scores, ranks=_ranks(scores, kernels=_kernels),
+                               nominal_rank=nominal)
     if sobol:
         y = result.mean_rank_shift
         # SALib seeds its bootstrap with a non-zero integer (0 would mean "unseeded")
