@@ -173,9 +173,10 @@ def main() -> None:
             print(show(til))
             if mem.get("ok") and til.get("ok"):
                 ratio = (til["build_s"] + til["measure_s"]) / (mem["build_s"] + mem["measure_s"])
-                print(f"  tiled / in memory: time ×{ratio:.2f}, peak growth "
-                      f"×{(til['peak_rss'] - til['base_rss']) / (mem['peak_rss'] - mem['base_rss']):.2f}"
-                      f"; same accessibility: {til['sha'] == mem['sha']}")
+                grow = ((til["peak_rss"] - til["base_rss"])
+                        / (mem["peak_rss"] - mem["base_rss"]))
+                print(f"  tiled / in memory: time ×{ratio:.2f}, peak growth ×{grow:.2f}; "
+                      f"same accessibility: {til['sha'] == mem['sha']}")
         if args.limit_gib > 0:
             n = args.limit_origins
             print(f"\nunder a memory limit: address space = size after warm-up + "

@@ -115,6 +115,21 @@ def test_tiles_equal_the_matrix_in_memory(case: dict[str, Any], tmp_path: Path,
     assert [str(x) for x in table.schema.types] == ["int64", "int32", "double"]
 
 
+@pytest.mark.parametrize("which", ["every node", "sorted subset", "one"])
+def test_destination_orders_give_the_kernels_matrix(case: dict[str, Any], tmp_path: Path,
+                                                    which: str) -> None:
+    # destinations in increasing order take the column-map path, the others the kernel's
+    # ``destinations``: both must give what many_to_many(destinations=...) gives
+    n = case["graph"].n
+    dest = {"every node": np.arange(n), "sorted subset": np.sort(case["dest"]),
+            "one": np.array([7])}[which]
+    od = T.build_od_tiles(case["graph"], case["origins"], dest, tmp_path / "od", cutoff=25.0,
+                          tile_rows=40)
+    want = Router(case["graph"]).many_to_many(case["origins"], 25.0, destinations=dest)
+    same_csr(od.to_csr(), want)
+    assert want.nnz > 0
+
+
 def test_empty_tiles(case: dict[str, Any], tmp_path: Path) -> None:
     # the isolated origins n − 6 and n − 5 (rows 150, 151) reach no destination: with tiles
     # of 2, the tile of rows 150–151 stores nothing
@@ -233,6 +248,9 @@ def test_refusals(case: dict[str, Any], tmp_path: Path) -> None:
     (other / "notes.txt").write_text("x")
     with pytest.raises(T.ODTilesError, match="neither empty nor a tiled OD matrix"):
         build(case, other, 50)
+    with pytest.raises(AccessInputError, match="destinations must be distinct"):
+        T.build_od_tiles(case["graph"], case["origins"], [3, 9, 3], tmp_path / "z",
+                         cutoff=20.0, tile_rows=5)
     with pytest.raises(T.ODTilesError, match="integer ≥ 1; got 0"):
         build(case, tmp_path / "z", 0)
     with pytest.raises(T.ODTilesError, match="origin_legs must be 154 finite numbers"):

@@ -260,7 +260,34 @@ def _write_tile(path: Path, start: int, m: sparse.csr_matrix,
     table = pa.table({"row": local + start, "col": m.indices.astype(np.int32, copy=False),
                       "cost": np.asarray(cost, dtype=np.float64)}, schema=_SCHEMA)
     with outputs.atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=max(1, len(local)))
+        # snappy: Parquet's default codec; zstd saved 11 % of the bytes but took 3× longer to
+        # write and 6× longer to read (2.4M pairs: 0.95 s / 0.74 s against 0.31 s / 0.12 s)
+        pq.write_table(table, tmp, compression="snappy", row_group_size=max(1, len(local)))
+
+
+def _tile_times(router: Router, origins: NDArray[np.int64], cutoff: float | None,
+                dest: NDArray[np.int64]) -> sparse.csr_matrix:
+    """One tile's times (origins × destinations, sorted rows), as ``many_to_many`` gives them.
+
+    Destinations in increasing node order (every node, or a sorted subset) are kept from a
+    search to every node by a column map, which keeps the rows sorted: ``many_to_many`` with
+    ``destinations`` checks them with ``np.unique`` on every call, which took 2 s per call for
+    10⁶ destinations here (NumPy 2.4) — more than the tile's searches. The searches, and so the
+    times, are the same either way; other orders go through ``destinations``.
+    """
+    if len(dest) > 1 and not np.all(np.diff(dest) > 0):
+        return router.many_to_many(origins, cutoff, destinations=dest)
+    m = router.many_to_many(origins, cutoff)
+    if len(dest) == router.n:      # increasing and distinct: every node, in order
+        return m
+    col_of = np.full(router.n, -1, dtype=np.int32)
+    col_of[dest] = np.arange(len(dest), dtype=np.int32)
+    cols = col_of[m.indices]
+    keep = cols >= 0
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[keep], minlength=m.shape[0]), out=indptr[1:])
+    return sparse.csr_matrix((m.data[keep], cols[keep], indptr), shape=(m.shape[0], len(dest)))
 
 
 def build_od_tiles(graph: Any, origins: ArrayLike, destinations: ArrayLike,
@@ -295,7 +322,7 @@ def build_od_tiles(graph: Any, origins: ArrayLike, destinations: ArrayLike,
     tile_rows = int(tile_rows)
     orig = router._nodes(origins, "origins")
     dest = router._nodes(destinations, "destinations")
-    if len(np.unique(dest)) != len(dest):
+    if len(dest) and np.bincount(dest, minlength=router.n).max() > 1:
         raise AccessInputError(t("access.net.err.dest_duplicates"))
     o_leg = _legs(origin_legs, len(orig), "origin_legs")
     d_leg = _legs(destination_legs, len(dest), "destination_legs")
@@ -315,7 +342,7 @@ def build_od_tiles(graph: Any, origins: ArrayLike, destinations: ArrayLike,
     for k, (a, b) in enumerate(bounds):
         name = tile_name(k)
         if name not in done:
-            m = router.many_to_many(orig[a:b], c, destinations=dest)
+            m = _tile_times(router, orig[a:b], c, dest)
             _write_tile(root / name, a, m, o_leg, d_leg)
             done[name] = {"sha256": outputs.sha256_file(root / name), "nnz": int(m.nnz)}
             outputs.write_json(journal, root / JOURNAL)
