@@ -248,7 +248,7 @@ def test_refusals(case: dict[str, Any], tmp_path: Path) -> None:
     (other / "notes.txt").write_text("x")
     with pytest.raises(T.ODTilesError, match="neither empty nor a tiled OD matrix"):
         build(case, other, 50)
-    with pytest.raises(AccessInputError, match="destinations must be distinct"):
+    with pytest.raises(AccessInputError, match="destination nodes must be distinct"):
         T.build_od_tiles(case["graph"], case["origins"], [3, 9, 3], tmp_path / "z",
                          cutoff=20.0, tile_rows=5)
     with pytest.raises(T.ODTilesError, match="integer ≥ 1; got 0"):
