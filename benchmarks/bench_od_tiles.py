@@ -1,7 +1,8 @@
 """Benchmark: peak memory of an OD matrix in memory against the same matrix built in tiles.
 
 Run: ``python benchmarks/bench_od_tiles.py [--side 1000] [--origins 20000,50000,100000,200000]
-[--tile-rows 10000] [--minutes 15] [--limit-gib 1.0] [--limit-origins 200000]``.
+[--tile-rows 10000] [--minutes 15] [--limit-gib 1.0] [--limit-origins 200000]
+[--sweep 2500,10000,40000] [--sweep-origins 100000]``.
 
 Network: :func:`bench_kernel.grid_network` (a ``side × side`` perturbed street grid, walked at
 4.5 km/h; 15 minutes reach about 242 nodes). The job: travel times from the first ``N``
@@ -10,7 +11,8 @@ jobs or residents at every node), then the 2SFCA (:func:`measures.two_step_fca`,
 search cutoff) with seeded demand and supply. Two ways, each in its own child process (so that
 each peak is its own):
 
-(a) **in memory**: ``Router.many_to_many`` → one ``csr_matrix`` → ``two_step_fca``;
+(a) **in memory**: ``Router.many_to_many`` (to every node) → one ``csr_matrix`` →
+    ``two_step_fca``;
 (b) **tiled**: ``build_od_tiles`` (``--tile-rows`` origins per Parquet tile) → ``TiledOD`` →
     ``two_step_fca`` tile by tile.
 
@@ -18,10 +20,12 @@ Printed per size: stored pairs, the CSR's own size, the child's peak resident se
 and its growth over the child's resident set after loading the graph and warming numba up
 (both ways carry the same graph, router buffers and libraries), the times of building and of
 the measure, the ratio tiled / in memory, the SHA-256 of the accessibility (identical both
-ways) and the load average. Then the demonstration: both ways again for ``--limit-origins``
-origins, with the child's address space limited (``RLIMIT_AS``) to its size after warm-up plus
-``--limit-gib``; the in-memory way is expected to fail with ``MemoryError`` (caught and
-reported), the tiled way to finish. Nothing here asserts on time or memory.
+ways) and the load average. Then the tiled way on ``--sweep-origins`` origins with each tile
+size of ``--sweep`` (the peak should follow the tile, not the matrix). Then the
+demonstration: both ways again for ``--limit-origins`` origins, with the child's address space
+limited (``RLIMIT_AS``) to its size after warm-up plus ``--limit-gib``; the in-memory way is
+expected to fail with ``MemoryError`` (caught and reported), the tiled way to finish. Nothing
+here asserts on time or memory.
 """
 
 from __future__ import annotations
@@ -83,7 +87,9 @@ def child(args: argparse.Namespace) -> None:
     try:
         t0 = time.perf_counter()
         if args.mode == "memory":
-            cost: Any = router.many_to_many(origins, args.minutes, destinations=dest)
+            # every node is a destination: the search's own columns are the matrix (the
+            # fastest way in memory; passing ``destinations`` gives the same matrix)
+            cost: Any = router.many_to_many(origins, args.minutes)
             nnz = cost.nnz
         else:
             folder = Path(args.folder)
@@ -141,6 +147,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--limit-gib", type=float, default=1.0)
     ap.add_argument("--limit-origins", type=int, default=200000)
+    ap.add_argument("--sweep", default="2500,10000,40000",
+                    help="tile sizes tried on --sweep-origins origins ('' to skip)")
+    ap.add_argument("--sweep-origins", type=int, default=100000)
     ap.add_argument("--tmp", default=None, help="folder for the tiles (default: the system's)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--graph", help=argparse.SUPPRESS)
@@ -163,7 +172,7 @@ def main() -> None:
               f"({time.perf_counter() - t0:.1f} s); destinations: every node; cutoff "
               f"{args.minutes:g} min; tiles of {args.tile_rows:,} origins; load {load_average()}")
         print("\n(a) in memory vs (b) tiled, one child process per case")
-        for n in (int(x) for x in args.origins.split(",")):
+        for n in (int(x) for x in args.origins.split(",") if x):
             mem = run_case(script, graph, "memory", n, args)
             til = run_case(script, graph, "tiled", n, args)
             nnz = til.get("nnz", mem.get("nnz", 0))
@@ -177,6 +186,13 @@ def main() -> None:
                         / (mem["peak_rss"] - mem["base_rss"]))
                 print(f"  tiled / in memory: time ×{ratio:.2f}, peak growth ×{grow:.2f}; "
                       f"same accessibility: {til['sha'] == mem['sha']}")
+        if args.sweep:
+            n = args.sweep_origins
+            print(f"\ntile size against peak memory, origins {n:,}; load {load_average()}")
+            for rows in (int(x) for x in args.sweep.split(",")):
+                r = run_case(script, graph, "tiled", n, argparse.Namespace(
+                    **{**vars(args), "tile_rows": rows}))
+                print(f"  tiles of {rows:>7,} origins:" + show(r)[9:])
         if args.limit_gib > 0:
             n = args.limit_origins
             print(f"\nunder a memory limit: address space = size after warm-up + "
