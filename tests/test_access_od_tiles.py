@@ -193,19 +193,25 @@ def test_row_measures_tiled_equal_in_memory(case: dict[str, Any], tmp_path: Path
         np.testing.assert_array_equal(np.asarray(tiled), np.asarray(mem))
 
 
-def test_step_one_sums_keep_scipys_order() -> None:
-    # the accumulation over blocks (np.add.at) must give the bits of the sparse product Wᵀ P
-    # that the measures computed before tiling
+@pytest.mark.parametrize("cut", [1, 7, 100, 400])
+def test_column_sums_over_blocks_keep_scipys_order(cut: int) -> None:
+    # the accumulation over blocks of rows must give the bits of the sparse product Wᵀ P
+    # that the measures compute on a matrix in memory
+    # (summing each block apart, then adding the block sums, would not: the test can tell)
     rng = np.random.default_rng(5)
+    naive_differs = False
     for _ in range(20):
-        C = sp.random(400, 30, density=0.4, format="csr", random_state=rng,
-                      data_rvs=lambda k: rng.uniform(0, 30, k))
+        W = sp.random(400, 30, density=0.4, format="csr", random_state=rng,
+                      data_rvs=lambda k: rng.uniform(0, 1, k) * rng.choice([1e-8, 1, 1e8], k))
         p = rng.uniform(0, 1e4, 400) * rng.choice([1e-3, 1.0, 1e3], 400)
-        w = D.get("exponential", beta=0.07)
-        r = M.two_step_fca(C, p, np.ones(30), cutoff=25.0, decay=w)
-        W = C.copy()
-        W.data = np.where(C.data <= 25.0, w(C.data), 0.0)
-        np.testing.assert_array_equal(r.catchment_demand.to_numpy(), W.T @ p)
+        out, naive = np.zeros(30), np.zeros(30)
+        for a in range(0, 400, cut):
+            block = W[a:a + cut]
+            T.add_column_sums(out, block, block.data, p[a:a + cut])
+            naive += block.T @ p[a:a + cut]
+        np.testing.assert_array_equal(out, W.T @ p)
+        naive_differs |= not np.array_equal(naive, W.T @ p)
+    assert naive_differs == (1 < cut < 400)   # one row per block: the same adds
 
 
 def test_half_written_folder_is_refused_and_resumed(case: dict[str, Any],

@@ -34,8 +34,9 @@ Every measure reads the cost matrix as blocks of rows: a matrix in memory is one
 messages) and dropped in turn, so memory holds one tile. Gravity, cumulative opportunities,
 nearest-k and step 2 of the 2SFCA family are row-local; 3SFCA's selection weights ``G_ij`` are
 normalised within a row, so they fit in a block too; step 1's ``Σ_k P_k w_kj`` runs over the
-rows and is accumulated over the blocks (:func:`_floating` keeps scipy's summation order, so
-tiled and in-memory results are the same to the bit). The 2SFCA family reads the tiles twice.
+rows and is accumulated over the blocks in the summation order of scipy's sparse product
+(:func:`_floating`), so tiled and in-memory results are the same to the bit. The 2SFCA family
+reads the tiles twice.
 
 Results of the 2SFCA family (:class:`CatchmentResult`)
 ------------------------------------------------------
@@ -426,21 +427,25 @@ def _floating(costs: _Costs, p: Array, s: Array, weigh: Weigh, d_index: pd.Index
     """Both steps, block by block, with per-pair weights ``weigh(block) -> (w, in_reach)``
     (``w`` 0 outside the catchment).
 
-    Pass 1 accumulates ``Σ_k P_k w_kj`` over the blocks with ``np.add.at`` — pair by pair in
-    storage order, which is the order of the sparse product ``Wᵀ P`` (scipy's ``csc_matvec``
-    adds ``w_kj P_k`` row after row) —, so the sums are the same to the bit however the rows
-    are cut into blocks. Pass 2 (``A_i = Σ_j w_ij R_j``) is row-local. A matrix in memory is
-    one block, weighed once.
+    Pass 1 accumulates ``Σ_k P_k w_kj``: for a matrix in memory (one block, weighed once) by
+    the sparse product ``Wᵀ P``; over tiles by
+    :func:`~cocity.access.od_tiles.add_column_sums`, which adds the pairs in the order of that
+    product (scipy's ``csc_matvec``), so the sums are the same to the bit however the rows are
+    cut into tiles. Pass 2 (``A_i = Σ_j w_ij R_j``) is row-local.
     """
     demand_at = np.zeros(costs.n_supply)                       # Σ_k P_k w_kj
     reached = np.zeros(costs.n_supply, dtype=bool)
     kept: Array | None = None
     for od in costs.blocks():
         w, in_reach = weigh(od)
-        np.add.at(demand_at, od.indices, w * p[od.span()][od.rows()])
-        reached[od.indices[in_reach]] = True
         if costs.single is not None:
             kept = w
+            demand_at = od.matrix(w).T @ p
+        else:
+            from cocity.access.od_tiles import add_column_sums
+
+            add_column_sums(demand_at, od, w, p[od.span()])
+        reached[od.indices[in_reach]] = True
     defined = demand_at > 0
     den = demand_at if s.ndim == 1 else demand_at[:, None]
     mask = defined if s.ndim == 1 else defined[:, None]

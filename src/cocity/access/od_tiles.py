@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
@@ -219,6 +220,31 @@ def _tile_csr(table: pa.Table, tile: Tile, n_cols: int, path: Path) -> sparse.cs
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
     return sparse.csr_matrix((cost, col, indptr), shape=(n, n_cols))
+
+
+@njit(cache=True)
+def _column_sums(out: Any, indptr: Any, indices: Any, w: Any, x: Any) -> None:  # pragma: no cover
+    for i in range(len(indptr) - 1):
+        xi = x[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            out[indices[k]] += w[k] * xi
+
+
+def add_column_sums(out: NDArray[np.float64], block: sparse.csr_matrix | Any,
+                    w: NDArray[np.float64], x: NDArray[np.float64]) -> None:
+    """``out[j] += Σ_i w_ij x_i`` over one block of rows (CSR pattern of ``block``, values
+    ``w``), in place.
+
+    **Algorithm**: pair by pair in storage order (rows in order, each row's pairs in order),
+    ``out[j] += w_ij · x_i`` — the loop of scipy's ``csc_matvec``, which computes ``Wᵀ x`` for
+    a CSR ``W``. Called block after block on the same ``out``, it adds every pair in the
+    order the product over the whole matrix would, so the sums are the same to the bit
+    however the rows are cut into tiles (tested against ``W.T @ x``). Compiled with numba
+    (no ``fastmath``: no reordering); ``np.add.at`` gives the same bits 5× slower.
+    """
+    _column_sums(out, np.asarray(block.indptr), np.asarray(block.indices),
+                 np.ascontiguousarray(w, dtype=np.float64),
+                 np.ascontiguousarray(x, dtype=np.float64))
 
 
 # ----------------------------------------------------------------------------- building
