@@ -277,11 +277,12 @@ def test_refusals(case: dict[str, Any], tmp_path: Path) -> None:
         T.TiledOD.open(folder)
 
 
-def _rewrite_tile(od: T.TiledOD, k: int, cost: np.ndarray) -> T.TiledOD:
-    """Replace tile ``k``'s costs (as another writer could) and re-sign it in the manifest."""
+def _rewrite_tile(od: T.TiledOD, k: int, cost: np.ndarray, column: int = 2) -> T.TiledOD:
+    """Replace a column of tile ``k`` (as another writer could) and re-sign it in the
+    manifest."""
     path = od.folder / od.tiles[k].file
     table = pq.read_table(path)
-    table = table.set_column(2, "cost", [cost])
+    table = table.set_column(column, table.schema.names[column], [cost])
     pq.write_table(table, path)
     doc = json.loads((od.folder / T.MANIFEST).read_text())
     doc["tiles"][k]["sha256"] = outputs.sha256_file(path)
@@ -314,3 +315,17 @@ def test_messages_exist_in_both_languages_with_the_same_fields() -> None:
         fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
                   for lang in ("zh", "en")]
         assert fields[0] == fields[1], key
+
+
+LAYOUT = r"breaks the layout \(rows or columns out of range or unsorted\)"
+
+
+def test_tiles_breaking_the_layout_are_refused(case: dict[str, Any], tmp_path: Path) -> None:
+    od = build(case, tmp_path / "od", 40)
+    rows = pq.read_table(od.folder / od.tiles[1].file).column("row").to_numpy()
+    bad = _rewrite_tile(od, 1, rows[::-1].copy(), column=0)
+    with pytest.raises(T.ODTilesError, match=LAYOUT):
+        bad.block(1)
+    bad = _rewrite_tile(od, 1, rows + 40, column=0)
+    with pytest.raises(T.ODTilesError, match=LAYOUT):
+        list(bad.blocks())
