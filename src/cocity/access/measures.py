@@ -2,9 +2,11 @@
 
 Inputs shared by every measure
 ------------------------------
-- ``cost``: a ``scipy.sparse`` CSR matrix (``csr_matrix`` or ``csr_array``), demand × supply.
-  A stored entry ``c_ij`` is a reachable pair with its travel cost (a stored 0 is "here", a
-  facility at the demand point); an absent entry is "not reachable". Costs must be finite and
+- ``cost``: a ``scipy.sparse`` CSR matrix (``csr_matrix`` or ``csr_array``), demand × supply,
+  or — for every measure but :func:`fca_ratio` — a tiled matrix on disk
+  (:class:`cocity.access.od_tiles.TiledOD`, for matrices larger than memory). A stored
+  entry ``c_ij`` is a reachable pair with its travel cost (a stored 0 is "here", a facility
+  at the demand point); an absent entry is "not reachable". Costs must be finite and
   ``≥ 0`` and a pair may be stored once; otherwise :class:`AccessInputError`. Other sparse
   formats are refused rather than converted, because converting COO/CSC to CSR *adds* the
   costs of duplicate pairs.
@@ -25,6 +27,17 @@ Inputs shared by every measure
 Everything is computed on the CSR arrays (``data``, ``indices``, ``indptr``) and sparse
 matrix–vector products: no Python loop over points.
 
+Tile by tile
+------------
+Every measure reads the cost matrix as blocks of rows: a matrix in memory is one block, a
+:class:`~cocity.access.od_tiles.TiledOD` one block per tile, read, validated (same checks and
+messages) and dropped in turn, so memory holds one tile. Gravity, cumulative opportunities,
+nearest-k and step 2 of the 2SFCA family are row-local; 3SFCA's selection weights ``G_ij`` are
+normalised within a row, so they fit in a block too; step 1's ``Σ_k P_k w_kj`` runs over the
+rows and is accumulated over the blocks in the summation order of scipy's sparse product
+(:func:`_floating`), so tiled and in-memory results are the same to the bit. The 2SFCA family
+reads the tiles twice.
+
 Results of the 2SFCA family (:class:`CatchmentResult`)
 ------------------------------------------------------
 - A supply point with no demand point in reach (a *disconnected facility*) has no provider-to-
@@ -39,9 +52,9 @@ Results of the 2SFCA family (:class:`CatchmentResult`)
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +64,9 @@ from scipy import sparse
 from cocity.access import decay as _decay
 from cocity.access.errors import AccessInputError
 from cocity.i18n import t
+
+if TYPE_CHECKING:
+    from cocity.access.od_tiles import TiledOD
 
 Array = NDArray[np.float64]
 Ids = Sequence[Hashable] | pd.Index | None
@@ -85,16 +101,23 @@ _WHAT = {"demand": "access.m.what.demand", "supply": "access.m.what.supply",
 
 @dataclass(frozen=True)
 class _OD:
-    """A validated cost matrix: CSR arrays with float64 costs."""
+    """A validated block of the cost matrix: CSR arrays with float64 costs; its rows are rows
+    ``start … start + n_demand − 1`` of the whole matrix."""
 
     data: Array
     indices: NDArray[np.int_]
     indptr: NDArray[np.int_]
     n_demand: int
     n_supply: int
+    start: int = 0
 
     def rows(self) -> NDArray[np.intp]:
+        """The block's row (local, from 0) of every stored pair."""
         return np.repeat(np.arange(self.n_demand), np.diff(self.indptr))
+
+    def span(self) -> slice:
+        """The block's rows in the whole matrix."""
+        return slice(self.start, self.start + self.n_demand)
 
     def matrix(self, values: Array) -> sparse.csr_matrix:
         """A CSR matrix with this pattern and ``values`` as entries (explicit zeros kept)."""
@@ -102,7 +125,7 @@ class _OD:
                                  shape=(self.n_demand, self.n_supply))
 
 
-def _od(cost: Any, method: str) -> _OD:
+def _od(cost: Any, method: str, start: int = 0) -> _OD:
     if not (sparse.issparse(cost) and cost.format == "csr"):
         raise AccessInputError(t("access.m.err.not_csr", method=method,
                                  got=getattr(cost, "format", type(cost).__name__)))
@@ -128,7 +151,39 @@ def _od(cost: Any, method: str) -> _OD:
         if same.any():
             raise AccessInputError(t("access.m.err.duplicates", method=method,
                                      count=int(same.sum())))
-    return _OD(data, indices, indptr, n_d, n_s)
+    return _OD(data, indices, indptr, n_d, n_s, start)
+
+
+@dataclass(frozen=True)
+class _Costs:
+    """The cost matrix as blocks of rows: one block for a matrix in memory (validated at
+    once), one per tile for a :class:`~cocity.access.od_tiles.TiledOD` (each tile validated,
+    with the same messages, when it is read)."""
+
+    n_demand: int
+    n_supply: int
+    single: _OD | None
+    tiled: TiledOD | None
+    method: str
+
+    def blocks(self) -> Iterator[_OD]:
+        if self.single is not None:
+            yield self.single
+            return
+        assert self.tiled is not None
+        for start, block in self.tiled.blocks():
+            yield _od(block, self.method, start)
+
+
+def _costs(cost: Any, method: str) -> _Costs:
+    if not sparse.issparse(cost):
+        from cocity.access.od_tiles import TiledOD  # pyarrow only when tiles are used
+
+        if isinstance(cost, TiledOD):
+            n_d, n_s = cost.shape
+            return _Costs(n_d, n_s, None, cost, method)
+    od = _od(cost, method)
+    return _Costs(od.n_demand, od.n_supply, od, None, method)
 
 
 def _ids(given: Ids, inferred: pd.Index | None, n: int, what: str, method: str) -> pd.Index:
@@ -239,14 +294,16 @@ def gravity(cost: Any, supply: Supply, *, decay: _decay.DecayFunction,
     **Variant**: ``cutoff`` defaults to ``+inf`` (every stored pair; the matrix itself is
     usually bounded by the search cutoff of the kernel). Demand with no supply in reach gets 0.
     """
-    od = _od(cost, name)
+    costs = _costs(cost, name)
     d0 = _cutoff(cutoff, name)
-    s, s_index, columns = _supply(supply, od.n_supply, name)
-    _ids(supply_ids, s_index, od.n_supply, "supply", name)
-    d_index = _ids(demand_ids, None, od.n_demand, "demand", name)
-    in_reach = od.data <= d0
-    w = _decay_weights(od, in_reach, decay, name)
-    return _frame(od.matrix(w) @ s, d_index, columns, name)
+    s, s_index, columns = _supply(supply, costs.n_supply, name)
+    _ids(supply_ids, s_index, costs.n_supply, "supply", name)
+    d_index = _ids(demand_ids, None, costs.n_demand, "demand", name)
+    out = np.zeros((costs.n_demand, *s.shape[1:]))
+    for od in costs.blocks():   # row-local: each block gives its own rows
+        w = _decay_weights(od, od.data <= d0, decay, name)
+        out[od.span()] = od.matrix(w) @ s
+    return _frame(out, d_index, columns, name)
 
 
 def cumulative_opportunities(cost: Any, supply: Supply, *, cutoff: float,
@@ -288,12 +345,19 @@ def nearest_k(cost: Any, *, k: int = 1, how: str = "kth", supply: ArrayLike | No
         raise AccessInputError(t("access.m.err.k", value=k))
     if how not in ("kth", "mean"):
         raise AccessInputError(t("access.m.err.how", value=how))
-    od = _od(cost, label)
+    costs = _costs(cost, label)
     d0 = _cutoff(cutoff, label)
-    d_index = _ids(demand_ids, None, od.n_demand, "demand", label)
+    d_index = _ids(demand_ids, None, costs.n_demand, "demand", label)
+    s = None if supply is None else _weights_vector(supply, costs.n_supply, "supply", label)[0]
+    out = np.full(costs.n_demand, np.inf)
+    for od in costs.blocks():   # row-local: each block gives its own rows
+        out[od.span()] = _nearest_block(od, d0, s, k, how)
+    return pd.Series(out, index=d_index, name=label)
+
+
+def _nearest_block(od: _OD, d0: float, s: Array | None, k: int, how: str) -> Array:
     keep = od.data <= d0
-    if supply is not None:
-        s, _ = _weights_vector(supply, od.n_supply, "supply", label)
+    if s is not None:
         keep &= s[od.indices] > 0
     rows = od.rows()[keep]
     data = od.data[keep]
@@ -312,7 +376,7 @@ def nearest_k(cost: Any, *, k: int = 1, how: str = "kth", supply: ArrayLike | No
         first = rank < k
         sums = np.bincount(rows[first], weights=data[first], minlength=od.n_demand)
         out[enough] = sums[enough] / k
-    return pd.Series(out, index=d_index, name=label)
+    return out
 
 
 def fca_ratio(cost: Any, demand_cost: Any, demand: ArrayLike | pd.Series, supply: Supply,
@@ -355,19 +419,41 @@ def fca_ratio(cost: Any, demand_cost: Any, demand: ArrayLike | pd.Series, supply
 # ----------------------------------------------------------------------------- 2SFCA family
 
 
-def _floating(od: _OD, p: Array, s: Array, w: Array, in_reach: NDArray[np.bool_],
-              d_index: pd.Index, s_index: pd.Index, columns: pd.Index | None,
-              name: str) -> CatchmentResult:
-    """Both steps with per-pair weights ``w`` (0 outside the catchment)."""
-    W = od.matrix(w)
-    demand_at = W.T @ p                                       # Σ_k P_k w_kj
-    reached = np.zeros(od.n_supply, dtype=bool)
-    reached[od.indices[in_reach]] = True
+Weigh = Callable[[_OD], tuple[Array, NDArray[np.bool_]]]
+
+
+def _floating(costs: _Costs, p: Array, s: Array, weigh: Weigh, d_index: pd.Index,
+              s_index: pd.Index, columns: pd.Index | None, name: str) -> CatchmentResult:
+    """Both steps, block by block, with per-pair weights ``weigh(block) -> (w, in_reach)``
+    (``w`` 0 outside the catchment).
+
+    Pass 1 accumulates ``Σ_k P_k w_kj``: for a matrix in memory (one block, weighed once) by
+    the sparse product ``Wᵀ P``; over tiles by
+    :func:`~cocity.access.od_tiles.add_column_sums`, which adds the pairs in the order of that
+    product (scipy's ``csc_matvec``), so the sums are the same to the bit however the rows are
+    cut into tiles. Pass 2 (``A_i = Σ_j w_ij R_j``) is row-local.
+    """
+    demand_at = np.zeros(costs.n_supply)                       # Σ_k P_k w_kj
+    reached = np.zeros(costs.n_supply, dtype=bool)
+    kept: Array | None = None
+    for od in costs.blocks():
+        w, in_reach = weigh(od)
+        if costs.single is not None:
+            kept = w
+            demand_at = od.matrix(w).T @ p
+        else:
+            from cocity.access.od_tiles import add_column_sums
+
+            add_column_sums(demand_at, od, w, p[od.span()])
+        reached[od.indices[in_reach]] = True
     defined = demand_at > 0
     den = demand_at if s.ndim == 1 else demand_at[:, None]
     mask = defined if s.ndim == 1 else defined[:, None]
     ratio = np.divide(s, den, out=np.zeros_like(s), where=mask)   # R_j, 0 when undefined
-    access = W @ ratio                                         # Σ_j w_ij R_j
+    access = np.zeros((costs.n_demand, *s.shape[1:]))
+    for od in costs.blocks():
+        w = kept if kept is not None else weigh(od)[0]
+        access[od.span()] = od.matrix(w) @ ratio               # Σ_j w_ij R_j
     ratio_out = np.where(mask, ratio, np.nan)
     return CatchmentResult(
         access=_frame(access, d_index, columns, name),
@@ -380,14 +466,14 @@ def _floating(od: _OD, p: Array, s: Array, w: Array, in_reach: NDArray[np.bool_]
 
 def _prepare(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, cutoff: float,
              demand_ids: Ids, supply_ids: Ids, name: str
-             ) -> tuple[_OD, float, Array, Array, pd.Index, pd.Index, pd.Index | None]:
-    od = _od(cost, name)
+             ) -> tuple[_Costs, float, Array, Array, pd.Index, pd.Index, pd.Index | None]:
+    costs = _costs(cost, name)
     d0 = _cutoff(cutoff, name)
-    p, p_index = _weights_vector(demand, od.n_demand, "demand", name)
-    s, s_index, columns = _supply(supply, od.n_supply, name)
-    d_idx = _ids(demand_ids, p_index, od.n_demand, "demand", name)
-    s_idx = _ids(supply_ids, s_index, od.n_supply, "supply", name)
-    return od, d0, p, s, d_idx, s_idx, columns
+    p, p_index = _weights_vector(demand, costs.n_demand, "demand", name)
+    s, s_index, columns = _supply(supply, costs.n_supply, name)
+    d_idx = _ids(demand_ids, p_index, costs.n_demand, "demand", name)
+    s_idx = _ids(supply_ids, s_index, costs.n_supply, "supply", name)
+    return costs, d0, p, s, d_idx, s_idx, columns
 
 
 def two_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *, cutoff: float,
@@ -410,11 +496,14 @@ def two_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *, cu
     demand (``zero_demand``), demand without supply (0) and ``cutoff = 0``. The same ``f`` is
     used in both steps.
     """
-    od, d0, p, s, d_idx, s_idx, columns = _prepare(cost, demand, supply, cutoff, demand_ids,
-                                                   supply_ids, name)
-    in_reach = od.data <= d0
-    w = _decay_weights(od, in_reach, decay, name)
-    return _floating(od, p, s, w, in_reach, d_idx, s_idx, columns, name)
+    costs, d0, p, s, d_idx, s_idx, columns = _prepare(cost, demand, supply, cutoff,
+                                                      demand_ids, supply_ids, name)
+
+    def weigh(od: _OD) -> tuple[Array, NDArray[np.bool_]]:
+        in_reach = od.data <= d0
+        return _decay_weights(od, in_reach, decay, name), in_reach
+
+    return _floating(costs, p, s, weigh, d_idx, s_idx, columns, name)
 
 
 def enhanced_2sfca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *,
@@ -481,16 +570,20 @@ def three_step_fca(cost: Any, demand: ArrayLike | pd.Series, supply: Supply, *,
     pairs beyond ``max_cost``. With ``decay=None`` ``W ≡ 1`` and ``G_ij = 1/n_i`` (``n_i`` the
     supply points in reach). A demand point with no supply in reach has no ``G`` and gets 0.
     """
-    od, d0, p, s, d_idx, s_idx, columns = _prepare(cost, demand, supply, cutoff, demand_ids,
-                                                   supply_ids, name)
-    in_reach = od.data <= d0
-    w = _decay_weights(od, in_reach, decay, name)
-    sel = w if selection_decay is None else _decay_weights(od, in_reach, selection_decay, name)
-    row_sum = od.matrix(sel) @ np.ones(od.n_supply)
-    rows = od.rows()
-    den = row_sum[rows]
-    g = np.divide(sel, den, out=np.zeros_like(sel), where=den > 0)
-    return _floating(od, p, s, w * g, in_reach, d_idx, s_idx, columns, name)
+    costs, d0, p, s, d_idx, s_idx, columns = _prepare(cost, demand, supply, cutoff,
+                                                      demand_ids, supply_ids, name)
+
+    def weigh(od: _OD) -> tuple[Array, NDArray[np.bool_]]:
+        # G is normalised within a row, so a block of rows holds all it needs
+        in_reach = od.data <= d0
+        w = _decay_weights(od, in_reach, decay, name)
+        sel = (w if selection_decay is None
+               else _decay_weights(od, in_reach, selection_decay, name))
+        den = (od.matrix(sel) @ np.ones(od.n_supply))[od.rows()]
+        g = np.divide(sel, den, out=np.zeros_like(sel), where=den > 0)
+        return w * g, in_reach
+
+    return _floating(costs, p, s, weigh, d_idx, s_idx, columns, name)
 
 
 # ----------------------------------------------------------------------------- normalised forms
