@@ -727,10 +727,12 @@ class Router:
             ncols = self.n
         else:
             dest = self._nodes(destinations, "destinations")
-            if len(np.unique(dest)) != len(dest):
-                raise AccessInputError(t("access.net.err.dest_duplicates"))
             dest_col = np.full(self.n, -1, dtype=np.int32)
-            dest_col[dest] = np.arange(len(dest), dtype=np.int32)
+            column = np.arange(len(dest), dtype=np.int32)
+            dest_col[dest] = column
+            # a node listed twice keeps only its last column (O(n), no sort of the list)
+            if (dest_col[dest] != column).any():
+                raise AccessInputError(t("access.net.err.dest_duplicates"))
             dest_node = dest.astype(np.int32)
             ncols = len(dest)
         no = len(orig)
