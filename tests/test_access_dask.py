@@ -138,6 +138,8 @@ def test_bad_blocks_and_groups_are_refused() -> None:
         blocks.many_to_many(g, [1, 2], 3.0, block=0)
     with pytest.raises(AccessInputError, match="源点组数为 2，但给出了 1 个搜索上限"):
         blocks.nearest_times(g, [[1], [2]], [3.0])
+    with pytest.raises(AccessInputError, match="float64"):  # not truncated to integers
+        blocks.many_to_many(g, [1.5, 2.0], 3.0, block=1)
 
 
 def _csv_tables(folder: Path) -> dict[str, bytes]:

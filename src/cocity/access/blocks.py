@@ -113,11 +113,10 @@ def _od_job(origins: NDArray[np.int64], shared: SharedGraph) -> Any:
 def _map_blocks(graph: Any, origins: ArrayLike, cutoff: float | None, *, block: int | None,
                 executor: str | None, workers: int, scheduler: str | None,
                 progress: Progress | None, router: Router | None,
-                **data: Any) -> tuple[list[Any], NDArray[np.int64]]:
+                **data: Any) -> tuple[list[Any], NDArray[Any]]:
     executor = choose(executor, scheduler=scheduler, workers=workers)
     g = router.graph if router is not None else as_graph(graph)
-    orig = np.asarray(origins).astype(np.int64, copy=False).ravel() \
-        if np.asarray(origins).size else np.zeros(0, np.int64)
+    orig = np.asarray(origins).ravel()  # checked by the router, in each job
     slices = origin_blocks(len(orig), block)
     jobs = [orig[s] for s in slices]
     shared = SharedGraph(g, threads=_threads(executor),
@@ -224,7 +223,7 @@ def nearest_times(graph: Any, groups: Sequence[ArrayLike], cutoffs: Sequence[flo
     identical to ``nearest_groups([group], cutoff, ...)[0].time[at]``."""
     executor = choose(executor, scheduler=scheduler, workers=workers)
     g = router.graph if router is not None else as_graph(graph)
-    srcs = [np.asarray(s).astype(np.int64, copy=False).ravel() for s in groups]
+    srcs = [np.asarray(s).ravel() for s in groups]  # checked by the router
     offs = ([np.zeros(len(s)) for s in srcs] if offsets is None
             else [np.asarray(o, dtype=np.float64).ravel() for o in offsets])
     if len(cutoffs) != len(srcs) or len(offs) != len(srcs):
