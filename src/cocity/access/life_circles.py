@@ -28,7 +28,8 @@ Formula
 Algorithm
 ---------
 One multi-source bounded Dijkstra per facility type (:meth:`~cocity.access.kernel.Router.
-nearest_groups`, all types in parallel) on the network with arc lengths as weights, searching
+nearest_groups`; each type an independent job of :func:`cocity.access.blocks.nearest_times`,
+on the executor asked for) on the network with arc lengths as weights, searching
 from the facilities towards the homes on the reversed graph (so one-way arcs, if any, count
 from home to facility), each facility starting at its snap distance. A type's search stops at
 the largest walking distance of the levels that require it. Cost ``O(T · k log k)`` for ``T``
@@ -64,6 +65,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 
+from cocity.access.blocks import nearest_times
 from cocity.access.errors import AccessInputError
 from cocity.access.kernel import CSRGraph, Router
 from cocity.access.network import Network
@@ -309,14 +311,17 @@ def length_graph(network: Network) -> CSRGraph:
 def life_circles(network: Network, homes: Any, facilities: Any, *,
                  spec: str | Path | dict[str, Any] | LifeCircleSpec | None = None,
                  max_snap: float = 500.0, include_snap: bool = True,
-                 crs: Any = None, router: Router | None = None) -> LifeCircles:
+                 crs: Any = None, router: Router | None = None, executor: str | None = None,
+                 scheduler: str | None = None, workers: int = 1) -> LifeCircles:
     """Distances, coverage, shares and gaps of the life circles (see the module notes).
 
     ``homes``: a DataFrame (``x``/``y`` in the network's CRS or in ``crs``, or ``lon``/``lat``)
     or GeoDataFrame with ``population`` and optionally ``unit`` (default: one unit ``"all"``)
     and ``id`` (default: the row number). ``facilities``: the same with a ``type`` column whose
     values are the spec's facility keys. ``router``: a :class:`Router` on
-    :func:`length_graph` of the network, reused across calls.
+    :func:`length_graph` of the network, reused across calls. ``executor``/``scheduler``/
+    ``workers``: where the searches run, one job per facility type
+    (:func:`cocity.access.blocks.nearest_times`; same results on every executor).
     """
     sp = load_spec(spec)
     notes: list[Note] = []
@@ -370,19 +375,19 @@ def life_circles(network: Network, homes: Any, facilities: Any, *,
         sel = (ftype == k) & fs.snapped
         groups.append(fs.node[sel])
         offsets.append(fs.distance[sel] if include_snap else np.zeros(int(sel.sum())))
-    # One search per type bounded by its own distance: group types by bound, one call each.
+    # One search per type bounded by its own distance, each type an independent job.
     dist = np.full((len(hm), len(sp.types)), np.inf)
     col = {k: j for j, k in enumerate(sp.types)}
     ok = hs.snapped
     home_node = hs.node[ok]
     home_off = hs.distance[ok] if include_snap else np.zeros(int(ok.sum()))
-    for bound in sorted({sp.bound(k) for k in types}):
-        idx = [i for i, k in enumerate(types) if sp.bound(k) == bound]
-        res = r.nearest_groups([groups[i] for i in idx], bound,
-                               offsets=[offsets[i] for i in idx], direction="to")
-        for i, near in zip(idx, res, strict=True):
-            d = near.time[home_node] + home_off
-            dist[ok, col[types[i]]] = np.where(d <= bound, d, np.inf)
+    bounds = [sp.bound(k) for k in types]
+    times = nearest_times(r.graph, groups, bounds, offsets=offsets, direction="to",
+                          at=home_node, router=r, executor=executor, scheduler=scheduler,
+                          workers=workers)
+    for k, bound, near in zip(types, bounds, times, strict=True):
+        d = near + home_off
+        dist[ok, col[k]] = np.where(d <= bound, d, np.inf)
 
     frame = pd.DataFrame({"home": home_id, "unit": unit, "population": pop,
                           "node": hs.node, "snap_m": hs.distance, "snapped": hs.snapped,

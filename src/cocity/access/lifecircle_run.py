@@ -37,9 +37,11 @@ class LifeCircleRun:
 def run_lifecircle(network: Path, homes: Path, facilities: Path, *, nodes: Path | None = None,
                    spec: str | Path | Mapping[str, Any] | LifeCircleSpec | None = None,
                    max_snap: float = 500.0, crs: str | None = None,
-                   on_step: Callable[[str], None] | None = None) -> LifeCircleRun:
+                   on_step: Callable[[str], None] | None = None, executor: str | None = None,
+                   scheduler: str | None = None, workers: int = 1) -> LifeCircleRun:
     """Read the spec and the files, keep the network's largest weakly connected component
-    (noted when nodes are dropped) and compute the life circles."""
+    (noted when nodes are dropped) and compute the life circles (``executor``/``scheduler``/
+    ``workers``: where the searches run, see :func:`~cocity.access.life_circles.life_circles`)."""
     step = on_step or (lambda _key: None)
     sp = load_spec(spec)
     step("access.cli.step.network")
@@ -53,7 +55,8 @@ def run_lifecircle(network: Path, homes: Path, facilities: Path, *, nodes: Path 
     hm = read_points(homes, "homes")
     fc = read_points(facilities, "facilities")
     step("access.cli.step.search")
-    res = life_circles(net, hm, fc, spec=sp, max_snap=max_snap, crs=crs)
+    res = life_circles(net, hm, fc, spec=sp, max_snap=max_snap, crs=crs, executor=executor,
+                       scheduler=scheduler, workers=workers)
     inputs = {"network": str(network), "homes": str(homes), "facilities": str(facilities)}
     if nodes is not None:
         inputs["nodes"] = str(nodes)

@@ -424,15 +424,20 @@ def _has_coords(*frames: pd.DataFrame) -> str | None:
 
 
 def _route(router: Any, origins: Any, o_leg: np.ndarray, destinations: Any,
-           d_leg: np.ndarray, cutoff: float | None, shape: tuple[int, int]) -> Any:
+           d_leg: np.ndarray, cutoff: float | None, shape: tuple[int, int],
+           **execution: Any) -> Any:
     """Node-to-node costs between snapped points (several points may share a node), plus the
-    legs from each point to its node; pairs of points not snapped are absent."""
+    legs from each point to its node; pairs of points not snapped are absent. The searches
+    run in blocks of origins on ``execution``'s executor (:mod:`cocity.access.blocks`)."""
+    from cocity.access import blocks
+
     o_ok, d_ok = origins.snapped, destinations.snapped
     o_nodes, o_inv = np.unique(origins.node[o_ok], return_inverse=True)
     d_nodes, d_inv = np.unique(destinations.node[d_ok], return_inverse=True)
     if len(o_nodes) == 0 or len(d_nodes) == 0:
         return _pairs_to_csr(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), shape)
-    m = router.many_to_many(o_nodes, cutoff, destinations=d_nodes).tocoo()
+    m = blocks.many_to_many(router.graph, o_nodes, cutoff, destinations=d_nodes, router=router,
+                            **execution).tocoo()
     od = pd.DataFrame({"r": m.row, "c": m.col, "v": m.data})
     orig = pd.DataFrame({"r": o_inv.ravel(), "i": np.flatnonzero(o_ok)})
     dest = pd.DataFrame({"c": d_inv.ravel(), "j": np.flatnonzero(d_ok)})
@@ -456,9 +461,10 @@ def parse_numbers(text: str | None, *, option: str) -> list[float] | None:
 
 def _network_costs(path: Path, nodes: Path | None, crs: str | None, dem: pd.DataFrame,
                    sup: pd.DataFrame, params: Any, unit: str, max_snap: float, *,
-                   need_demand_cost: bool) -> tuple[Any, ...]:
+                   need_demand_cost: bool, **execution: Any) -> tuple[Any, ...]:
     """Costs on a street network: snap both point sets, route demand → supply (and demand →
-    demand for the FCA ratio) within the catchment, add the legs to and from the network."""
+    demand for the FCA ratio) within the catchment, add the legs to and from the network.
+    ``execution``: ``executor``/``scheduler``/``workers`` of the searches."""
     from cocity.access.kernel import Router
     from cocity.access.life_circles import length_graph
     from cocity.access.network import DEFAULT_SPEED_KMH
@@ -486,9 +492,10 @@ def _network_costs(path: Path, nodes: Path | None, crs: str | None, dem: pd.Data
     graph = net.csr if unit == "minutes" else length_graph(net)
     router = Router(graph)
     cutoff = params.cutoff()
-    od = _route(router, snaps[0], legs[0], snaps[1], legs[1], cutoff, (len(dem), len(sup)))
+    od = _route(router, snaps[0], legs[0], snaps[1], legs[1], cutoff, (len(dem), len(sup)),
+                **execution)
     dd = _route(router, snaps[0], legs[0], snaps[0], legs[0], cutoff,
-                (len(dem), len(dem))) if need_demand_cost else None
+                (len(dem), len(dem)), **execution) if need_demand_cost else None
     return net, od, dd, frames[0], frames[1], notes
 
 
@@ -525,11 +532,14 @@ class MeasureColumns:
 def run_measure(params: MeasureParams, files: MeasureFiles, *,
                 columns: MeasureColumns | None = None, network_cost: str = "minutes",
                 max_snap: float = 500.0, crs: str | None = None,
-                on_step: Callable[[str], None] | None = None) -> MeasureRun:
+                on_step: Callable[[str], None] | None = None, executor: str | None = None,
+                scheduler: str | None = None, workers: int = 1) -> MeasureRun:
     """The whole ``cocity access measure`` run: check the parameters and the combination of
     files, read and check the points, read the cost table or route on the network (costs in
     ``network_cost``: minutes or metres), compute the measure. ``on_step`` is called with a
-    label key before each stage (for progress displays)."""
+    label key before each stage (for progress displays). ``executor``/``scheduler``/
+    ``workers``: where the network searches run, in blocks of origins
+    (:func:`cocity.access.blocks.many_to_many`; same results on every executor)."""
     step = on_step or (lambda _key: None)
     cols = columns or MeasureColumns()
     params.check()
@@ -575,7 +585,8 @@ def run_measure(params: MeasureParams, files: MeasureFiles, *,
         step("access.cli.step.network")
         net, od, dd_cost, dem, sup, notes = _network_costs(
             files.network, files.nodes, crs, dem, sup, params, network_cost, max_snap,
-            need_demand_cost=params.method == "fca_ratio")
+            need_demand_cost=params.method == "fca_ratio", executor=executor,
+            scheduler=scheduler, workers=workers)
         inputs["network"] = str(files.network)
         if files.nodes is not None:
             inputs["nodes"] = str(files.nodes)

@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cocity.cli import app, console, progress_bar, refused
+from cocity.cli.executor_opts import Execution, ExecutorOpt, SchedulerOpt, WorkersOpt
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -176,6 +177,9 @@ def lifecircle(
     max_snap: MaxSnapOpt = 500.0,
     crs: CrsOpt = None,
     out: CommuteOut = Path("cocity-access-lifecircle"),
+    executor: ExecutorOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = 1,
 ) -> None:
     """15-minute life circles (GB 50180-2018) of homes on a street network."""
     lang = current_lang()
@@ -183,9 +187,10 @@ def lifecircle(
         from cocity.access.lifecircle_run import run_lifecircle
         from cocity.report.access_report import write_lifecircle_outputs
 
+        execution = Execution(executor, scheduler, workers).kwargs()
         with _stages("access.cli.step.network") as step:
             run = run_lifecircle(network, homes, facilities, nodes=nodes, spec=spec,
-                                 max_snap=max_snap, crs=crs, on_step=step)
+                                 max_snap=max_snap, crs=crs, on_step=step, **execution)
             step("access.cli.step.write")
             paths = write_lifecircle_outputs(run, out, lang=lang)
     _print_lifecircle(run, paths, lang)
@@ -279,6 +284,9 @@ def measure(
                                           help=both("access.cli.measure.opt.cost_col"))
                         ] = "cost",
     out: CommuteOut = Path("cocity-access-measure"),
+    executor: ExecutorOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = 1,
 ) -> None:
     """An accessibility measure (2SFCA family, gravity, cumulative, nearest-k) on user files."""
     lang = current_lang()
@@ -292,6 +300,7 @@ def measure(
         )
         from cocity.report.access_report import write_measure_outputs
 
+        execution = Execution(executor, scheduler, workers).kwargs()
         given = {"beta": beta, "sigma": sigma, "h": bandwidth, "d_min": d_min,
                  "breaks": parse_numbers(breaks, option="--breaks"),
                  "weights": parse_numbers(weights, option="--weights"), "closed": closed}
@@ -304,7 +313,7 @@ def measure(
                                  destination=destination_col, cost=cost_col)
         with _stages("access.cli.measure.step.points") as step:
             run = run_measure(params, files, columns=columns, network_cost=network_cost,
-                              max_snap=max_snap, crs=crs, on_step=step)
+                              max_snap=max_snap, crs=crs, on_step=step, **execution)
             step("access.cli.step.write")
             paths = write_measure_outputs(run, out, lang=lang)
     _print_measure(run, paths, lang)
