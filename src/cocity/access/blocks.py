@@ -49,10 +49,6 @@ from cocity.index.executors import choose, completed
 #: origins per job unless ``block=`` says otherwise
 ORIGIN_BLOCK = 1024
 
-#: a process pool's workers are spawned, not forked: the numba kernels run on GNU OpenMP,
-#: which aborts a process forked after it started
-SPAWN = "spawn"
-
 Progress = Callable[[int, int], None]
 
 
@@ -125,7 +121,7 @@ def _map_blocks(graph: Any, origins: ArrayLike, cutoff: float | None, *, block: 
     parts: list[Any] = [None] * len(jobs)
     done = 0
     for i, part in completed(_od_job, jobs, shared=shared, executor=executor,
-                             workers=workers, scheduler=scheduler, start_method=SPAWN):
+                             workers=workers, scheduler=scheduler):
         parts[i] = part
         done += len(jobs[i])
         if progress:
@@ -238,7 +234,7 @@ def nearest_times(graph: Any, groups: Sequence[ArrayLike], cutoffs: Sequence[flo
     out: list[Any] = [None] * len(srcs)
     done = 0
     for i, times in completed(_nearest_job, jobs, shared=shared, executor=executor,
-                              workers=workers, scheduler=scheduler, start_method=SPAWN):
+                              workers=workers, scheduler=scheduler):
         for k, time in zip(jobs[i], times, strict=True):
             out[k] = time
         done += len(jobs[i])

@@ -59,24 +59,20 @@ def choose(executor: str | None = None, *, scheduler: str | None = None,
 
 def completed(fn: Callable[[J, S], R], jobs: Sequence[J], *, shared: S,
               executor: str = "serial", workers: int = 1, scheduler: str | None = None,
-              timeout: float = 10.0, start_method: str | None = None
-              ) -> Iterator[tuple[int, R]]:
+              timeout: float = 10.0) -> Iterator[tuple[int, R]]:
     """Yield ``(i, fn(jobs[i], shared))`` for every job, in the order the jobs finish.
 
     ``fn`` must be a module-level function (picklable). ``workers``: size of the process pool
     or of the local Dask cluster. ``scheduler``: address of a running Dask scheduler (default
     ``$COCITY_DASK_SCHEDULER``); ``timeout``: seconds to wait for it before giving up with an
-    :class:`ExecutorError`. ``start_method``: how the process pool starts its workers
-    (``multiprocessing`` start method; default the platform's, ``fork`` on Linux) — jobs that
-    run numba's parallel kernels ask for ``"spawn"``, because GNU OpenMP, which those kernels
-    may have started in the calling process, does not survive a ``fork``."""
+    :class:`ExecutorError`. A process pool is made by :func:`process_pool`."""
     if executor not in EXECUTORS:
         raise ExecutorError(t("index.dask.unknown", name=executor, known=", ".join(EXECUTORS)))
     if executor == "serial" or (executor == "processes" and (workers < 2 or len(jobs) < 2)):
         for i, job in enumerate(jobs):
             yield i, fn(job, shared)
     elif executor == "processes":
-        yield from _processes(fn, jobs, shared, workers, start_method)
+        yield from _processes(fn, jobs, shared, workers)
     else:
         yield from _dask(fn, jobs, shared, workers, scheduler, timeout)
 
@@ -94,11 +90,21 @@ def _call(fn: Callable[[Any, Any], Any], job: Any) -> Any:
     return fn(job, _SHARED)
 
 
+def process_pool(workers: int, *, initializer: Callable[..., None] | None = None,
+                 initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
+    """The one way cocity starts worker processes: ``workers`` processes *spawned*, not forked.
+
+    numba's parallel kernels (the shortest-path kernel, the permutation tests) run on GNU
+    OpenMP, which aborts a child forked from a process where it has started; a spawned worker
+    starts clean (at the cost of importing its modules, about a second, once per pool)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=initializer,
+                               initargs=initargs,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
 def _processes(fn: Callable[[J, S], R], jobs: Sequence[J], shared: S,
-               workers: int, start_method: str | None = None) -> Iterator[tuple[int, R]]:
-    context = multiprocessing.get_context(start_method) if start_method else None
-    with ProcessPoolExecutor(max_workers=workers, initializer=_install, initargs=(shared,),
-                             mp_context=context) as pool:
+               workers: int) -> Iterator[tuple[int, R]]:
+    with process_pool(workers, initializer=_install, initargs=(shared,)) as pool:
         futures = {pool.submit(_call, fn, job): i for i, job in enumerate(jobs)}
         for future in as_completed(futures):
             yield futures[future], future.result()
