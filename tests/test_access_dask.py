@@ -194,3 +194,32 @@ def test_cli_runs_the_searches_on_the_scheduler_given(
         assert code == 2
         assert "unknown executor “threads”" in output
         assert not (tmp_path / "bad").exists()
+
+
+def test_runs_report_the_searches_progress(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run_measure`` and ``run_lifecircle`` pass ``progress`` to the searches: it is called
+    once per block / type group, counting up to the total."""
+    from cocity.access.lifecircle_run import run_lifecircle
+    from cocity.access.measure_run import MeasureFiles, MeasureParams, run_measure
+
+    monkeypatch.setattr(blocks, "ORIGIN_BLOCK", 5)
+    p = write_inputs(tmp_path, grid())
+    rng = np.random.default_rng(4)
+    pd.DataFrame({"id": [f"d{i}" for i in range(23)],
+                  "population": rng.integers(10, 500, 23).astype(float),
+                  "x": rng.uniform(0, 800, 23), "y": rng.uniform(0, 800, 23)}
+                 ).to_csv(tmp_path / "demand.csv", index=False)
+    FACILITIES.assign(capacity=3.0).to_csv(tmp_path / "supply.csv", index=False)
+    calls: list[tuple[int, int]] = []
+    run_measure(MeasureParams("cumulative_opportunities", 400.0, None, {}),
+                MeasureFiles(tmp_path / "demand.csv", tmp_path / "supply.csv",
+                             network=p["edges"], nodes=p["nodes"]),
+                network_cost="metres", progress=lambda d, n: calls.append((d, n)))
+    totals = {n for _, n in calls}
+    assert len(totals) == 1 and len(calls) == -(-totals.pop() // 5)  # one call per block
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and calls[-1][0] == calls[-1][1]
+    calls.clear()
+    run_lifecircle(p["edges"], p["homes"], p["facilities"], nodes=p["nodes"], spec=p["spec"],
+                   progress=lambda d, n: calls.append((d, n)))
+    assert calls and calls[-1][0] == calls[-1][1]

@@ -56,7 +56,7 @@ GB 50180-2018 《城市居住区规划设计标准》, §1.0.3 and 表 4.0.1 (le
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -312,7 +312,8 @@ def life_circles(network: Network, homes: Any, facilities: Any, *,
                  spec: str | Path | dict[str, Any] | LifeCircleSpec | None = None,
                  max_snap: float = 500.0, include_snap: bool = True,
                  crs: Any = None, router: Router | None = None, executor: str | None = None,
-                 scheduler: str | None = None, workers: int = 1) -> LifeCircles:
+                 scheduler: str | None = None, workers: int = 1,
+                 progress: Callable[[int, int], None] | None = None) -> LifeCircles:
     """Distances, coverage, shares and gaps of the life circles (see the module notes).
 
     ``homes``: a DataFrame (``x``/``y`` in the network's CRS or in ``crs``, or ``lon``/``lat``)
@@ -384,7 +385,7 @@ def life_circles(network: Network, homes: Any, facilities: Any, *,
     bounds = [sp.bound(k) for k in types]
     times = nearest_times(r.graph, groups, bounds, offsets=offsets, direction="to",
                           at=home_node, router=r, executor=executor, scheduler=scheduler,
-                          workers=workers)
+                          workers=workers, progress=progress)
     for k, bound, near in zip(types, bounds, times, strict=True):
         d = near + home_off
         dist[ok, col[k]] = np.where(d <= bound, d, np.inf)

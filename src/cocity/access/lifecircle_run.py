@@ -38,10 +38,12 @@ def run_lifecircle(network: Path, homes: Path, facilities: Path, *, nodes: Path 
                    spec: str | Path | Mapping[str, Any] | LifeCircleSpec | None = None,
                    max_snap: float = 500.0, crs: str | None = None,
                    on_step: Callable[[str], None] | None = None, executor: str | None = None,
-                   scheduler: str | None = None, workers: int = 1) -> LifeCircleRun:
+                   scheduler: str | None = None, workers: int = 1,
+                   progress: Callable[[int, int], None] | None = None) -> LifeCircleRun:
     """Read the spec and the files, keep the network's largest weakly connected component
     (noted when nodes are dropped) and compute the life circles (``executor``/``scheduler``/
-    ``workers``: where the searches run, see :func:`~cocity.access.life_circles.life_circles`)."""
+    ``workers``: where the searches run, see :func:`~cocity.access.life_circles.life_circles`;
+    ``progress(done, total)`` follows them)."""
     step = on_step or (lambda _key: None)
     sp = load_spec(spec)
     step("access.cli.step.network")
@@ -56,7 +58,7 @@ def run_lifecircle(network: Path, homes: Path, facilities: Path, *, nodes: Path 
     fc = read_points(facilities, "facilities")
     step("access.cli.step.search")
     res = life_circles(net, hm, fc, spec=sp, max_snap=max_snap, crs=crs, executor=executor,
-                       scheduler=scheduler, workers=workers)
+                       scheduler=scheduler, workers=workers, progress=progress)
     inputs = {"network": str(network), "homes": str(homes), "facilities": str(facilities)}
     if nodes is not None:
         inputs["nodes"] = str(nodes)

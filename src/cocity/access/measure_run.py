@@ -533,13 +533,15 @@ def run_measure(params: MeasureParams, files: MeasureFiles, *,
                 columns: MeasureColumns | None = None, network_cost: str = "minutes",
                 max_snap: float = 500.0, crs: str | None = None,
                 on_step: Callable[[str], None] | None = None, executor: str | None = None,
-                scheduler: str | None = None, workers: int = 1) -> MeasureRun:
+                scheduler: str | None = None, workers: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> MeasureRun:
     """The whole ``cocity access measure`` run: check the parameters and the combination of
     files, read and check the points, read the cost table or route on the network (costs in
     ``network_cost``: minutes or metres), compute the measure. ``on_step`` is called with a
     label key before each stage (for progress displays). ``executor``/``scheduler``/
     ``workers``: where the network searches run, in blocks of origins
-    (:func:`cocity.access.blocks.many_to_many`; same results on every executor)."""
+    (:func:`cocity.access.blocks.many_to_many`; same results on every executor);
+    ``progress(done, total)`` follows the blocks."""
     step = on_step or (lambda _key: None)
     cols = columns or MeasureColumns()
     params.check()
@@ -586,7 +588,7 @@ def run_measure(params: MeasureParams, files: MeasureFiles, *,
         net, od, dd_cost, dem, sup, notes = _network_costs(
             files.network, files.nodes, crs, dem, sup, params, network_cost, max_snap,
             need_demand_cost=params.method == "fca_ratio", executor=executor,
-            scheduler=scheduler, workers=workers)
+            scheduler=scheduler, workers=workers, progress=progress)
         inputs["network"] = str(files.network)
         if files.nodes is not None:
             inputs["nodes"] = str(files.nodes)

@@ -17,7 +17,7 @@ message says which).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -69,16 +69,24 @@ ShareOpt = Annotated[float, typer.Option("--share-threshold",
 
 
 
+class _Stages:
+    """A transient progress display whose label follows the stages of a run (``step``) and
+    whose bar follows the searches' jobs as they complete (``progress``)."""
+
+    def __init__(self, bar: Any, task: Any) -> None:
+        self._bar, self._task = bar, task
+
+    def step(self, key: str) -> None:
+        self._bar.update(self._task, description=t(key), completed=0, total=None)
+
+    def progress(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+
 @contextmanager
-def _stages(first: str) -> Iterator[Callable[[str], None]]:
-    """A transient spinner whose label follows the stages of a run."""
-    with progress_bar(bar=False) as bar:
-        task = bar.add_task(t(first), total=None)
-
-        def step(key: str) -> None:
-            bar.update(task, description=t(key))
-
-        yield step
+def _stages(first: str) -> Iterator[_Stages]:
+    with progress_bar(counts=True) as bar:
+        yield _Stages(bar, bar.add_task(t(first), total=None))
 
 
 def _covers(text: str) -> None:
@@ -103,14 +111,14 @@ def commute(
         from cocity.datasets import open_store
         from cocity.report.access_report import write_commute_outputs
 
-        with _stages("access.cli.step.network") as step:
+        with _stages("access.cli.step.network") as stages:
             store = open_store(workspace, read_only=True)
             try:
                 c = run_commute(store, spec=spec, threshold=threshold, flows=flows,
                                 share_threshold=share_threshold)
             finally:
                 store.close()
-            step("access.cli.step.write")
+            stages.step("access.cli.step.write")
             paths = write_commute_outputs(c, out, lang=lang)
     _print_commute(c, paths, lang)
 
@@ -188,10 +196,11 @@ def lifecircle(
         from cocity.report.access_report import write_lifecircle_outputs
 
         execution = Execution(executor, scheduler, workers).kwargs()
-        with _stages("access.cli.step.network") as step:
+        with _stages("access.cli.step.network") as stages:
             run = run_lifecircle(network, homes, facilities, nodes=nodes, spec=spec,
-                                 max_snap=max_snap, crs=crs, on_step=step, **execution)
-            step("access.cli.step.write")
+                                 max_snap=max_snap, crs=crs, on_step=stages.step,
+                                 progress=stages.progress, **execution)
+            stages.step("access.cli.step.write")
             paths = write_lifecircle_outputs(run, out, lang=lang)
     _print_lifecircle(run, paths, lang)
 
@@ -311,10 +320,11 @@ def measure(
         columns = MeasureColumns(demand_id=demand_id, demand=demand_col, supply_id=supply_id,
                                  capacity=capacity_col, origin=origin_col,
                                  destination=destination_col, cost=cost_col)
-        with _stages("access.cli.measure.step.points") as step:
+        with _stages("access.cli.measure.step.points") as stages:
             run = run_measure(params, files, columns=columns, network_cost=network_cost,
-                              max_snap=max_snap, crs=crs, on_step=step, **execution)
-            step("access.cli.step.write")
+                              max_snap=max_snap, crs=crs, on_step=stages.step,
+                              progress=stages.progress, **execution)
+            stages.step("access.cli.step.write")
             paths = write_measure_outputs(run, out, lang=lang)
     _print_measure(run, paths, lang)
 
