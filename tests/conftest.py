@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 # pytest-xdist's workers inherit COLUMNS=80; the command-line tests read whole messages from a
 # Rich console that sizes itself from COLUMNS when it is set, so let it choose as in one process.
@@ -140,3 +142,27 @@ def unit_index():
     from cocity.datasets import open_store
 
     return UnitIndex(open_store().units())
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A Dask ``LocalCluster`` of two single-threaded worker processes, no dashboard, for the
+    tests of a module; closed after them, and its worker processes checked gone."""
+    import psutil
+    from distributed import LocalCluster
+
+    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                         dashboard_address=None)
+    workers = [psutil.Process(nanny.process.pid) for nanny in local.workers.values()]
+    assert len(workers) == 2 and all(w.is_running() for w in workers)
+    yield local
+    local.close()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert alive == [], f"worker processes left behind: {alive}"
+    assert len(gone) == 2
+
+
+def dask_clients(cluster: Any) -> int:
+    """Clients that have connected to ``cluster``'s scheduler so far."""
+    return sum(event.get("action") == "add-client"
+               for _time, event in cluster.scheduler.get_events("all"))

@@ -20,13 +20,13 @@ from cocity.access.errors import AccessInputError
 from cocity.access.kernel import CSRGraph, Router, arcs_to_csr
 from cocity.access.life_circles import life_circles
 from cocity.access.measures import cumulative_opportunities
+from tests.conftest import dask_clients
 from tests.test_access_cli import (
     _wide_terminal,  # noqa: F401  (autouse fixture)
     invoke,
     write_inputs,
 )
 from tests.test_access_life_circles import FACILITIES, HOMES, SPEC, grid
-from tests.test_index_dask import cluster  # noqa: F401  (2 workers, checked gone after)
 
 
 def random_graph(n: int = 900, seed: int = 3) -> CSRGraph:
@@ -52,7 +52,7 @@ def assert_same_csr(a: sparse.csr_matrix, b: sparse.csr_matrix) -> None:
 
 
 def test_many_to_many_in_blocks_is_identical_on_every_executor(
-        cluster: LocalCluster) -> None:  # noqa: F811
+        cluster: LocalCluster) -> None:
     g = random_graph()
     rng = np.random.default_rng(7)
     origins = rng.integers(0, g.n, 230)  # repeated origins too
@@ -80,7 +80,7 @@ def test_many_to_many_in_blocks_is_identical_on_every_executor(
 
 
 def test_cumulative_opportunities_summed_on_the_workers_are_identical(
-        cluster: LocalCluster) -> None:  # noqa: F811
+        cluster: LocalCluster) -> None:
     g = random_graph()
     rng = np.random.default_rng(8)
     origins = rng.integers(0, g.n, 300)
@@ -96,7 +96,7 @@ def test_cumulative_opportunities_summed_on_the_workers_are_identical(
 
 
 def test_nearest_by_groups_is_identical_on_dask_and_life_circles_too(
-        cluster: LocalCluster) -> None:  # noqa: F811
+        cluster: LocalCluster) -> None:
     g = random_graph()
     rng = np.random.default_rng(9)
     groups = [rng.choice(g.n, k, replace=False) for k in (12, 40, 1, 0, 25)]
@@ -148,13 +148,8 @@ def _csv_tables(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def _clients(cluster: LocalCluster) -> int:  # noqa: F811
-    return sum(event.get("action") == "add-client"
-               for _time, event in cluster.scheduler.get_events("all"))
-
-
 def test_cli_runs_the_searches_on_the_scheduler_given(
-        cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``access measure`` (in blocks of 5 origins) and ``access lifecircle`` with
     ``--scheduler`` write the same tables as serial runs; ``--executor threads`` is refused
     before any work (exit 2, nothing written)."""
@@ -175,16 +170,16 @@ def test_cli_runs_the_searches_on_the_scheduler_given(
     lifecircle = ["access", "lifecircle", "-n", str(p["edges"]), "--nodes", str(p["nodes"]),
                   "--homes", str(p["homes"]), "--facilities", str(p["facilities"]),
                   "--spec", str(p["spec"])]
-    before = _clients(cluster)
+    before = dask_clients(cluster)
     for name, args in (("measure", measure), ("lifecircle", lifecircle)):
         code, output = invoke(*args, "--out", str(tmp_path / f"{name}-serial"))
         assert code == 0, output
-        assert _clients(cluster) == before
+        assert dask_clients(cluster) == before
         code, output = invoke(*args, "--scheduler", cluster.scheduler_address,
                               "--out", str(tmp_path / f"{name}-dask"))
         assert code == 0, output
-        assert _clients(cluster) > before
-        before = _clients(cluster)
+        assert dask_clients(cluster) > before
+        before = dask_clients(cluster)
         assert _csv_tables(tmp_path / f"{name}-serial") == _csv_tables(tmp_path / f"{name}-dask")
     served = pd.read_csv(tmp_path / "measure-dask" / "measure.csv")
     assert (served["access"] > 0).sum() > 10

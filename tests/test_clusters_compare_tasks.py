@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
@@ -25,6 +23,7 @@ from cocity.cli import app
 from cocity.clusters.compare import Comparison, compare_clusters
 from cocity.clusters.definition import Cluster, shipped, user_cluster
 from cocity.clusters.errors import ClusterError
+from tests.conftest import dask_clients
 
 PEARL = ["珠海", "中山", "江门"]
 CAPITAL = ["北京", "天津", "廊坊"]
@@ -35,20 +34,6 @@ SPEC = {"indicators": ["urban_share", "emp_share_international"],
         "inequality": {"permutations": 99}, "spatial": {"permutations": 99}}
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("english")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    """Two single-threaded worker processes, no dashboard; closed (and checked gone) after."""
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None)
-    workers = [psutil.Process(nanny.process.pid) for nanny in local.workers.values()]
-    assert len(workers) == 2 and all(w.is_running() for w in workers)
-    yield local
-    local.close()
-    gone, alive = psutil.wait_procs(workers, timeout=10)
-    assert alive == [], f"worker processes left behind: {alive}"
-    assert len(gone) == 2
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +57,6 @@ def _digest(cmp: Comparison) -> str:
     return h.hexdigest()
 
 
-def _clients(cluster: LocalCluster) -> int:
-    """Clients that have connected to the cluster's scheduler so far."""
-    return sum(event.get("action") == "add-client"
-               for _time, event in cluster.scheduler.get_events("all"))
-
-
 def test_serial_processes_and_dask_give_identical_comparisons(
         cluster: LocalCluster, serial: tuple[Comparison, list[tuple[int, int]]]) -> None:
     cmp, seen = serial
@@ -85,9 +64,9 @@ def test_serial_processes_and_dask_give_identical_comparisons(
     assert seen == [(1, 3), (2, 3), (3, 3), (4, 5), (5, 5)]
     assert cmp.dropped == ("emp_share_international",)
     pool = compare_clusters(_clusters(), spec=SPEC, executor="processes", workers=2)
-    before = _clients(cluster)
+    before = dask_clients(cluster)
     on_dask = compare_clusters(_clusters(), spec=SPEC, scheduler=cluster.scheduler_address)
-    assert _clients(cluster) == before + 2  # one client per round, both on this cluster
+    assert dask_clients(cluster) == before + 2  # one client per round, both on this cluster
     assert _digest(cmp) == _digest(pool) == _digest(on_dask)
     assert cmp.provenance == pool.provenance == on_dask.provenance
     for figure in ("gini", "theil", "moran_i", "beta"):
@@ -138,11 +117,11 @@ def test_cli_on_the_scheduler_writes_the_serial_files(cluster: LocalCluster,
     base = ["--lang", "en", "clusters", "compare", *files, "--spec", str(spec)]
     serial = runner.invoke(app, [*base, "--out", str(tmp_path / "serial")])
     assert serial.exit_code == 0, serial.output
-    before = _clients(cluster)
+    before = dask_clients(cluster)
     on_dask = runner.invoke(app, [*base, "--scheduler", cluster.scheduler_address,
                                   "--out", str(tmp_path / "dask")])
     assert on_dask.exit_code == 0, on_dask.output
-    assert _clients(cluster) > before
+    assert dask_clients(cluster) > before
     got, want = _tables(tmp_path / "dask"), _tables(tmp_path / "serial")
     assert {"comparison.csv", "notes.csv"} <= set(want)
     assert got == want

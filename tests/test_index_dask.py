@@ -9,12 +9,10 @@ import itertools
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 from distributed import Client, LocalCluster
 
@@ -28,6 +26,7 @@ from cocity.index.executors import (
 from cocity.index.framework import Framework
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import JOB_ROWS, UncertaintyResult, UncertaintySpec, run_uncertainty
+from tests.conftest import dask_clients
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -40,20 +39,6 @@ SPEC = {
         {"step": "weights", "noise": 0.3, "sets": 20},
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[LocalCluster]:
-    """Two single-threaded worker processes, no dashboard; closed (and checked gone) after."""
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None)
-    workers = [psutil.Process(nanny.process.pid) for nanny in local.workers.values()]
-    assert len(workers) == 2 and all(w.is_running() for w in workers)
-    yield local
-    local.close()
-    gone, alive = psutil.wait_procs(workers, timeout=10)
-    assert alive == [], f"worker processes left behind: {alive}"
-    assert len(gone) == 2
 
 
 @pytest.fixture(scope="module")
@@ -102,16 +87,13 @@ def test_scheduler_variable_sends_the_replications_to_the_cluster(
         pipe: Pipeline, cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = UncertaintySpec.from_dict({**SPEC, "replications": 100})
 
-    def ran() -> int:  # clients that have connected to the cluster's scheduler so far
-        return sum(event.get("action") == "add-client"
-                   for _time, event in cluster.scheduler.get_events("all"))
 
-    before = ran()
+    before = dask_clients(cluster)
     serial = run_uncertainty(pipe, spec, sobol=False)
-    assert ran() == before
+    assert dask_clients(cluster) == before
     monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
     via_env = run_uncertainty(pipe, spec, sobol=False)  # no executor named
-    assert ran() > before
+    assert dask_clients(cluster) > before
     np.testing.assert_array_equal(serial.scores, via_env.scores)
 
 
@@ -190,20 +172,17 @@ def test_cli_sends_the_replications_to_the_scheduler_given(
 
     from cocity.cli import app
 
-    def ran() -> int:
-        return sum(event.get("action") == "add-client"
-                   for _time, event in cluster.scheduler.get_events("all"))
 
     runner = CliRunner()
     base = ["--lang", "en", "index", "uncertainty", "chengyu_living", "--replications", "60",
             "--seed", "3"]
     serial = runner.invoke(app, [*base, "--out", str(tmp_path / "serial")])
     assert serial.exit_code == 0, serial.output
-    before = ran()
+    before = dask_clients(cluster)
     on_dask = runner.invoke(app, [*base, "--scheduler", cluster.scheduler_address,
                                   "--out", str(tmp_path / "dask")])
     assert on_dask.exit_code == 0, on_dask.output
-    assert ran() > before
+    assert dask_clients(cluster) > before
     assert ((tmp_path / "serial" / "uncertainty_ranks.csv").read_bytes()
             == (tmp_path / "dask" / "uncertainty_ranks.csv").read_bytes())
     bad = runner.invoke(app, [*base, "--executor", "threads", "--out", str(tmp_path / "bad")])

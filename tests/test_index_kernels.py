@@ -4,8 +4,6 @@ the same SHA-256 of scores, ranks, samples and Sobol' indices."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,12 +15,12 @@ from cocity.index.framework import Framework
 from cocity.index.kernels import MAX_CHILDREN, min_ranks, tree_means, weighted_means
 from cocity.index.pipeline import Pipeline
 from cocity.index.uncertainty import (
-    UncertaintyResult,
     UncertaintySpec,
     _geometric,
     _Tree,
     run_uncertainty,
 )
+from tests.test_index_dask import _digest
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -164,14 +162,6 @@ def _pipe(*, missing: bool = False, wide: bool = False) -> Pipeline:
     if missing:
         data = data.mask(rng.random(data.shape) < 0.1)
     return Pipeline(data, fw).treat("winsorise").normalise("minmax", low=1, high=100).aggregate()
-
-
-def _digest(res: UncertaintyResult) -> str:
-    h = hashlib.sha256()
-    for array in (res.scores, res.ranks, res.samples.to_numpy(float),
-                  res.sobol.to_numpy(float)):
-        h.update(np.ascontiguousarray(array).tobytes())
-    return h.hexdigest()
 
 
 WEIGHTS = {"step": "weights", "noise": 0.3, "sets": 20}
