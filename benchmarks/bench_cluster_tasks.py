@@ -34,8 +34,7 @@ import time
 from typing import Any
 
 import numpy as np
-from distributed import LocalCluster
-from timing import timed
+from timing import local_cluster, timed
 
 from cocity.clusters.compare import Comparison, compare_clusters
 from cocity.clusters.definition import load_cluster, shipped
@@ -111,15 +110,9 @@ def main() -> None:
     print(f"processes, 2 workers    {t_pool:7.2f} s  table+notes {digest(pool)}  {load()}")
     times = {}
     for n in (1, 2):
-        t0 = time.perf_counter()
-        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                             dashboard_address=None, silence_logs=40)
-        start = time.perf_counter() - t0
-        try:
+        with local_cluster(n) as (local, start):
             times[n], res = timed(lambda c=local: compare_clusters(
                 clusters, spec=spec, scheduler=c.scheduler_address), args.repeat)
-        finally:
-            local.close()
         print(f"dask, {n} worker(s)       {times[n]:7.2f} s  table+notes {digest(res)}  "
               f"(cluster start {start:.1f} s)  {load()}")
     same = len({digest(cmp), digest(pool), digest(res)}) == 1

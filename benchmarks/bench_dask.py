@@ -14,12 +14,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import time
 
 import numpy as np
 from bench_index import make, nominal
-from distributed import LocalCluster
-from timing import timed
+from timing import local_cluster, timed
 
 from cocity.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
 
@@ -52,16 +50,10 @@ def main() -> None:
           f"scores {digest(res)}")
     times = {}
     for n in (1, 2):
-        t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
-        start = time.perf_counter() - t0
-        try:
+        with local_cluster(n) as (cluster, start):
             times[n], res = timed(lambda c=cluster: run_uncertainty(
                 pipe, spec, sobol=False, executor="dask", scheduler=c.scheduler_address),
                 args.repeat)
-        finally:
-            cluster.close()
         print(f"dask, {n} worker(s)       {times[n]:7.2f} s  (cluster start {start:.1f} s)  "
               f"scores {digest(res)}")
     print(f"speed-up 2 vs 1 worker: {times[1] / times[2]:.2f}×;  "

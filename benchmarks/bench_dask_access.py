@@ -29,7 +29,7 @@ from typing import Any
 import numba
 import numpy as np
 from bench_kernel import grid_network
-from timing import timed
+from timing import local_cluster, timed
 
 from cocity.access import blocks
 from cocity.access.kernel import Router
@@ -55,7 +55,7 @@ def main() -> None:
                          "1.1: a worker holds ~1 task ahead; inf sends every task at once)")
     args = ap.parse_args()
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if args.worker_saturation is not None:
         dask.config.set({"distributed.scheduler.worker-saturation": args.worker_saturation})
@@ -97,11 +97,7 @@ def main() -> None:
           f"{dask.config.get('distributed.scheduler.worker-saturation')}")
     times, scatter = {}, {}
     for n in (1, 2):
-        t0 = time.perf_counter()
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
-        start = time.perf_counter() - t0
-        try:
+        with local_cluster(n) as (cluster, start):
             address = cluster.scheduler_address
             warm_origins = origins[:args.block * 2 * n]
             t0 = time.perf_counter()
@@ -115,8 +111,6 @@ def main() -> None:
                 del future
             times[n], res = timed(lambda a=address: run(executor="dask", scheduler=a),
                                   args.repeat)
-        finally:
-            cluster.close()
         ok = "identical" if digest(res) == digest(ref) else "DIFFERENT"
         print(f"dask, {n} worker(s)       {times[n]:7.2f} s  (cluster start {start:.1f} s, "
               f"warm-up {warm:.1f} s, scatter alone {scatter[n]:.2f} s)  result {digest(res)} "

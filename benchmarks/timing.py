@@ -1,11 +1,12 @@
-"""The one timer of the benchmark scripts (imported as a sibling module: run the scripts as
-``python benchmarks/bench_x.py``)."""
+"""The one timer of the benchmark scripts, and their one local Dask cluster (imported as a
+sibling module: run the scripts as ``python benchmarks/bench_x.py``)."""
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -19,3 +20,19 @@ def timed(fn: Callable[[], Any], repeat: int, *,
         out = fn()
         times.append(time.perf_counter() - t0)
     return stat(times), out
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[tuple[Any, float]]:
+    """(a Dask ``LocalCluster`` of ``workers`` single-threaded worker processes, no dashboard,
+    quiet logs; the seconds it took to start), closed on leaving."""
+    from distributed import LocalCluster
+
+    t0 = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=40)
+    start = time.perf_counter() - t0
+    try:
+        yield cluster, start
+    finally:
+        cluster.close()
