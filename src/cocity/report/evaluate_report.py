@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from cocity.evaluate.tables import (
 )
 from cocity.i18n import LANGS, t
 from cocity.outputs import versions, write_atomic, write_csv, write_xlsx
+from cocity.report.background import Background, resolve
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.provenance import data_sentence, import_lines, survey_sentence
@@ -606,29 +608,26 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
     """Every output of a run into ``folder`` (see the module docstring); returns their paths
     keyed ``csv:<table>``, ``xlsx``, ``xlsx:en``, ``json``, ``html``, ``pdf``, ``pdf:en``.
     A PDF that cannot be made readable (no CJK font) is left out and the reason appended to
-    ``warnings``."""
-    from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+    ``warnings``. Everything is written in this process (:func:`start_run_outputs` hands the
+    slow files to worker processes)."""
+    started = start_run_outputs(ev, folder, lang=lang, pdf=pdf, warnings=warnings,
+                                background=Background(0))
+    return {key: resolve(value) for key, value in started.items()}
+
+
+def start_run_outputs(ev: Evaluation, folder: str | Path, *, background: Background,
+                      lang: str = "zh", pdf: bool = True, warnings: list[str] | None = None
+                      ) -> dict[str, Path | Future[Path]]:
+    """The outputs of :func:`write_run_outputs`, the slow ones — the PDFs (WeasyPrint) and the
+    workbooks (openpyxl) — handed to ``background`` as soon as their input is ready (the
+    print pages first, the longest jobs), the others written here meanwhile. Returns the
+    paths, a future for each file still being written; the files are the same as
+    :func:`write_run_outputs`'."""
+    from cocity.report.pdf import PdfUnavailableError, require_cjk_font, write_pdf
 
     out = Path(folder)
     tables = result_tables(ev)
-    paths: dict[str, Path] = {}
-    for name, frame in tables.items():
-        paths[f"csv:{name}"] = write_csv(csv_frame(frame, ev, name),
-                                         out / "tables" / f"{name}.csv")
-    if ev.survey is not None:
-        from cocity.evaluate.survey import write_survey
-
-        paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
-    for lg in LANGS:
-        key, name = ("xlsx", "evaluation.xlsx") if lg == "zh" else (f"xlsx:{lg}",
-                                                                    f"evaluation.{lg}.xlsx")
-        sheets = {_sheet_name(ev, n, lg): sheet_frame(f, ev, lg, n) for n, f in tables.items()}
-        formats = {_sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
-                   for n, f in tables.items()}
-        paths[key] = write_xlsx(sheets, out / name, number_formats=formats)
-    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
-                                            sort_keys=False, allow_nan=False) + "\n",
-                                 out / "evaluation.json")
+    paths: dict[str, Path | Future[Path]] = {}
     if pdf:
         try:
             require_cjk_font()
@@ -636,6 +635,28 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
             pdf = False
             if warnings is not None:
                 warnings.append(str(exc))
+    if pdf:
+        for lg in LANGS:
+            key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
+            paths[key] = background.submit(write_pdf, report_print_html(ev, tables, lg),
+                                           out / name)
+    for lg in LANGS:
+        key, name = ("xlsx", "evaluation.xlsx") if lg == "zh" else (f"xlsx:{lg}",
+                                                                    f"evaluation.{lg}.xlsx")
+        sheets = {_sheet_name(ev, n, lg): sheet_frame(f, ev, lg, n) for n, f in tables.items()}
+        formats = {_sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
+                   for n, f in tables.items()}
+        paths[key] = background.submit(write_xlsx, sheets, out / name, number_formats=formats)
+    for name, frame in tables.items():
+        paths[f"csv:{name}"] = write_csv(csv_frame(frame, ev, name),
+                                         out / "tables" / f"{name}.csv")
+    if ev.survey is not None:
+        from cocity.evaluate.survey import write_survey
+
+        paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
+    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
+                                            sort_keys=False, allow_nan=False) + "\n",
+                                 out / "evaluation.json")
     files = ["evaluation.xlsx", "evaluation.en.xlsx", "evaluation.json",
              f"tables/*.csv ({len(tables)})"]
     if ev.survey is not None:
@@ -644,12 +665,6 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
         files += ["report.pdf", "report.en.pdf"]
     paths["html"] = write_atomic(report_html(ev, tables, lang, files=files),
                                  out / "report.html")
-    if pdf:
-        from cocity.report.pdf import write_pdf
-
-        for lg in LANGS:
-            key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
-            paths[key] = write_pdf(report_print_html(ev, tables, lg), out / name)
     return paths
 
 
