@@ -7,8 +7,10 @@ written."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import openpyxl
@@ -128,3 +130,23 @@ def test_a_background_failure_reaches_the_caller(tmp_path: Path, workers: int) -
         with pytest.raises(PdfRenderError, match=r"cannot lay out b\.pdf"):
             resolve(bad)
     assert openpyxl.load_workbook(tmp_path / "a.xlsx")["a"]["A2"].value == 1.5
+
+
+def _pid_file(path: Path, pause: float = 0.0) -> Path:
+    time.sleep(pause)
+    path.write_text(str(os.getpid()), encoding="utf-8")
+    return path
+
+
+def test_the_caller_takes_back_the_jobs_no_worker_has_started(tmp_path: Path) -> None:
+    with Background(1) as bg:
+        # the one worker is held by the first job; at most one more waits in its queue
+        futures = [bg.submit(_pid_file, tmp_path / "0", 1.0)]
+        futures += [bg.submit(_pid_file, tmp_path / str(i)) for i in range(1, 5)]
+        taken = bg.help()
+        paths = [resolve(f) for f in futures]
+    pids = [int(p.read_text(encoding="utf-8")) for p in paths]
+    assert paths == [tmp_path / str(i) for i in range(5)]
+    assert taken >= 2
+    assert pids[-taken:] == [os.getpid()] * taken  # the last submitted, here
+    assert os.getpid() not in pids[:-taken]  # the others, in the worker

@@ -80,7 +80,7 @@ def evaluate(
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = None,
     scheduler: SchedulerOpt = None,
-    render_workers: RenderOpt = 2,
+    render_workers: RenderOpt = 1,
 ) -> None:
     """The yearly public-service evaluation of the circle."""
     from cocity.datasets import open_store
@@ -162,6 +162,7 @@ class _Job:
                 prev = prev_pending.previous()
             pending = self._start(year, survey, pub, prev)
             try:
+                self.background.help()  # nothing left to compute: write files here too
                 if prev_pending is not None:
                     prev_record = self._finish(prev_pending)
                     prev_pending = None
