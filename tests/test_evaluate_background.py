@@ -150,3 +150,25 @@ def test_the_caller_takes_back_the_jobs_no_worker_has_started(tmp_path: Path) ->
     assert taken >= 2
     assert pids[-taken:] == [os.getpid()] * taken  # the last submitted, here
     assert os.getpid() not in pids[:-taken]  # the others, in the worker
+
+
+_PREPARED: list[int] = []
+
+
+def _prepare() -> None:
+    _PREPARED.append(os.getpid())
+
+
+def _prepared_file(path: Path) -> Path:
+    path.write_text(f"{os.getpid()} {_PREPARED}", encoding="utf-8")
+    return path
+
+
+def test_workers_are_forked_once_prepared(tmp_path: Path) -> None:
+    _PREPARED.clear()
+    with Background(1, prepare=_prepare) as bg:
+        paths = [resolve(bg.submit(_prepared_file, tmp_path / str(i))) for i in range(3)]
+    assert [os.getpid()] == _PREPARED  # once, here
+    for path in paths:
+        pid, seen = path.read_text(encoding="utf-8").split(" ", 1)
+        assert int(pid) != os.getpid() and seen == f"[{os.getpid()}]"

@@ -103,7 +103,8 @@ def evaluate(
             raise EvaluationError(t("eval.err.replications", value=replications))
         store = open_store(workspace, read_only=True)
         try:
-            with progress_bar(counts=True) as bar, Background(render_workers) as background:
+            with progress_bar(counts=True) as bar, \
+                    Background(render_workers, prepare=_load_writers(pdf)) as background:
                 task = bar.add_task(t("eval.cli.step.framework"), total=None)
 
                 def progress(stage: str, done: int, total: int) -> None:
@@ -122,6 +123,19 @@ def evaluate(
         finally:
             store.close()
     _print_summary(record, prev_record, lang, warnings)
+
+
+def _load_writers(pdf: bool) -> Callable[[], None]:
+    """What the background workers need, loaded once before they are forked."""
+    def load() -> None:
+        import openpyxl  # noqa: F401
+
+        if pdf:
+            from cocity.report.pdf import load_engine, pdf_possible
+
+            if pdf_possible(True, []):
+                load_engine()
+    return load
 
 
 def _read_survey(path: Path, store: Store, year: int) -> Any:

@@ -15,6 +15,7 @@ same arguments wherever it runs.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -53,10 +54,17 @@ def _run(proxy: Future[Path], fn: Callable[..., Path], args: tuple[Any, ...],
 class Background:
     """Where slow files are written: ``workers`` processes, or inline when 0. A context
     manager; leaving it waits for every job (and cancels those not started after an error).
+
+    The workers are forked at the first job, after ``prepare()`` (e.g. loading the PDF
+    library once, for this process and the workers) and with the objects existing then frozen
+    (:func:`gc.freeze`), so that the workers' garbage collector does not copy the pages of
+    the caller's data, which they never use.
     """
 
-    def __init__(self, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(self, workers: int = DEFAULT_WORKERS, *,
+                 prepare: Callable[[], None] | None = None) -> None:
         self.workers = max(0, int(workers))
+        self.prepare = prepare
         self._pool: ProcessPoolExecutor | None = None
         self._jobs: list[_Job] = []
 
@@ -67,10 +75,18 @@ class Background:
         if self.workers == 0:
             _run(proxy, fn, args, kwargs)
             return proxy
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
-        self._jobs.append(_Job(self._pool.submit(fn, *args, **kwargs), proxy,
-                               (fn, args, kwargs)))
+        if self._pool is not None:
+            pooled = self._pool.submit(fn, *args, **kwargs)
+        else:  # the first job forks the workers (the fork start method forks them all now)
+            if self.prepare is not None:
+                self.prepare()
+            gc.freeze()
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers)
+                pooled = self._pool.submit(fn, *args, **kwargs)
+            finally:
+                gc.unfreeze()
+        self._jobs.append(_Job(pooled, proxy, (fn, args, kwargs)))
         return proxy
 
     def help(self) -> int:
