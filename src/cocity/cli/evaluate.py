@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cocity.cli import app, console, progress_bar, refused
+from cocity.cli.executor_opts import Execution, ExecutorOpt, SchedulerOpt, WorkersOpt
 from cocity.cli.workspace import WorkspaceOpt
 from cocity.i18n import both, current_lang, t
 
@@ -44,6 +45,8 @@ PrevOpt = Annotated[bool, typer.Option("--previous/--no-previous",
                                        help=both("eval.cli.opt.previous"))]
 PdfOpt = Annotated[bool, typer.Option("--pdf/--no-pdf", help=both("eval.cli.opt.pdf"))]
 HistoryOpt = Annotated[bool, typer.Option("--history", help=both("eval.cli.opt.history"))]
+RenderOpt = Annotated[int, typer.Option("--render-workers", help=both("eval.fast.opt.render"),
+                                        min=0)]
 DateOpt = Annotated[str | None, typer.Option("--publication-date",
                                              help=both("eval.cli.opt.date"),
                                              show_default=False)]
@@ -74,10 +77,15 @@ def evaluate(
     pdf: PdfOpt = True,
     publication_date: DateOpt = None,
     history: HistoryOpt = False,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = None,
+    scheduler: SchedulerOpt = None,
+    render_workers: RenderOpt = 1,
 ) -> None:
     """The yearly public-service evaluation of the circle."""
     from cocity.datasets import open_store
     from cocity.evaluate.framework import load_framework, workspace_framework
+    from cocity.report.background import Background
 
     lang = current_lang()
     if history:
@@ -85,6 +93,7 @@ def evaluate(
         return
     warnings: list[str] = []
     with refused():
+        execution = Execution(executor, scheduler, workers).kwargs()  # refused before any work
         fw = load_framework(framework if framework is not None
                             else workspace_framework(workspace))
         pub = _date(publication_date)
@@ -94,7 +103,8 @@ def evaluate(
             raise EvaluationError(t("eval.err.replications", value=replications))
         store = open_store(workspace, read_only=True)
         try:
-            with progress_bar(counts=True) as bar:
+            with progress_bar(counts=True) as bar, \
+                    Background(render_workers, prepare=_load_writers(pdf)) as background:
                 task = bar.add_task(t("eval.cli.step.framework"), total=None)
 
                 def progress(stage: str, done: int, total: int) -> None:
@@ -107,15 +117,25 @@ def evaluate(
                 year_ = fw.year if year is None else year
                 fw.edition(year_)  # an unknown year is refused before anything runs
                 sv = _read_survey(survey, store, year_) if survey else None
-                prev_record = None
-                if previous and fw.previous is not None and fw.previous < year_:
-                    prev_record = _previous_run(fw, store, out, replications, seed,
-                                                level, pdf, progress, warnings)
-                record = _run(fw, store, out, year_, sv, replications, seed, level, pdf, pub,
-                              prev_record, progress, warnings)
+                job = _Job(fw, store, out, replications, seed, level, pdf, progress, warnings,
+                           execution, background)
+                record, prev_record = job.run(year_, sv, pub, previous)
         finally:
             store.close()
     _print_summary(record, prev_record, lang, warnings)
+
+
+def _load_writers(pdf: bool) -> Callable[[], None]:
+    """What the background workers need, loaded once before they are forked."""
+    def load() -> None:
+        import openpyxl  # noqa: F401
+
+        if pdf:
+            from cocity.report.pdf import load_engine, pdf_possible
+
+            if pdf_possible(True, []):
+                load_engine()
+    return load
 
 
 def _read_survey(path: Path, store: Store, year: int) -> Any:
@@ -124,46 +144,76 @@ def _read_survey(path: Path, store: Store, year: int) -> Any:
     return read_survey(path, store, year=year)
 
 
-def _writer(pdf: bool, warnings: list[str]) -> Callable[..., Any]:
-    from cocity.report.evaluate_report import write_run_outputs
+class _Job:
+    """The editions of one ``cocity evaluate``: the previous edition (when it has no stored run)
+    is computed first and its slow files (PDFs, workbooks) are written in the background while
+    the evaluation year is computed, from the previous run's tables already on disk."""
 
-    def write(ev: Any, folder: Path) -> Any:
-        return write_run_outputs(ev, folder, pdf=pdf, warnings=warnings)
+    def __init__(self, fw: Any, store: Store, out: Path, replications: int | None,
+                 seed: int | None, levels: list[str] | None, pdf: bool,
+                 progress: Callable[[str, int, int], None], warnings: list[str],
+                 execution: dict[str, Any], background: Any) -> None:
+        self.fw, self.store, self.out = fw, store, out
+        self.replications, self.seed, self.levels, self.pdf = replications, seed, levels, pdf
+        self.progress, self.warnings = progress, warnings
+        self.execution, self.background = execution, background
 
-    return write
+    def run(self, year: int, survey: Any, pub: dt.date | None, previous: bool
+            ) -> tuple[Any, Any]:
+        """The run of ``year`` and that of the previous edition (None without one)."""
+        from cocity.evaluate.runs import latest, previous_run
 
+        fw = self.fw
+        prev_record = prev_pending = prev = None
+        if previous and fw.previous is not None and fw.previous < year:
+            prev_record = latest(self.out, fw.previous, fw.sha256)
+            if prev_record is not None:
+                prev = previous_run(prev_record)
+            else:
+                prev_pending = self._start(fw.previous, None, None, None)
+        try:
+            if prev_pending is not None:
+                prev = prev_pending.previous()
+            pending = self._start(year, survey, pub, prev)
+            try:
+                self.background.help()  # nothing left to compute: write files here too
+                if prev_pending is not None:
+                    prev_record = self._finish(prev_pending)
+                    prev_pending = None
+                record = self._finish(pending)
+            except BaseException:
+                pending.discard()
+                raise
+        except BaseException:
+            if prev_pending is not None:
+                prev_pending.discard()
+            raise
+        return record, prev_record
 
-def _run(fw: Any, store: Store, out: Path, year: int, survey: Any, replications: int | None,
-         seed: int | None, levels: list[str] | None, pdf: bool, pub: dt.date | None,
-         prev_record: Any, progress: Callable[[str, int, int], None],
-         warnings: list[str]) -> Any:
-    from cocity.evaluate.run import evaluate as run_evaluation
-    from cocity.evaluate.runs import previous_run, save_run
+    def _start(self, year: int, survey: Any, pub: dt.date | None, prev: Any) -> Any:
+        from cocity.evaluate.run import evaluate as run_evaluation
+        from cocity.evaluate.runs import start_run
+        from cocity.report.evaluate_report import start_run_outputs
 
-    prev = previous_run(prev_record) if prev_record is not None else None
-    ev = run_evaluation(fw, store, year=year, survey=survey, replications=replications,
-                        seed=seed, previous=prev, publication_date=pub, levels=levels,
-                        progress=progress)
-    progress("write:", 0, 0)
-    record = save_run(ev, out, _writer(pdf, warnings))
-    if record.status == "repaired":
-        warnings.append(t("eval.cli.term.repaired_files", files=", ".join(
-            f"{f} ({t('eval.file.' + why)})" for f, why in record.repaired)))
-    return record
+        ev = run_evaluation(self.fw, self.store, year=year, survey=survey,
+                            replications=self.replications, seed=self.seed, previous=prev,
+                            publication_date=pub, levels=self.levels, progress=self.progress,
+                            **self.execution)
+        self.progress("write:", 0, 0)
 
+        def write(e: Any, folder: Path) -> Any:
+            return start_run_outputs(e, folder, pdf=self.pdf, warnings=self.warnings,
+                                     background=self.background)
 
-def _previous_run(fw: Any, store: Store, out: Path, replications: int | None,
-                  seed: int | None, levels: list[str] | None, pdf: bool,
-                  progress: Callable[[str, int, int], None], warnings: list[str]) -> Any:
-    """The stored run of the framework's previous edition, computed first if there is none."""
-    from cocity.evaluate.runs import latest
+        return start_run(ev, self.out, write)
 
-    assert fw.previous is not None
-    found = latest(out, fw.previous, fw.sha256)
-    if found is not None:
-        return found
-    return _run(fw, store, out, fw.previous, None, replications, seed, levels, pdf, None, None,
-                progress, warnings)
+    def _finish(self, pending: Any) -> Any:
+        self.progress("write:", 0, 0)
+        record = pending.finish()
+        if record.status == "repaired":
+            self.warnings.append(t("eval.cli.term.repaired_files", files=", ".join(
+                f"{f} ({t('eval.file.' + why)})" for f, why in record.repaired)))
+        return record
 
 
 def _print_summary(record: Any, prev_record: Any, lang: str, warnings: list[str]) -> None:

@@ -32,6 +32,7 @@ from cocity.evaluate.derive import MEASURES, Adjustments, Context, Edition, surv
 from cocity.evaluate.errors import EvaluationError
 from cocity.evaluate.framework import EvalFramework
 from cocity.i18n import current_lang, t
+from cocity.index.executors import choose
 from cocity.index.framework import Framework
 from cocity.index.obstacles import obstacle_degree
 from cocity.index.pipeline import Pipeline
@@ -151,6 +152,7 @@ class Evaluation:
     geo: Any = None
     replications_asked: int = 0
     improvement_applies: bool = False  # whether the previous edition may move grades
+    _inputs_sha256: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def year(self) -> int:
@@ -174,7 +176,13 @@ class Evaluation:
         """Hash of everything the results depend on: framework file, derived indicator
         values, survey responses, seed, replications, publication date, the previous edition
         (scores and values), the provenance of the data and the code (version and
-        :func:`code_sha256`)."""
+        :func:`code_sha256`). Computed once per run (the run's folder name, manifest, JSON
+        document and pages all quote it): a run is not changed after :func:`evaluate`."""
+        if self._inputs_sha256 is None:
+            self._inputs_sha256 = self._hash_inputs()
+        return self._inputs_sha256
+
+    def _hash_inputs(self) -> str:
         h = hashlib.sha256()
         h.update(self.framework.content)
         for level, res in sorted(self.levels.items()):
@@ -349,8 +357,11 @@ def saturation(scores: pd.DataFrame, framework: Framework, *, scale: float = 100
 def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: grading.GradingRules,
                    replications: int, seed: int, previous: Previous | None,
                    improvement: bool, publication_date: dt.date, notes: list[Note],
-                   progress: Progress | None = None) -> LevelResult:
-    """One level of a run: derive, build, compare, (uncertainty), grade, list."""
+                   progress: Progress | None = None,
+                   execution: dict[str, Any] | None = None) -> LevelResult:
+    """One level of a run: derive, build, compare, (uncertainty), grade, list.
+    ``execution``: where the uncertainty replications run (``executor``, ``scheduler``,
+    ``workers`` of :func:`cocity.index.uncertainty.run_uncertainty`; default serial)."""
     spec = fw.doc["levels"][level]
     units = _evaluated_units(ctx.store, level, list(spec.get("membership", ["full", "partial"])))
     raw, left_out = derive_level(ctx, fw, level, list(units.index))
@@ -386,7 +397,8 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
                 progress(f"uncertainty:{level}", done, total)
 
         unc = run_uncertainty(pipe, uspec, replications=replications, seed=seed,
-                              progress=tick, sobol=True, data_se=data_se)
+                              progress=tick, sobol=True, data_se=data_se,
+                              **(execution or {}))
     graded = grading.assign_grades(scores, rules=rules, change=change)
     graded["rank"] = pipe.ranks[root].reindex(graded.index)
     if unc is not None:
@@ -486,7 +498,8 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
              replications: int | None = None, seed: int | None = None,
              previous: Previous | None = None, publication_date: dt.date | None = None,
              levels: list[str] | None = None, progress: Progress | None = None,
-             adjust: Adjustments | None = None) -> Evaluation:
+             adjust: Adjustments | None = None, executor: str | None = None,
+             scheduler: str | None = None, workers: int = 1) -> Evaluation:
     """Evaluate ``year`` (default: the framework's) on ``store``.
 
     ``survey``: a :class:`cocity.evaluate.survey.Survey`; None → the framework's simulator
@@ -496,7 +509,9 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     quick look without the uncertainty analysis. ``publication_date`` (default 30 June of the
     next year) anchors the rectification deadlines, so a run is reproducible. ``adjust``:
     changes to the derivation's inputs made in memory (:class:`~cocity.evaluate.derive.
-    Adjustments`, what-if scenarios); the store is only read.
+    Adjustments`, what-if scenarios); the store is only read. ``executor``, ``scheduler``,
+    ``workers``: where the uncertainty replications run (:func:`cocity.index.executors.choose`:
+    ``serial``, ``processes`` or ``dask``); the results do not depend on it.
     """
     year = fw.year if year is None else int(year)
     edition = fw.edition(year)
@@ -511,6 +526,8 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
     seed = int(unc.get("seed", 0)) if seed is None else seed
     publication_date = publication_date or dt.date(year + 1, 6, 30)
     rules = grading.load_rules(fw.doc.get("grading"))
+    execution = {"executor": choose(executor, scheduler=scheduler, workers=workers),
+                 "scheduler": scheduler, "workers": workers}
     for level in levels or list(fw.doc["levels"]):
         membership = list(fw.doc["levels"][level].get("membership", ["full", "partial"]))
         if _evaluated_units(store, level, membership).empty:
@@ -544,7 +561,7 @@ def evaluate(fw: EvalFramework, store: Store, *, year: int | None = None, survey
         results[level] = evaluate_level(
             ctx, fw, level, rules=rules, replications=replications, seed=seed,
             previous=previous, improvement=improvement, publication_date=publication_date,
-            notes=notes, progress=progress)
+            notes=notes, progress=progress, execution=execution)
     _run_notes(fw, results, replications, previous, notes)
     geo = store.geodata()
     geo = geo[geo.geometry.notna() & ~geo.geometry.is_empty]

@@ -23,7 +23,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from cocity.evaluate.tables import read_table
 from cocity.i18n import t
 from cocity.outputs import manifest, replace_folder, verify_outputs, write_json
 
-Writer = Callable[[Evaluation, Path], dict[str, Path]]
+Writer = Callable[[Evaluation, Path], Mapping[str, "Path | Future[Path]"]]
 CHECKED = (".csv", ".json")  # outputs whose bytes must reproduce exactly
 MANIFEST = "manifest.json"
 KIND = "cocity evaluate"
@@ -127,7 +128,15 @@ def previous_run(record: RunRecord) -> Previous:
         raise EvaluationError(t("eval.err.previous_edited", run=record.id,
                                 files=", ".join(f"{f} ({t('eval.file.' + p)})"
                                                 for f, p in problems)))
-    doc = json.loads(record.file("json").read_text(encoding="utf-8"))
+    return _read_previous(record.year, record.id, record.file("json"),
+                          {k: record.file(k) for k in record.manifest["outputs"]})
+
+
+def _read_previous(year: int, rid: str, json_path: Path, files: Mapping[str, Path]
+                   ) -> Previous:
+    """:class:`Previous` from a run's JSON document and its ``csv:<level>_indicators``
+    tables (``files``: output key → path)."""
+    doc = json.loads(json_path.read_text(encoding="utf-8"))
     scores: dict[str, pd.Series] = {}
     values: dict[str, pd.DataFrame] = {}
     for lv in doc["levels"]:
@@ -135,45 +144,93 @@ def previous_run(record: RunRecord) -> Previous:
         scores[level] = pd.Series({str(r["unit"]): float(r["score"]) for r in lv["ranking"]},
                                   dtype=float)
         key = f"csv:{level}_indicators"
-        if key in record.manifest["outputs"]:
-            long = read_table(record.file(key))
+        if key in files:
+            long = read_table(files[key])
             wide = long.pivot(index="unit", columns="indicator", values="value_used")
             wide.index = wide.index.astype(str)
             values[level] = wide[[c for c in lv["indicators"] if c in wide.columns]]
-    return Previous(record.year, record.id, scores, values)
+    return Previous(year, rid, scores, values)
+
+
+class PendingRun:
+    """A run folder being written (:func:`start_run`): its tables and JSON document are on
+    disk, slower files may still be written by background jobs. :meth:`previous` reads it as
+    the previous edition of the next run meanwhile; :meth:`finish` waits for the files and
+    registers the folder as :func:`save_run` does; :meth:`discard` drops it."""
+
+    def __init__(self, ev: Evaluation, root: Path, writer: Writer) -> None:
+        self.ev = ev
+        self.rid = run_id(ev)
+        runs = root / "runs"
+        runs.mkdir(parents=True, exist_ok=True)
+        self.final = runs / self.rid
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.rid}.", dir=runs))
+        self._started: Mapping[str, Path | Future[Path]] = {}
+        try:
+            self._started = writer(ev, self.tmp)
+        except BaseException:
+            self.discard()
+            raise
+
+    def _written(self) -> dict[str, Path]:
+        """The outputs already on disk."""
+        return {k: v for k, v in self._started.items() if isinstance(v, Path)}
+
+    def previous(self) -> Previous:
+        """This run as the previous edition of the next one (what :func:`previous_run` reads
+        from the stored folder, read from the files already written)."""
+        done = self._written()
+        return _read_previous(self.ev.year, self.rid, done["json"], done)
+
+    def discard(self) -> None:
+        """Wait for the background files (errors ignored) and remove the folder."""
+        wait([v for v in self._started.values() if isinstance(v, Future)])
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def finish(self) -> RunRecord:
+        """Wait for every file, then register the run (see the module docstring)."""
+        try:
+            paths = {k: v.result() if isinstance(v, Future) else v
+                     for k, v in self._started.items()}
+            return _register(self.ev, self.rid, self.tmp, self.final, paths)
+        finally:
+            self.discard()
+
+
+def start_run(ev: Evaluation, root: str | Path, writer: Writer) -> PendingRun:
+    """Start writing ``ev`` as a run folder with ``writer`` (which may hand files to
+    background jobs, returning futures); :meth:`PendingRun.finish` completes it."""
+    return PendingRun(ev, Path(root), writer)
 
 
 def save_run(ev: Evaluation, root: str | Path, writer: Writer) -> RunRecord:
     """Write ``ev`` as a new run folder, or verify it reproduces the stored one (see the
     module docstring)."""
-    rid = run_id(ev)
-    runs = Path(root) / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    final = runs / rid
-    tmp = Path(tempfile.mkdtemp(prefix=f".{rid}.", dir=runs))
-    try:
-        paths = writer(ev, tmp)
-        new = run_manifest(ev, rid, tmp, paths)
-        stored = _read_manifest(final) if final.exists() else None
-        if stored is not None:
-            differ = [k for k, v in new["outputs"].items()
-                      if v["file"].endswith(CHECKED) and k in stored["outputs"]
-                      and stored["outputs"][k]["sha256"] != v["sha256"]]
-            if differ:
-                raise EvaluationError(t("eval.err.not_reproduced", run=rid,
-                                        files=", ".join(differ)))
-            problems = verify_outputs(stored, final)
-            problems += [(v["file"], "lacking") for k, v in new["outputs"].items()
-                         if k not in stored["outputs"]]
-            if not problems:
-                return RunRecord(rid, ev.year, final, stored, status="reproduced")
-            write_json(new, tmp / MANIFEST)
-            replace_folder(tmp, final)
-            return RunRecord(rid, ev.year, final, new, status="repaired",
-                             repaired=tuple(problems))
+    return start_run(ev, root, writer).finish()
+
+
+def _register(ev: Evaluation, rid: str, tmp: Path, final: Path, paths: dict[str, Path]
+              ) -> RunRecord:
+    """The run written into ``tmp`` made ``final``: new, reproduced or repaired."""
+    new = run_manifest(ev, rid, tmp, paths)
+    stored = _read_manifest(final) if final.exists() else None
+    if stored is not None:
+        differ = [k for k, v in new["outputs"].items()
+                  if v["file"].endswith(CHECKED) and k in stored["outputs"]
+                  and stored["outputs"][k]["sha256"] != v["sha256"]]
+        if differ:
+            raise EvaluationError(t("eval.err.not_reproduced", run=rid,
+                                    files=", ".join(differ)))
+        problems = verify_outputs(stored, final)
+        problems += [(v["file"], "lacking") for k, v in new["outputs"].items()
+                     if k not in stored["outputs"]]
+        if not problems:
+            return RunRecord(rid, ev.year, final, stored, status="reproduced")
         write_json(new, tmp / MANIFEST)
         replace_folder(tmp, final)
-        return RunRecord(rid, ev.year, final, new)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        return RunRecord(rid, ev.year, final, new, status="repaired",
+                         repaired=tuple(problems))
+    write_json(new, tmp / MANIFEST)
+    replace_folder(tmp, final)
+    return RunRecord(rid, ev.year, final, new)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from cocity.evaluate.tables import (
 )
 from cocity.i18n import LANGS, t
 from cocity.outputs import versions, write_atomic, write_csv, write_xlsx
+from cocity.report.background import Background, resolve
 from cocity.report.maps import FEATURE_ID_KEY, flat_colorscale, map_layout
 from cocity.report.profile import geojson_of
 from cocity.report.provenance import data_sentence, import_lines, survey_sentence
@@ -68,6 +70,10 @@ GRADE_COLORS = {"excellent": "#1a9850", "good": "#91cf60", "pass": "#fee08b",
 DIM_COLORS = ("#1f5f99", "#e08214", "#7b3294", "#1b9e77")
 UNCERTAIN_COLOR = "#222222"
 PRINT_MAX_ROWS = 60
+# Print maps: boundaries simplified to 1 px of the figure (0.26 mm on A4 at 100 % width),
+# which halves the vertices WeasyPrint draws (about 13 % of a PDF's time) and does not show
+# on a page rendered at 150 dpi; the HTML maps keep their own geometry.
+PRINT_TOLERANCE_PX = 1.0
 NETWORK_MEASURES = ("e2sfca", "core_minutes", "core_share")
 
 
@@ -550,14 +556,15 @@ def _print_figures(ev: Evaluation, res: LevelResult, lang: str) -> dict[str, Mar
     figs = {"map": Markup(choropleth_svg(
         geo, values, colors=colors, legend_title=t("eval.r.col.grade", lang),
         highlight=uncertain, highlight_label=t("eval.r.uncertain_marker", lang),
-        outline=outline, width=680, lang=lang, labels=labels))}
+        outline=outline, width=680, lang=lang, labels=labels,
+        tolerance_px=PRINT_TOLERANCE_PX))}
     figs["cover"] = Markup(choropleth_svg(
         geo, values, colors=colors, legend=None, outline=outline, width=330, lang=lang,
-        title=ev.framework.level_label(level, lang)))
+        title=ev.framework.level_label(level, lang), tolerance_px=PRINT_TOLERANCE_PX))
     figs["scores"] = Markup(choropleth_svg(
         geo, res.graded["score"].astype(float), bins=5,
         legend_title=t("eval.r.col.score", lang), outline=outline, width=640, lang=lang,
-        number_format=".0f", labels=labels))
+        number_format=".0f", labels=labels, tolerance_px=PRINT_TOLERANCE_PX))
     chart = rk
     if len(chart) > PRINT_MAX_ROWS and "uncertain" in chart:
         # a long level prints only the units whose grade is uncertain (the table has all)
@@ -606,29 +613,26 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
     """Every output of a run into ``folder`` (see the module docstring); returns their paths
     keyed ``csv:<table>``, ``xlsx``, ``xlsx:en``, ``json``, ``html``, ``pdf``, ``pdf:en``.
     A PDF that cannot be made readable (no CJK font) is left out and the reason appended to
-    ``warnings``."""
-    from cocity.report.pdf import PdfUnavailableError, require_cjk_font
+    ``warnings``. Everything is written in this process (:func:`start_run_outputs` hands the
+    slow files to worker processes)."""
+    started = start_run_outputs(ev, folder, lang=lang, pdf=pdf, warnings=warnings,
+                                background=Background(0))
+    return {key: resolve(value) for key, value in started.items()}
+
+
+def start_run_outputs(ev: Evaluation, folder: str | Path, *, background: Background,
+                      lang: str = "zh", pdf: bool = True, warnings: list[str] | None = None
+                      ) -> dict[str, Path | Future[Path]]:
+    """The outputs of :func:`write_run_outputs`, the slow ones — the PDFs (WeasyPrint) and the
+    workbooks (openpyxl) — handed to ``background`` as soon as their input is ready (the
+    print pages first, the longest jobs), the others written here meanwhile. Returns the
+    paths, a future for each file still being written; the files are the same as
+    :func:`write_run_outputs`'."""
+    from cocity.report.pdf import PdfUnavailableError, require_cjk_font, write_pdf
 
     out = Path(folder)
     tables = result_tables(ev)
-    paths: dict[str, Path] = {}
-    for name, frame in tables.items():
-        paths[f"csv:{name}"] = write_csv(csv_frame(frame, ev, name),
-                                         out / "tables" / f"{name}.csv")
-    if ev.survey is not None:
-        from cocity.evaluate.survey import write_survey
-
-        paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
-    for lg in LANGS:
-        key, name = ("xlsx", "evaluation.xlsx") if lg == "zh" else (f"xlsx:{lg}",
-                                                                    f"evaluation.{lg}.xlsx")
-        sheets = {_sheet_name(ev, n, lg): sheet_frame(f, ev, lg, n) for n, f in tables.items()}
-        formats = {_sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
-                   for n, f in tables.items()}
-        paths[key] = write_xlsx(sheets, out / name, number_formats=formats)
-    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
-                                            sort_keys=False, allow_nan=False) + "\n",
-                                 out / "evaluation.json")
+    paths: dict[str, Path | Future[Path]] = {}
     if pdf:
         try:
             require_cjk_font()
@@ -636,6 +640,28 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
             pdf = False
             if warnings is not None:
                 warnings.append(str(exc))
+    if pdf:
+        for lg in LANGS:
+            key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
+            paths[key] = background.submit(write_pdf, report_print_html(ev, tables, lg),
+                                           out / name)
+    for lg in LANGS:
+        key, name = ("xlsx", "evaluation.xlsx") if lg == "zh" else (f"xlsx:{lg}",
+                                                                    f"evaluation.{lg}.xlsx")
+        sheets = {_sheet_name(ev, n, lg): sheet_frame(f, ev, lg, n) for n, f in tables.items()}
+        formats = {_sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
+                   for n, f in tables.items()}
+        paths[key] = background.submit(write_xlsx, sheets, out / name, number_formats=formats)
+    for name, frame in tables.items():
+        paths[f"csv:{name}"] = write_csv(csv_frame(frame, ev, name),
+                                         out / "tables" / f"{name}.csv")
+    if ev.survey is not None:
+        from cocity.evaluate.survey import write_survey
+
+        paths["csv:survey_responses"] = write_survey(ev.survey, out / "survey.csv")
+    paths["json"] = write_atomic(json.dumps(document(ev, tables), ensure_ascii=False, indent=1,
+                                            sort_keys=False, allow_nan=False) + "\n",
+                                 out / "evaluation.json")
     files = ["evaluation.xlsx", "evaluation.en.xlsx", "evaluation.json",
              f"tables/*.csv ({len(tables)})"]
     if ev.survey is not None:
@@ -644,12 +670,6 @@ def write_run_outputs(ev: Evaluation, folder: str | Path, *, lang: str = "zh",
         files += ["report.pdf", "report.en.pdf"]
     paths["html"] = write_atomic(report_html(ev, tables, lang, files=files),
                                  out / "report.html")
-    if pdf:
-        from cocity.report.pdf import write_pdf
-
-        for lg in LANGS:
-            key, name = ("pdf", "report.pdf") if lg == "zh" else (f"pdf:{lg}", f"report.{lg}.pdf")
-            paths[key] = write_pdf(report_print_html(ev, tables, lg), out / name)
     return paths
 
 

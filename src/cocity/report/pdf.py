@@ -166,6 +166,14 @@ def offline_url_fetcher() -> Any:
     return fetch
 
 
+def load_engine() -> None:
+    """Load WeasyPrint and the fonts covering Chinese once (a tiny page laid out in memory), so
+    that processes forked afterwards to write PDFs (:mod:`cocity.report.background`) start
+    with them loaded; the caller's own PDFs are faster too."""
+    weasyprint = _weasyprint()
+    weasyprint.HTML(string=f"<p style='font-family: {FONT_STACK}'>中文 English</p>").write_pdf()
+
+
 def write_pdf(html: str, path: str | Path, *, base_url: str | Path | None = None) -> Path:
     """Render the HTML string ``html`` to a PDF at ``path`` and return the path.
 

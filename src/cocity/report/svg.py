@@ -41,6 +41,9 @@ VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
 QUALITATIVE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
+#: boundaries simplified to this many pixels by default; map labels are always placed on them
+LABEL_TOLERANCE_PX = 0.5
+
 NumberFormat = str | Callable[[float], str] | None
 LegendSpec = Sequence[tuple[str, str]] | Literal["auto"] | None
 
@@ -363,6 +366,7 @@ def choropleth_svg(
     outline: Any = None,
     number_format: NumberFormat = None,
     tolerance: float | None = None,
+    tolerance_px: float = LABEL_TOLERANCE_PX,
     lang: str | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> str:
@@ -376,7 +380,8 @@ def choropleth_svg(
     a list of ``(label, colour)`` replaces it, ``None`` draws none. ``highlight`` codes are
     outlined in red (``highlight_label`` adds them to the legend); ``outline`` (another
     GeoDataFrame, e.g. prefectures over counties) is drawn as borders on top. Boundaries are
-    simplified to about half a pixel (``tolerance`` in degrees overrides). Each unit is one
+    simplified to ``tolerance_px`` pixels of the figure, half a pixel by default
+    (``tolerance`` in degrees overrides). Each unit is one
     ``<path class="unit" data-code=…>`` with its name as a tooltip. ``labels`` (unit code →
     text: a name, or a number keyed to a table) are written on the units, at a point inside
     each (``shapely.point_on_surface``), with a white halo, so that a reader finds a unit on
@@ -432,7 +437,7 @@ def choropleth_svg(
     proj = _Projection(bounds, box_w, box_h, pad, title_h + pad)
     if height is None:
         height = max(title_h + proj.height + 2 * pad, title_h + legend_h + 2 * pad)
-    tol = tolerance if tolerance is not None else 0.5 / proj.k
+    tol = tolerance if tolerance is not None else tolerance_px / proj.k
     simple = simplify_coverage([geoms[i] for i in drawn], tol)
 
     body = list(head)
@@ -461,7 +466,11 @@ def choropleth_svg(
         body.extend(f'<path fill-rule="evenodd" d="{d}"/>' for d in highlighted)
         body.append("</g>")
     if labels:
-        body.extend(_map_labels(labels, [codes[i] for i in drawn], simple, proj))
+        # placed on the boundaries simplified to half a pixel whatever the drawing's
+        # tolerance, so that a coarser drawing does not move them
+        placed = simple if tolerance is not None or tolerance_px == LABEL_TOLERANCE_PX else \
+            simplify_coverage([geoms[i] for i in drawn], LABEL_TOLERANCE_PX / proj.k)
+        body.extend(_map_labels(labels, [codes[i] for i in drawn], placed, proj))
     if items:
         x = width - legend_w + pad
         y = title_h + pad
