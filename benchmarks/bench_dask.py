@@ -16,10 +16,10 @@ import hashlib
 import os
 
 import numpy as np
-from bench_index import make, nominal
+from bench_index import make, nominal, spec_for
 from timing import local_cluster, timed
 
-from cocity.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
+from cocity.index.uncertainty import UncertaintyResult, run_uncertainty
 
 
 def digest(res: UncertaintyResult) -> str:
@@ -34,15 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     data, fw = make(args.units)
     pipe = nominal(data, fw)
-    spec = UncertaintySpec.from_dict({
-        "replications": args.replications, "seed": 11,
-        "inputs": [
-            {"step": "normalise", "choices": [{"method": "minmax", "low": 1, "high": 100},
-                                              {"method": "rank"},
-                                              {"method": "distance_max"}]},
-            {"step": "aggregate", "level": 4, "choices": ["arithmetic", "geometric"]},
-            {"step": "weights", "noise": 0.25, "sets": 100},
-        ]})
+    spec = spec_for(args.replications)
     print(f"{args.units} units × 60 indicators, cores: {os.cpu_count()}, "
           f"load average: {os.getloadavg()[0]:.2f}")
     t_serial, res = timed(lambda: run_uncertainty(pipe, spec, sobol=False), args.repeat)

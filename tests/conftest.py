@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 # pytest-xdist's workers inherit COLUMNS=80; the command-line tests read whole messages from a
@@ -166,3 +167,26 @@ def dask_clients(cluster: Any) -> int:
     """Clients that have connected to ``cluster``'s scheduler so far."""
     return sum(event.get("action") == "add-client"
                for _time, event in cluster.scheduler.get_events("all"))
+
+
+def assert_messages_match(prefix: str, *sources: Path) -> set[str]:
+    """The messages under ``prefix`` are exactly those the ``sources`` use (``"prefix…"``
+    literals), each with both languages and the same format fields in both; returns them."""
+    import re
+    import string
+
+    from cocity.i18n import labels
+
+    pattern = re.compile(r'"(' + re.escape(prefix) + r'[a-z_.]+)"')
+    used: set[str] = set()
+    for source in sources:
+        used |= set(pattern.findall(source.read_text("utf-8")))
+    table = labels()
+    assert {k for k in table if k.startswith(prefix)} == used
+    for key in sorted(used):
+        entry = table[key]
+        assert set(entry) == {"zh", "en"}, key
+        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
+                  for lang in ("zh", "en")]
+        assert fields[0] == fields[1], key
+    return used

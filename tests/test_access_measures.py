@@ -7,8 +7,6 @@ random inputs (the same cost table, as ``access``'s long-form DataFrame).
 from __future__ import annotations
 
 import math
-import re
-import string
 import warnings
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from scipy.spatial import cKDTree
 from cocity.access import decay as D
 from cocity.access import measures as M
 from cocity.access.errors import AccessInputError
+from tests.conftest import assert_messages_match
 
 # access (PySAL) calls pandas methods with inplace=True, deprecated in pandas 3.1.
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")
@@ -607,17 +606,5 @@ def test_messages_in_chinese_by_default(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_messages_exist_in_both_languages_with_the_same_fields() -> None:
-    from cocity.i18n import labels
-
     src = Path(M.__file__).parent
-    used: set[str] = set()
-    for name in ("measures.py", "decay.py"):
-        used |= set(re.findall(r'"(access\.m\.[a-z_.]+)"', (src / name).read_text()))
-    table = labels()
-    assert {k for k in table if k.startswith("access.m.")} == used
-    for key in sorted(used):
-        entry = table[key]
-        assert set(entry) == {"zh", "en"}, key
-        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
-                  for lang in ("zh", "en")]
-        assert fields[0] == fields[1], key
+    assert_messages_match("access.m.", src / "measures.py", src / "decay.py")

@@ -8,8 +8,6 @@ stronger than the ``rtol=1e-12`` asked for: step 1's sums keep scipy's order acr
 from __future__ import annotations
 
 import json
-import re
-import string
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from cocity.access import measures as M
 from cocity.access import od_tiles as T
 from cocity.access.errors import AccessInputError
 from cocity.access.kernel import Router, arcs_to_csr
+from tests.conftest import assert_messages_match
 
 
 @pytest.fixture(autouse=True)
@@ -304,17 +303,7 @@ def test_costs_are_validated_per_tile_with_the_same_messages(case: dict[str, Any
 
 
 def test_messages_exist_in_both_languages_with_the_same_fields() -> None:
-    from cocity.i18n import labels
-
-    used = set(re.findall(r'"(access\.odt\.[a-z_.]+)"', Path(T.__file__).read_text()))
-    table = labels()
-    assert {k for k in table if k.startswith("access.odt.")} == used
-    for key in sorted(used):
-        entry = table[key]
-        assert set(entry) == {"zh", "en"}, key
-        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
-                  for lang in ("zh", "en")]
-        assert fields[0] == fields[1], key
+    assert_messages_match("access.odt.", Path(T.__file__))
 
 
 LAYOUT = r"breaks the layout \(rows or columns out of range or unsorted\)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import string
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +11,9 @@ from inequality.atkinson import atkinson as pysal_atkinson
 from inequality.gini import Gini
 from inequality.theil import Theil, TheilD, TheilDSim
 
-from cocity.i18n import labels
 from cocity.metrics import inequality as I
 from cocity.metrics.errors import MetricInputError
+from tests.conftest import assert_messages_match
 
 
 def sample(n: int = 240, k: int = 4, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -429,16 +427,5 @@ def test_all_equal_values_documented_results() -> None:
 
 def test_messages_exist_in_both_languages_with_the_same_fields() -> None:
     src = Path(I.__file__).parent
-    used: set[str] = set()
-    for name in ("inequality.py", "convergence.py"):
-        used |= set(re.findall(r't\("(metrics\.ineq\.[a-z_.]+)"', (src / name).read_text("utf-8")))
-    table = labels()
-    defined = {k for k in table if k.startswith("metrics.ineq.")}
+    used = assert_messages_match("metrics.ineq.", src / "inequality.py", src / "convergence.py")
     assert len(used) > 40
-    assert defined == used  # every message used, every used message defined
-    for key in sorted(used):
-        entry = table[key]
-        assert set(entry) == {"zh", "en"}, key
-        fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
-                  for lang in ("zh", "en")]
-        assert fields[0] == fields[1], key
