@@ -24,13 +24,13 @@ def timed(fn: Callable[[], Any], repeat: int, *,
 
 @contextmanager
 def local_cluster(workers: int) -> Iterator[tuple[Any, float]]:
-    """(a Dask ``LocalCluster`` of ``workers`` single-threaded worker processes, no dashboard,
-    quiet logs; the seconds it took to start), closed on leaving."""
-    from distributed import LocalCluster
+    """(cocity's local Dask cluster of ``workers`` worker processes
+    (:func:`cocity.index.executors.local_cluster`), quiet logs; the seconds it took to start),
+    closed on leaving."""
+    from cocity.index.executors import local_cluster as start
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+    cluster = start(workers, silence_logs=40)
     start = time.perf_counter() - t0
     try:
         yield cluster, start

@@ -147,13 +147,13 @@ def unit_index():
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    """A Dask ``LocalCluster`` of two single-threaded worker processes, no dashboard, for the
-    tests of a module; closed after them, and its worker processes checked gone."""
+    """cocity's local Dask cluster of two worker processes (single-threaded, no dashboard) for
+    the tests of a module; closed after them, and its worker processes checked gone."""
     import psutil
-    from distributed import LocalCluster
 
-    local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                         dashboard_address=None)
+    from cocity.index.executors import local_cluster
+
+    local = local_cluster(2)
     workers = [psutil.Process(nanny.process.pid) for nanny in local.workers.values()]
     assert len(workers) == 2 and all(w.is_running() for w in workers)
     yield local

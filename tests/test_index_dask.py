@@ -22,6 +22,7 @@ from cocity.index.executors import (
     choose,
     completed,
     scheduler_address,
+    worker_threads,
 )
 from cocity.index.framework import Framework
 from cocity.index.pipeline import Pipeline
@@ -113,6 +114,28 @@ def test_completed_yields_every_job_with_its_position(cluster: LocalCluster,
     # the cluster still has its two workers: the calls closed their clients, not the cluster
     with Client(cluster.scheduler_address, set_as_default=False) as client:
         assert len(client.scheduler_info()["workers"]) == 2
+
+
+def _kernel_threads(job: int, shared: None) -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def test_local_workers_share_the_cores_among_their_kernels(cluster: LocalCluster) -> None:
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    assert worker_threads(1) == cores and worker_threads(2) == max(1, cores // 2)
+    assert worker_threads(2 * cores) == 1
+    for how in ("processes", "dask"):
+        got = dict(completed(_kernel_threads, list(range(4)), shared=None, executor=how,
+                             workers=2, scheduler=cluster.scheduler_address))
+        assert set(got.values()) == {max(1, cores // 2)}, how
+    # serial jobs run in this process with its own setting
+    import numba
+
+    assert dict(completed(_kernel_threads, [0], shared=None)) == {0: numba.get_num_threads()}
 
 
 def test_bad_scheduler_address_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:

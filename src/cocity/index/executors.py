@@ -16,12 +16,18 @@ environment variable :data:`SCHEDULER_ENV` (e.g. ``tcp://10.0.0.5:8786``, a sche
 ``dask scheduler`` / ``dask-jobqueue`` / ``dask-kubernetes``); with neither, a
 ``LocalCluster`` of ``workers`` single-threaded worker processes (no dashboard) is started for
 the call and closed after it. ``distributed`` is imported only when ``dask`` is asked for.
+
+Local workers share the machine's cores: each worker process of a pool or local cluster gives
+numba's parallel kernels :func:`worker_threads` threads (cores // workers), so that two
+workers on two cores do not run four spinning kernel threads (measured on the per-cluster runs:
+2 Dask workers 14.6 s → 11.5 s). Workers of a remote cluster keep their own setting.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
@@ -78,6 +84,33 @@ def completed(fn: Callable[[J, S], R], jobs: Sequence[J], *, shared: S,
 
 
 _SHARED: Any = None
+#: environment variable read by numba when it is imported: threads of its parallel kernels
+NUMBA_THREADS_ENV = "NUMBA_NUM_THREADS"
+
+
+def worker_threads(workers: int) -> int:
+    """Threads of numba's parallel kernels in each of ``workers`` local worker processes: the
+    cores this process may run on, shared out, at least 1."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // max(1, workers))
+
+
+def _limit_threads(threads: int) -> None:
+    """In a worker process: numba's parallel kernels use ``threads`` threads (set now if numba
+    is loaded, else read by numba when it is)."""
+    if "numba" in sys.modules:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    else:
+        os.environ[NUMBA_THREADS_ENV] = str(threads)
+
+
+def _start_worker(threads: int, initializer: Callable[..., None] | None,
+                  initargs: tuple[Any, ...]) -> None:
+    _limit_threads(threads)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _install(shared: Any) -> None:
@@ -92,14 +125,27 @@ def _call(fn: Callable[[Any, Any], Any], job: Any) -> Any:
 
 def process_pool(workers: int, *, initializer: Callable[..., None] | None = None,
                  initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
-    """The one way cocity starts worker processes: ``workers`` processes *spawned*, not forked.
+    """The one way cocity starts worker processes: ``workers`` processes *spawned*, not forked,
+    each with :func:`worker_threads` kernel threads.
 
     numba's parallel kernels (the shortest-path kernel, the permutation tests) run on GNU
     OpenMP, which aborts a child forked from a process where it has started; a spawned worker
     starts clean (at the cost of importing its modules, about a second, once per pool)."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=initializer,
-                               initargs=initargs,
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                               initargs=(worker_threads(workers), initializer, initargs),
                                mp_context=multiprocessing.get_context("spawn"))
+
+
+def local_cluster(workers: int, **kwargs: Any) -> Any:
+    """The one way cocity starts a Dask ``LocalCluster``: ``workers`` single-threaded worker
+    processes, no dashboard, each with :func:`worker_threads` kernel threads (``kwargs`` go to
+    ``LocalCluster``, e.g. ``silence_logs``). The caller closes it."""
+    from distributed import LocalCluster
+
+    workers = max(1, workers)
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        dashboard_address=None,
+                        env={NUMBA_THREADS_ENV: str(worker_threads(workers))}, **kwargs)
 
 
 def _processes(fn: Callable[[J, S], R], jobs: Sequence[J], shared: S,
@@ -118,14 +164,13 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
 
 def _dask(fn: Callable[[J, S], R], jobs: Sequence[J], shared: S, workers: int,
           scheduler: str | None, timeout: float) -> Iterator[tuple[int, R]]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
     from distributed import as_completed as dask_completed
 
     address = scheduler_address(scheduler)
     cluster = None
     if address is None:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = local_cluster(workers)
         client = Client(cluster, set_as_default=False)
     else:
         try:
