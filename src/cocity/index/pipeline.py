@@ -107,12 +107,23 @@ class Pipeline:
         return self
 
     # ------------------------------------------------------------------ versions
-    def rerun(self, **changes: dict[str, Any]) -> Pipeline:
+    def rerun(self, *, data: pd.DataFrame | None = None, until: str = "aggregate",
+              **changes: dict[str, Any]) -> Pipeline:
         """A new pipeline with step parameters changed, e.g.
         ``pipe.rerun(normalise={"method": "zscore"}, aggregate={"by_level": {3: "geometric"}})``.
         A change that keeps a step's method is merged into its parameters; one that changes the
-        method replaces them. Weight steps are changed with ``weight={level: {...}}``."""
-        new = Pipeline(self.raw, self.framework, groups=self.groups,
+        method replaces them. Weight steps are changed with ``weight={level: {...}}``.
+
+        ``data``: other raw values with the same units and indicators (e.g. a perturbed copy
+        for the uncertainty analysis), else this pipeline's. ``until``: the last step replayed;
+        the later ones are left unset (their parameters kept) — the uncertainty engine needs a
+        variant's normalised data and weights, not its scores."""
+        if data is not None and not (data.index.equals(self.raw.index)
+                                     and list(data.columns) == list(self.raw.columns)):
+            raise MethodInputError(t("index.p.with_data"))
+        if until not in ORDER:
+            raise MethodInputError(t("index.p.unknown_step", step=until, steps=", ".join(ORDER)))
+        new = Pipeline(self.raw if data is None else data, self.framework, groups=self.groups,
                        denominators=self.denominators)
         new.params = copy.deepcopy(self.params)
         new.weight_params = copy.deepcopy(self.weight_params)
@@ -128,18 +139,7 @@ class Pipeline:
                 same_method = change.get("method", old.get("method")) == old.get("method")
                 # Changing the method starts from its defaults; otherwise merge parameters.
                 new.params[kind] = {**old, **change} if same_method else dict(change)
-        new._replay(ORDER[0])
-        return new
-
-    def with_data(self, data: pd.DataFrame) -> Pipeline:
-        """A new pipeline with the same steps and parameters on other raw values (same units
-        and indicators), e.g. a perturbed copy for the uncertainty analysis."""
-        if not (data.index.equals(self.raw.index) and list(data.columns) == list(self.raw.columns)):
-            raise MethodInputError(t("index.p.with_data"))
-        new = Pipeline(data, self.framework, groups=self.groups, denominators=self.denominators)
-        new.params = copy.deepcopy(self.params)
-        new.weight_params = copy.deepcopy(self.weight_params)
-        new._replay(ORDER[0])
+        new._replay(ORDER[0], until=until)
         return new
 
     def compare(self, other: Pipeline, *, node: str | None = None) -> pd.DataFrame:
@@ -174,8 +174,8 @@ class Pipeline:
             raise
         return self
 
-    def _replay(self, start: str) -> None:
-        """Recompute ``start`` and every later step that has been set."""
+    def _replay(self, start: str, *, until: str = "aggregate") -> None:
+        """Recompute ``start`` and every later step that has been set, up to ``until``."""
         first = ORDER.index(start)
         self.log = [entry for entry in self.log if ORDER.index(entry["step"]) < first]
         runners: dict[str, Callable[[], None]] = {
@@ -184,7 +184,7 @@ class Pipeline:
             "normalise": self._run_normalise, "weight": self._run_weight,
             "aggregate": self._run_aggregate,
         }
-        for kind in ORDER[first:]:
+        for kind in ORDER[first:ORDER.index(until) + 1]:
             active = bool(self.weight_params) if kind == "weight" else kind in self.params
             if active:
                 runners[kind]()

@@ -606,16 +606,17 @@ def _variant(pipe: Pipeline, spec: UncertaintySpec, key: Any, columns: list[str]
         return pipe
     key = key if isinstance(key, tuple) else (key,)
     changes: dict[str, dict[str, Any]] = {}
-    base = pipe
+    data = None
     for name, value in zip(columns, key, strict=True):
         inp = next(i for i in spec.inputs if i.name == name)
         if inp.step == "data":
             assert perturbed is not None
-            base = pipe.with_data(pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
-                                               columns=pipe.raw.columns))
+            data = pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
+                                columns=pipe.raw.columns)
         else:
             changes[inp.step] = _step_change(pipe, inp, value)
-    return base.rerun(**changes)
+    # one replay, through the weights: the scores are aggregated from these by the kernels
+    return pipe.rerun(data=data, until="weight", **changes)
 
 
 def _step_change(pipe: Pipeline, inp: UncertainInput, value: Any) -> dict[str, Any]:
@@ -651,8 +652,8 @@ def rebuild_replication(pipe: Pipeline, spec: UncertaintySpec, *, sample: pd.Ser
                                           seed=rngs["weights"])[int(value)]
         elif inp.step == "data":
             assert perturbed is not None
-            pipe = pipe.with_data(pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
-                                               columns=pipe.raw.columns))
+            pipe = pipe.rerun(data=pd.DataFrame(perturbed[int(value)], index=pipe.raw.index,
+                                                columns=pipe.raw.columns))
     keyed = pipe.rerun(**changes)
     w = keyed.weights[tree.codes] * factor
     changes["weight"] = {level: {"method": "manual",
