@@ -6,16 +6,23 @@ computation that produced it. :class:`Background` sends such a job to a pool of 
 processes (:class:`concurrent.futures.ProcessPoolExecutor`) and returns a future at once, so
 that the caller computes the next thing (e.g. the next edition of ``cocity evaluate``) while
 the files are written; ``workers=0`` writes each file at once, in the calling process, and
-returns a finished future. When the caller has nothing left to compute it calls
-:meth:`Background.help`: the jobs no worker has started yet are taken back (cancelled in the
-pool) and run in the calling process, the last submitted first, so that the caller's core
-works too. The files are the same either way: a job is a module-level writer called with the
-same arguments wherever it runs.
+returns a finished future.
+
+Jobs wait in the caller's queue and a worker is handed one only when it is free (the pool's
+own queue would commit jobs to a busy worker ahead of time). When the caller has nothing left
+to compute it calls :meth:`Background.help` and takes jobs from the same queue, in the order
+submitted — the order the workers take them in — until none is left: a caller who submits its
+longest jobs first (a report's PDFs before its workbooks) has both sides take the longest job
+left, and no core waits at the end while the other writes two files in a row. The files are
+the same either way: a job is a module-level writer called with the same arguments wherever
+it runs.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -27,33 +34,32 @@ DEFAULT_WORKERS = 1
 
 
 class _Job:
-    """One submitted job: the pool's future, the caller's future and the call itself."""
+    """One submitted job: the call, and the caller's future for its result."""
 
-    def __init__(self, pooled: Future[Path], proxy: Future[Path], call: tuple[Any, ...]) -> None:
-        self.pooled, self.proxy, self.call = pooled, proxy, call
-        pooled.add_done_callback(self._copy)
+    def __init__(self, fn: Callable[..., Path], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.proxy: Future[Path] = Future()
 
-    def _copy(self, pooled: Future[Path]) -> None:
-        if pooled.cancelled():  # taken back by the caller (Background.help)
-            return
-        exc = pooled.exception()
-        if exc is not None:
-            self.proxy.set_exception(exc)
-        else:
-            self.proxy.set_result(pooled.result())
+    def run(self) -> None:
+        """Run here; the result or the error goes to the future."""
+        _settle(self.proxy, lambda: self.fn(*self.args, **self.kwargs))
+
+    def copy(self, pooled: Future[Path]) -> None:
+        """Take the result or the error of the pool's future."""
+        _settle(self.proxy, pooled.result)
 
 
-def _run(proxy: Future[Path], fn: Callable[..., Path], args: tuple[Any, ...],
-         kwargs: dict[str, Any]) -> None:
+def _settle(proxy: Future[Path], get: Callable[[], Path]) -> None:
     try:
-        proxy.set_result(fn(*args, **kwargs))
+        proxy.set_result(get())
     except Exception as exc:  # handed to whoever waits for the file
         proxy.set_exception(exc)
 
 
 class Background:
     """Where slow files are written: ``workers`` processes, or inline when 0. A context
-    manager; leaving it waits for every job (and cancels those not started after an error).
+    manager; leaving it waits for every job (and drops those not started after an error).
 
     The workers are forked at the first job, after ``prepare()`` (e.g. loading the PDF
     library once, for this process and the workers) and with the objects existing then frozen
@@ -66,49 +72,77 @@ class Background:
         self.workers = max(0, int(workers))
         self.prepare = prepare
         self._pool: ProcessPoolExecutor | None = None
+        self._queue: deque[_Job] = deque()
+        self._busy = 0  # jobs handed to the pool and not finished
         self._jobs: list[_Job] = []
+        self._lock = threading.RLock()  # the pool's callbacks run in its own thread
 
     def submit(self, fn: Callable[..., Path], *args: Any, **kwargs: Any) -> Future[Path]:
         """``fn(*args, **kwargs)`` in a worker (``fn`` module-level, arguments picklable), or
         now when there are no workers; the future holds the path written or the error."""
-        proxy: Future[Path] = Future()
+        job = _Job(fn, args, kwargs)
         if self.workers == 0:
-            _run(proxy, fn, args, kwargs)
-            return proxy
-        if self._pool is not None:
-            pooled = self._pool.submit(fn, *args, **kwargs)
-        else:  # the first job forks the workers (the fork start method forks them all now)
-            if self.prepare is not None:
-                self.prepare()
-            gc.freeze()
-            try:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers)
-                pooled = self._pool.submit(fn, *args, **kwargs)
-            finally:
-                gc.unfreeze()
-        self._jobs.append(_Job(pooled, proxy, (fn, args, kwargs)))
-        return proxy
+            job.run()
+            return job.proxy
+        with self._lock:
+            if self._pool is None:  # the first job forks the workers
+                if self.prepare is not None:
+                    self.prepare()
+                gc.freeze()
+                try:
+                    self._pool = ProcessPoolExecutor(max_workers=self.workers)
+                    self._queue.append(job)
+                    self._feed()
+                finally:
+                    gc.unfreeze()
+            else:
+                self._queue.append(job)
+                self._feed()
+            self._jobs.append(job)
+        return job.proxy
+
+    def _feed(self) -> None:
+        """Hand queued jobs to the pool while a worker is free."""
+        with self._lock:
+            while self._queue and self._busy < self.workers and self._pool is not None:
+                job = self._queue.popleft()
+                try:
+                    pooled = self._pool.submit(job.fn, *job.args, **job.kwargs)
+                except RuntimeError as exc:  # the pool is broken (a worker died) or shut down
+                    job.proxy.set_exception(exc)
+                    continue
+                self._busy += 1
+                pooled.add_done_callback(lambda f, job=job: self._finished(job, f))
+
+    def _finished(self, job: _Job, pooled: Future[Path]) -> None:
+        job.copy(pooled)
+        with self._lock:
+            self._busy -= 1
+            self._feed()
 
     def help(self) -> int:
-        """Run in this process the jobs no worker has started, the last submitted first;
-        returns how many."""
+        """Run in this process the queued jobs, in the order submitted, until none is left
+        (the workers go on taking them too); returns how many ran here."""
         taken = 0
-        for job in reversed(self._jobs):
-            if job.pooled.cancel():
-                _run(job.proxy, *job.call)
-                taken += 1
-        return taken
+        while True:
+            with self._lock:
+                if not self._queue:
+                    return taken
+                job = self._queue.popleft()
+            job.run()
+            taken += 1
 
     def close(self, *, cancel: bool = False) -> None:
-        """Wait for the jobs (after cancelling those not started when ``cancel``) and stop
+        """Wait for the jobs (after dropping those not started when ``cancel``) and stop
         the workers."""
         if self._pool is None:
             return
-        pending = [job.pooled for job in self._jobs]
-        if cancel:
-            for future in pending:
-                future.cancel()
-        wait(pending)
+        with self._lock:
+            if cancel:
+                for job in self._queue:
+                    job.proxy.cancel()
+                self._queue.clear()
+        wait([job.proxy for job in self._jobs])
         self._pool.shutdown(wait=True)
         self._pool = None
         self._jobs = []
