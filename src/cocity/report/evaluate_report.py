@@ -104,7 +104,14 @@ def level_ranking(ev: Evaluation, res: LevelResult) -> pd.DataFrame:
 def level_geo(ev: Evaluation, res: LevelResult) -> Any:
     """Boundaries of the evaluated units, named as the evaluation names them; a prefecture
     partly in the circle is drawn as the union of its member counties (its part of the
-    circle)."""
+    circle). Computed once per level (every map of the page and the print pages reads it; do
+    not modify it)."""
+    if "geo" not in res.cache:
+        res.cache["geo"] = _level_geo(ev, res)
+    return res.cache["geo"]
+
+
+def _level_geo(ev: Evaluation, res: LevelResult) -> Any:
     geo = ev.geo
     if geo is None:
         return None
