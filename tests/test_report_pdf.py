@@ -408,3 +408,26 @@ def test_pdf_possible_says_why_not(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(warnings) == 1 and "font" in warnings[0].lower()
     monkeypatch.setattr(pdfmod, "cjk_font_count", lambda: 3)
     assert pdfmod.pdf_possible(True, warnings) is True and len(warnings) == 1
+
+
+def test_inline_svgs_become_images_of_the_same_svg(toy: gpd.GeoDataFrame) -> None:
+    import base64
+
+    from cocity.report.pdf import svg_as_images
+
+    svg = choropleth_svg(toy, pd.Series({"A": "x"}), title="图 & map")
+    bare = '<svg width="10" height="10"><rect width="5" height="5"/></svg>'
+    page = f"<p>before</p><figure>{svg}</figure><div>{bare}</div><p>after &amp; done</p>"
+    out = svg_as_images(page)
+    images = re.findall(r'<img([^>]*) alt="([^"]*)" src="data:image/svg\+xml;base64,([^"]+)">',
+                        out)
+    assert len(images) == 2 and "<svg" not in out
+    assert out.startswith("<p>before</p><figure><img") and out.endswith(
+        "</div><p>after &amp; done</p>")
+    (cls, alt, data), (cls2, alt2, data2) = images
+    assert base64.b64decode(data).decode() == svg
+    assert cls == ' class="cocity-figure cocity-map"' and alt == "图 &amp; map"
+    assert base64.b64decode(data2).decode() == bare.replace(
+        "<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+    assert cls2 == "" and alt2 == ""
+    assert svg_as_images("<p>no figure</p>") == "<p>no figure</p>"
