@@ -412,7 +412,7 @@ def _search_each(indptr, indices, weights, sources, offsets, order, cutoff,
 
 
 @njit(cache=True)
-def _one_ordered(indptr, indices, weights, source, cutoff, dist, pos, hnode, hkey, settled):
+def _one_ordered(source, cutoff, indptr, indices, weights, dist, pos, hnode, hkey, settled):
     """One bounded search from the node ``source``; returns (nodes, times) of the reached nodes
     ordered by time, then node; buffers reset.
 
@@ -723,6 +723,8 @@ class Router:
         self._buffers: _Buffers | None = None
         self._reversed: Router | None = None
         self._capacity = _DEFAULT_CAPACITY
+        self._n = self.graph.n
+        self._one_args: tuple[Any, ...] | None = None   # one_to_many's arrays, made once
 
     @property
     def n(self) -> int:
@@ -743,6 +745,7 @@ class Router:
     def _bufs(self, threads: int) -> _Buffers:
         if self._buffers is None or self._buffers.threads < threads:
             self._buffers = _Buffers(self.n, threads)
+            self._one_args = None
         return self._buffers
 
     def _nodes(self, nodes: ArrayLike, what: str) -> IntArray:
@@ -775,19 +778,26 @@ class Router:
     def one_to_many(self, origin: int, cutoff: float | None = None) -> tuple[IntArray, Array]:
         """Nodes reached from ``origin`` within ``cutoff`` minutes and their times.
 
-        Returns ``(nodes, minutes)`` ordered by time, then node.
+        Returns ``(nodes, minutes)`` ordered by time, then node. Meant for a Python call per
+        origin (the fixed cost of a call, about 2 µs, is kept low: a plain integer origin and
+        a float cutoff are checked without building arrays, and the kernel's arrays are
+        gathered once per router); for many origins :meth:`many_to_many` is cheaper.
         """
-        g = self.graph
-        if (isinstance(origin, (int, np.integer)) and not isinstance(origin, bool)
-                and 0 <= origin < self.n):
+        if (type(origin) is int or isinstance(origin, np.integer)) and 0 <= origin < self._n:
             src = int(origin)  # the common case, checked without building an array
         else:
             nodes = self._nodes(origin, "origin")
             if len(nodes) != 1:
                 raise AccessInputError(t("access.net.err.one_origin", count=len(nodes)))
             src = int(nodes[0])
-        return _one_ordered(self._indptr, g.indices, g.weights, src, _cutoff(cutoff),
-                            *self._bufs(1).first)
+        c = _INF if cutoff is None else float(cutoff)
+        if not c >= 0:
+            c = _cutoff(cutoff)   # raises: negative or NaN
+        args = self._one_args
+        if args is None:
+            g = self.graph
+            args = self._one_args = (self._indptr, g.indices, g.weights, *self._bufs(1).first)
+        return _one_ordered(src, c, *args)
 
     def many_to_many(self, origins: ArrayLike, cutoff: float | None = None,
                      destinations: ArrayLike | None = None) -> sparse.csr_matrix:
