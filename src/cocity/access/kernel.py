@@ -44,6 +44,18 @@ searches and calls. The heap is 4-ary (a node's four children share a cache line
 1.2–1.7× faster than the binary heap on 15-minute searches) and arc offsets are read as int32
 when the graph has fewer than 2³¹ arcs. A lazy-deletion heap (no ``pos``) measured no faster.
 
+**One Python call per origin** (:meth:`Router.one_to_many`) runs its own single-source form
+of the search, for cold memory (a call's origin is usually far from the last one's, so the
+graph's arrays are not in cache): the reached nodes are listed in the order they are settled —
+already by time, since a popped key is the node's final time and keys never fall below the
+last one popped — so only runs of equal times are sorted by node id (no sort of the whole
+result); and the arc data of the next nodes to settle is prefetched (``llvm.prefetch``): a
+node's row offset when it enters the heap, the heads and times of its arcs when it reaches
+the root or one of the root's four children. On the 1,000,000-node grid, 300 random origins,
+a call went from 48–50 µs to 25–27 µs (the search itself 35 → 24 µs; the same search from a
+warm cache takes 9–14 µs); about 2.3 µs of a call is its fixed cost (numba's dispatch of the
+arguments, two result arrays, the Python checks).
+
 **Why the times are exact.** Rounding is monotone and times non-negative, so every node ends
 with the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w(u, v)))`` — the smallest
 left-to-right floating-point sum over its paths — whatever order the nodes are settled in. scipy's
