@@ -17,10 +17,12 @@ each round with its ratio and the machine's load average, because a shared machi
 1. **Per origin**: ``scipy.sparse.csgraph.dijkstra(indices=o, limit=15)`` per origin (the
    baseline: the per-origin formulation a planner would write) against cocity's
    ``one_to_many`` (a Python call per origin, on the same ``--scipy-sample`` origins: the
-   mean of 5 passes, the first right after scipy's loop has swept the caches, the others each
-   after a 64 MiB sweep, because one pass of 300 calls lasts only ~8 ms and a burst of load
-   from another process can double it, where scipy's pass lasts ~0.5 s and averages such
-   bursts in; its fixed cost per call: the same calls with a cutoff of 0), ``many_to_many``
+   mean of 50 passes, the first right after scipy's loop has swept the caches, the others each
+   after a 64 MiB sweep, so that every call starts from cold memory and the timed window,
+   ~0.4 s, is about as long as scipy's single pass, ~0.5 s: one pass of 300 calls lasts only
+   ~8 ms and a burst of load from another process can double it, where a long window
+   averages such bursts in, as scipy's does; its fixed cost per call: the same calls with a
+   cutoff of 0), ``many_to_many``
    on one thread from the same origins (cold memory too: the caches are swept first) and from
    ``--m2m-sample`` sorted origins (neighbouring searches share cached memory), and on all
    threads; the times of both are checked bit-identical to scipy's on 50 origins (and
@@ -68,7 +70,7 @@ import numpy as np
 
 _PREPROCESSED = "pandana-preprocessing-done"
 FRACTIONS = (0.002, 0.003, 0.005, 0.006, 0.008, 0.010)
-ONE_PASSES = 5   # one_to_many's passes over the sampled origins per round (see main)
+ONE_PASSES = 50  # one_to_many's passes over the sampled origins per round (module notes)
 TYPES = ("kindergarten", "primary_school", "health_station", "food_market", "elderly_care",
          "sports_ground")
 
