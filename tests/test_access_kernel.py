@@ -177,6 +177,20 @@ def test_cutoff_zero_returns_the_origin_and_its_zero_time_neighbours():
     assert coo.data.tolist() == [0.0, 0.0]
 
 
+def test_one_to_many_orders_long_runs_of_equal_times_by_node():
+    # a star whose 300 leaves (arcs listed in descending order) are all 1 minute away, each
+    # leaf with a zero-time arc to a node further on: one run of 600 equal times after the
+    # origin, settled in heap order, returned by node id
+    k = 300
+    leaves = np.arange(k, 0, -1)
+    tail = np.concatenate([np.zeros(k, dtype=np.int64), leaves])
+    head = np.concatenate([leaves, leaves + k])
+    w = np.concatenate([np.ones(k), np.zeros(k)])
+    nodes, times = Router(arcs_to_csr(2 * k + 1, tail, head, w)).one_to_many(0, 5.0)
+    assert nodes.tolist() == list(range(2 * k + 1))
+    assert times.tolist() == [0.0] + [1.0] * (2 * k)
+
+
 @pytest.mark.parametrize("bad", [-1, -1e-9, float("nan")])
 def test_negative_or_nan_cutoff_raises(bad, english):
     r = chain()
@@ -413,6 +427,7 @@ def test_distances_are_bit_identical_to_scipy(seed):
         row = np.full(n, np.inf)
         row[nodes] = times
         np.testing.assert_array_equal(row, want[i])
+        assert np.array_equal(np.lexsort((nodes, times)), np.arange(len(nodes)))
     sources = np.unique(rng.integers(0, n, max(1, n // 20)))
     for direction, m in (("from", mat), ("to", mat.T.tocsr())):
         near = router.nearest(sources, cutoff, direction=direction)

@@ -44,6 +44,18 @@ searches and calls. The heap is 4-ary (a node's four children share a cache line
 1.2–1.7× faster than the binary heap on 15-minute searches) and arc offsets are read as int32
 when the graph has fewer than 2³¹ arcs. A lazy-deletion heap (no ``pos``) measured no faster.
 
+**One Python call per origin** (:meth:`Router.one_to_many`) runs its own single-source form
+of the search, for cold memory (a call's origin is usually far from the last one's, so the
+graph's arrays are not in cache): the reached nodes are listed in the order they are settled —
+already by time, since a popped key is the node's final time and keys never fall below the
+last one popped — so only runs of equal times are sorted by node id (no sort of the whole
+result); and the arc data of the next nodes to settle is prefetched (``llvm.prefetch``): a
+node's row offset when it enters the heap, the heads and times of its arcs when it reaches
+the root or one of the root's four children. On the 1,000,000-node grid, 300 random origins,
+a call went from 48–50 µs to 25–27 µs (the search itself 35 → 24 µs; the same search from a
+warm cache takes 9–14 µs); about 2.3 µs of a call is its fixed cost (numba's dispatch of the
+arguments, two result arrays, the Python checks).
+
 **Why the times are exact.** Rounding is monotone and times non-negative, so every node ends
 with the least fixed point ``d(v) = min(offset, min_u fl(d(u) + w(u, v)))`` — the smallest
 left-to-right floating-point sum over its paths — whatever order the nodes are settled in. scipy's
@@ -116,7 +128,10 @@ import numba
 import numpy as np
 import pandas as pd
 import shapely
+from llvmlite import ir
 from numba import njit, prange
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
@@ -231,6 +246,32 @@ def _cutoff(cutoff: float | None) -> float:
 
 
 # ----------------------------------------------------------------------------- numba core
+
+
+def _prefetch_typing(typingctx, arr, idx):
+    """A hint to load the cache line of ``arr[idx]`` ahead of use (``llvm.prefetch``: read,
+    high locality, data). It never faults, so ``idx`` may lie outside the array."""
+    if not isinstance(arr, types.Array) or not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], idxty, types.intp)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        # "p0i8" is the name under typed pointers; newer LLVMs upgrade it to "p0"
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(builder.gep(ary.data, [i]), i8p), i32(0), i32(3),
+                          i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen
+
+
+_prefetch: Any = intrinsic(_prefetch_typing)   # _prefetch(arr, idx), in compiled code only
 
 
 @njit(cache=True, inline="always")
@@ -383,24 +424,73 @@ def _search_each(indptr, indices, weights, sources, offsets, order, cutoff,
 
 
 @njit(cache=True)
-def _one_ordered(indptr, indices, weights, source, cutoff,
-                 dist, pos, hnode, hkey, touched, label):
-    """One search from the node ``source``; returns (nodes, times) of the reached nodes ordered
-    by time, then node (node ids radix-sorted, then a stable sort by time), buffers reset."""
-    sources = np.full(1, source, dtype=np.int64)
-    nt = _search(indptr, indices, weights, sources, np.zeros(1), cutoff,
-                 dist, pos, hnode, hkey, touched, label)
-    ids = touched[:nt].copy()
-    count = np.empty(256, dtype=np.int64)
-    # the heap is empty after a search: its node array is the sort's scratch
-    _sort_ids(ids, hnode, count)
+def _one_ordered(source, cutoff, indptr, indices, weights, dist, pos, hnode, hkey, settled):
+    """One bounded search from the node ``source``; returns (nodes, times) of the reached nodes
+    ordered by time, then node; buffers reset.
+
+    The single-source form of :func:`_settle` for a Python call per origin (``one_to_many``),
+    where the graph's memory is cold: (1) the nodes are listed in the order they are settled,
+    which is already by time — a popped key is the node's final time, keys never fall below
+    the last one popped (``fl(d + w) ≥ d`` for ``w ≥ 0``) — so only runs of equal times are
+    sorted, by node id (no radix sort, no argsort); (2) arc data is prefetched ahead: the row
+    offset of a node when it enters the heap, the heads and times of its arcs when it (or one
+    of its four children in the 4-ary heap) reaches the root, so the loads of the next few
+    nodes to settle overlap the current one's (on a 1M-node grid, 300 random origins: the
+    search 35 → 25 µs, the whole call 49 → 27 µs). Same times as :func:`_search` to the bit:
+    the same relaxations ``nd = du + w`` kept when ``nd ≤ cutoff`` and ``nd < dist[v]``.
+    Every reached node is settled, so ``settled`` doubles as the list of nodes to reset.
+    """
+    dist[source] = 0.0
+    hnode[0] = source
+    hkey[0] = 0.0
+    pos[source] = 0
+    size = 1
+    nt = 0
+    while size > 0:
+        u = hnode[0]
+        du = hkey[0]
+        pos[u] = -1
+        size -= 1
+        if size > 0:
+            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
+            # the next nodes to settle: the root and its children (prefetches never fault)
+            for k in range(min(size, 5)):
+                r = hnode[k]
+                a = indptr[r]
+                _prefetch(indices, a)
+                _prefetch(weights, a)
+                _prefetch(weights, indptr[r + 1] - 1)
+        settled[nt] = u
+        nt += 1
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = du + weights[e]
+            if nd <= cutoff and nd < dist[v]:
+                dist[v] = nd
+                p = pos[v]
+                if p < 0:
+                    _prefetch(indptr, v)
+                    size += 1
+                    _sift_up(hnode, hkey, pos, size - 1, v, nd)
+                else:
+                    _sift_up(hnode, hkey, pos, p, v, nd)
+    nodes = np.empty(nt, dtype=np.int64)
     times = np.empty(nt, dtype=np.float64)
     for i in range(nt):
-        times[i] = dist[ids[i]]
-    for i in range(nt):
-        dist[ids[i]] = np.inf
-    order = np.argsort(times, kind="mergesort")
-    return ids[order].astype(np.int64), times[order]
+        v = settled[i]
+        nodes[i] = v
+        times[i] = dist[v]
+        dist[v] = np.inf
+    # settled by time already: ties (equal times) by node id
+    i = 0
+    while i < nt:
+        j = i + 1
+        while j < nt and times[j] == times[i]:
+            j += 1
+        if j - i > 1:
+            nodes[i:j].sort()
+        i = j
+    return nodes, times
 
 
 @njit(cache=True)
@@ -563,7 +653,7 @@ class _Buffers:
         self.hkey = np.zeros((threads, n), dtype=np.float64)
         self.touched = np.zeros((threads, n), dtype=np.int32)
         self.label = np.zeros((threads, n), dtype=np.int32)
-        self.first = self.row(0)   # thread 0's buffers (one_to_many)
+        self.first = self.row(0)[:5]   # thread 0's buffers but label (one_to_many)
 
     def args(self) -> tuple[Any, ...]:
         return self.dist, self.pos, self.hnode, self.hkey, self.touched, self.label
@@ -645,6 +735,8 @@ class Router:
         self._buffers: _Buffers | None = None
         self._reversed: Router | None = None
         self._capacity = _DEFAULT_CAPACITY
+        self._n = self.graph.n
+        self._one_args: tuple[Any, ...] | None = None   # one_to_many's arrays, made once
 
     @property
     def n(self) -> int:
@@ -665,6 +757,7 @@ class Router:
     def _bufs(self, threads: int) -> _Buffers:
         if self._buffers is None or self._buffers.threads < threads:
             self._buffers = _Buffers(self.n, threads)
+            self._one_args = None
         return self._buffers
 
     def _nodes(self, nodes: ArrayLike, what: str) -> IntArray:
@@ -697,19 +790,26 @@ class Router:
     def one_to_many(self, origin: int, cutoff: float | None = None) -> tuple[IntArray, Array]:
         """Nodes reached from ``origin`` within ``cutoff`` minutes and their times.
 
-        Returns ``(nodes, minutes)`` ordered by time, then node.
+        Returns ``(nodes, minutes)`` ordered by time, then node. Meant for a Python call per
+        origin (the fixed cost of a call, about 2 µs, is kept low: a plain integer origin and
+        a float cutoff are checked without building arrays, and the kernel's arrays are
+        gathered once per router); for many origins :meth:`many_to_many` is cheaper.
         """
-        g = self.graph
-        if (isinstance(origin, (int, np.integer)) and not isinstance(origin, bool)
-                and 0 <= origin < self.n):
+        if (type(origin) is int or isinstance(origin, np.integer)) and 0 <= origin < self._n:
             src = int(origin)  # the common case, checked without building an array
         else:
             nodes = self._nodes(origin, "origin")
             if len(nodes) != 1:
                 raise AccessInputError(t("access.net.err.one_origin", count=len(nodes)))
             src = int(nodes[0])
-        return _one_ordered(self._indptr, g.indices, g.weights, src, _cutoff(cutoff),
-                            *self._bufs(1).first)
+        c = _INF if cutoff is None else float(cutoff)
+        if not c >= 0:
+            c = _cutoff(cutoff)   # raises: negative or NaN
+        args = self._one_args
+        if args is None:
+            g = self.graph
+            args = self._one_args = (self._indptr, g.indices, g.weights, *self._bufs(1).first)
+        return _one_ordered(src, c, *args)
 
     def many_to_many(self, origins: ArrayLike, cutoff: float | None = None,
                      destinations: ArrayLike | None = None) -> sparse.csr_matrix:
