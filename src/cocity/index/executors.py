@@ -101,7 +101,8 @@ def _limit_threads(threads: int) -> None:
     if "numba" in sys.modules:
         import numba
 
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        most = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+        numba.set_num_threads(min(threads, most))
     else:
         os.environ[NUMBA_THREADS_ENV] = str(threads)
 

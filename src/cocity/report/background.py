@@ -20,6 +20,7 @@ it runs.
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from collections import deque
@@ -112,7 +113,7 @@ class Background:
                     job.proxy.set_exception(exc)
                     continue
                 self._busy += 1
-                pooled.add_done_callback(lambda f, job=job: self._finished(job, f))
+                pooled.add_done_callback(functools.partial(self._finished, job))
 
     def _finished(self, job: _Job, pooled: Future[Path]) -> None:
         job.copy(pooled)
