@@ -316,6 +316,18 @@ def _sift_down(hnode, hkey, pos, size, node, key):
     pos[node] = i
 
 
+@njit(cache=True, inline="always")
+def _pop(hnode, hkey, pos, size):
+    """Remove the root of the 4-ary heap of ``size`` entries; returns (node, key, new size)."""
+    u = hnode[0]
+    du = hkey[0]
+    pos[u] = -1
+    size -= 1
+    if size > 0:
+        _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
+    return u, du, size
+
+
 @njit(cache=True)
 def _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touched, nt,
             label, track):
@@ -324,12 +336,7 @@ def _settle(indptr, indices, weights, cutoff, dist, pos, hnode, hkey, size, touc
     pops = 0
     while size > 0:
         pops += 1
-        u = hnode[0]
-        du = hkey[0]
-        pos[u] = -1
-        size -= 1
-        if size > 0:
-            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
+        u, du, size = _pop(hnode, hkey, pos, size)
         lu = label[u] if track else 0
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
@@ -447,12 +454,8 @@ def _one_ordered(source, cutoff, indptr, indices, weights, dist, pos, hnode, hke
     size = 1
     nt = 0
     while size > 0:
-        u = hnode[0]
-        du = hkey[0]
-        pos[u] = -1
-        size -= 1
+        u, du, size = _pop(hnode, hkey, pos, size)
         if size > 0:
-            _sift_down(hnode, hkey, pos, size, hnode[size], hkey[size])
             # the next nodes to settle: the root and its children (prefetches never fault)
             for k in range(min(size, 5)):
                 r = hnode[k]
@@ -802,9 +805,7 @@ class Router:
             if len(nodes) != 1:
                 raise AccessInputError(t("access.net.err.one_origin", count=len(nodes)))
             src = int(nodes[0])
-        c = _INF if cutoff is None else float(cutoff)
-        if not c >= 0:
-            c = _cutoff(cutoff)   # raises: negative or NaN
+        c = _cutoff(cutoff)
         args = self._one_args
         if args is None:
             g = self.graph
