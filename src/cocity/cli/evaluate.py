@@ -104,7 +104,7 @@ def evaluate(
         store = open_store(workspace, read_only=True)
         try:
             with progress_bar(counts=True) as bar, \
-                    Background(render_workers, prepare=_load_writers(pdf)) as background:
+                    Background(render_workers, prepare=_load_writers(pdf)).start() as background:
                 task = bar.add_task(t("eval.cli.step.framework"), total=None)
 
                 def progress(stage: str, done: int, total: int) -> None:
@@ -126,9 +126,9 @@ def evaluate(
 
 
 def _load_writers(pdf: bool) -> Callable[[], None]:
-    """What the background workers need, loaded once before they are forked."""
+    """What the background workers load as they start, while this process computes."""
     def load() -> None:
-        import openpyxl  # noqa: F401
+        import xlsxwriter  # noqa: F401
 
         if pdf:
             from cocity.report.pdf import load_engine, pdf_possible

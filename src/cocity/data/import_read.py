@@ -37,7 +37,6 @@ from xml.etree.ElementTree import ParseError
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
 
 from cocity.data.errors import Issue, ValidationError
 from cocity.i18n import t
@@ -134,6 +133,8 @@ class Grid:
 
 def column_letter(col: int) -> str:
     """Spreadsheet letter of the 0-based column ``col`` (0 → A, 26 → AA)."""
+    from openpyxl.utils import get_column_letter
+
     return get_column_letter(col + 1)
 
 

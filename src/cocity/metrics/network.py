@@ -19,13 +19,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from cocity.i18n import t
 from cocity.metrics.errors import MetricInputError
+
+if TYPE_CHECKING:  # networkx is imported where graphs are built (0.2 s, not for distances)
+    import networkx as nx
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 _SHOW = 5
@@ -206,6 +209,8 @@ def linkage_network(R: pd.DataFrame, *, threshold: float | None = None,
     ``distance = 1 / w_ij`` (the cost used for weighted shortest paths: a strong link is a
     short one).
     """
+    import networkx as nx
+
     M = _strengths(R)
     if symmetrise == "sum":
         W = M + M.T
@@ -248,6 +253,8 @@ def linkage_network(R: pd.DataFrame, *, threshold: float | None = None,
 
 
 def _check_graph(G: nx.Graph, min_nodes: int = 2) -> None:
+    import networkx as nx
+
     if not isinstance(G, nx.Graph) or G.is_directed():
         raise _fail("graph_type")
     if G.number_of_nodes() < min_nodes:
@@ -262,6 +269,8 @@ def network_summary(G: nx.Graph) -> pd.Series:
     (``2m / (n(n−1))``, unweighted, networkx ``density``), ``mean_degree``, ``mean_strength``
     (mean weighted degree), ``n_components``, ``largest_component_share`` (share of the nodes
     in the largest connected component) and ``connected``."""
+    import networkx as nx
+
     _check_graph(G)
     n = G.number_of_nodes()
     comps = list(nx.connected_components(G))
@@ -296,6 +305,8 @@ def centralities(G: nx.Graph) -> pd.DataFrame:
     so nodes of small components score lower; an isolated node has closeness, betweenness,
     degree and strength 0 (never NaN).
     """
+    import networkx as nx
+
     _check_graph(G)
     nodes = list(G.nodes)
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), nodes.index(
@@ -413,6 +424,8 @@ def core_periphery(network: nx.Graph | pd.DataFrame, *, weight: str | None = "we
     does a fit that does not converge in ``max_iter`` steps. On a disconnected network the
     units outside the dominant component get coreness (close to) 0.
     """
+    import networkx as nx
+
     if isinstance(network, nx.Graph):
         _check_graph(network, min_nodes=1)
         units = list(network.nodes)
