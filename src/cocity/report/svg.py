@@ -11,6 +11,7 @@ is all a map of a city cluster needs), fitted to the drawn units.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -277,9 +278,20 @@ def _path_d(geom: Any, proj: _Projection) -> str:
 def simplify_coverage(geoms: Sequence[Any], tolerance: float) -> list[Any]:
     """Simplify adjoining boundaries by ``tolerance`` (degrees) without opening gaps between
     neighbours (``shapely.coverage_simplify``, GEOS ≥ 3.12); falls back to simplifying each
-    geometry on its own with its topology preserved."""
+    geometry on its own with its topology preserved. The last results are kept (keyed by the
+    geometries' content): a report draws the same boundaries at the same size in each
+    language."""
     if tolerance <= 0 or not len(geoms):
         return list(geoms)
+    return list(_simplified(tuple(geoms), float(tolerance)))
+
+
+@functools.lru_cache(maxsize=32)
+def _simplified(geoms: tuple[Any, ...], tolerance: float) -> tuple[Any, ...]:
+    return tuple(_simplify(geoms, tolerance))
+
+
+def _simplify(geoms: tuple[Any, ...], tolerance: float) -> list[Any]:
     arr = np.asarray(list(geoms), dtype=object)
     simplify = getattr(shapely, "coverage_simplify", None)
     if simplify is not None:
