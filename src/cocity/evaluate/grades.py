@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import rankdata
 
 from cocity.data.errors import CocityError, Issue
 from cocity.i18n import current_lang, labels, t
@@ -333,18 +334,8 @@ def load_rules(source: GradingRules | str | Path | Mapping[str, Any] | None = No
 
 
 def _ranks(S: NDArray[np.float64], method: str) -> NDArray[np.float64]:
-    """Ranks along the last axis, 1 = highest; ``method`` "average" or "min"; NaN stays NaN.
-    ``scipy.stats.rankdata`` of ``−S`` (missing last, then set to NaN); "min" through
-    :func:`cocity.index.kernels.min_ranks`, which equals it."""
+    """Ranks along the last axis, 1 = highest; ``method`` "average" or "min"; NaN stays NaN."""
     missing = np.isnan(S)
-    if method == "min":
-        from cocity.index.kernels import min_ranks
-
-        flat = np.atleast_2d(S)
-        ranks = min_ranks(flat).astype(np.float64).reshape(np.shape(S))
-        return np.where(missing, np.nan, ranks)
-    from scipy.stats import rankdata
-
     r = rankdata(np.where(missing, np.inf, -S), axis=-1, method=method)
     return np.where(missing, np.nan, r)
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import pydantic
-from scipy import special
+from scipy import stats
 
 from cocity.data.errors import AmbiguousUnitError, Issue, UnitNotFoundError, ValidationError
 from cocity.data.import_read import read_grid
@@ -691,8 +691,7 @@ def estimate(survey: Survey, *, groups: Mapping[Hashable, Hashable] | pd.Series 
             rate = np.where(members > 0, est["n"] / np.maximum(members, 1), np.nan)
         df = est["df"]
         se_mean = np.where(df >= 1, np.sqrt(est["var"]), np.nan)
-        # the t quantile (scipy.stats.t.ppf computes it with this same function)
-        tq = np.where(df >= 1, special.stdtrit(np.maximum(df, 1), (1 + level) / 2), np.nan)
+        tq = np.where(df >= 1, stats.t.ppf((1 + level) / 2, np.maximum(df, 1)), np.nan)
         score = (est["mean"] - lo) * factor
         se = se_mean * factor
         ci_low = np.clip(score - tq * se, 0.0, 100.0)
