@@ -6,7 +6,8 @@ Run: ``python benchmarks/bench_evaluate.py [--rounds 2] [--baseline-sample 40]``
    2010 edition, then 2020 with the comparison, each at both levels with the framework's
    uncertainty analysis (Saltelli design, 16,384 replications per level), HTML, two PDFs,
    two workbooks, JSON and tables. Each round runs the default (the PDFs and workbooks written
-   by ``--render-workers 2`` background processes while the next edition is computed) and the
+   by the ``--render-workers 1`` background process, started before the computation, while
+   the next edition is computed, the command joining in at the end) and the
    baseline in the same round, ``--render-workers 0`` (every file written in the command's
    own process, one after the other, as before), in alternating order; wall time, CPU time
    (the command and its workers) and the load average are printed, and the ratio. Target:
@@ -130,7 +131,7 @@ def stages() -> None:
                           for n, f in tables.items()}
                 formats = {er._sheet_name(ev, n, lg): number_formats(f, ev, lg, n)
                            for n, f in tables.items()}
-                clock("workbooks (openpyxl)", lambda s=sheets, fm=formats, o=out, lang=lg:
+                clock("workbooks (XlsxWriter)", lambda s=sheets, fm=formats, o=out, lang=lg:
                       write_xlsx(s, o / f"e.{lang}.xlsx", number_formats=fm))
             if year == fw.previous:
                 record = save_run(ev, tmp / "runs", lambda e, folder: er.write_run_outputs(

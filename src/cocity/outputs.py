@@ -4,8 +4,8 @@
   its target and renamed into place, so a failure leaves the old file or none, never half a
   file (and no temporary file behind);
 - :func:`sha256_file`: the file hasher (manifests, import logs, reuse checks);
-- :func:`write_csv`, :func:`write_xlsx`, :func:`write_json`, :func:`write_gpkg`: the table,
-  workbook, JSON and GeoPackage writers, all atomic;
+- :func:`write_csv`, :func:`write_xlsx` (XlsxWriter), :func:`write_json`, :func:`write_gpkg`:
+  the table, workbook, JSON and GeoPackage writers, all atomic;
 - :func:`manifest`: the run manifest every command writes — kind, time, the provenance of its
   inputs (see :func:`cocity.data.provenance.provenance`), its configuration, library versions
   and the SHA-256 of every output file — and :func:`verify_outputs`, which re-hashes the files

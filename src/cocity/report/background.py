@@ -1,6 +1,6 @@
 """Slow report files written in worker processes while the command goes on.
 
-A report's PDFs (WeasyPrint lays out and draws in pure Python) and workbooks (openpyxl) take
+A report's PDFs (WeasyPrint lays out and draws in pure Python) and workbooks (XlsxWriter) take
 most of a run's time but need only their input — an HTML string, a few frames — not the
 computation that produced it. :class:`Background` sends such a job to a pool of ``workers``
 processes (:class:`concurrent.futures.ProcessPoolExecutor`) and returns a future at once, so
@@ -15,7 +15,10 @@ submitted — the order the workers take them in — until none is left: a calle
 longest jobs first (a report's PDFs before its workbooks) has both sides take the longest job
 left, and no core waits at the end while the other writes two files in a row. The files are
 the same either way: a job is a module-level writer called with the same arguments wherever
-it runs.
+it runs, with the cyclic garbage collector paused (:func:`collected_after`).
+
+A command starts the workers (:meth:`Background.start`) before it computes: they fork from a
+small heap and load their libraries (``prepare``) on the core the computation leaves idle.
 """
 
 from __future__ import annotations
@@ -53,10 +56,12 @@ class _Job:
 
 def collected_after(fn: Callable[..., Path], *args: Any, **kwargs: Any) -> Path:
     """``fn(*args, **kwargs)`` with the cyclic garbage collector paused, and one collection
-    after it. A writer builds many short-lived objects (WeasyPrint's boxes, a workbook's
-    cells) whose reference cycles the collector would otherwise scan again and again while
-    they are alive: an evaluation report's PDF takes ≈ 15 % less CPU, for one collection of
-    ≈ 0.1 s and a peak of ≈ 350 MB per worker."""
+    of the youngest generation after it — which, no collection having run meanwhile, holds
+    everything the job allocated and none of the caller's older objects. A writer builds many
+    short-lived objects (WeasyPrint's boxes, a workbook's cells) whose reference cycles the
+    collector would otherwise scan again and again while they are alive: an evaluation
+    report's PDF takes ≈ 15 % less CPU, for one collection of ≈ 0.1 s and a peak of
+    ≈ 350 MB per worker."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -64,7 +69,7 @@ def collected_after(fn: Callable[..., Path], *args: Any, **kwargs: Any) -> Path:
     finally:
         if enabled:
             gc.enable()
-            gc.collect()
+            gc.collect(0)
 
 
 def _settle(proxy: Future[Path], get: Callable[[], Path]) -> None:

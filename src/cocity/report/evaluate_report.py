@@ -631,7 +631,7 @@ def start_run_outputs(ev: Evaluation, folder: str | Path, *, background: Backgro
                       lang: str = "zh", pdf: bool = True, warnings: list[str] | None = None
                       ) -> dict[str, Path | Future[Path]]:
     """The outputs of :func:`write_run_outputs`, the slow ones — the PDFs (WeasyPrint) and the
-    workbooks (openpyxl) — handed to ``background`` as soon as their input is ready (the
+    workbooks (XlsxWriter) — handed to ``background`` as soon as their input is ready (the
     print pages first, the longest jobs), the others written here meanwhile. Returns the
     paths, a future for each file still being written; the files are the same as
     :func:`write_run_outputs`'."""
