@@ -87,6 +87,40 @@ def test_workbook_formats_and_widths(tmp_path: Path) -> None:
     assert ws.column_dimensions["A"].width >= 8  # three CJK characters take six columns
 
 
+def test_workbook_cells_are_typed_as_pandas_writes_them(tmp_path: Path) -> None:
+    import datetime as dt
+    import decimal
+
+    frame = pd.DataFrame({
+        "n": [1, 2.5, float("nan")], "b": [True, False, None],
+        "x": [float("inf"), -float("inf"), decimal.Decimal("1.25")],
+        "d": [dt.date(2021, 6, 30), dt.datetime(2021, 6, 30, 8, 15), pd.NaT],
+        "s": ["文本", "", None]}, index=pd.Index(["a", "b", "c"], name="unit"))
+    p = write_xlsx({"t": frame}, tmp_path / "t.xlsx", index={"t": True})
+    ws = openpyxl.load_workbook(p)["t"]
+    assert [c.value for c in ws[1]] == ["unit", "n", "b", "x", "d", "s"]
+    assert [c.value for c in ws[2]][:4] == ["a", 1, True, "inf"]
+    assert [c.value for c in ws[3]][2:4] == [False, "-inf"]
+    assert ws["B4"].value is None and ws["C4"].value is None and ws["D4"].value == 1.25
+    assert ws["E2"].value == dt.datetime(2021, 6, 30) and ws["E2"].number_format == "yyyy-mm-dd"
+    assert ws["E3"].value == dt.datetime(2021, 6, 30, 8, 15) and ws["E4"].value is None
+    assert ws["F2"].value == "文本" and ws["F4"].value is None
+    assert ws.freeze_panes == "B2"
+
+
+def test_a_workbook_that_cannot_be_stored_is_an_output_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlsxwriter.workbook
+
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(xlsxwriter.workbook.Workbook, "_store_workbook", full)
+    with pytest.raises(OutputError, match=r"w\.xlsx"):
+        write_xlsx({"a": pd.DataFrame({"x": [1]})}, tmp_path / "w.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_geopackage_layers(tmp_path: Path) -> None:
     layer = gpd.GeoDataFrame({"code": ["a"], "v": [np.inf]},
                              geometry=[shapely.Point(104, 30)], crs="EPSG:4326")

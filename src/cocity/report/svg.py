@@ -288,20 +288,16 @@ def simplify_coverage(geoms: Sequence[Any], tolerance: float) -> list[Any]:
 
 @functools.lru_cache(maxsize=32)
 def _simplified(geoms: tuple[Any, ...], tolerance: float) -> tuple[Any, ...]:
-    return tuple(_simplify(geoms, tolerance))
-
-
-def _simplify(geoms: tuple[Any, ...], tolerance: float) -> list[Any]:
     arr = np.asarray(list(geoms), dtype=object)
     simplify = getattr(shapely, "coverage_simplify", None)
     if simplify is not None:
         try:
             out = simplify(arr, tolerance)
             if all(g is not None and not g.is_empty for g in out):
-                return list(out)
+                return tuple(out)
         except Exception:  # not a valid coverage or GEOS too old: simplify one by one
             pass
-    return list(shapely.simplify(arr, tolerance, preserve_topology=True))
+    return tuple(shapely.simplify(arr, tolerance, preserve_topology=True))
 
 
 def _unit_codes(geo: Any) -> pd.Index:
