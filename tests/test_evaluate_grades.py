@@ -461,6 +461,49 @@ def test_uncertainty_passes_rank_intervals_through() -> None:
     assert gu["rank_high"].tolist() == [1.0, 2.0]
 
 
+@pytest.mark.parametrize("rule", [ABSOLUTE, {**QUANTILE, "ties": "min"},
+                                  {**QUANTILE, "ties": "average"}])
+def test_uncertainty_with_the_replications_ranks_given(rule: dict[str, Any]) -> None:
+    # the ranks the uncertainty analysis already computed give the same frame as ranking the
+    # scores again (ties and a unit without a score in some replications included)
+    from cocity.index.uncertainty import _ranks
+
+    r = load_rules({"rule": rule})
+    rng = np.random.default_rng(3)
+    units = [f"u{i}" for i in range(12)]
+    S = np.round(rng.uniform(40, 95, (200, 12)), 0)      # rounded: many ties
+    S[::7, 4] = NAN
+    nominal = assign_grades(pd.Series(S[0], index=units), rules=r)
+    prev = pd.Series(S[1] - 3, index=units)
+    ranks = _ranks(S, kernels=False)
+    own = grade_uncertainty(S, units, rules=r, nominal=nominal, previous=prev)
+    given = grade_uncertainty(S, units, rules=r, nominal=nominal, previous=prev,
+                              replicated_ranks=ranks)
+    pd.testing.assert_frame_equal(own, given)
+    assert given.loc["u4", "rank_low"] >= 1
+    with pytest.raises(GradingError, match="R × n with n = 12"):
+        grade_uncertainty(S, units, rules=r, nominal=nominal, replicated_ranks=ranks[:, :3])
+    wrong = ranks.copy()
+    wrong[0, 4] = 1.0                                    # ranked where there is no score
+    with pytest.raises(GradingError, match="R × n with n = 12"):
+        grade_uncertainty(S, units, rules=r, nominal=nominal, replicated_ranks=wrong)
+
+
+def test_column_percentile_is_numpys_nanpercentile() -> None:
+    from cocity.index.uncertainty import column_percentile
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(1, 30, (101, 6)).astype(float)
+    for method in ("linear", "lower", "higher"):
+        np.testing.assert_array_equal(column_percentile(a, [5, 95], method=method),
+                                      np.nanpercentile(a, [5, 95], axis=0, method=method))
+    a[::3, 2] = NAN
+    a[:, 5] = NAN                                        # a column without any value
+    got = column_percentile(a, 5, method="lower")
+    assert np.isnan(got[5]) and got[2] == np.nanpercentile(a[:, 2], 5, method="lower")
+    np.testing.assert_array_equal(got[:5], np.nanpercentile(a[:, :5], 5, axis=0,
+                                                            method="lower"))
+
 def test_uncertainty_input_errors() -> None:
     r = rules_with()
     units = ["a", "b"]

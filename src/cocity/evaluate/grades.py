@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -53,6 +52,7 @@ from scipy.stats import rankdata
 from cocity.data.errors import CocityError, Issue
 from cocity.i18n import current_lang, labels, t
 from cocity.index.obstacles import top_obstacles
+from cocity.index.uncertainty import column_percentile
 from cocity.spec import Spec, SpecError, load_spec, read_yaml, validate_spec
 
 KINDS = ("absolute", "quantile")
@@ -340,10 +340,13 @@ def _ranks(S: NDArray[np.float64], method: str) -> NDArray[np.float64]:
     return np.where(missing, np.nan, r)
 
 
-def _levels(rules: GradingRules, S: NDArray[np.float64], previous: NDArray[np.float64] | None
+def _levels(rules: GradingRules, S: NDArray[np.float64], previous: NDArray[np.float64] | None,
+            *, ranks: NDArray[np.float64] | None = None
             ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64] | None]:
     """Base and final grade positions ``(R, n)`` (0 = best, −1 = not graded) of scores
-    ``S`` ``(R, n)``, and the ranks the quantile rule used (``None`` for absolute rules)."""
+    ``S`` ``(R, n)``, and the ranks the quantile rule used (``None`` for absolute rules);
+    ``ranks``: the "min" ranks of ``S``, when already computed."""
+    given = ranks
     missing = np.isnan(S)
     G = len(rules.grades)
     ranks = None
@@ -352,7 +355,7 @@ def _levels(rules: GradingRules, S: NDArray[np.float64], previous: NDArray[np.fl
         reached = np.searchsorted(ascending, np.where(missing, -np.inf, S), side="right")
         base = (G - 1) - reached
     else:
-        ranks = _ranks(S, rules.ties)
+        ranks = given if given is not None and rules.ties == "min" else _ranks(S, rules.ties)
         n = (~missing).sum(axis=-1, keepdims=True)
         base = np.zeros(S.shape, dtype=np.int64)
         for bound in np.cumsum(rules.thresholds):
@@ -517,6 +520,7 @@ def grade_uncertainty(
     previous: pd.Series | None = None,
     coverage: float = 0.90,
     ranks: pd.DataFrame | None = None,
+    replicated_ranks: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """How stable each unit's grade is across the replications of an uncertainty analysis.
 
@@ -547,6 +551,11 @@ def grade_uncertainty(
       ``higher`` methods), so that the interval holds whole ranks; given bounds are rounded
       outwards.
 
+    ``replicated_ranks`` ``(R, n)``: the replications' ranks already computed from
+    ``replicated_scores`` (1 = best, ties sharing the best rank, ``NaN`` = no score: e.g.
+    :attr:`cocity.index.uncertainty.UncertaintyResult.ranks`), used instead of ranking the
+    scores again — for the rank interval and for a quantile rule whose ties take the best rank.
+
     Units never graded (``NaN`` in every replication) get ``NaN`` shares and grades and
     ``uncertain`` ``<NA>``.
     """
@@ -565,7 +574,12 @@ def grade_uncertainty(
     prev = None
     if previous is not None:
         prev = _check_series(previous, "previous").reindex(idx).to_numpy(dtype=float)
-    _base, lev, _r = _levels(rules, S, prev)
+    given = None
+    if replicated_ranks is not None:
+        given = np.asarray(replicated_ranks, dtype=float)
+        if given.shape != S.shape or not np.array_equal(np.isnan(given), np.isnan(S)):
+            raise GradingError([_msg("replications_shape", n=len(idx), shape=given.shape)])
+    _base, lev, _r = _levels(rules, S, prev, ranks=given)
 
     G = len(rules.grades)
     counts = np.stack([(lev == g).sum(axis=0) for g in range(G)], axis=1)        # (n, G)
@@ -597,14 +611,15 @@ def grade_uncertainty(
     out.loc[~graded, "uncertain"] = pd.NA
     for g, code in enumerate(rules.codes):
         out[f"share_{code}"] = shares[:, g]
-    lo, hi = _rank_interval(S, idx, coverage, ranks)
+    lo, hi = _rank_interval(S, idx, coverage, ranks, given)
     out["rank_low"] = lo
     out["rank_high"] = hi
     return out
 
 
 def _rank_interval(S: NDArray[np.float64], idx: pd.Index, coverage: float,
-                   ranks: pd.DataFrame | None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+                   ranks: pd.DataFrame | None, replicated: NDArray[np.float64] | None = None
+                   ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Whole-rank interval: given bounds rounded outwards (⌊low⌋, ⌈high⌉), or the
     replications' rank percentiles taken at observed ranks (``lower`` / ``higher``)."""
     if ranks is not None:
@@ -615,12 +630,10 @@ def _rank_interval(S: NDArray[np.float64], idx: pd.Index, coverage: float,
                         np.ceil(got[high].to_numpy(dtype=float)))
         raise GradingError([_msg("ranks_columns")])
     tail = (1.0 - float(coverage)) / 2.0
-    R = _ranks(S, "min")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # a unit never graded: all-NaN column
-        lo = np.nanpercentile(R, 100 * tail, axis=0, method="lower")
-        hi = np.nanpercentile(R, 100 * (1 - tail), axis=0, method="higher")
-    return lo, hi
+    R = _ranks(S, "min") if replicated is None else replicated
+    return (column_percentile(R, 100 * tail, method="lower"),
+            column_percentile(R, 100 * (1 - tail), method="higher"))
+
 
 
 # ------------------------------------------------------------------------------- lists

@@ -36,7 +36,12 @@ from cocity.index.executors import choose
 from cocity.index.framework import Framework
 from cocity.index.obstacles import obstacle_degree
 from cocity.index.pipeline import Pipeline
-from cocity.index.uncertainty import UncertaintyResult, UncertaintySpec, run_uncertainty
+from cocity.index.uncertainty import (
+    UncertaintyResult,
+    UncertaintySpec,
+    column_percentile,
+    run_uncertainty,
+)
 
 Progress = Callable[[str, int, int], None]
 CODE_SUFFIXES = (".py", ".yaml", ".j2")
@@ -405,9 +410,9 @@ def evaluate_level(ctx: Context, fw: EvalFramework, level: str, *, rules: gradin
         # each replication's change follows its score: previous' = score − change
         prev_equiv = (scores - change) if change is not None else None
         gu = grading.grade_uncertainty(unc.scores, list(unc.units), rules=rules, nominal=graded,
-                                       previous=prev_equiv)
+                                       previous=prev_equiv, replicated_ranks=unc.ranks)
         graded = graded.join(gu.drop(columns=["grade"]))
-        q = np.nanpercentile(unc.scores, [5, 95], axis=0)
+        q = column_percentile(unc.scores, [5, 95])
         graded["score_low"] = pd.Series(q[0], index=unc.units).reindex(graded.index)
         graded["score_high"] = pd.Series(q[1], index=unc.units).reindex(graded.index)
     x01 = _scaled01(pipe)

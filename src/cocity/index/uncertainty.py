@@ -42,6 +42,7 @@ results to the bit (``docs/scale.md``, “Uncertainty at 3,000 × 60”).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -222,7 +223,7 @@ class UncertaintyResult:
     @property
     def rank_summary(self) -> pd.DataFrame:
         """Nominal rank, median rank and the 5–95 % rank interval of each unit."""
-        q = np.nanpercentile(self.ranks, [5, 50, 95], axis=0)
+        q = column_percentile(self.ranks, [5, 50, 95])
         out = pd.DataFrame({"nominal_rank": self.nominal_rank.to_numpy(),
                             "median_rank": q[1], "p05": q[0], "p95": q[2]}, index=self.units)
         return out.sort_values(["median_rank", "nominal_rank"])
@@ -238,6 +239,21 @@ class UncertaintyResult:
             block = self.ranks[start:start + JOB_ROWS]
             out[start:start + JOB_ROWS] = np.nanmean(np.abs(block - nominal), axis=1)
         return out
+
+
+Percentile = Literal["linear", "lower", "higher"]
+
+
+def column_percentile(a: np.ndarray, q: float | list[float], *,
+                      method: Percentile = "linear") -> np.ndarray:
+    """``numpy.nanpercentile(a, q, axis=0, method=method)`` (NaN ignored; an all-NaN column
+    gives NaN, silently): through ``numpy.percentile`` when ``a`` holds no NaN — the same
+    values, without nanpercentile's column-by-column loop."""
+    if not np.isnan(a).any():
+        return np.percentile(a, q, axis=0, method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a unit never graded: all-NaN column
+        return np.nanpercentile(a, q, axis=0, method=method)
 
 
 def _ranks(scores: np.ndarray, *, kernels: bool = True) -> np.ndarray:
