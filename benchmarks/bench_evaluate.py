@@ -160,7 +160,8 @@ def engine_baseline(sample: int) -> None:
     unc = run_uncertainty(res.pipeline, spec, seed=spec.seed, sobol=False, data_se=res.data_se)
     t_unc = time.perf_counter() - t0
     t0 = time.perf_counter()
-    grading.grade_uncertainty(unc.scores, list(unc.units), ev.rules, res.graded)
+    grading.grade_uncertainty(unc.scores, list(unc.units), rules=ev.rules, nominal=res.graded,
+                               replicated_ranks=unc.ranks)
     t_grade = time.perf_counter() - t0
     reps = unc.replications
     rng = np.random.default_rng(0)
@@ -170,7 +171,7 @@ def engine_baseline(sample: int) -> None:
     for r in rows:
         rebuilt = rebuild_replication(res.pipeline, spec, sample=unc.samples.iloc[r],
                                       seed=spec.seed, data_se=res.data_se)
-        grading.assign_grades(rebuilt, ev.rules)
+        grading.assign_grades(rebuilt, rules=ev.rules)
         scores = rebuilt.reindex(unc.units).to_numpy(float)
         worst = max(worst, float(np.nanmax(np.abs(scores - unc.scores[r]))))
     per = (time.perf_counter() - t0) / len(rows)
