@@ -12,8 +12,8 @@ import pytest
 from scipy.optimize import least_squares
 
 from cocity.metrics.errors import MetricInputError
+from cocity.metrics.geodesy import EARTH_RADIUS_KM
 from cocity.metrics.network import (
-    EARTH_RADIUS_KM,
     centralities,
     core_periphery,
     economic_affiliation,

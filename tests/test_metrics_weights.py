@@ -15,8 +15,8 @@ import shapely
 
 from cocity.datasets import open_store
 from cocity.metrics.errors import MetricInputError
+from cocity.metrics.geodesy import EARTH_RADIUS_KM
 from cocity.metrics.weights import (
-    EARTH_RADIUS_KM,
     SpatialWeights,
     contiguity,
     distance_band,

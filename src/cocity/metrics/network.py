@@ -26,11 +26,11 @@ import pandas as pd
 
 from cocity.i18n import t
 from cocity.metrics.errors import MetricInputError
+from cocity.metrics.geodesy import haversine_km
 
 if TYPE_CHECKING:  # networkx is imported where graphs are built (0.2 s, not for distances)
     import networkx as nx
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 _SHOW = 5
 
 
@@ -77,16 +77,9 @@ def _off_diagonal(n: int) -> np.ndarray:
 
 
 def great_circle_km(points: pd.DataFrame, *, lon: str = "lon", lat: str = "lat") -> pd.DataFrame:
-    """Great-circle distances in km between the units' representative points.
-
-    **Formula**: haversine, ``d = 2R·asin √(sin²(Δφ/2) + cos φ_i cos φ_j sin²(Δλ/2))`` with
-    ``R = 6371.0088`` km (the IUGG mean radius), longitudes ``λ`` and latitudes ``φ`` in
-    degrees.
-
-    **Variant**: a sphere, not the ellipsoid (error ≤ 0.5 %). The embedded dataset's points are
-    GCJ-02, which is offset from WGS-84 by a few hundred metres; between cities tens of
-    kilometres apart the effect is negligible, so no datum conversion is made.
-    """
+    """Great-circle distances in km between the units' representative points (``lon``,
+    ``lat`` columns, degrees): :func:`cocity.metrics.geodesy.haversine_km` (a sphere of the
+    IUGG mean radius), every pair, zero on the diagonal."""
     if not isinstance(points, pd.DataFrame) or lon not in points or lat not in points:
         raise _fail("points_columns", lon=lon, lat=lat)
     if points.index.has_duplicates:
@@ -96,11 +89,7 @@ def great_circle_km(points: pd.DataFrame, *, lon: str = "lon", lat: str = "lat")
     bad = ~np.isfinite(lam) | ~np.isfinite(phi) | (np.abs(lam) > 180) | (np.abs(phi) > 90)
     if bad.any():
         raise _fail("points_invalid", units=_names(list(points.index[bad])))
-    lam, phi = np.radians(lam), np.radians(phi)
-    dphi = phi[:, None] - phi[None, :]
-    dlam = lam[:, None] - lam[None, :]
-    h = np.sin(dphi / 2) ** 2 + np.cos(phi)[:, None] * np.cos(phi)[None, :] * np.sin(dlam / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    d = haversine_km(lam[:, None], phi[:, None], lam[None, :], phi[None, :])
     np.fill_diagonal(d, 0.0)
     return pd.DataFrame(d, index=points.index, columns=points.index)
 

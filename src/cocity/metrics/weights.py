@@ -56,13 +56,13 @@ from scipy.spatial import cKDTree
 
 from cocity.i18n import t
 from cocity.metrics.errors import MetricInputError
+from cocity.metrics.geodesy import EARTH_RADIUS_KM, haversine_km
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 IslandPolicy = Literal["raise", "nearest", "keep"]
 Metric = Literal["haversine", "euclidean"]
 
-EARTH_RADIUS_KM = 6371.0088
 DEFAULT_SNAP = 1e-6
 TRANSFORMS = ("O", "R", "B")
 
@@ -439,12 +439,7 @@ class _Space:
         a, b = self.xy[i], self.xy[j]
         if self.metric == "euclidean":
             return np.asarray(np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1]), dtype=float)
-        lam1, phi1 = np.radians(a[:, 0]), np.radians(a[:, 1])
-        lam2, phi2 = np.radians(b[:, 0]), np.radians(b[:, 1])
-        h = (np.sin((phi2 - phi1) / 2) ** 2
-             + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2)
-        return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1))),
-                          dtype=float)
+        return haversine_km(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
 
     def radius(self, d: float) -> float:
         """Search radius in tree coordinates covering distance ``d`` (slightly generous)."""

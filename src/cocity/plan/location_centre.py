@@ -24,7 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-EARTH_RADIUS_KM = 6371.0088  # the IUGG mean Earth radius
+from cocity.metrics.geodesy import haversine_km
+
 THRESHOLDS = (60.0, 90.0, 120.0)
 
 
@@ -38,14 +39,9 @@ def weighted_centroid(lon: ArrayLike, lat: ArrayLike, *,
 
 
 def great_circle_km(lon: ArrayLike, lat: ArrayLike, *, to: tuple[float, float]) -> np.ndarray:
-    """Haversine distances (km, sphere of the IUGG mean radius) from every (lon, lat) to
-    ``to``."""
-    lam = np.radians(np.asarray(lon, dtype=float))
-    phi = np.radians(np.asarray(lat, dtype=float))
-    lam0, phi0 = np.radians(to[0]), np.radians(to[1])
-    h = (np.sin((phi - phi0) / 2) ** 2
-         + np.cos(phi) * np.cos(phi0) * np.sin((lam - lam0) / 2) ** 2)
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+    """Great-circle distances (km) from every (lon, lat) to ``to``
+    (:func:`cocity.metrics.geodesy.haversine_km`)."""
+    return haversine_km(lon, lat, to[0], to[1])
 
 
 def reach(times: ArrayLike, *, weights: ArrayLike,
