@@ -34,6 +34,7 @@ import time
 from typing import Any
 
 import numpy as np
+from scipy.optimize import nnls
 from timing import local_cluster, timed
 
 from cocity.clusters.compare import Comparison, compare_clusters
@@ -128,12 +129,14 @@ def main() -> None:
         print(f"  second round: {len(costs) - len(clusters)} runs, "
               f"{sum(costs[len(clusters):]):.2f} s")
     first = np.array(costs[:len(clusters)])
-    b, a = np.polyfit(units, first, 1)
+    # cost = a + b·units by least squares with a, b ≥ 0: a noisy run (few, uneven tasks) can
+    # tilt an unconstrained line below zero, which no task's cost does
+    (a, b), _residual = nnls(np.column_stack([np.ones(len(first)), units]), first)
     print(f"  total {first.sum():.2f} s for {int(units.sum())} units: "
-          f"{1000 * first.sum() / units.sum():.1f} ms/unit;  fit: {a:.2f} s per task + "
-          f"{1000 * b:.1f} ms per unit")
+          f"{1000 * first.sum() / units.sum():.1f} ms/unit;  fit (a, b ≥ 0): {a:.2f} s per "
+          f"task + {1000 * b:.1f} ms per unit")
     overhead = max(0.0, (times[1] - t_serial) / len(clusters))
-    projection(max(a, 0.0), b, overhead)
+    projection(a, b, overhead)
 
 
 if __name__ == "__main__":
