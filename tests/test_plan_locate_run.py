@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from cocity.cli import app
 from cocity.datasets import open_store
+from cocity.metrics.geodesy import haversine_km
 from cocity.outputs import verify_outputs
 from cocity.plan.errors import PlanInputError
-from cocity.plan.location_centre import great_circle_km, reach, weighted_centroid
+from cocity.plan.location_centre import reach, weighted_centroid
 from cocity.plan.location_run import model_table, read_candidates, run_locate
 from cocity.plan.region import load_boundaries
 from tests.plan_docs import planning_section
@@ -43,7 +44,7 @@ def run(store):
 def test_centroid_distance_and_reach_by_hand():
     assert weighted_centroid([0, 2, 0], [0, 0, 2], weights=[1, 1, 2]) == (0.5, 1.0)
     # one degree of a great circle is 2πR/360 km
-    km = great_circle_km([0.0, 10.0], [1.0, 0.0], to=(0.0, 0.0))
+    km = haversine_km([0.0, 10.0], [1.0, 0.0], 0.0, 0.0)
     assert km[0] == pytest.approx(2 * np.pi * 6371.0088 / 360)
     assert km[1] == pytest.approx(10 * 2 * np.pi * 6371.0088 / 360)
     r = reach([0, 30, 100], weights=[1, 1, 2])

@@ -341,12 +341,11 @@ def _ranks(S: NDArray[np.float64], method: str) -> NDArray[np.float64]:
 
 
 def _levels(rules: GradingRules, S: NDArray[np.float64], previous: NDArray[np.float64] | None,
-            *, ranks: NDArray[np.float64] | None = None
+            *, min_ranks: NDArray[np.float64] | None = None
             ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64] | None]:
     """Base and final grade positions ``(R, n)`` (0 = best, −1 = not graded) of scores
     ``S`` ``(R, n)``, and the ranks the quantile rule used (``None`` for absolute rules);
-    ``ranks``: the "min" ranks of ``S``, when already computed."""
-    given = ranks
+    ``min_ranks``: the "min" ranks of ``S``, when already computed."""
     missing = np.isnan(S)
     G = len(rules.grades)
     ranks = None
@@ -355,7 +354,8 @@ def _levels(rules: GradingRules, S: NDArray[np.float64], previous: NDArray[np.fl
         reached = np.searchsorted(ascending, np.where(missing, -np.inf, S), side="right")
         base = (G - 1) - reached
     else:
-        ranks = given if given is not None and rules.ties == "min" else _ranks(S, rules.ties)
+        ranks = (min_ranks if min_ranks is not None and rules.ties == "min"
+                 else _ranks(S, rules.ties))
         n = (~missing).sum(axis=-1, keepdims=True)
         base = np.zeros(S.shape, dtype=np.int64)
         for bound in np.cumsum(rules.thresholds):
@@ -579,7 +579,7 @@ def grade_uncertainty(
         given = np.asarray(replicated_ranks, dtype=float)
         if given.shape != S.shape or not np.array_equal(np.isnan(given), np.isnan(S)):
             raise GradingError([_msg("replications_shape", n=len(idx), shape=given.shape)])
-    _base, lev, _r = _levels(rules, S, prev, ranks=given)
+    _base, lev, _r = _levels(rules, S, prev, min_ranks=given)
 
     G = len(rules.grades)
     counts = np.stack([(lev == g).sum(axis=0) for g in range(G)], axis=1)        # (n, G)
@@ -633,7 +633,6 @@ def _rank_interval(S: NDArray[np.float64], idx: pd.Index, coverage: float,
     R = _ranks(S, "min") if replicated is None else replicated
     return (column_percentile(R, 100 * tail, method="lower"),
             column_percentile(R, 100 * (1 - tail), method="higher"))
-
 
 
 # ------------------------------------------------------------------------------- lists

@@ -2,7 +2,7 @@
 
 One formula for the whole package: the region's networks (:mod:`cocity.metrics.network`),
 distance-based spatial weights (:mod:`cocity.metrics.weights`), the regional travel model of
-:mod:`cocity.access.regional` and the centres of :mod:`cocity.plan.location_centre` all measure
+:mod:`cocity.access.regional` and the centres of :mod:`cocity.plan.location_run` all measure
 great-circle distances with :func:`haversine_km`.
 """
 

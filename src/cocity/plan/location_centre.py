@@ -24,8 +24,6 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from cocity.metrics.geodesy import haversine_km
-
 THRESHOLDS = (60.0, 90.0, 120.0)
 
 
@@ -36,12 +34,6 @@ def weighted_centroid(lon: ArrayLike, lat: ArrayLike, *,
     total = w.sum()
     return (float(np.asarray(lon, dtype=float) @ w / total),
             float(np.asarray(lat, dtype=float) @ w / total))
-
-
-def great_circle_km(lon: ArrayLike, lat: ArrayLike, *, to: tuple[float, float]) -> np.ndarray:
-    """Great-circle distances (km) from every (lon, lat) to ``to``
-    (:func:`cocity.metrics.geodesy.haversine_km`)."""
-    return haversine_km(lon, lat, to[0], to[1])
 
 
 def reach(times: ArrayLike, *, weights: ArrayLike,

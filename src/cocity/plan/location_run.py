@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from cocity.i18n import t
+from cocity.metrics.geodesy import haversine_km
 from cocity.plan.errors import PlanInputError
 from cocity.plan.location import (
     MODELS,
@@ -46,7 +47,7 @@ from cocity.plan.location import (
     p_centre,
     p_median,
 )
-from cocity.plan.location_centre import THRESHOLDS, great_circle_km, reach, weighted_centroid
+from cocity.plan.location_centre import THRESHOLDS, reach, weighted_centroid
 from cocity.plan.region import Region, load_region, resolve_units
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def _containing(store: Store, region: Region, point: tuple[float, float]) -> str
         if unit in region.codes:
             return str(unit)
     u = region.units
-    km = great_circle_km(u["lon"], u["lat"], to=point)
+    km = haversine_km(u["lon"], u["lat"], point[0], point[1])
     return region.codes[int(np.argmin(km))]
 
 
